@@ -1,0 +1,57 @@
+"""The two error types of the project.
+
+:class:`InputError` is bad input (a scenario, a raster, a forecast): the command line prints it
+as one line and exits with code 2. :class:`RunError` is a failure while running a valid input
+(an unstable kernel, a failed member): exit code 1.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class InputError(Exception):
+    """Bad input, reported as one line naming the file, the field, what was expected and found.
+
+    Parameters
+    ----------
+    message : str
+        What is wrong, in words (used alone when ``expected``/``found`` are not given).
+    file : str or Path, optional
+        The file the problem is in.
+    field : str, optional
+        The field path inside the file, e.g. ``flood.inflows[0].discharge_m3_s``.
+    line : int, optional
+        1-based line number in the file, where known.
+    expected, found : str, optional
+        What was expected and what was found.
+    """
+
+    def __init__(self, message: str, *, file: str | Path | None = None, field: str | None = None,
+                 line: int | None = None, expected: str | None = None, found: str | None = None):
+        self.message = message
+        self.file = str(file) if file is not None else None
+        self.field = field
+        self.line = line
+        self.expected = expected
+        self.found = found
+        super().__init__(self.one_line())
+
+    def one_line(self) -> str:
+        """The error as one line: ``file: field: message (expected …, found …) (line N)``."""
+        parts = []
+        if self.file:
+            parts.append(self.file)
+        if self.field:
+            parts.append(self.field)
+        text = self.message
+        if self.expected is not None or self.found is not None:
+            text += f" (expected {self.expected}, found {self.found})"
+        if self.line is not None:
+            text += f" (line {self.line})"
+        parts.append(text)
+        return ": ".join(parts)
+
+
+class RunError(Exception):
+    """A valid input whose run failed (non-finite state, failed members, an interrupted writer)."""

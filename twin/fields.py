@@ -1,0 +1,102 @@
+"""The field registry: every twin and result field declared once.
+
+Each :class:`Field` gives the name, units, dtype, long name, CF ``standard_name`` (where one
+exists), whether the field is continuous or a class code (which decides bilinear or nearest
+resampling) and its fill value. netCDF and GeoTIFF attributes are generated from here with
+:func:`cf_attrs`, never typed twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import MappingProxyType
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Field:
+    """One declared field.
+
+    Attributes
+    ----------
+    name : str
+        Variable name in datasets and files.
+    units : str
+        UDUNITS string (``"m"``, ``"m s-1"``, ``"1"`` for dimensionless, ``""`` for codes).
+    dtype : str
+        numpy dtype name.
+    long_name : str
+        Human-readable meaning.
+    standard_name : str or None
+        CF standard name, where one exists.
+    kind : str
+        ``"continuous"`` or ``"class"``; class codes are resampled with nearest neighbour.
+    fill : float or int
+        Value of cells outside the domain.
+    """
+
+    name: str
+    units: str
+    dtype: str
+    long_name: str
+    standard_name: str | None = None
+    kind: str = "continuous"
+    fill: float | int = 0
+
+    @property
+    def is_class(self) -> bool:
+        """True for class codes (nearest-neighbour resampling, integer dtype)."""
+        return self.kind == "class"
+
+
+_TWIN_FIELDS = [
+    Field("elevation", "m", "float64", "terrain elevation above sea level",
+          "surface_altitude", fill=np.nan),
+    Field("building_height", "m", "float64", "building height above ground (0 where no building)",
+          "height_above_ground", fill=0.0),
+    Field("building_id", "1", "int32", "building identifier (0 = no building)", kind="class"),
+    Field("building_use", "1", "int8",
+          "building use class (0 none, 1 residential, 2 commercial, 3 industrial, 4 public)", kind="class"),
+    Field("landcover", "1", "int8",
+          "land cover class (1 water, 2 road, 3 building, 4 grass, 5 forest, 6 bare, 7 urban open)",
+          kind="class"),
+    Field("fuel_model", "1", "int16",
+          "fire behaviour fuel model number (Anderson 1-13, Scott & Burgan 91-204)", kind="class"),
+    Field("manning_n", "s m-1/3", "float64", "Manning roughness coefficient", fill=0.0),
+    Field("domain_mask", "1", "int8", "1 inside the modelled domain, 0 outside", kind="class"),
+]
+
+#: Every declared twin field by name.
+TWIN_FIELDS = MappingProxyType({f.name: f for f in _TWIN_FIELDS})
+
+#: Every declared result field by name (hazard, risk); extended by the modules that produce them
+#: through :func:`register`.
+RESULT_FIELDS: dict[str, Field] = {}
+
+
+def register(*fields: Field) -> None:
+    """Declare result fields (a name may be declared once)."""
+    for f in fields:
+        if f.name in RESULT_FIELDS or f.name in TWIN_FIELDS:
+            raise ValueError(f"field {f.name!r} is declared twice")
+        RESULT_FIELDS[f.name] = f
+
+
+def get_field(name: str) -> Field:
+    """Look up a declared field by name; the error lists the declared names."""
+    if name in TWIN_FIELDS:
+        return TWIN_FIELDS[name]
+    if name in RESULT_FIELDS:
+        return RESULT_FIELDS[name]
+    known = ", ".join(sorted([*TWIN_FIELDS, *RESULT_FIELDS]))
+    raise KeyError(f"undeclared field {name!r}; declared fields: {known}")
+
+
+def cf_attrs(name: str) -> dict:
+    """CF attributes (units, long_name, standard_name) of a declared field."""
+    f = get_field(name)
+    attrs = {"units": f.units, "long_name": f.long_name}
+    if f.standard_name:
+        attrs["standard_name"] = f.standard_name
+    return attrs
