@@ -1,0 +1,87 @@
+"""Validating parsed YAML into frozen pydantic models, reporting every error at once.
+
+Each error names the file, the YAML path (``flood.inflows[0].discharge_m3_s``), the line, what was
+expected and what was found. The errors are gathered into one :class:`twin.errors.InputError`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from twin.errors import InputError
+from twin.yamlio import line_of
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def format_path(loc: tuple) -> str:
+    """``("flood", "inflows", 0, "times")`` -> ``"flood.inflows[0].times"``."""
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += ("." if text else "") + str(part)
+    return text or "(top level)"
+
+
+def _yaml_loc(loc: tuple) -> tuple:
+    """Drop pydantic's union-branch and function tags (e.g. ``'float'``, ``'function-before[…]'``)."""
+    return tuple(p for p in loc if isinstance(p, int) or not ("[" in p or p in _UNION_TAGS))
+
+
+_UNION_TAGS = {"float", "int", "str", "list", "dict", "bool", "constrained-float", "constrained-int"}
+
+
+def _describe(err: dict) -> str:
+    msg = err["msg"]
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, "):]
+    if err["type"] == "extra_forbidden":
+        return "unknown key (typo?)"
+    if err["type"] == "missing":
+        return "required key is missing"
+    found = err.get("input")
+    if isinstance(found, (dict, list)) or found is None:
+        return msg
+    return f"{msg}; found {found!r}"
+
+
+def validate(model: type[M], data: object, lines: dict, file: str | Path, context: dict | None = None) -> M:
+    """Validate ``data`` into ``model``, turning every pydantic error into one InputError.
+
+    Parameters
+    ----------
+    model : pydantic model class
+    data : object
+        Parsed YAML.
+    lines : dict
+        Field path -> line, from :func:`twin.yamlio.load_yaml_with_lines`.
+    file : str or Path
+        The file the data came from (named in the message).
+    context : dict, optional
+        Passed to pydantic validators (e.g. the scenario's folder, to resolve relative paths).
+
+    Raises
+    ------
+    InputError
+        Headed by the file, then one line per error: ``path: what is wrong (line N)``.
+    """
+    try:
+        return model.model_validate(data, context=context)
+    except ValidationError as exc:
+        rows = []
+        seen = set()
+        for err in exc.errors():
+            loc = _yaml_loc(tuple(err["loc"]))
+            row = (loc, _describe(err))
+            if row in seen:
+                continue
+            seen.add(row)
+            line = line_of(lines, loc)
+            rows.append(f"  {format_path(loc)}: {row[1]}" + (f" (line {line})" if line else ""))
+        n = len(rows)
+        raise InputError(f"{n} error{'s' if n != 1 else ''}:\n" + "\n".join(rows), file=file) from None
