@@ -28,12 +28,25 @@ def format_path(loc: tuple) -> str:
     return text or "(top level)"
 
 
-def _yaml_loc(loc: tuple) -> tuple:
-    """Drop pydantic's union-branch and function tags (e.g. ``'float'``, ``'function-before[…]'``)."""
-    return tuple(p for p in loc if isinstance(p, int) or not ("[" in p or p in _UNION_TAGS))
+def _yaml_loc(loc: tuple, data: object, missing: bool) -> tuple:
+    """Keep the parts of a pydantic error location that exist in the YAML data.
 
-
-_UNION_TAGS = {"float", "int", "str", "list", "dict", "bool", "constrained-float", "constrained-int"}
+    Pydantic inserts union-branch tags (``'float'``, ``'UniformRainfall'``, ``'function-after[…]'``)
+    into locations; walking the data drops them. A last part that is absent (a missing key) is kept.
+    """
+    kept = []
+    node = data
+    for i, part in enumerate(loc):
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        elif missing and i == len(loc) - 1 and isinstance(node, dict) and isinstance(part, str):
+            pass  # a missing key
+        else:
+            continue
+        kept.append(part)
+    return tuple(kept)
 
 
 def _describe(err: dict) -> str:
@@ -48,6 +61,21 @@ def _describe(err: dict) -> str:
     if isinstance(found, (dict, list)) or found is None:
         return msg
     return f"{msg}; found {found!r}"
+
+
+def _node(data: object, loc: tuple) -> object:
+    for part in loc:
+        data = data[part]
+    return data
+
+
+def _point_at_named_key(loc: tuple, text: str, data: object) -> tuple[tuple, str]:
+    """A model check's message ``"key: problem"`` about a key of the node at ``loc`` points at that key."""
+    key, sep, rest = text.partition(": ")
+    node = _node(data, loc)
+    if sep and isinstance(node, dict) and key in node:
+        return loc + (key,), rest
+    return loc, text
 
 
 def validate(model: type[M], data: object, lines: dict, file: str | Path, context: dict | None = None) -> M:
@@ -76,8 +104,9 @@ def validate(model: type[M], data: object, lines: dict, file: str | Path, contex
         rows = []
         seen = set()
         for err in exc.errors():
-            loc = _yaml_loc(tuple(err["loc"]))
-            row = (loc, _describe(err))
+            loc = _yaml_loc(tuple(err["loc"]), data, err["type"] == "missing")
+            loc, text = _point_at_named_key(loc, _describe(err), data)
+            row = (loc, text)
             if row in seen:
                 continue
             seen.add(row)

@@ -1,0 +1,269 @@
+"""The scenario schema: one YAML file validated into a frozen object before anything runs.
+
+Every key except ``twin``, ``hazard`` and ``duration`` has a documented default (see
+``docs/scenarios.md``). Unknown keys are errors. Quantities are converted to SI here: durations
+to seconds, rainfall from mm/h to m/s, losses from mm/h to m/s. Paths stay as written and are
+resolved against the scenario file's folder by :meth:`ScenarioFile.resolve`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag, model_validator
+
+from twin.classes import LANDCOVER
+from twin.errors import InputError
+from twin.units import MM_PER_H, parse_duration
+from twin.validation import validate
+from twin.yamlio import line_of, load_yaml_with_lines
+
+#: A duration in seconds, written as ``"3 h"``, ``"90 min"``, ``"5400 s"`` or a number of seconds.
+Seconds = Annotated[float, BeforeValidator(parse_duration)]
+Point = tuple[float, float]
+NonNegative = Annotated[float, Field(ge=0)]
+
+
+class Frozen(BaseModel):
+    """Base of every schema block: frozen, unknown keys refused."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_series(times: list[float], values: list[float], values_name: str) -> None:
+    if len(times) != len(values):
+        raise ValueError(f"{values_name}: {len(values)} values but times has {len(times)}")
+    if len(times) == 0:
+        raise ValueError("times: at least one time is needed")
+    if any(b < a for a, b in zip(times, times[1:])):
+        raise ValueError(f"times must not decrease; found {times}")
+    if times[0] < 0:
+        raise ValueError(f"times must be >= 0; found {times[0]}")
+
+
+class UniformRainfall(Frozen):
+    """Uniform hyetograph: intensity (mm/h) piecewise linear between times, 0 after the last time."""
+
+    times: list[Seconds]
+    intensity_mm_h: list[NonNegative]
+
+    @model_validator(mode="after")
+    def _lengths(self):
+        _check_series(self.times, self.intensity_mm_h, "intensity_mm_h")
+        return self
+
+    def rates_m_s(self) -> list[float]:
+        """Intensities in m/s."""
+        return [v * MM_PER_H for v in self.intensity_mm_h]
+
+
+class GriddedRainfall(Frozen):
+    """Gridded rainfall from a netCDF file with dims (time, y, x) in any CRS covering the twin."""
+
+    file: str
+    variable: str = "rainfall"
+    scale: Annotated[float, Field(gt=0)] = 1.0
+
+
+class Inflow(Frozen):
+    """A point (``at``) or line (``line``) inflow with a discharge hydrograph (m^3/s, piecewise linear)."""
+
+    name: str
+    at: Point | None = None
+    line: Annotated[list[Point], Field(min_length=2)] | None = None
+    times: list[Seconds]
+    discharge_m3_s: list[NonNegative]
+
+    @model_validator(mode="after")
+    def _shape(self):
+        if (self.at is None) == (self.line is None):
+            raise ValueError("give exactly one of 'at: [x, y]' or 'line: [[x0, y0], [x1, y1], ...]'")
+        _check_series(self.times, self.discharge_m3_s, "discharge_m3_s")
+        return self
+
+
+class LevelSeries(Frozen):
+    """A fixed water level (m above datum) at an open boundary, piecewise linear in time."""
+
+    times: list[Seconds]
+    level_m: list[float]
+
+    @model_validator(mode="after")
+    def _lengths(self):
+        _check_series(self.times, self.level_m, "level_m")
+        return self
+
+
+def _number_or_mapping(value: object, number: str, mapping: str, other: str | None = None) -> str:
+    """Discriminate a union by the YAML type of its value, so errors come from one branch only."""
+    if isinstance(value, dict):
+        return mapping
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return number
+    return other or number
+
+
+Boundary = Annotated[
+    Union[Annotated[Literal["closed", "free"], Tag("keyword")], Annotated[float, Tag("level")],
+          Annotated[LevelSeries, Tag("series")]],
+    Discriminator(lambda v: _number_or_mapping(v, "level", "series", "keyword")),
+]
+
+
+class Boundaries(Frozen):
+    """Boundary condition per edge: ``closed`` wall, ``free`` outflow, a fixed level (m), or a level series."""
+
+    north: Boundary = "free"
+    south: Boundary = "free"
+    east: Boundary = "free"
+    west: Boundary = "free"
+
+
+def _check_landcover_names(table: dict) -> None:
+    unknown = sorted(set(table) - set(LANDCOVER))
+    if unknown:
+        raise ValueError(f"unknown land cover {unknown}; known: {sorted(LANDCOVER)}")
+
+
+class ManningTable(Frozen):
+    """Roughness: a default n (s m^-1/3) and overrides by land-cover name."""
+
+    default: Annotated[float, Field(gt=0)] | None = None
+    by_landcover: dict[str, Annotated[float, Field(gt=0)]] = {}
+
+    @model_validator(mode="after")
+    def _names(self):
+        _check_landcover_names(self.by_landcover)
+        return self
+
+
+class Losses(Frozen):
+    """Infiltration (mm/h, a number or by land-cover name) and urban drainage capacity (mm/h)."""
+
+    infiltration_mm_h: Annotated[
+        Union[Annotated[NonNegative, Tag("number")], Annotated[dict[str, NonNegative], Tag("table")]],
+        Discriminator(lambda v: _number_or_mapping(v, "number", "table")),
+    ] = 0.0
+    drainage_mm_h: NonNegative = 0.0
+
+    @model_validator(mode="after")
+    def _names(self):
+        if isinstance(self.infiltration_mm_h, dict):
+            _check_landcover_names(self.infiltration_mm_h)
+        return self
+
+
+class FloodNumerics(Frozen):
+    """Scheme settings (Bates et al. 2010; de Almeida et al. 2012)."""
+
+    theta: Annotated[float, Field(ge=0.5, le=1.0)] = 0.8
+    alpha: Annotated[float, Field(gt=0, le=1.0)] = 0.7
+    max_dt: Annotated[float, Field(gt=0)] = 10.0
+    wet_threshold_m: Annotated[float, Field(gt=0)] = 0.05
+    dtype: Literal["float64", "float32"] = "float64"
+
+
+class FloodSpec(Frozen):
+    """The ``flood:`` block."""
+
+    rainfall: Annotated[
+        Union[Annotated[UniformRainfall, Tag("uniform")], Annotated[GriddedRainfall, Tag("gridded")]],
+        Discriminator(lambda v: "gridded" if isinstance(v, dict) and "file" in v else "uniform"),
+    ] | None = None
+    inflows: list[Inflow] = []
+    boundaries: Boundaries = Boundaries()
+    manning_n: Annotated[
+        Union[Annotated[Annotated[float, Field(gt=0)], Tag("number")], Annotated[ManningTable, Tag("table")]],
+        Discriminator(lambda v: _number_or_mapping(v, "number", "table")),
+    ] | None = None
+    losses: Losses = Losses()
+    initial_depth_m: NonNegative | str = 0.0
+    numerics: FloodNumerics = FloodNumerics()
+
+
+class Gauge(Frozen):
+    """A named point (twin CRS coordinates, m) sampled every ``output.gauge_every``."""
+
+    name: str
+    at: Point
+
+
+class OutputSpec(Frozen):
+    """The ``output:`` block; ``dir`` defaults to ``runs/<name>`` beside the scenario file."""
+
+    dir: str | None = None
+    every: Annotated[Seconds, Field(gt=0)] = 600.0
+    gauge_every: Annotated[Seconds, Field(gt=0)] = 60.0
+    gauges: list[Gauge] = []
+    geotiff: bool = True
+
+
+class Scenario(Frozen):
+    """A validated scenario."""
+
+    name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9._-]+$")]
+    description: str = ""
+    twin: str | dict
+    hazard: Literal["flood", "fire"]
+    duration: Annotated[Seconds, Field(gt=0)]
+    seed: int = 0
+    flood: FloodSpec | None = None
+    output: OutputSpec = OutputSpec()
+
+    @model_validator(mode="after")
+    def _hazard_block(self):
+        if self.hazard == "flood" and self.flood is None:
+            object.__setattr__(self, "flood", FloodSpec())
+        return self
+
+
+@dataclass(frozen=True)
+class ScenarioFile:
+    """A scenario with where it came from: its file and the line of every YAML path."""
+
+    scenario: Scenario
+    path: Path
+    lines: dict
+
+    @property
+    def folder(self) -> Path:
+        """The folder relative paths in the scenario are resolved against."""
+        return self.path.parent
+
+    def resolve(self, relative: str | Path) -> Path:
+        """A path from the scenario, resolved against the scenario's folder."""
+        p = Path(relative).expanduser()
+        return p if p.is_absolute() else (self.folder / p)
+
+    def error(self, field_path: tuple, message: str, **kw) -> InputError:
+        """An InputError at ``field_path`` of this scenario, with its line number."""
+        from twin.validation import format_path
+
+        return InputError(message, file=self.path, field=format_path(field_path),
+                          line=line_of(self.lines, field_path), **kw)
+
+    def output_dir(self, override: str | Path | None = None) -> Path:
+        """The run folder: ``override``, else ``output.dir``, else ``runs/<name>`` beside the scenario."""
+        if override is not None:
+            return Path(override)
+        if self.scenario.output.dir is not None:
+            return self.resolve(self.scenario.output.dir)
+        return self.folder / "runs" / self.scenario.name
+
+
+def load_scenario(path: str | Path) -> ScenarioFile:
+    """Read and validate a scenario YAML file (safe loader), reporting every schema error at once.
+
+    Raises
+    ------
+    InputError
+        Missing or unreadable file, invalid YAML, or schema errors (each with path and line).
+    """
+    path = Path(path)
+    data, lines = load_yaml_with_lines(path)
+    if not isinstance(data, dict):
+        raise InputError("a scenario is a YAML mapping", file=path, expected="keys name, twin, hazard, duration",
+                         found=type(data).__name__)
+    return ScenarioFile(validate(Scenario, data, lines, path), path, lines)
