@@ -1,0 +1,141 @@
+"""The ``twin`` command line: argument parsing only; the work is done in the packages.
+
+Exit codes: 0 ok, 2 bad input (one-line message on stderr), 1 run failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from twin.errors import InputError, RunError
+
+EXIT_OK, EXIT_RUN_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def _cmd_info(args) -> int:
+    from twin.citytwin import load_twin, summarize
+    from twin.scenario import load_scenario
+
+    path = Path(args.path)
+    if path.suffix in (".yaml", ".yml") and _is_scenario(path):
+        sf = load_scenario(path)
+        twin_source = sf.scenario.twin
+        ds = load_twin(sf.resolve(twin_source) if isinstance(twin_source, str) else twin_source, sf.folder)
+    else:
+        ds = load_twin(path)
+    info = summarize(ds)
+    if args.json:
+        print(json.dumps(info, indent=2))
+        return EXIT_OK
+    ny, nx = info["shape"]
+    w, s, e, n = info["bounds_m"]
+    print(f"twin           {info['name']}")
+    print(f"grid           {ny} x {nx} cells (rows x cols), {info['cells_in_domain']} in the domain")
+    print(f"cell size      {info['cell_size_m']:g} m")
+    print(f"CRS            {info['crs']}")
+    print(f"extent         x {w:.1f} .. {e:.1f} m, y {s:.1f} .. {n:.1f} m ({(e - w) / 1000:.2f} x {(n - s) / 1000:.2f} km)")
+    lo, hi = info["elevation_range_m"]
+    print(f"elevation      {lo:.1f} .. {hi:.1f} m")
+    print(f"buildings      {info['buildings']}")
+    shares = ", ".join(f"{k} {100 * v:.1f} %" for k, v in info["landcover_shares"].items() if v > 0)
+    print(f"land cover     {shares}")
+    print(f"memory         {info['memory_bytes'] / 2**20:.1f} MiB twin; about "
+          f"{info['run_memory_estimate_bytes'] / 2**20:.0f} MiB with one flood run")
+    return EXIT_OK
+
+
+def _is_scenario(path: Path) -> bool:
+    from twin.yamlio import load_yaml_with_lines
+
+    data, _ = load_yaml_with_lines(path)
+    return isinstance(data, dict) and "hazard" in data
+
+
+def _cmd_sample_city(args) -> int:
+    from twin.sample_city import generate_sample_city, write_sample_city
+
+    city = generate_sample_city(size_m=args.size_m, cell=args.cell, seed=args.seed)
+    out = write_sample_city(city, args.out)
+    print(f"wrote {out / 'twin.yaml'} ({city.elevation.shape[0]} x {city.elevation.shape[1]} cells)")
+    return EXIT_OK
+
+
+def _cmd_validate(args) -> int:
+    from twin.runner import prepare_run
+
+    prepare_run(args.scenario)
+    print(f"{args.scenario}: valid")
+    return EXIT_OK
+
+
+def _cmd_run(args) -> int:
+    from twin.runner import run_scenario
+
+    run_dir = run_scenario(args.scenario, out=args.out, progress=not args.quiet)
+    print(f"run complete: {run_dir}")
+    return EXIT_OK
+
+
+def add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``twin run`` (shared with ``run_scenario.py``)."""
+    parser.add_argument("scenario", help="scenario YAML file")
+    parser.add_argument("--out", help="run folder (default: the scenario's output.dir)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``twin`` argument parser with its subcommands."""
+    parser = argparse.ArgumentParser(prog="twin", description="City digital twin for disaster prediction.")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("info", help="summarize a twin (twin.yaml, twin .nc) or a scenario's twin")
+    p.add_argument("path")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.set_defaults(func=_cmd_info)
+
+    p = sub.add_parser("sample-city", help="generate a Daejeon-like sample district")
+    p.add_argument("--size-m", type=float, default=2500.0, help="side length in m (default 2500)")
+    p.add_argument("--cell", type=float, default=5.0, help="cell size in m (default 5)")
+    p.add_argument("--seed", type=int, default=20261125)
+    p.add_argument("--out", required=True, help="output folder")
+    p.set_defaults(func=_cmd_sample_city)
+
+    p = sub.add_parser("validate", help="check a scenario (schema, twin, gauges, inflows) without running")
+    p.add_argument("scenario")
+    p.set_defaults(func=_cmd_validate)
+
+    p = sub.add_parser("run", help="run a scenario")
+    add_run_arguments(p)
+    p.set_defaults(func=_cmd_run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except RunError as exc:
+        print(f"run failed: {exc}", file=sys.stderr)
+        return EXIT_RUN_FAILURE
+    except KeyboardInterrupt:
+        print("interrupted; no partial outputs were kept", file=sys.stderr)
+        return EXIT_RUN_FAILURE
+    except Exception as exc:  # an unexpected failure is a run failure, not a traceback dump
+        if args.debug:
+            raise
+        print(f"run failed (unexpected {type(exc).__name__}): {exc}; rerun with --debug for the traceback",
+              file=sys.stderr)
+        return EXIT_RUN_FAILURE
+
+
+if __name__ == "__main__":
+    sys.exit(main())
