@@ -1,0 +1,68 @@
+"""Per-step flood hazard accumulators: maximum depth, speed and unit discharge, arrival, duration.
+
+Pure array functions over the state of :mod:`kernels.flood` (same grid and sign conventions),
+updating caller-owned accumulators in place so a time loop keeps no temporaries. SI units.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True)
+def _accumulate(h, qx, qy, t_end, dt, wet_threshold, h_min, max_depth, max_speed,
+                max_unit_discharge, arrival_time, wet_duration):
+    ny, nx = h.shape
+    for r in range(ny):
+        for c in range(nx):
+            d = h[r, c]
+            if d > max_depth[r, c]:
+                max_depth[r, c] = d
+            if d >= wet_threshold:
+                wet_duration[r, c] += dt
+                if np.isnan(arrival_time[r, c]):
+                    arrival_time[r, c] = t_end
+            if d > h_min:
+                qu = 0.5 * (qx[r, c] + qx[r, c + 1])
+                qv = 0.5 * (qy[r, c] + qy[r + 1, c])
+                q = np.sqrt(qu * qu + qv * qv)
+                if q > max_unit_discharge[r, c]:
+                    max_unit_discharge[r, c] = q
+                if q / d > max_speed[r, c]:
+                    max_speed[r, c] = q / d
+
+
+def accumulate_hazard(h, qx, qy, t_end, dt, wet_threshold, h_min, max_depth, max_speed,
+                      max_unit_discharge, arrival_time, wet_duration):
+    """Fold the state at the end of a step into the hazard accumulators, in place.
+
+    The cell-centred unit discharge is the mean of the two opposite faces in each direction,
+    ``q = |(qx_w + qx_e)/2, (qy_n + qy_s)/2|`` (m^2/s), and the speed is ``v = q / h`` (m/s),
+    counted only where ``h > h_min`` (thin films give meaningless speeds). A cell is wet when
+    ``h >= wet_threshold``; its arrival time is the end of the first step that leaves it wet,
+    and each step that ends wet adds its ``dt`` to the wet duration.
+
+    Parameters
+    ----------
+    h : ndarray (ny, nx)
+        Depth at the end of the step (m).
+    qx, qy : ndarray (ny, nx+1), (ny+1, nx)
+        Unit discharges of the step (m^2/s).
+    t_end : float
+        Simulated time at the end of the step (s).
+    dt : float
+        Step length (s).
+    wet_threshold : float
+        Depth (m) from which a cell counts as flooded.
+    h_min : float
+        Depth (m) below which no speed is recorded.
+    max_depth, max_speed, max_unit_discharge : ndarray (ny, nx)
+        Running maxima of depth (m), speed (m/s) and unit discharge (m^2/s), start at 0.
+    arrival_time : ndarray (ny, nx)
+        First wet time (s), NaN until wet.
+    wet_duration : ndarray (ny, nx)
+        Time spent wet (s), starts at 0.
+    """
+    _accumulate(h, qx, qy, float(t_end), float(dt), float(wet_threshold), float(h_min),
+                max_depth, max_speed, max_unit_discharge, arrival_time, wet_duration)
