@@ -113,7 +113,7 @@ def _moisture_damping(m_f, m_x):
     """Rothermel (1972) eq. 29: eta_M = 1 - 2.59 r + 5.11 r^2 - 3.52 r^3, r = min(1, M_f/M_x)."""
     r = np.minimum(1.0, _safe_div(m_f, m_x))
     r = np.where(m_x > 0.0, r, 1.0)
-    return 1.0 - 2.59 * r + 5.11 * r**2 - 3.52 * r**3
+    return np.where(r < 1.0, 1.0 - 2.59 * r + 5.11 * r**2 - 3.52 * r**3, 0.0)
 
 
 def _size_class_weights(f_ij, sigma, category):

@@ -1,0 +1,212 @@
+"""Spread-rate physics: Rothermel/Albini against pyretechnics, the fire ellipse, Hamada's model."""
+
+import math
+
+import numpy as np
+import pytest
+
+from kernels import fire
+from kernels.fuel_models import (FUEL_TABLE, KG_M2_PER_LB_FT2, LB_FT2_PER_TON_ACRE, M_PER_FT,
+                                 J_KG_PER_BTU_LB, check_fuel_models)
+
+MODELS = [1, 2, 4, 5, 8, 10, 13, 101, 102, 104, 122, 124, 141, 145, 149, 161, 163, 165, 183, 189, 202]
+MOISTURES = [(0.03, 0.04, 0.05, 0.30, 0.60), (0.06, 0.07, 0.08, 0.60, 0.90),
+             (0.10, 0.11, 0.12, 1.20, 1.40), (0.08, 0.09, 0.10, 0.45, 0.75)]
+WIND_SLOPE = [(0.0, 0.0), (1.5, 0.0), (0.0, 0.35), (4.0, 0.2), (9.0, 0.0)]
+#: pyretechnics computes in single precision (Cython float), so agreement is to float32 round-off
+#: accumulated over the ~100 operations of the model.
+RTOL_PYRETECHNICS = 2e-4
+
+
+def _pyretechnics_model(number):
+    """A pyretechnics FuelModel built from *our* SI table, converted back to its imperial units.
+
+    pyretechnics' own table rounds Scott & Burgan loads to 4 decimals in lb/ft^2 and puts the
+    live load of Anderson's models 4, 5, 7, 10 in the herbaceous class; feeding it our table
+    compares the physics like with like.
+    """
+    fm = pytest.importorskip("pyretechnics.fuel_models", reason="pyretechnics failed to import")
+    base = dict(fm.get_fuel_model(number))
+    w = FUEL_TABLE["w_o"][:, number] / KG_M2_PER_LB_FT2
+    s = FUEL_TABLE["sigma"][:, number] * M_PER_FT
+    dynamic = bool(FUEL_TABLE["dynamic"][number])
+    m_x = FUEL_TABLE["M_x_dead"][number]
+    sigma = (s[0], s[1], s[2], s[3] if dynamic else 0.0, s[3], s[4])
+    base.update(
+        delta=FUEL_TABLE["delta"][number] / M_PER_FT,
+        w_o=(w[0], w[1], w[2], 0.0, w[3], w[4]),
+        sigma=sigma,
+        M_x=(m_x, m_x, m_x, m_x if dynamic else 0.0, 0.0, 0.0),
+        h=(FUEL_TABLE["h"][number] / J_KG_PER_BTU_LB,) * 6,
+        dynamic=dynamic,
+        exp_A_sigma=tuple(math.exp(-(138.0 if i < 4 else 500.0) / x) if x > 0 else 0.0
+                          for i, x in enumerate(sigma)),
+        firemod_size_classes=tuple(1.0 if x >= 1200 else 2.0 if x >= 192 else 3.0 if x >= 96
+                                   else 4.0 if x >= 48 else 5.0 if x >= 16 else 6.0 for x in sigma),
+    )
+    return base
+
+
+def _pyretechnics_head_fire(number, moisture, wind, slope):
+    """Head rate (m/s), fireline intensity (W/m), LB from pyretechnics, wind blowing upslope."""
+    fm = pytest.importorskip("pyretechnics.fuel_models", reason="pyretechnics failed to import")
+    sf = pytest.importorskip("pyretechnics.surface_fire", reason="pyretechnics failed to import")
+    m1, m10, m100, mh, mw = moisture
+    wet = fm.moisturize(_pyretechnics_model(number), (m1, m10, m100, 0.0, mh, mw))
+    fmin = sf.calc_surface_fire_behavior_no_wind_no_slope(wet)
+    # pyretechnics lifts the horizontal wind vector onto the slope plane (|w| sqrt(1 + s^2));
+    # give it the horizontal speed whose slope-plane magnitude is our mid-flame wind.
+    wind_h_m_min = 60.0 * wind / math.sqrt(1.0 + slope**2)
+    # aspect 180 (facing south, upslope north), wind from the south (blowing upslope)
+    fmax = sf.calc_surface_fire_behavior_max(fmin, wind_h_m_min, 180.0, slope, 180.0, True, "behave")
+    return (fmin["base_spread_rate"] / 60.0, fmax["max_spread_rate"] / 60.0,
+            fmax["max_fireline_intensity"] * 1000.0, fmax["length_to_width_ratio"])
+
+
+@pytest.mark.parametrize("number", MODELS)
+def test_rothermel_matches_pyretechnics(number):
+    """Head rate, no-wind rate, Byram intensity and LB agree with pyretechnics (rtol 2e-4)."""
+    for moisture in MOISTURES:
+        base = fire.surface_fire_base(number, moisture)
+        for wind, slope in WIND_SLOPE:
+            r0_ref, r_ref, i_ref, lb_ref = _pyretechnics_head_fire(number, moisture, wind, slope)
+            hf = fire.head_fire(base, wind, 0.0, slope, 0.0)
+            r = fire.surface_spread_rate(number, moisture, wind, slope)
+            assert float(base.spread_rate) == pytest.approx(r0_ref, rel=RTOL_PYRETECHNICS, abs=1e-12)
+            assert float(r) == pytest.approx(r_ref, rel=RTOL_PYRETECHNICS, abs=1e-12)
+            assert float(hf.rate) == pytest.approx(float(r), rel=1e-12, abs=1e-15)
+            intensity = fire.fireline_intensity(base.heat_per_unit_area, hf.rate)
+            assert float(intensity) == pytest.approx(i_ref, rel=RTOL_PYRETECHNICS, abs=1e-9)
+            if lb_ref < 7.99:   # pyretechnics caps LB at 8; its mph coefficients are rounded
+                assert float(fire.length_to_breadth(hf.effective_wind)) == pytest.approx(lb_ref, rel=1e-3)
+
+
+def test_table_matches_pyretechnics_table():
+    """Our tables, converted from the published units, equal pyretechnics' (its loads rounded)."""
+    fm = pytest.importorskip("pyretechnics.fuel_models", reason="pyretechnics failed to import")
+    for number in fm.list_fuel_model_numbers():
+        ref = fm.get_fuel_model(number)
+        if not ref["burnable"]:
+            assert not FUEL_TABLE["burnable"][number]
+            continue
+        w = FUEL_TABLE["w_o"][:, number] / KG_M2_PER_LB_FT2
+        ref_live = ref["w_o"][4] + ref["w_o"][5]
+        np.testing.assert_allclose(w[:3], ref["w_o"][:3], rtol=5e-3, atol=1e-4)
+        np.testing.assert_allclose(w[3] + w[4], ref_live, rtol=5e-3, atol=1e-4)
+        assert FUEL_TABLE["delta"][number] / M_PER_FT == pytest.approx(ref["delta"], rel=1e-6)
+        assert FUEL_TABLE["M_x_dead"][number] == pytest.approx(ref["M_x"][0], rel=1e-6)
+        assert FUEL_TABLE["sigma"][0, number] * M_PER_FT == pytest.approx(ref["sigma"][0], rel=1e-6)
+        assert FUEL_TABLE["dynamic"][number] == ref["dynamic"]
+
+
+def test_published_units_convert_exactly():
+    """GR2 1-h load 0.10 t/ac and depth 1.0 ft land in SI through the exact factors."""
+    assert FUEL_TABLE["w_o"][0, 102] == pytest.approx(0.10 * LB_FT2_PER_TON_ACRE * 0.45359237 / 0.3048**2, rel=1e-14)
+    assert FUEL_TABLE["delta"][102] == pytest.approx(0.3048, rel=1e-14)
+    assert FUEL_TABLE["h"][106] == pytest.approx(9000 * 1055.05585262 / 0.45359237, rel=1e-14)
+
+
+def test_non_burnable_and_unknown_models():
+    """NB 91-99 give zero; unknown numbers raise with the list of bad numbers."""
+    r = fire.surface_spread_rate(np.array([91, 93, 98, 99]), (0.06, 0.07, 0.08, 0.6, 0.9), 5.0, 0.3)
+    assert np.all(r == 0.0)
+    with pytest.raises(ValueError, match=r"\[14, 300\]"):
+        check_fuel_models([1, 14, 300])
+    with pytest.raises(ValueError, match="5 classes"):
+        fire.surface_fire_base(1, (0.06, 0.07, 0.08))
+    with pytest.raises(ValueError, match="finite"):
+        fire.surface_fire_base(1, (np.nan, 0.07, 0.08, 0.6, 0.9))
+
+
+def test_moisture_of_extinction_stops_spread():
+    """Dead fuel at or above the model's extinction moisture (GR1: 15 %) does not burn."""
+    r = fire.surface_spread_rate(1, (0.12, 0.12, 0.12, 0.0, 0.0), 3.0, 0.0)
+    assert float(r) == 0.0
+    assert float(fire.surface_spread_rate(1, (0.11, 0.11, 0.11, 0.0, 0.0), 3.0, 0.0)) > 0.0
+
+
+def test_dynamic_curing_speeds_grass_fire():
+    """Curing (lower herb moisture moves GR2 herb load to the dead class) speeds the fire."""
+    dry = (0.06, 0.07, 0.08)
+    rates = [float(fire.surface_spread_rate(102, dry + (m, 0.9), 2.0, 0.0)) for m in (0.3, 0.6, 0.9, 1.2)]
+    assert rates == sorted(rates, reverse=True)
+
+
+def test_broadcasting_over_arrays():
+    """Array fuel models, moistures and winds broadcast like numpy and match scalar calls."""
+    fms = np.array([[101, 102], [165, 8]])
+    winds = np.array([1.0, 3.0])
+    r = fire.surface_spread_rate(fms, (0.06, 0.07, 0.08, 0.6, 0.9), winds, 0.1)
+    for (i, j), number in np.ndenumerate(fms):
+        assert r[i, j] == pytest.approx(float(fire.surface_spread_rate(number, (0.06, 0.07, 0.08, 0.6, 0.9), winds[j], 0.1)))
+
+
+def test_wind_limit_forms():
+    """Rothermel eq. 86 caps the rate at strong wind; 'none' keeps rising; Andrews 2013 differs."""
+    m = (0.06, 0.07, 0.08, 0.6, 0.9)
+    base = fire.surface_fire_base(8, m)
+    u_max = float(base.max_effective_wind)
+    capped = [float(fire.surface_spread_rate(8, m, u, 0.0)) for u in (u_max * 1.5, u_max * 3.0)]
+    assert capped[0] == pytest.approx(capped[1], rel=1e-12)
+    free = [float(fire.surface_spread_rate(8, m, u, 0.0, wind_limit="none")) for u in (u_max * 1.5, u_max * 3.0)]
+    assert free[1] > free[0] > capped[0]
+    # eq. 86 in SI: U_max = 0.9 I_R with I_R in Btu ft^-2 min^-1, U in ft/min
+    i_r_imperial = float(base.reaction_intensity) * 0.3048**2 * 60.0 / 1055.05585262
+    assert u_max == pytest.approx(0.9 * i_r_imperial * 0.3048 / 60.0, rel=1e-12)
+    andrews = fire.surface_fire_base(8, m, wind_limit="andrews2013")
+    assert float(andrews.max_effective_wind) == pytest.approx(96.8 * i_r_imperial ** (1 / 3) * 0.3048 / 60.0, rel=1e-12)
+
+
+def test_length_to_breadth_si_equals_mph_form():
+    """LB in m/s equals Anderson's mph form at the same speed, to the rounding of 0.2566."""
+    u = np.linspace(0.0, 12.0, 25)
+    mph = u / 0.44704
+    lb_mph = 0.936 * np.exp(0.1147 * mph) + 0.461 * np.exp(-0.0692 * mph) - 0.397
+    # 0.2566 vs 0.1147 / 0.44704 = 0.256577 and 0.1548 vs 0.154796: relative effect at most
+    # 12 m/s times the coefficient differences (about 3e-4)
+    rounding = 12.0 * (abs(0.2566 - 0.1147 / 0.44704) + abs(0.1548 - 0.0692 / 0.44704))
+    np.testing.assert_allclose(fire.length_to_breadth(u), lb_mph, rtol=rounding)
+    # the mph coefficients used with m/s (the known error) differ by far more
+    wrong = 0.936 * np.exp(0.1147 * u) + 0.461 * np.exp(-0.0692 * u) - 0.397
+    assert np.max(np.abs(fire.length_to_breadth(u) / wrong - 1.0)) > 0.5
+    assert float(fire.length_to_breadth(0.0)) == pytest.approx(1.0, abs=1e-12)
+
+
+def test_ellipse_rates_geometry():
+    """Head, back and flank of the focal ellipse; its length/breadth equals LB."""
+    head, lb = 0.7, 2.5
+    e = math.sqrt(lb**2 - 1) / lb
+    assert float(fire.ellipse_rate(head, lb, 0.0)) == pytest.approx(head)
+    assert float(fire.ellipse_rate(head, lb, math.pi)) == pytest.approx(float(fire.backing_rate(head, lb)))
+    assert float(fire.backing_rate(head, lb)) == pytest.approx(head * (1 - e) / (1 + e))
+    theta = np.linspace(0, 2 * np.pi, 20001)
+    r = fire.ellipse_rate(head, lb, theta)
+    x, y = r * np.cos(theta), r * np.sin(theta)
+    assert (x.max() - x.min()) / (y.max() - y.min()) == pytest.approx(lb, rel=1e-6)
+
+
+def test_hamada_hand_computed():
+    """Hamada speeds for a = 10 m, d = 5 m, f = 0 and 0.5, V = 0 and 8 m/s, computed by hand."""
+    down, side, up = fire.hamada_spread_rates(10.0, 5.0, 0.0, 0.0)
+    # T_d = (3 + 3.75 + 40/25) / 1.5 = 5.5667 min; T_s = T_u = (3 + 3.75 + 40/5) / 1.5 = 9.8333 min
+    assert float(down) == pytest.approx(15.0 / (60.0 * 8.35 / 1.5), rel=1e-12)
+    assert float(side) == pytest.approx(15.0 / (60.0 * 14.75 / 1.5), rel=1e-12)
+    assert float(up) == pytest.approx(float(side), rel=1e-12)
+    v, f = 8.0, 0.5
+    t_d = (0.5 * (3 + 3.75 + 40 / 45) + 0.5 * (5 + 6.25 + 80 / 45)) / (1.5 * (1 + 0.8 + 0.448))
+    t_s = (0.5 * (3 + 3.75 + 40 / 7) + 0.5 * (5 + 6.25 + 80 / 7)) / (1.5 * (1 + 0.32))
+    t_u = (0.5 * (3 + 3.75 + 40 / 6.6) + 0.5 * (5 + 6.25 + 80 / 6.6)) / (1.5 * (1 + 0.128))
+    got = fire.hamada_spread_rates(10.0, 5.0, f, v)
+    np.testing.assert_allclose(got, [15 / (60 * t_d), 15 / (60 * t_s), 15 / (60 * t_u)], rtol=1e-12)
+    assert got[0] > got[1] > got[2]
+
+
+def test_hamada_trends_and_errors():
+    """Fire-resistant buildings and wider gaps slow the spread; bad inputs raise."""
+    slow = fire.hamada_spread_rates(10.0, 5.0, 1.0, 5.0)
+    fast = fire.hamada_spread_rates(10.0, 5.0, 0.0, 5.0)
+    assert all(s < q for s, q in zip(slow, fast))
+    with pytest.raises(ValueError):
+        fire.hamada_spread_rates(0.0, 5.0, 0.5, 5.0)
+    with pytest.raises(ValueError):
+        fire.hamada_spread_rates(10.0, 5.0, 1.5, 5.0)
