@@ -1,0 +1,358 @@
+"""3D renderings: meshes, camera presets, stills that show the flood where it is, animations, exports.
+
+All on a 100 x 100 synthetic city (5 m cells) with small images; rendering is offscreen (EGL).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import re
+import zipfile
+
+import imageio.v3 as iio
+import numpy as np
+import pandas as pd
+import pytest
+import rioxarray  # noqa: F401  (registers the .rio accessor)
+import pyvista as pv
+import xarray as xr
+
+from twin.errors import InputError
+from viz.buildings import building_mesh, max_adjacent
+from viz.camera import COMPASS_BEARINGS, apply_view
+from viz.meshes import terrain_mesh, water_mesh
+from viz.render_run import render_run
+from viz.run_data import clock, load_run
+
+pv.OFF_SCREEN = True
+
+N, DX = 100, 5.0
+E0, N0 = 350_000.0, 4_100_000.0           # south-west corner (m), UTM-like magnitudes
+CHANNEL = slice(42, 58)                    # rows of the flooded east-west channel (centre band)
+SMALL = (640, 360)
+TIMES = np.array([0.0, 1800.0, 3600.0])   # snapshot times (s)
+
+
+def make_twin() -> xr.Dataset:
+    """A 100 x 100 CityTwin: a valley along x with grass, and 3 x 3-cell buildings off the channel."""
+    rows = np.arange(N)[:, None] * np.ones((1, N))
+    elevation = 10.0 + 0.04 * DX * np.abs(rows - 49.5)          # m, valley floor in the centre band
+    building_id = np.zeros((N, N), dtype=np.int32)
+    next_id = 1
+    for r0 in (*range(4, 36, 8), *range(66, 96, 8)):
+        for c0 in range(4, 96, 8):
+            building_id[r0:r0 + 3, c0:c0 + 3] = next_id
+            next_id += 1
+    landcover = np.where(building_id > 0, 3, 4).astype(np.int8)
+    height = np.where(building_id > 0, 6.0 + 3.0 * (building_id % 4), 0.0)
+    x = E0 + (np.arange(N) + 0.5) * DX
+    y = N0 + (N - np.arange(N) - 0.5) * DX
+    twin = xr.Dataset(
+        {"elevation": (("y", "x"), elevation), "building_height": (("y", "x"), height),
+         "building_id": (("y", "x"), building_id), "landcover": (("y", "x"), landcover),
+         "domain_mask": (("y", "x"), np.ones((N, N), dtype=np.int8))},
+        coords={"x": x, "y": y}, attrs={"cell_size": DX})
+    return twin.rio.write_crs("EPSG:32652")
+
+
+def _write_run(run_dir, twin, hazard, buildings=None):
+    run_dir.mkdir(parents=True, exist_ok=True)
+    twin.to_netcdf(run_dir / "twin.nc")
+    hazard.to_netcdf(run_dir / "hazard.nc")
+    if buildings is not None:
+        buildings.to_csv(run_dir / "buildings.csv", index=False)
+    return run_dir
+
+
+def make_flood_run(run_dir):
+    """A flood run folder: 1 m of water in the channel rows, rising over three snapshots."""
+    twin = make_twin()
+    wet = np.zeros((N, N))
+    wet[CHANNEL, :] = 1.0
+    depth = np.stack([wet * f for f in (0.0, 0.5, 1.0)])
+    dims = ("y", "x")
+    hazard = xr.Dataset(
+        {"max_depth": (dims, wet, {"units": "m"}), "final_depth": (dims, 0.8 * wet, {"units": "m"}),
+         "max_speed": (dims, 0.5 * wet, {"units": "m s-1"}),
+         "arrival_time": (dims, np.where(wet > 0, 900.0, np.nan), {"units": "s"}),
+         "depth": (("time", *dims), depth, {"units": "m"})},
+        coords={"x": twin.x, "y": twin.y, "time": ("time", TIMES, {"units": "s"})},
+        attrs={"scenario_name": "synthetic-flood", "hazard": "flood", "members": 3})
+    ids = np.unique(twin.building_id.values[twin.building_id.values > 0])
+    table = pd.DataFrame({"building_id": ids, "expected_damage_fraction": (ids % 5) / 5.0})
+    return _write_run(run_dir, twin, hazard, table)
+
+
+def make_fire_run(run_dir):
+    """A fire run folder: the west half burns, arrival time growing eastward."""
+    twin = make_twin()
+    cols = np.arange(N)[None, :] * np.ones((N, 1))
+    arrival = np.where(cols < 50, 60.0 * cols, np.nan)
+    burned = np.stack([np.where(arrival <= t, 1.0, 0.0) for t in (0.0, 1500.0, 3000.0)])
+    dims = ("y", "x")
+    hazard = xr.Dataset(
+        {"arrival_time": (dims, arrival, {"units": "s"}),
+         "burned": (dims, np.isfinite(arrival).astype(np.int8)),
+         "burned_snap": (("time", *dims), burned)},
+        coords={"x": twin.x, "y": twin.y, "time": ("time", TIMES, {"units": "s"})},
+        attrs={"scenario_name": "synthetic-fire", "hazard": "fire", "members": 5})
+    hazard = hazard.drop_vars("burned").rename({"burned_snap": "burned"})
+    hazard["burned"].attrs["units"] = "1"
+    return _write_run(run_dir, twin, hazard)
+
+
+@pytest.fixture(scope="module")
+def flood_run(tmp_path_factory):
+    return make_flood_run(tmp_path_factory.mktemp("flood"))
+
+
+@pytest.fixture(scope="module")
+def fire_run(tmp_path_factory):
+    return make_fire_run(tmp_path_factory.mktemp("fire"))
+
+
+def bluish(pixel) -> bool:
+    r, g, b = (int(v) for v in pixel[:3])
+    return b > r + 40 and b > g + 10
+
+
+def patch(image, row_frac, col_frac, half=4):
+    """Median colour of a small square of pixels around a fractional position."""
+    h, w = image.shape[:2]
+    r, c = int(row_frac * h), int(col_frac * w)
+    return np.median(image[r - half:r + half, c - half:c + half, :3].reshape(-1, 3), axis=0)
+
+
+# --- meshes -------------------------------------------------------------------------------------
+
+def test_building_mesh_has_one_connected_piece_per_building():
+    twin = make_twin()
+    mesh = building_mesh(twin)
+    ids = np.unique(twin.building_id.values[twin.building_id.values > 0])
+    assert np.array_equal(np.unique(mesh.cell_data["building_id"]), ids)
+    regions = mesh.connectivity(extraction_mode="all")
+    region_of_cell = regions.cell_data["RegionId"]
+    assert len(np.unique(region_of_cell)) == len(ids)
+    for region in np.unique(region_of_cell):     # each piece is one building, each building one piece
+        assert len(np.unique(mesh.cell_data["building_id"][region_of_cell == region])) == 1
+
+
+def test_building_roofs_stand_at_ground_plus_height_and_walls_face_out():
+    twin = make_twin()
+    mesh = building_mesh(twin, exaggeration=2.0)
+    bid = 7
+    cells = twin.building_id.values == bid
+    ground = twin.elevation.values[cells].min()
+    top = ground + twin.building_height.values[cells].max()
+    piece = mesh.extract_cells(np.nonzero(mesh.cell_data["building_id"] == bid)[0])
+    assert piece.bounds[5] == pytest.approx(2.0 * top)
+    assert piece.bounds[4] == pytest.approx(2.0 * ground)
+    assert piece.bounds[1] - piece.bounds[0] == pytest.approx(3 * DX)    # a 3-cell-wide footprint
+    # 9 roof quads + 12 outer wall quads; walls face away from the footprint's centre
+    assert piece.n_cells == 9 + 12
+    normals = piece.extract_surface().compute_normals(cell_normals=True, point_normals=False,
+                                                      auto_orient_normals=False,
+                                                      consistent_normals=False)
+    centres = normals.cell_centers().points
+    middle = np.array(piece.center)
+    walls = np.abs(normals.cell_data["Normals"][:, 2]) < 0.5
+    outward = np.einsum("ij,ij->i", normals.cell_data["Normals"][walls], centres[walls] - middle)
+    assert np.all(outward > 0)
+    assert np.all(normals.cell_data["Normals"][~walls, 2] > 0.99)          # roofs face up
+
+
+def test_building_mesh_of_10_000_buildings_is_one_polydata():
+    ids = np.arange(1, 10_001, dtype=np.int32).reshape(100, 100)           # every cell a building
+    twin = xr.Dataset({"building_id": (("y", "x"), ids),
+                       "building_height": (("y", "x"), np.full((100, 100), 10.0)),
+                       "elevation": (("y", "x"), np.zeros((100, 100)))},
+                      coords={"x": np.arange(100.0), "y": np.arange(100.0)[::-1]},
+                      attrs={"cell_size": 1.0})
+    mesh = building_mesh(twin)
+    assert isinstance(mesh, pv.PolyData)
+    assert len(np.unique(mesh.cell_data["building_id"])) == 10_000
+    assert mesh.n_cells == 10_000 * 5                                       # roof and four walls
+
+
+def test_max_adjacent_takes_open_neighbours_only():
+    ids = np.zeros((5, 5), dtype=int)
+    ids[1:3, 1:3] = 4
+    ids[3, 1] = 8                                                            # touches building 4
+    field = np.arange(25.0).reshape(5, 5)
+    got = max_adjacent(ids, field)
+    # building 4's open neighbours: (0,1) (0,2) (1,0) (2,0) (1,3) (2,3) (3,2); (3,1) is building 8
+    assert got[4] == 17.0
+    assert got[8] == 21.0                                                    # (4,1) below it
+
+
+def test_terrain_and_water_meshes_sit_where_the_raster_says():
+    twin = make_twin()
+    terrain = terrain_mesh(twin, exaggeration=3.0)
+    assert terrain.n_points == N * N and terrain.n_cells == (N - 1) ** 2
+    assert np.allclose(terrain.points[:, 2], 3.0 * terrain.point_data["elevation"])
+    assert tuple(terrain.field_data["origin"]) == (E0, N0)
+    depth = np.zeros((N, N))
+    depth[CHANNEL, 10:20] = 2.0
+    water = water_mesh(twin, depth, threshold=0.05)
+    wet = water.point_data["depth"] > 0
+    rows = np.round((N * DX - water.points[:, 1]) / DX - 0.5).astype(int)
+    assert set(np.unique(rows[wet])) == set(range(CHANNEL.start, CHANNEL.stop))
+    # a wet point's surface is ground + depth
+    assert np.allclose(water.points[wet, 2], twin.elevation.values[rows[wet], 0] + 2.0)
+    assert water_mesh(twin, np.zeros((N, N))).n_cells == 0
+
+
+# --- camera ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("view", list(COMPASS_BEARINGS))
+def test_compass_views_look_from_their_side(view):
+    plotter = pv.Plotter(off_screen=True, window_size=SMALL)
+    bounds = (0.0, 100.0, 0.0, 100.0, 0.0, 10.0)
+    plotter.add_mesh(pv.Box(bounds))
+    apply_view(plotter, view, bounds)
+    offset = np.subtract(plotter.camera.position, plotter.camera.focal_point)
+    plotter.close()
+    bearing = np.degrees(np.arctan2(offset[0], offset[1])) % 360
+    assert bearing == pytest.approx(COMPASS_BEARINGS[view], abs=1e-6)
+    assert offset[2] > 0
+
+
+def test_unknown_view_is_an_input_error(flood_run, tmp_path):
+    with pytest.raises(InputError, match="view"):
+        render_run(flood_run, tmp_path / "x.png", view="up", size=SMALL)
+
+
+# --- stills ----------------------------------------------------------------------------------
+
+def test_top_down_still_shows_water_in_the_flooded_channel_only(flood_run, tmp_path):
+    out = render_run(flood_run, tmp_path / "top.png", view="top", size=SMALL, building_value=None)
+    image = iio.imread(out)
+    assert image.shape[:2] == (SMALL[1], SMALL[0])
+    # the square domain fills the image height: channel rows 42-58 of 100 are the middle band
+    for col in (0.3, 0.5, 0.7):
+        assert bluish(patch(image, 0.50, col)), patch(image, 0.50, col)
+        assert not bluish(patch(image, 0.25, col)), patch(image, 0.25, col)     # dry north slope
+    assert not bluish(patch(image, 0.75, 0.45))                                   # dry south slope
+
+
+def test_dry_run_shows_no_water(tmp_path):
+    run = make_flood_run(tmp_path / "dry")
+    ds = xr.load_dataset(run / "hazard.nc")
+    ds["max_depth"][:] = 0.0
+    ds.to_netcdf(run / "hazard.nc")
+    image = iio.imread(render_run(run, tmp_path / "dry.png", view="top", size=SMALL,
+                                  building_value=None))
+    assert not bluish(patch(image, 0.50, 0.5))
+
+
+def test_oblique_still_with_buildings_coloured_is_not_blank(flood_run, tmp_path):
+    out = render_run(flood_run, tmp_path / "sw.png", view="sw", size=SMALL, exaggeration=2.0,
+                     building_value="expected_damage_fraction")
+    image = iio.imread(out)[..., :3].astype(int)
+    r, g, b = image[..., 0], image[..., 1], image[..., 2]
+    assert image.std() > 20
+    assert ((b > r + 40) & (b > g + 10)).sum() > 1000                     # the water shows
+    assert ((r > g + 80) & (r > b + 80)).sum() > 1000                     # damaged buildings, YlOrRd reds
+    assert ((g > r + 20) & (g > b + 40)).sum() > 1000                     # grass tint of the terrain
+
+
+def test_fire_arrival_time_is_draped_where_it_burned(fire_run, tmp_path):
+    image = iio.imread(render_run(fire_run, tmp_path / "fire.png", view="top", size=SMALL))
+    burned, unburned = patch(image, 0.5, 0.40), patch(image, 0.5, 0.62)
+    grass = np.array([150, 190, 110])
+    assert np.abs(unburned - grass).max() < 60           # land-cover tint where it did not burn
+    assert np.abs(burned - unburned).max() > 60          # fire colour where it did
+
+
+# --- animation -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("suffix", [".gif", ".mp4"])
+def test_animation_has_one_frame_per_snapshot(flood_run, tmp_path, suffix):
+    out = render_run(flood_run, tmp_path / f"flood{suffix}", view="top", size=(320, 180))
+    frames = iio.imread(out) if suffix == ".gif" else np.stack(list(iio.imiter(out, plugin="pyav")
+                                                                     if False else _mp4_frames(out)))
+    assert len(frames) == len(TIMES)
+    middle = [patch(f, 0.5, 0.5, half=2) for f in frames]
+    assert not bluish(middle[0])          # t = 0: dry
+    assert bluish(middle[-1])             # t = 1 h: flooded
+
+
+def _mp4_frames(path):
+    import imageio.v2 as imageio
+    with imageio.get_reader(path) as reader:
+        return [frame for frame in reader]
+
+
+def test_fire_animation_writes_a_gif(fire_run, tmp_path):
+    frames = iio.imread(render_run(fire_run, tmp_path / "fire.gif", view="top", size=(320, 180)))
+    assert len(frames) == len(TIMES)
+    assert np.abs(frames[0].astype(float) - frames[-1].astype(float)).mean() > 5   # the front moved
+
+
+# --- exports ---------------------------------------------------------------------------------
+
+def test_vtm_export_reopens_with_buildings_and_water(flood_run, tmp_path):
+    out = render_run(flood_run, tmp_path / "scene.vtm", size=SMALL)
+    blocks = pv.read(out)
+    assert set(blocks.keys()) == {"terrain", "buildings", "layer"}
+    vtps = sorted((tmp_path / "scene").glob("*.vtp"))
+    assert len(vtps) == 3
+    buildings = pv.read(next(p for p in vtps if pv.read(p).n_cells and "building_id" in pv.read(p).cell_data))
+    twin = load_run(flood_run).twin
+    assert len(np.unique(buildings.cell_data["building_id"])) == len(np.unique(twin.building_id)) - 1
+    assert blocks["layer"].point_data["depth"].max() == pytest.approx(1.0)
+
+
+def test_gltf_export_parses_with_inline_buffers(flood_run, tmp_path):
+    out = render_run(flood_run, tmp_path / "scene.gltf", size=SMALL)
+    gltf = json.loads(out.read_text())
+    assert gltf["asset"]["version"] == "2.0"
+    assert len(gltf["meshes"]) >= 3                        # terrain, buildings, water (+ north arrow)
+    for buffer in gltf["buffers"]:
+        assert buffer["uri"].startswith("data:application/octet-stream;base64,")
+    counts = [gltf["accessors"][p["attributes"]["POSITION"]]["count"]
+              for m in gltf["meshes"] for p in m["primitives"]]
+    assert max(counts) >= (N - 1) ** 2                      # the terrain went in whole
+
+
+def html_scene(html: str) -> dict:
+    """The scene description embedded in an exported HTML page."""
+    b64 = re.search(r'const base64Str = "([^"]+)"', html).group(1)
+    with zipfile.ZipFile(io.BytesIO(base64.b64decode(b64))) as archive:
+        return json.loads(archive.read("index.json"))
+
+
+def test_html_export_is_self_contained_and_holds_the_scene(flood_run, tmp_path):
+    out = render_run(flood_run, tmp_path / "scene.html", size=SMALL)
+    html = out.read_text(encoding="utf-8")
+    assert not re.search(r"""<(script|link|img|iframe)[^>]+(src|href)\s*=\s*["']?(https?:)?//""", html, re.I)
+    assert not re.search(r"""import\s*\(?\s*["']https?://""", html)
+    scene = html_scene(html)
+    # each array's hash ends in "_<number of values><type code>"
+    sizes = [int(re.search(r"_(\d+)[A-Za-z]$", key).group(1)) for key in scene["hashes"]]
+    n_building_points = building_mesh(load_run(flood_run).twin).n_points
+    assert 3 * N * N in sizes                              # terrain points
+    assert 3 * n_building_points in sizes                  # building points
+
+
+# --- errors ----------------------------------------------------------------------------------
+
+def test_missing_files_and_layers_are_named(flood_run, tmp_path):
+    with pytest.raises(InputError, match="hazard.nc"):
+        (tmp_path / "empty").mkdir()
+        make_twin().to_netcdf(tmp_path / "empty" / "twin.nc")
+        render_run(tmp_path / "empty", size=SMALL)
+    with pytest.raises(InputError, match="burn_probability"):
+        render_run(flood_run, tmp_path / "x.png", layer="burn_probability", size=SMALL)
+    with pytest.raises(InputError, match="damage_ratio"):
+        render_run(flood_run, tmp_path / "x.png", building_value="damage_ratio", size=SMALL)
+    with pytest.raises(InputError, match=r"\.tiff"):
+        render_run(flood_run, tmp_path / "x.tiff", size=SMALL)
+
+
+def test_clock_reads_hours_and_minutes():
+    assert clock(0) == "00:00"
+    assert clock(3600 + 23 * 60) == "01:23"
+    assert clock(26 * 3600) == "26:00"

@@ -1,0 +1,247 @@
+"""Read what a run folder holds for rendering, and resolve a layer name to an array with its label.
+
+A run folder holds ``twin.nc`` (the CityTwin), ``hazard.nc`` (max_depth, max_speed, arrival_time,
+final_depth and snapshots ``depth(time, y, x)`` for a flood; arrival_time, burned and snapshots
+``burned(time, y, x)`` for a fire; global attributes scenario_name, hazard, members), and maybe
+``risk.nc`` (flood_probability, burn_probability, ...) and ``buildings.csv`` (building_id and
+per-building values).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from twin.errors import InputError
+from twin.fields import get_field
+from viz.buildings import max_adjacent
+
+#: Layers drawn as a water surface (depth in m); every other layer is draped as colour.
+WATER_LAYERS = ("max_depth", "final_depth", "depth")
+#: Snapshot variable of each hazard, animated over its ``time`` coordinate (s).
+SNAPSHOTS = {"flood": "depth", "fire": "burned"}
+#: Layer shown when none is asked for.
+DEFAULT_LAYER = {"flood": "max_depth", "fire": "arrival_time"}
+#: Per-building value shown when none is asked for, if buildings.csv has it.
+DEFAULT_BUILDING_VALUE = {"flood": "expected_damage_fraction", "fire": "burn_probability"}
+#: Per-building value computed here: greatest max_depth in the open cells next to a building.
+MAX_ADJACENT_DEPTH = "max_adjacent_depth"
+
+
+@dataclass(frozen=True)
+class Layer:
+    """A 2-D field ready to draw.
+
+    Attributes
+    ----------
+    name : str
+        Variable name.
+    values : numpy.ndarray, shape (ny, nx)
+        The field in ``units``.
+    units : str
+        UDUNITS string (``"1"`` for dimensionless).
+    label : str
+        Scalar-bar label, with units.
+    water : bool
+        Drawn as a water surface (a depth, m) rather than a drape.
+    time : float or None
+        Snapshot time (s from the start of the run), None for run-wide fields.
+    """
+
+    name: str
+    values: np.ndarray
+    units: str
+    label: str
+    water: bool
+    time: float | None = None
+
+
+@dataclass(frozen=True)
+class RunData:
+    """The contents of one run folder.
+
+    Attributes
+    ----------
+    run_dir : Path
+    twin : xarray.Dataset
+        The CityTwin (``twin.nc``).
+    hazard : xarray.Dataset
+        Hazard fields (``hazard.nc``).
+    risk : xarray.Dataset or None
+        Risk fields (``risk.nc``) when present.
+    buildings : pandas.DataFrame or None
+        Per-building table (``buildings.csv``) when present.
+    """
+
+    run_dir: Path
+    twin: xr.Dataset
+    hazard: xr.Dataset
+    risk: xr.Dataset | None
+    buildings: pd.DataFrame | None
+
+    @property
+    def kind(self) -> str:
+        """``"flood"`` or ``"fire"`` (attribute ``hazard`` of hazard.nc)."""
+        return str(self.hazard.attrs.get("hazard", ""))
+
+    @property
+    def scenario_name(self) -> str:
+        """Scenario name from hazard.nc's attributes, else the folder name."""
+        return str(self.hazard.attrs.get("scenario_name", self.run_dir.name))
+
+    @property
+    def members(self) -> int | None:
+        """Number of ensemble members, where hazard.nc says."""
+        members = self.hazard.attrs.get("members")
+        return int(members) if members is not None else None
+
+
+def _open(path: Path, required: bool) -> xr.Dataset | None:
+    if not path.exists():
+        if required:
+            raise InputError("file missing from the run folder", file=path)
+        return None
+    try:
+        with xr.open_dataset(path) as ds:
+            return ds.load()
+    except (OSError, ValueError) as err:
+        raise InputError(f"cannot read netCDF: {err}", file=path) from err
+
+
+def load_run(run_dir: str | Path) -> RunData:
+    """Read a run folder.
+
+    Parameters
+    ----------
+    run_dir : str or Path
+        Folder with twin.nc and hazard.nc, and optionally risk.nc and buildings.csv.
+
+    Returns
+    -------
+    RunData
+
+    Raises
+    ------
+    twin.errors.InputError
+        When the folder, twin.nc or hazard.nc is missing or unreadable, when twin.nc lacks a
+        variable needed to draw (elevation, building_id, building_height), or when
+        buildings.csv has no building_id column.
+    """
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise InputError("run folder not found", file=run_dir)
+    twin = _open(run_dir / "twin.nc", required=True)
+    for name in ("elevation", "building_id", "building_height"):
+        if name not in twin:
+            raise InputError("variable missing", file=run_dir / "twin.nc", field=name)
+    if "cell_size" not in twin.attrs:
+        raise InputError("attribute missing", file=run_dir / "twin.nc", field="cell_size")
+    hazard = _open(run_dir / "hazard.nc", required=True)
+    risk = _open(run_dir / "risk.nc", required=False)
+    table_path = run_dir / "buildings.csv"
+    buildings = pd.read_csv(table_path) if table_path.exists() else None
+    if buildings is not None and "building_id" not in buildings:
+        raise InputError("column missing", file=table_path, field="building_id")
+    return RunData(run_dir, twin, hazard, risk, buildings)
+
+
+def units_of(name: str, attrs: dict) -> str:
+    """Units of a variable: its ``units`` attribute, else the field registry, else ``"1"`` for a
+    name ending in ``_fraction`` or ``_probability``, else ``"?"``."""
+    if "units" in attrs:
+        return str(attrs["units"])
+    if name.endswith(("_fraction", "_probability")):
+        return "1"
+    try:
+        return get_field(name).units
+    except KeyError:
+        return "?"
+
+
+def label_of(name: str, units: str) -> str:
+    """Scalar-bar label: the name in words with its units, e.g. ``max depth (m)``."""
+    return f"{name.replace('_', ' ')} ({units})"
+
+
+def get_layer(run: RunData, name: str, time: float | None = None) -> Layer:
+    """Resolve a layer name to a 2-D field, from hazard.nc first, then risk.nc.
+
+    Parameters
+    ----------
+    run : RunData
+    name : str
+        Variable name. A snapshot variable with a ``time`` dimension (``depth``, ``burned``)
+        is taken at the snapshot nearest ``time``.
+    time : float, optional
+        Snapshot time (s); default the last snapshot.
+
+    Returns
+    -------
+    Layer
+
+    Raises
+    ------
+    twin.errors.InputError
+        Naming the missing variable and the files searched, and listing what they hold.
+    """
+    sources = [("hazard.nc", run.hazard), ("risk.nc", run.risk)]
+    for _, ds in sources:
+        if ds is not None and name in ds:
+            da = ds[name]
+            break
+    else:
+        held = sorted(v for _, ds in sources if ds is not None for v in ds.data_vars)
+        files = " or ".join(f for f, ds in sources if ds is not None)
+        raise InputError("layer not found", file=run.run_dir / "hazard.nc", field=name,
+                         expected=f"a variable of {files}", found=", ".join(held))
+    snapshot = None
+    if "time" in da.dims:
+        da = da.isel(time=-1) if time is None else da.sel(time=time, method="nearest")
+        snapshot = float(da["time"])
+    units = units_of(name, da.attrs)
+    return Layer(name, np.asarray(da.values, dtype=np.float64), units, label_of(name, units),
+                 name in WATER_LAYERS, snapshot)
+
+
+def building_values(run: RunData, name: str) -> tuple[dict[int, float], str]:
+    """Per-building values by building id, with their scalar-bar label.
+
+    Parameters
+    ----------
+    run : RunData
+    name : str
+        A column of buildings.csv, or ``"max_adjacent_depth"`` (greatest max_depth, m, in the
+        open cells next to each building, computed from hazard.nc).
+
+    Returns
+    -------
+    tuple
+        ``({building_id: value}, label)``.
+
+    Raises
+    ------
+    twin.errors.InputError
+        When buildings.csv is missing or lacks the column, or max_depth is missing.
+    """
+    if name == MAX_ADJACENT_DEPTH:
+        depth = get_layer(run, "max_depth")
+        return max_adjacent(run.twin["building_id"].values, depth.values), label_of(name, depth.units)
+    path = run.run_dir / "buildings.csv"
+    if run.buildings is None:
+        raise InputError("file missing from the run folder", file=path, field=name)
+    if name not in run.buildings:
+        raise InputError("column missing", file=path, field=name,
+                         expected="a column of buildings.csv", found=", ".join(run.buildings.columns))
+    table = run.buildings[["building_id", name]].dropna()
+    values = dict(zip(table["building_id"].astype(int).tolist(), table[name].astype(float).tolist()))
+    return values, label_of(name, units_of(name, {}))
+
+
+def clock(seconds: float) -> str:
+    """Elapsed time (s) as ``hh:mm``."""
+    minutes = int(round(seconds / 60.0))
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
