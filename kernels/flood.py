@@ -21,7 +21,9 @@ Cells are ``(ny, nx)`` arrays, row 0 at the north edge, square cells of size ``d
   of a blocked cell and blocked cells stay dry.
 
 One step is three pure stages, so that a tile plus a halo can run the interior stages alone
-(a halo of K cells lets a tile advance K steps) while the edge stage runs only on true edges:
+while the edge stage runs only on true edges. A halo of K + 1 cells lets a tile advance K steps
+and match the whole-grid run exactly: a cell's new depth depends on its neighbours' old state
+one cell away, plus one more cell through the faces the outflow limiter scales (tested).
 
 1. :func:`edge_fluxes` - new discharge on the four outer edges (closed, free or fixed level),
    from the old state;
@@ -309,7 +311,7 @@ def _edge_fluxes(h, z, n, blocked, qx, qy, edge_kind, edge_level, dt, dx, h_min,
                 continue
             eta = z[r, c] + h[r, c]
             slope = 0.0
-            if 0 <= r_in < ny and not blocked[r_in, c]:
+            if 0 <= r_in < ny and not blocked[r_in, c] and h[r_in, c] > h_min:
                 slope = (z[r_in, c] + h[r_in, c] - eta) / dx
             q_perp = 0.5 * (qx[r, c] + qx[r, c + 1])
             out[c] = sign * _edge_face(sign * qy[face_r, c], q_perp, eta, z[r, c], h[r, c],
@@ -329,7 +331,7 @@ def _edge_fluxes(h, z, n, blocked, qx, qy, edge_kind, edge_level, dt, dx, h_min,
                 continue
             eta = z[r, c] + h[r, c]
             slope = 0.0
-            if 0 <= c_in < nx and not blocked[r, c_in]:
+            if 0 <= c_in < nx and not blocked[r, c_in] and h[r, c_in] > h_min:
                 slope = (z[r, c_in] + h[r, c_in] - eta) / dx
             q_perp = 0.5 * (qy[r, c] + qy[r + 1, c])
             out[r] = sign * _edge_face(sign * qx[r, face_c], q_perp, eta, z[r, c], h[r, c],
@@ -348,7 +350,8 @@ def edge_fluxes(h, z, n, blocked, qx, qy, edge_kind, edge_level, dt, dx, h_min=H
       eq. 11) driven by the water-surface slope ``S`` from the inward neighbour down to the
       edge cell, ``q = max(0, [q_out + g h dt S] / [1 + g dt n^2 |q_vec| / h^(7/3)])``
       with ``h`` the edge cell's depth. No flow where ``S <= 0``, ``h <= h_min``, or the
-      inward neighbour is blocked or missing.
+      inward neighbour is blocked, missing or dry (``h <= h_min``), so still water touching a
+      free edge stays still.
     * ``LEVEL``: a ghost cell beyond the edge with the same bed as the edge cell and water
       level ``edge_level`` (m); the same update with ``h_f = max(eta, level) - z`` and
       gradient ``(level - eta) / dx``, so water flows in or out.
