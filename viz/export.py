@@ -54,6 +54,10 @@ def scene_archive(plotter: pv.Plotter) -> bytes:
 def export_html(scene: CityScene, out: str | Path) -> Path:
     """Write the scene as one self-contained interactive HTML page (vtk.js, data inlined).
 
+    vtk.js draws every scalar bar at the same place and shows no text actors, so the page keeps
+    only the hazard layer's scalar bar (the buildings' one is removed from ``scene``) and has no
+    title.
+
     Parameters
     ----------
     scene : CityScene
@@ -67,6 +71,9 @@ def export_html(scene: CityScene, out: str | Path) -> Path:
     """
     from trame_vtk.tools.vtksz2html import write_html
 
+    for title in list(scene.plotter.scalar_bars.keys()):
+        if scene.layer_label is not None and title != scene.layer_label:
+            scene.plotter.remove_scalar_bar(title)
     out = Path(out)
     with out.open("w", encoding="utf-8") as page:
         write_html(scene_archive(scene.plotter), page)

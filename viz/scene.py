@@ -72,6 +72,7 @@ class CityScene:
         self.terrain = terrain_mesh(twin, exaggeration)
         self.buildings = building_mesh(twin, building_values, exaggeration, value_name="value")
         self.layer_mesh: pv.PolyData | None = None
+        self.layer_label: str | None = None
         self.plotter.add_mesh(self.terrain, scalars="rgb", rgb=True, smooth_shading=True,
                               name="terrain")
         if self.buildings.n_cells and building_values is not None:
@@ -115,7 +116,7 @@ class CityScene:
         self.plotter.remove_actor("layer")
         if layer.label in self.plotter.scalar_bars:
             self.plotter.remove_scalar_bar(layer.label)
-        self.layer_mesh = mesh
+        self.layer_mesh, self.layer_label = mesh, layer.label
         if mesh.n_cells:
             if clim is None:
                 values = mesh.point_data[scalars]
