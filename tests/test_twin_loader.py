@@ -114,9 +114,7 @@ def test_nodata_at_edges_is_outside_the_domain_without_nan_leaks(tmp_path, raste
     elevation[:, :2] = NODATA         # two west edge columns
     elevation[-3:, -3:] = NODATA      # south-east corner block
     raster("dem_edges.tif", elevation, nodata=NODATA)
-    manning = np.full(SHAPE, 0.03)
-    manning[elevation == NODATA] = NODATA  # a roughness raster with the same nodata frame
-    raster("manning.tif", manning, nodata=NODATA)
+    raster("manning.tif", np.full(SHAPE, 0.03))  # valid everywhere: the domain mask must clear it outside
     outside = elevation == NODATA
     ds = load_twin(write_manifest(tmp_path / "twin.yaml", {"terrain": "dem_edges.tif", "manning_n": "manning.tif"}))
 
