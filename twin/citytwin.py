@@ -139,7 +139,7 @@ def build_dataset(grid: Grid, arrays: dict[str, np.ndarray], name: str = "twin",
         4-connected footprints of ``building_height > 0``; ``building_use`` residential on
         footprints when absent; ``landcover`` urban open with buildings on footprints when
         absent; ``fuel_model`` and ``manning_n`` from land cover through the tables in
-        :mod:`twin.classes`.
+        :mod:`twin.classes`, also where a given raster has nodata.
     """
     shape = grid.shape
     outside = np.zeros(shape, bool) if outside is None else outside
@@ -167,12 +167,14 @@ def build_dataset(grid: Grid, arrays: dict[str, np.ndarray], name: str = "twin",
         raise InputError(f"landcover: {int(bad.sum())} cells with unknown class codes (first {landcover[r, c]} "
                          f"at row {r}, col {c}); valid codes: " +
                          ", ".join(f"{v} {k}" for k, v in LANDCOVER.items()))
-    fuel = arrays.get("fuel_model")
-    if fuel is None:
-        fuel = code_table(FUEL_MODEL_BY_LANDCOVER)[landcover].astype(np.int16)
-    manning = arrays.get("manning_n")
-    if manning is None:
-        manning = code_table(MANNING_BY_LANDCOVER)[landcover]
+    # Given fuel models and roughness win; their nodata cells (0 / non-positive) take the table value.
+    fuel = code_table(FUEL_MODEL_BY_LANDCOVER)[landcover].astype(np.int16)
+    if "fuel_model" in arrays:
+        fuel = np.where(arrays["fuel_model"] > 0, arrays["fuel_model"], fuel).astype(np.int16)
+    manning = code_table(MANNING_BY_LANDCOVER)[landcover]
+    if "manning_n" in arrays:
+        given = np.asarray(arrays["manning_n"], dtype=np.float64)
+        manning = np.where(np.isfinite(given) & (given > 0), given, manning)
     elevation = np.where(inside, arrays["elevation"], np.nan).astype(np.float64)
     fields = {
         "elevation": elevation,
@@ -219,13 +221,15 @@ def load_twin(source: str | Path | dict, base_dir: str | Path | None = None,
         For every problem with the manifest or the rasters, naming the file.
     """
     if isinstance(source, dict):
-        manifest = validate(TwinManifest, source, {}, "inline twin")
+        manifest_file = "inline twin"
+        manifest = validate(TwinManifest, source, {}, manifest_file)
         folder = Path(base_dir or ".")
     else:
         path = Path(source)
         if path.suffix == ".nc":
             return open_twin(path)
         manifest, folder = read_manifest(path)
+        manifest_file = path
     files = {k: folder / v for k, v in manifest.rasters.model_dump().items() if v is not None}
     terrain_file = files["elevation"]
     grid = read_grid(terrain_file)
@@ -235,7 +239,8 @@ def load_twin(source: str | Path | dict, base_dir: str | Path | None = None,
         try:
             want = CRS.from_user_input(manifest.crs)
         except Exception:
-            raise InputError("crs: not a valid CRS", expected="e.g. EPSG:5186", found=manifest.crs) from None
+            raise InputError("not a valid CRS", file=manifest_file, field="crs", expected="e.g. EPSG:5186",
+                             found=manifest.crs) from None
         if want != grid.crs:
             raise InputError("terrain CRS differs from the manifest's crs", file=terrain_file,
                              expected=manifest.crs, found=grid.crs.to_string())
@@ -247,6 +252,18 @@ def load_twin(source: str | Path | dict, base_dir: str | Path | None = None,
         if name != "elevation":
             arrays[name] = read_on_grid(file, name, grid, terrain_file, resample=manifest.resample)
     return build_dataset(grid, arrays, name=manifest.name, outside=outside)
+
+
+def twin_input_files(source: str | Path | dict, base_dir: str | Path | None = None) -> list[Path]:
+    """The files a twin is read from (manifest and rasters, or the netCDF), for provenance hashes."""
+    if isinstance(source, dict):
+        manifest, folder, files = validate(TwinManifest, source, {}, "inline twin"), Path(base_dir or "."), []
+    else:
+        path = Path(source)
+        if path.suffix == ".nc":
+            return [path]
+        (manifest, folder), files = read_manifest(path), [path]
+    return files + [folder / v for v in manifest.rasters.model_dump().values() if v is not None]
 
 
 def twin_grid(ds: xr.Dataset) -> Grid:

@@ -30,8 +30,9 @@ Per cell, one of three spread models applies:
 Wind may vary in time, as a piecewise-constant series (``wind_times_s`` gives the start of each
 piece). The arrival-time solver is restarted at each change: cells burned by the change keep
 their times, and every burned cell is a source again at the change time under the new rates.
-The progress made by the fire inside the cells next to the front before the change is dropped,
-so arrival times after a change are late by at most the travel time across one cell. Spotting
+The progress made by the fire along the stencil edges leaving the front before the change is
+dropped, so arrival times after a change are late by at most the travel time of one stencil edge
+(up to sqrt(13) cells long with the 32-direction stencil). Spotting
 (optional, :mod:`kernels.spotting`) is done in generations within each wind period: cells that
 ignite release firebrands once; spot fires that land before the fire arrives become new sources
 and the period is solved again, until no new spot fire appears or ``max_generations`` is reached.

@@ -270,7 +270,9 @@ def _terrain(rng: np.random.Generator, ny: int, nx: int, cell: float) -> dict:
         hills += relief[:, None] * _smoothstep(t)
 
     z = z_valley[:, None] + _FLOODPLAIN_SLOPE * np.maximum(d - width / 2, 0.0) + hills
-    z += _MICRO_RELIEF * _smooth_noise(rng, (ny, nx), cell, 400.0)
+    # micro-relief, faded out towards the river so that the banks stay 2-4 m above the bed
+    z += (_MICRO_RELIEF * _smooth_noise(rng, (ny, nx), cell, 400.0)
+          * _smoothstep((d - width / 2) / 200.0))
     # flat bed across the middle half of the channel, banks rising to 0.6 * depth below the
     # floodplain: every row then has its thalweg exactly ``depth`` below the valley floor
     bank = np.clip(4.0 * d / width - 1.0, 0.0, 1.0)
@@ -354,7 +356,8 @@ def _blocks(rng: np.random.Generator, terrain: dict, roads: dict, cell: float):
                         max(1, int(round(area_ratio))), cell)
     park_blocks = {(i + di, j + dj) for i, j in parks for di in (0, 1) for dj in (0, 1)}
 
-    rects, kinds, core_dist = [], [], []
+    # zone every block whose centre is urban: (r0, r1, c0, c1, kind, distance to core / radius)
+    blocks = []
     for i, (r0, r1) in enumerate(row_iv):
         for j, (c0, c1) in enumerate(col_iv):
             rc, cc = (r0 + r1) // 2, (c0 + c1) // 2
@@ -362,31 +365,41 @@ def _blocks(rng: np.random.Generator, terrain: dict, roads: dict, cell: float):
                 continue
             xb, yb = (cc + 0.5) * cell, (rc + 0.5) * cell
             dist_core = math.hypot(xb - core[0], yb - core[1]) / core_r
-            u = rng.random()
             if (i, j) in park_blocks:
-                cover, kind = LANDCOVER["grass"], None
+                kind = "park"
             elif dist_core < 1.0:
-                cover, kind = LANDCOVER["urban_open"], "commercial"
+                kind = "commercial"
             elif (xb > terrain["xc"][rc] and terrain["d"][rc, cc] < 0.1 * size + 60.0
                   and ind_y0 < yb < ind_y0 + 0.35 * size):
-                cover, kind = LANDCOVER["urban_open"], "industrial"
-            elif u < 0.04:
-                cover, kind = LANDCOVER["grass"], "public"
-            elif u < 0.06:
-                cover, kind = LANDCOVER["bare"], None          # construction site
+                kind = "industrial"
             elif terrain["housing"][rc, cc] > 0.6 and terrain["hills"][rc, cc] == 0.0:
-                cover, kind = LANDCOVER["grass"], "apartment"
+                kind = "apartment"
             else:
-                cover, kind = LANDCOVER["urban_open"], "lowrise"
-            block = lc[r0:r1, c0:c1]
-            block[urban[r0:r1, c0:c1]] = cover
-            if kind is None:
-                continue
-            new = (_public_building(rng, r0, r1, c0, c1, cell) if kind == "public"
-                   else _pack_block(rng, r0, r1, c0, c1, _STYLES[kind], cell))
-            rects += new
-            kinds += [_KINDS.index(kind)] * len(new)
-            core_dist += [dist_core] * len(new)
+                kind = "lowrise"
+            blocks.append([r0, r1, c0, c1, kind, dist_core])
+    # public buildings and construction sites on whole residential blocks, 4 % and 2 % of them
+    whole = _fully_inside(np.array([b[:4] for b in blocks], dtype=np.int64).reshape(-1, 4),
+                          urban & ~terrain["riverside"])
+    housing = [k for k, b in enumerate(blocks) if whole[k] and b[4] in ("apartment", "lowrise")]
+    n_public = max(3, int(round(0.04 * len(blocks))))
+    n_bare = max(1, int(round(0.02 * len(blocks))))
+    picked = rng.permutation(housing)[:n_public + n_bare]
+    for n, k in enumerate(picked):
+        blocks[k][4] = "public" if n < n_public else "construction"
+
+    cover_of = {"park": LANDCOVER["grass"], "public": LANDCOVER["grass"],
+                "apartment": LANDCOVER["grass"], "construction": LANDCOVER["bare"]}
+    rects, kinds, core_dist = [], [], []
+    for r0, r1, c0, c1, kind, dist_core in blocks:
+        block = lc[r0:r1, c0:c1]
+        block[urban[r0:r1, c0:c1]] = cover_of.get(kind, LANDCOVER["urban_open"])
+        if kind in ("park", "construction"):
+            continue
+        new = (_public_building(rng, r0, r1, c0, c1, cell) if kind == "public"
+               else _pack_block(rng, r0, r1, c0, c1, _STYLES[kind], cell))
+        rects += new
+        kinds += [_KINDS.index(kind)] * len(new)
+        core_dist += [dist_core] * len(new)
 
     # parks: grass with groves, the local streets inside them removed
     park_cells = np.zeros_like(urban)
@@ -397,7 +410,7 @@ def _blocks(rng: np.random.Generator, terrain: dict, roads: dict, cell: float):
     park_cells &= urban & ~roads["arterial"] & ~terrain["riverside"]
     lc[park_cells] = np.where(terrain["green"][park_cells] > 0.55,
                               LANDCOVER["forest"], LANDCOVER["grass"])
-    road &= ~park_cells
+    road = roads["road"] = road & ~park_cells
     lc[terrain["riverside"]] = LANDCOVER["grass"]
     lc[terrain["water"]] = LANDCOVER["water"]
     lc[road] = LANDCOVER["road"]

@@ -1,6 +1,7 @@
 """The scenario schema: one YAML file validated into a frozen object before anything runs.
 
-Every key except ``twin``, ``hazard`` and ``duration`` has a documented default (see
+Every key except ``twin``, ``hazard`` and ``duration`` has a documented default (``name``: the
+file's stem) (see
 ``docs/scenarios.md``). Unknown keys are errors. Quantities are converted to SI here: durations
 to seconds, rainfall from mm/h to m/s, losses from mm/h to m/s. Paths stay as written and are
 resolved against the scenario file's folder by :meth:`ScenarioFile.resolve`.
@@ -266,4 +267,5 @@ def load_scenario(path: str | Path) -> ScenarioFile:
     if not isinstance(data, dict):
         raise InputError("a scenario is a YAML mapping", file=path, expected="keys name, twin, hazard, duration",
                          found=type(data).__name__)
+    data = {"name": path.stem, **data}  # the name defaults to the file's stem
     return ScenarioFile(validate(Scenario, data, lines, path), path, lines)

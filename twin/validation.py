@@ -105,7 +105,9 @@ def validate(model: type[M], data: object, lines: dict, file: str | Path, contex
         seen = set()
         for err in exc.errors():
             loc = _yaml_loc(tuple(err["loc"]), data, err["type"] == "missing")
-            loc, text = _point_at_named_key(loc, _describe(err), data)
+            text = _describe(err)
+            if err["type"] != "missing":
+                loc, text = _point_at_named_key(loc, text, data)
             row = (loc, text)
             if row in seen:
                 continue

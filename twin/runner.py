@@ -1,0 +1,121 @@
+"""Running a scenario into a run folder.
+
+The steps are the same for every hazard: validate the scenario, load the twin, prepare the
+hazard's inputs (all input errors surface here, before anything runs), simulate, write the
+outputs into a temporary folder, write ``manifest.json`` last, and rename the folder into place.
+A failed or interrupted run leaves nothing under the final name.
+
+Each hazard is a module with three functions (see :data:`HAZARDS`):
+``prepare(sf, twin) -> inputs``, ``simulate(inputs, sf, progress) -> result`` and
+``write(folder, sf, twin, result) -> summary``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import xarray as xr
+
+from twin.atomic import atomic_dir
+from twin.citytwin import load_twin, save_twin, twin_input_files
+from twin.provenance import file_sha256, package_versions, utc_now, write_json
+from twin.scenario import ScenarioFile, load_scenario
+
+#: Hazard name -> module implementing prepare / simulate / write.
+HAZARDS = {"flood": "twin.flood_run", "fire": "twin.fire_run"}
+
+
+def hazard_module(name: str):
+    """The module that runs hazard ``name``."""
+    return importlib.import_module(HAZARDS[name])
+
+
+@dataclass(frozen=True)
+class PreparedRun:
+    """A scenario ready to simulate: validated scenario, loaded twin, hazard inputs, input files."""
+
+    sf: ScenarioFile
+    twin: xr.Dataset
+    inputs: object
+    input_files: tuple[Path, ...]
+
+
+def prepare_run(scenario_path: str | Path) -> PreparedRun:
+    """Validate a scenario, load its twin and prepare the hazard inputs (no simulation).
+
+    Raises
+    ------
+    InputError
+        For any problem with the scenario, the twin or the positions in it.
+    """
+    sf = load_scenario(scenario_path)
+    source = sf.scenario.twin
+    source = sf.resolve(source) if isinstance(source, str) else source
+    twin = load_twin(source, base_dir=sf.folder)
+    module = hazard_module(sf.scenario.hazard)
+    inputs = module.prepare(sf, twin)
+    files = (sf.path, *twin_input_files(source, sf.folder), *module.input_files(sf))
+    return PreparedRun(sf, twin, inputs, tuple(files))
+
+
+def run_scenario(scenario_path: str | Path, out: str | Path | None = None, progress: bool = True) -> Path:
+    """Run a scenario and write its run folder.
+
+    Parameters
+    ----------
+    scenario_path : str or Path
+        The scenario YAML file.
+    out : str or Path, optional
+        Run folder; default: the scenario's ``output.dir``.
+    progress : bool
+        Show a progress bar of simulated time.
+
+    Returns
+    -------
+    Path
+        The complete run folder (it holds ``manifest.json``).
+
+    Raises
+    ------
+    InputError
+        Bad input (exit code 2 in the CLI).
+    RunError
+        The simulation failed (exit code 1); no run folder is left behind.
+    """
+    started = utc_now()
+    t0 = time.perf_counter()
+    prep = prepare_run(scenario_path)
+    module = hazard_module(prep.sf.scenario.hazard)
+    t_prepared = time.perf_counter()
+    result = module.simulate(prep.inputs, prep.sf, progress)
+    t_simulated = time.perf_counter()
+    run_dir = prep.sf.output_dir(out)
+    with atomic_dir(run_dir) as folder:
+        save_twin(prep.twin, folder / "twin.nc")
+        summary = module.write(folder, prep.sf, prep.twin, result)
+        t_written = time.perf_counter()
+        timings = {"prepare_s": t_prepared - t0, "simulate_s": t_simulated - t_prepared,
+                   "write_s": t_written - t_simulated, "total_s": t_written - t0}
+        write_json(folder / "summary.json", {**summary, "timings": timings})
+        write_json(folder / "manifest.json", run_manifest(prep, started, timings))
+    return run_dir
+
+
+def run_manifest(prep: PreparedRun, started: str, timings: dict) -> dict:
+    """The manifest of a complete run: hashes, versions, seed, timings, status."""
+    return {
+        "scenario": prep.sf.scenario.name,
+        "scenario_file": str(prep.sf.path),
+        "scenario_sha256": file_sha256(prep.sf.path),
+        "inputs": {str(p): file_sha256(p) for p in prep.input_files},
+        "hazard": prep.sf.scenario.hazard,
+        "seed": prep.sf.scenario.seed,
+        "versions": package_versions(),
+        "started": started,
+        "finished": utc_now(),
+        "timings": timings,
+        "status": "complete",
+    }
