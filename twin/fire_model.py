@@ -290,6 +290,9 @@ def _hamada_inputs(building_id, building_use, dx, window_m):
     """Hamada's a (m), d (m) and f (1) on every cell (see the module docstring)."""
     bid = np.asarray(building_id)
     building = bid > 0
+    if not building.any():
+        zeros = np.zeros(bid.shape)
+        return zeros, zeros, zeros
     size = max(3, int(round(window_m / dx)) | 1)
     ids, inverse, counts = np.unique(bid[building], return_inverse=True, return_counts=True)
     rows, cols = np.nonzero(building)
