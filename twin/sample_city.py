@@ -137,7 +137,7 @@ def generate_sample_city(size_m: float = 2500.0, cell: float = 5.0,
     Parameters
     ----------
     size_m : float
-        Side of the square district (m), 1000 to 20000; a whole number of cells.
+        Side of the square district (m), 2000 to 20000; a whole number of cells.
     cell : float
         Cell size (m), 1 to 10 (buildings are at least 10 m wide).
     seed : int
@@ -192,9 +192,9 @@ def _check_grid(size_m: float, cell: float) -> tuple[int, int]:
     if not 1.0 <= cell <= 10.0:
         raise InputError("cell size out of range", field="cell", expected="1 to 10 m",
                          found=f"{cell} m")
-    if not 1000.0 <= size_m <= 20000.0:
+    if not 2000.0 <= size_m <= 20000.0:
         raise InputError("district size out of range", field="size_m",
-                         expected="1000 to 20000 m", found=f"{size_m} m")
+                         expected="2000 to 20000 m", found=f"{size_m} m")
     n = int(round(size_m / cell))
     if abs(n * cell - size_m) > 1e-6 * size_m:
         raise InputError("district size is not a whole number of cells", field="size_m",
