@@ -82,7 +82,13 @@ def make_flood_run(run_dir):
         attrs={"scenario_name": "synthetic-flood", "hazard": "flood", "members": 3})
     ids = np.unique(twin.building_id.values[twin.building_id.values > 0])
     table = pd.DataFrame({"building_id": ids, "expected_damage_fraction": (ids % 5) / 5.0})
-    return _write_run(run_dir, twin, hazard, table)
+    run_dir = _write_run(run_dir, twin, hazard, table)
+    probability = np.zeros((N, N))
+    probability[CHANNEL, : N // 2] = 0.9                       # west half of the channel
+    risk = xr.Dataset({"flood_probability": (dims, probability, {"units": "1"})},
+                      coords={"x": twin.x, "y": twin.y})
+    risk.to_netcdf(run_dir / "risk.nc")
+    return run_dir
 
 
 def make_fire_run(run_dir):
@@ -152,9 +158,9 @@ def test_building_roofs_stand_at_ground_plus_height_and_walls_face_out():
     assert piece.bounds[1] - piece.bounds[0] == pytest.approx(3 * DX)    # a 3-cell-wide footprint
     # 9 roof quads + 12 outer wall quads; walls face away from the footprint's centre
     assert piece.n_cells == 9 + 12
-    normals = piece.extract_surface(algorithm="dataset_surface").compute_normals(cell_normals=True, point_normals=False,
-                                                      auto_orient_normals=False,
-                                                      consistent_normals=False)
+    surface = piece.extract_surface(algorithm="dataset_surface")
+    normals = surface.compute_normals(cell_normals=True, point_normals=False,
+                                      auto_orient_normals=False, consistent_normals=False)
     centres = normals.cell_centers().points
     middle = np.array(piece.center)
     walls = np.abs(normals.cell_data["Normals"][:, 2]) < 0.5
@@ -241,11 +247,9 @@ def test_top_down_still_shows_water_in_the_flooded_channel_only(flood_run, tmp_p
 
 
 def test_custom_camera_looks_where_it_is_told(flood_run, tmp_path):
-    centre_x = N * DX / 2
-    above_channel = Camera(position=(centre_x, N * DX / 2, 400.0), focal_point=(centre_x, N * DX / 2, 0.0),
-                           up=(0.0, 1.0, 0.0))
-    above_north = Camera(position=(centre_x, 0.85 * N * DX, 150.0), focal_point=(centre_x, 0.85 * N * DX, 0.0),
-                         up=(0.0, 1.0, 0.0))
+    x, y_channel, y_north = N * DX / 2, N * DX / 2, 0.85 * N * DX     # local metres
+    above_channel = Camera(position=(x, y_channel, 400.0), focal_point=(x, y_channel, 0.0), up=(0, 1, 0))
+    above_north = Camera(position=(x, y_north, 150.0), focal_point=(x, y_north, 0.0), up=(0, 1, 0))
     wet = iio.imread(render_run(flood_run, tmp_path / "c1.png", view=above_channel, size=SMALL,
                                 building_value=None))
     dry = iio.imread(render_run(flood_run, tmp_path / "c2.png", view=above_north, size=SMALL,
@@ -281,6 +285,27 @@ def test_fire_arrival_time_is_draped_where_it_burned(fire_run, tmp_path):
     grass = np.array([150, 190, 110])
     assert np.abs(unburned - grass).max() < 60           # land-cover tint where it did not burn
     assert np.abs(burned - unburned).max() > 60          # fire colour where it did
+
+
+def test_risk_probability_is_draped_only_where_nonzero(flood_run, tmp_path):
+    image = iio.imread(render_run(flood_run, tmp_path / "p.png", view="top", size=SMALL,
+                                  layer="flood_probability", building_value=None))
+    west, east = patch(image, 0.5, 0.4), patch(image, 0.5, 0.6)
+    grass = np.array([150, 190, 110])
+    assert np.abs(east - grass).max() < 60                # probability 0: the land-cover tint
+    assert np.abs(west - east).max() > 60                 # probability 0.9: the drape colour
+
+
+def test_layer_on_another_grid_is_an_input_error(flood_run, tmp_path):
+    run = tmp_path / "bad"
+    run.mkdir()
+    for name in ("twin.nc", "buildings.csv"):
+        (run / name).write_bytes((flood_run / name).read_bytes())
+    xr.load_dataset(flood_run / "hazard.nc").isel(x=slice(0, 50)).to_netcdf(run / "hazard.nc")
+    with pytest.raises(InputError, match="max_depth.*shape"):
+        render_run(run, tmp_path / "x.png", size=SMALL)
+    with pytest.raises(InputError, match="exaggeration"):
+        render_run(flood_run, tmp_path / "x.png", size=SMALL, exaggeration=0.0)
 
 
 # --- animation -------------------------------------------------------------------------------

@@ -186,7 +186,8 @@ def get_layer(run: RunData, name: str, time: float | None = None) -> Layer:
     Raises
     ------
     twin.errors.InputError
-        Naming the missing variable and the files searched, and listing what they hold.
+        Naming the missing variable and the files searched, and listing what they hold; or when
+        the field's shape differs from the twin's grid.
     """
     sources = [("hazard.nc", run.hazard), ("risk.nc", run.risk)]
     for _, ds in sources:
@@ -202,6 +203,10 @@ def get_layer(run: RunData, name: str, time: float | None = None) -> Layer:
     if "time" in da.dims:
         da = da.isel(time=-1) if time is None else da.sel(time=time, method="nearest")
         snapshot = float(da["time"])
+    grid = run.twin["elevation"].shape
+    if da.shape != grid:
+        raise InputError("layer is not on the twin's grid", file=run.run_dir / "hazard.nc", field=name,
+                         expected=f"shape {grid}", found=f"shape {da.shape}")
     units = units_of(name, da.attrs)
     return Layer(name, np.asarray(da.values, dtype=np.float64), units, label_of(name, units),
                  name in WATER_LAYERS, snapshot)

@@ -13,6 +13,7 @@ import pyvista as pv
 import xarray as xr
 from matplotlib.colors import LinearSegmentedColormap
 
+from twin.errors import InputError
 from viz.buildings import building_mesh
 from viz.camera import Camera, apply_view
 from viz.meshes import drape_mesh, north_arrow, terrain_mesh, water_mesh
@@ -22,8 +23,10 @@ from viz.run_data import (DEFAULT_BUILDING_VALUE, MAX_ADJACENT_DEPTH, Layer, Run
 #: Water colour ramp, light to dark blue with depth: every shade reads as water.
 WATER_CMAP = LinearSegmentedColormap.from_list("water", ["#6baed6", "#08519c"])
 #: Colour map of each drape layer; unlisted layers use viridis.
-DRAPE_CMAPS = {"arrival_time": "inferno", "burned": "Reds", "max_speed": "viridis"}
-#: Drape layers where 0 means "nothing here" and is left out (the terrain shows through).
+DRAPE_CMAPS = {"arrival_time": "inferno", "burned": "Reds", "burn_probability": "YlOrRd",
+               "flood_probability": "PuBu", "max_speed": "viridis"}
+#: Drape layers where 0 means "nothing here" and is left out (the terrain shows through); so are
+#: all ``*_probability`` layers.
 BLANK_ZERO = ("burned",)
 #: Opacity of the water surface (0-1).
 WATER_OPACITY = 0.75
@@ -64,6 +67,9 @@ class CityScene:
     def __init__(self, twin: xr.Dataset, *, size: tuple[int, int] = (1920, 1080),
                  exaggeration: float = 1.0, building_values: Mapping[int, float] | None = None,
                  building_label: str = "", water_threshold: float = 0.05):
+        if not exaggeration > 0:
+            raise InputError("vertical exaggeration must be positive", field="exaggeration",
+                             expected="> 0", found=repr(exaggeration))
         self.twin = twin
         self.exaggeration = float(exaggeration)
         self.water_threshold = float(water_threshold)
@@ -110,7 +116,8 @@ class CityScene:
             mesh = water_mesh(self.twin, layer.values, self.water_threshold, self.exaggeration)
             scalars, cmap, opacity = "depth", WATER_CMAP, WATER_OPACITY
         else:
-            mesh = drape_mesh(self.twin, layer.values, layer.name, blank_zero=layer.name in BLANK_ZERO,
+            blank = layer.name in BLANK_ZERO or layer.name.endswith("_probability")
+            mesh = drape_mesh(self.twin, layer.values, layer.name, blank_zero=blank,
                               exaggeration=self.exaggeration)
             scalars, cmap, opacity = layer.name, DRAPE_CMAPS.get(layer.name, "viridis"), 1.0
         self.plotter.remove_actor("layer")
