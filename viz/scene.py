@@ -90,7 +90,7 @@ class CityScene:
                                   scalar_bar_args=_scalar_bar(building_label, 0.06, size[1]))
         elif self.buildings.n_cells:
             self.plotter.add_mesh(self.buildings, color="#d9d4cc", name="buildings")
-        self.plotter.add_mesh(north_arrow(self.terrain.bounds), color="darkred", name="north")
+        self.plotter.add_mesh(north_arrow(self.terrain.bounds), color="black", name="north")
 
     @property
     def bounds(self) -> tuple[float, ...]:
