@@ -176,6 +176,16 @@ def surface_fire_base(fuel_model, moisture, wind_limit: str = "rothermel1972") -
     for m in mst:
         if not np.all(np.isfinite(m)) or np.any(m < 0.0):
             raise ValueError("fuel moisture must be finite and >= 0 (fraction of dry mass)")
+    if fm.size > 1 and all(m.size == 1 for m in mst):
+        # uniform moisture: evaluate once per distinct fuel model and scatter back
+        numbers, inverse = np.unique(fm, return_inverse=True)
+        per_model = _base_per_cell(numbers, [m.reshape(()) for m in mst], numbers.shape, wind_limit)
+        return SurfaceFireBase(*(np.broadcast_to(x[inverse.reshape(fm.shape)], shape) for x in per_model))
+    return _base_per_cell(fm, mst, shape, wind_limit)
+
+
+def _base_per_cell(fm, mst, shape, wind_limit) -> SurfaceFireBase:
+    """The Rothermel no-wind, no-slope computation of :func:`surface_fire_base`, cell by cell."""
     fm = np.broadcast_to(fm, shape)
     m1, m10, m100, m_herb, m_wood = (np.broadcast_to(m, shape) for m in mst)
     t = FUEL_TABLE
