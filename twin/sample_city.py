@@ -10,8 +10,10 @@ What the district holds (all lengths in metres, elevations above sea level):
 * A river flowing north to south along the valley axis: bankfull width 24-36 m, incised 2.5-3.5 m
   below its banks, meandering gently (amplitudes 20-45 m), its valley floor falling 1 m per km
   (45 m a.s.l. at the district centre). River cells are the lowest land of every row.
-* A floodplain rising 0.4 % away from the river, 0-1 m of smooth urban micro-relief, and hills
-  rising 64-140 m above the valley on the west and east sides (forest, grass at their foot).
+* A floodplain rising 0.4 % away from the river, 0-1 m of smooth urban micro-relief (faded out
+  near the banks), and hills on the west and east sides whose crests stand some 65-145 m above
+  the river bed (forest, grass at their foot; the floodplain's rise adds to them in larger
+  districts, which is why districts are at most 10 km wide).
 * A street grid: local roads 10-25 m wide around blocks of 90-180 m, 40 m arterials every fourth
   road; underpasses (2-4 m deep, road-width depressions on arterials) where water ponds.
 * Buildings as separate rectangles (sides 10-60 m, gaps of at least one cell): a commercial core
@@ -137,7 +139,7 @@ def generate_sample_city(size_m: float = 2500.0, cell: float = 5.0,
     Parameters
     ----------
     size_m : float
-        Side of the square district (m), 2000 to 20000; a whole number of cells.
+        Side of the square district (m), 2000 to 10000; a whole number of cells.
     cell : float
         Cell size (m), 1 to 10 (buildings are at least 10 m wide).
     seed : int
@@ -158,7 +160,7 @@ def generate_sample_city(size_m: float = 2500.0, cell: float = 5.0,
     -----
     The terrain is the sum of a valley floor falling ``1e-3`` m/m southwards, a floodplain
     rising ``4e-3`` m/m away from the river, 0-1 m of smooth noise and two hill ramps
-    (smoothstep profiles, zero at their foot, 64-140 m at the district edge). These are design
+    (smoothstep profiles, zero at their foot, 64-120 m at the district edge). These are design
     choices for a plausible test city, not fitted to survey data.
     """
     ny, nx = _check_grid(size_m, cell)
@@ -192,9 +194,9 @@ def _check_grid(size_m: float, cell: float) -> tuple[int, int]:
     if not 1.0 <= cell <= 10.0:
         raise InputError("cell size out of range", field="cell", expected="1 to 10 m",
                          found=f"{cell} m")
-    if not 2000.0 <= size_m <= 20000.0:
+    if not 2000.0 <= size_m <= 10000.0:
         raise InputError("district size out of range", field="size_m",
-                         expected="2000 to 20000 m", found=f"{size_m} m")
+                         expected="2000 to 10000 m", found=f"{size_m} m")
     n = int(round(size_m / cell))
     if abs(n * cell - size_m) > 1e-6 * size_m:
         raise InputError("district size is not a whole number of cells", field="size_m",
@@ -236,9 +238,13 @@ def _smooth_noise(rng: np.random.Generator, shape: tuple[int, ...], cell: float,
 
 
 def _smoothstep(t: np.ndarray) -> np.ndarray:
-    """3 t^2 - 2 t^3 on t clipped to [0, 1]."""
-    t = np.clip(t, 0.0, 1.0)
-    return t * t * (3.0 - 2.0 * t)
+    """3 t^2 - 2 t^3 on t clipped to [0, 1], computed in place in ``t`` (which is returned)."""
+    np.clip(t, 0.0, 1.0, out=t)
+    r = np.multiply(t, -2.0)
+    r += 3.0
+    t *= t
+    t *= r
+    return t
 
 
 def _terrain(rng: np.random.Generator, ny: int, nx: int, cell: float) -> dict:
@@ -254,9 +260,10 @@ def _terrain(rng: np.random.Generator, ny: int, nx: int, cell: float) -> dict:
     phase = rng.uniform(0.0, 2.0 * np.pi, 2)
     arg = ym[:, None] * k + phase
     xc = axis + (amp * np.sin(arg)).sum(axis=1)           # river centreline, m
-    slope_c = (amp * k * np.cos(arg)).sum(axis=1)         # dxc/dy
+    stretch = np.sqrt(1.0 + (amp * k * np.cos(arg)).sum(axis=1) ** 2)   # sqrt(1 + (dxc/dy)^2)
     # distance from the centreline, perpendicular to it (locally straight channel)
-    d = np.abs(xm[None, :] - xc[:, None]) / np.sqrt(1.0 + slope_c ** 2)[:, None]
+    d = np.abs(xm[None, :] - xc[:, None])
+    d /= stretch[:, None]
     z_valley = _VALLEY_Z_CENTRE - _VALLEY_SLOPE * (ym - size / 2)     # per row, m
     water = d <= width / 2
 
@@ -266,18 +273,35 @@ def _terrain(rng: np.random.Generator, ny: int, nx: int, cell: float) -> dict:
         foot = size * (0.31 + 0.05 * _smooth_noise(rng, (ny,), cell, 400.0))   # m from axis
         relief = rng.uniform(80.0, 120.0) * (0.8 + 0.2 * _smooth_noise(rng, (ny,), cell, 600.0))
         out = sign * (xm - axis)                           # m from the axis, outwards
-        t = (out[None, :] - foot[:, None]) / (edge - cell / 2 - foot[:, None])
-        hills += relief[:, None] * _smoothstep(t)
+        cols = np.flatnonzero(out > foot.min())
+        win = slice(cols.min(), cols.max() + 1)
+        t = out[None, win] - foot[:, None]
+        t /= (edge - cell / 2 - foot)[:, None]
+        t = _smoothstep(t)
+        t *= relief[:, None]
+        hills[:, win] += t
 
-    z = z_valley[:, None] + _FLOODPLAIN_SLOPE * np.maximum(d - width / 2, 0.0) + hills
-    # micro-relief, faded out towards the river so that the banks stay 2-4 m above the bed
-    z += (_MICRO_RELIEF * _smooth_noise(rng, (ny, nx), cell, 400.0)
-          * _smoothstep((d - width / 2) / 200.0))
+    z = d - width / 2
+    np.maximum(z, 0.0, out=z)
+    z *= _FLOODPLAIN_SLOPE
+    z += z_valley[:, None]
+    z += hills
+    # micro-relief, faded out over 200 m towards the river so that the banks stay 2-4 m above
+    # the bed (the fade only touches the columns within 200 m of the river)
+    relief = _smooth_noise(rng, (ny, nx), cell, 400.0)
+    reach = (width / 2 + 200.0) * stretch.max()
+    win = slice(max(0, int((xc.min() - reach) / cell)), min(nx, int((xc.max() + reach) / cell) + 1))
+    fade = d[:, win] - width / 2
+    fade /= 200.0
+    relief[:, win] *= _smoothstep(fade)
+    relief *= _MICRO_RELIEF
+    z += relief
+    del relief, fade
     # flat bed across the middle half of the channel, banks rising to 0.6 * depth below the
     # floodplain: every row then has its thalweg exactly ``depth`` below the valley floor
-    bank = np.clip(4.0 * d / width - 1.0, 0.0, 1.0)
-    bed = z_valley[:, None] - depth * (1.0 - 0.4 * bank ** 2)
-    z[water] = bed[water]
+    rows, cols = np.nonzero(water)
+    bank = np.clip(4.0 * d[rows, cols] / width - 1.0, 0.0, 1.0)
+    z[rows, cols] = z_valley[rows] - depth * (1.0 - 0.4 * bank ** 2)
     riverside = ~water & (d <= width / 2 + rng.uniform(30.0, 50.0))
     return dict(z=z, water=water, riverside=riverside, d=d, hills=hills,
                 urban=(hills < _URBAN_HILL_LIMIT) & ~water, axis=axis, xc=xc,
@@ -355,6 +379,15 @@ def _blocks(rng: np.random.Generator, terrain: dict, roads: dict, cell: float):
     parks = _pick_parks(rng, terrain, row_iv, col_iv, core, core_r,
                         max(1, int(round(area_ratio))), cell)
     park_blocks = {(i + di, j + dj) for i, j in parks for di in (0, 1) for dj in (0, 1)}
+    # park cells: the 2 x 2 blocks and the local streets between them
+    park_cells = np.zeros_like(urban)
+    for i, j in parks:
+        (r0, _), (_, r1) = row_iv[i], row_iv[i + 1]
+        (c0, _), (_, c1) = col_iv[j], col_iv[j + 1]
+        park_cells[r0:r1, c0:c1] = True
+    park_cells &= urban & ~roads["arterial"] & ~terrain["riverside"]
+    road = roads["road"] = road & ~park_cells
+    sat = _summed_area(urban & ~road & ~park_cells & ~terrain["riverside"])
 
     # zone every block whose centre is urban: (r0, r1, c0, c1, kind, distance to core / radius)
     blocks = []
@@ -378,8 +411,7 @@ def _blocks(rng: np.random.Generator, terrain: dict, roads: dict, cell: float):
                 kind = "lowrise"
             blocks.append([r0, r1, c0, c1, kind, dist_core])
     # public buildings and construction sites on whole residential blocks, 4 % and 2 % of them
-    whole = _fully_inside(np.array([b[:4] for b in blocks], dtype=np.int64).reshape(-1, 4),
-                          urban & ~terrain["riverside"])
+    whole = _fully_inside(np.array([b[:4] for b in blocks], dtype=np.int64).reshape(-1, 4), sat)
     housing = [k for k, b in enumerate(blocks) if whole[k] and b[4] in ("apartment", "lowrise")]
     n_public = max(3, int(round(0.04 * len(blocks))))
     n_bare = max(1, int(round(0.02 * len(blocks))))
@@ -401,22 +433,15 @@ def _blocks(rng: np.random.Generator, terrain: dict, roads: dict, cell: float):
         kinds += [_KINDS.index(kind)] * len(new)
         core_dist += [dist_core] * len(new)
 
-    # parks: grass with groves, the local streets inside them removed
-    park_cells = np.zeros_like(urban)
-    for i, j in parks:
-        (r0, _), (_, r1) = row_iv[i], row_iv[i + 1]
-        (c0, _), (_, c1) = col_iv[j], col_iv[j + 1]
-        park_cells[r0:r1, c0:c1] = True
-    park_cells &= urban & ~roads["arterial"] & ~terrain["riverside"]
+    # parks: grass with groves
     lc[park_cells] = np.where(terrain["green"][park_cells] > 0.55,
                               LANDCOVER["forest"], LANDCOVER["grass"])
-    road = roads["road"] = road & ~park_cells
     lc[terrain["riverside"]] = LANDCOVER["grass"]
     lc[terrain["water"]] = LANDCOVER["water"]
     lc[road] = LANDCOVER["road"]
 
     rects = np.array(rects, dtype=np.int64).reshape(-1, 4)
-    keep = _fully_inside(rects, urban & ~road & ~park_cells & ~terrain["riverside"])
+    keep = _fully_inside(rects, sat)
     return lc, rects[keep], np.array(kinds, dtype=np.int64)[keep], np.array(core_dist)[keep]
 
 
@@ -500,10 +525,16 @@ def _public_building(rng, r0, r1, c0, c1, cell) -> list:
     return [(ra, ra + h, ca, ca + w)]
 
 
-def _fully_inside(rects: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Which rectangles ``(r0, r1, c0, c1)`` lie wholly in ``mask`` (summed-area table)."""
+def _summed_area(mask: np.ndarray) -> np.ndarray:
+    """Summed-area table of a boolean mask, shape ``(ny + 1, nx + 1)``, with a zero first
+    row and column."""
     sat = np.zeros((mask.shape[0] + 1, mask.shape[1] + 1), dtype=np.int32)
     np.cumsum(np.cumsum(mask, axis=0, dtype=np.int32), axis=1, out=sat[1:, 1:])
+    return sat
+
+
+def _fully_inside(rects: np.ndarray, sat: np.ndarray) -> np.ndarray:
+    """Which rectangles ``(r0, r1, c0, c1)`` lie wholly in the mask of summed-area table ``sat``."""
     r0, r1, c0, c1 = rects.T
     inside = sat[r1, c1] - sat[r0, c1] - sat[r1, c0] + sat[r0, c0]
     return inside == (r1 - r0) * (c1 - c0)
@@ -696,7 +727,14 @@ def readme_text(city: SampleCity, out_dir: str | Path) -> str:
         dtype, nodata = _STORAGE[name]
         rows.append(f"| `{RASTER_FILES[name]}` | {dtype} | {f.units or '-'} | "
                     f"{'none' if nodata is None else nodata} | {f.long_name} |")
-    shares = " ".join(f"{k} {100 * np.mean(lc == v):.1f} %," for k, v in LANDCOVER.items())
+    shares = "\n".join(f"  - {k} {100 * np.mean(lc == v):.1f} %" for k, v in LANDCOVER.items())
+    command = (f"python -m twin.sample_city --size-m {nx * cell:g} --cell {cell:g} "
+               f"--seed {city.seed} --out {Path(out_dir).as_posix()}")
+    water = lc == LANDCOVER["water"]
+    relief = city.elevation - np.where(water, city.elevation, np.inf).min(axis=1)[:, None]
+    centre = np.array([np.flatnonzero(row).mean() for row in water])[:, None]
+    cols = np.arange(nx)[None, :]
+    west, east = relief[cols < centre].max(), relief[cols > centre].max()
     uses = ", ".join(f"{counts[v]} {k}" for k, v in BUILDING_USE.items())
     return f"""# Sample city: a synthetic Daejeon-like district
 
@@ -704,7 +742,7 @@ Synthetic test data for the flood and fire models; **not survey data**. Generate
 `twin/sample_city.py` (see its module docstring for the design); do not edit these files by hand,
 regenerate them:
 
-    python -m twin.sample_city --size-m {nx * cell:g} --cell {cell:g} --seed {city.seed} --out {Path(out_dir).as_posix()}
+    {command}
 
 `tests/test_sample_city.py` checks that the committed copy equals what the generator produces.
 
@@ -736,14 +774,17 @@ cells have height 0, id 0 and use 0. Ids 1..N are contiguous; each building is o
   its bed the lowest land of every row and falling 1 m per km; the river is continuous water
   (bridges are not represented).
 - A floodplain rising 0.4 % away from the river with 0-1 m of smooth micro-relief; hills on the
-  west and east rising 64-140 m above the valley floor (forest, grass at the urban edge).
+  west and east rising {west:.0f} m and {east:.0f} m above the river bed (forest, grass at the
+  urban edge).
 - A street grid (10-25 m local roads, 40 m arterials) with road-width underpasses 2-4 m deep on
   arterials, where water ponds.
 - {n_build} buildings ({uses}),
-  heights {heights.min():g}-{heights.max():g} m: a commercial core, apartment slabs and low-rise housing, an industrial strip by the river, public buildings,
-  a riverside park, city parks and construction sites (bare).
+  heights {heights.min():g}-{heights.max():g} m: a commercial core, apartment slabs and low-rise
+  housing, an industrial strip by the river, public buildings, a riverside park, city parks and
+  construction sites (bare).
 - Elevation {float(np.nanmin(city.elevation)):.2f}-{float(np.nanmax(city.elevation)):.2f} m a.s.l.
-- Land-cover shares: {shares.rstrip(",")}.
+- Land-cover shares:
+{shares}
 """
 
 
