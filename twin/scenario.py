@@ -163,7 +163,6 @@ class FloodNumerics(Frozen):
     alpha: Annotated[float, Field(gt=0, le=1.0)] = 0.7
     max_dt: Annotated[float, Field(gt=0)] = 10.0
     wet_threshold_m: Annotated[float, Field(gt=0)] = 0.05
-    dtype: Literal["float64", "float32"] = "float64"
 
 
 class FloodSpec(Frozen):
