@@ -11,7 +11,9 @@ runs in its own subprocess pinned to one core, so the wall time and peak memory 
 * pyretechnics: ``eulerian_level_set.spread_fire_with_phi_field`` (surface fire, no canopy,
   default CFL 0.4 cells per step, wind limit on, "behave" LB).
 
-Cells per second = cells whose arrival time the run determined (burned cells) / wall time.
+Cells per second = cells whose arrival time the run determined (burned cells) / wall time, with
+the median wall time of ``--repeat`` runs (the machine may be shared; the median damps noise).
+Peak memory is the peak resident set of the case's process (imports included).
 
 Usage::
 
@@ -53,7 +55,17 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def run_ours(n: int, minutes: float, uniform: int | None) -> dict:
+def timed(run, repeat: int):
+    """Median wall time (s) of ``repeat`` calls of ``run`` and the last result."""
+    walls = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = run()
+        walls.append(time.perf_counter() - t0)
+    return float(np.median(walls)), out
+
+
+def run_ours(n: int, minutes: float, uniform: int | None, repeat: int) -> dict:
     sys.path.insert(0, str(ROOT))
     from kernels.arrival import arrival_time, ellipse_rates
     from kernels.fire import head_fire, length_to_breadth, surface_fire_base
@@ -73,20 +85,16 @@ def run_ours(n: int, minutes: float, uniform: int | None) -> dict:
     solve(fuel_grid(60), np.inf)                          # numba compile / cache load
     fuel = fuel_grid(n, uniform)
     rss0 = peak_rss_mib()
-    t0 = time.perf_counter()
-    t = solve(fuel, minutes * 60.0)
-    wall = time.perf_counter() - t0
+    wall, t = timed(lambda: solve(fuel, minutes * 60.0), repeat)
     burned = int(np.count_nonzero(np.isfinite(t)))
-    t0 = time.perf_counter()
-    t_all = solve(fuel, np.inf)
-    wall_all = time.perf_counter() - t0
+    wall_all, t_all = timed(lambda: solve(fuel, np.inf), repeat)
     return {"model": "ours", "n": n, "minutes": minutes, "wall_s": wall, "burned_cells": burned,
             "cells_per_s": burned / wall, "full_grid_wall_s": wall_all,
             "full_grid_cells": int(np.count_nonzero(np.isfinite(t_all))),
             "peak_rss_mib": peak_rss_mib(), "rss_before_mib": rss0}
 
 
-def run_pyretechnics(n: int, minutes: float, uniform: int | None) -> dict:
+def run_pyretechnics(n: int, minutes: float, uniform: int | None, repeat: int) -> dict:
     from pyretechnics.eulerian_level_set import SpreadState, spread_fire_with_phi_field
     from pyretechnics.space_time_cube import SpaceTimeCube
 
@@ -100,20 +108,19 @@ def run_pyretechnics(n: int, minutes: float, uniform: int | None) -> dict:
              "fuel_moisture_live_woody": MOISTURE[4], "foliar_moisture": 1.0}
     cubes = {k: SpaceTimeCube(shape, v) for k, v in const.items()}
     cubes["fuel_model"] = SpaceTimeCube(shape, fuel)
-    state = SpreadState(shape).ignite_cell((n // 2, n // 10))
     rss0 = peak_rss_mib()
-    t0 = time.perf_counter()
-    out = spread_fire_with_phi_field(cubes, state, (float(minutes), DX, DX), 0.0, float(minutes))
-    wall = time.perf_counter() - t0
+    wall, out = timed(lambda: spread_fire_with_phi_field(cubes, SpreadState(shape).ignite_cell((n // 2, n // 10)),
+                                                         (float(minutes), DX, DX), 0.0, float(minutes)), repeat)
     toa = out["spread_state"].get_full_matrices(["time_of_arrival"])["time_of_arrival"]
     burned = int(np.count_nonzero(np.isfinite(toa) & (toa <= minutes)))
     return {"model": "pyretechnics", "n": n, "minutes": minutes, "wall_s": wall, "burned_cells": burned,
             "cells_per_s": burned / wall, "peak_rss_mib": peak_rss_mib(), "rss_before_mib": rss0}
 
 
-def child(model: str, n: int, minutes: float, uniform: int | None) -> dict:
+def child(model: str, n: int, minutes: float, uniform: int | None, repeat: int) -> dict:
     """Run one case in a subprocess pinned to one core; return its JSON result."""
-    cmd = [sys.executable, __file__, "--child", model, "--n", str(n), "--minutes", str(minutes)]
+    cmd = [sys.executable, __file__, "--child", model, "--n", str(n), "--minutes", str(minutes),
+           "--repeat", str(repeat)]
     if uniform is not None:
         cmd += ["--uniform-fuel", str(uniform)]
     env = {**os.environ, "NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
@@ -130,22 +137,23 @@ def main():
                     help="simulated minutes per grid for pyretechnics (default: same as ours)")
     ap.add_argument("--uniform-fuel", type=int, default=None,
                     help="one fuel model everywhere instead of the random patches")
+    ap.add_argument("--repeat", type=int, default=3, help="timed runs per case (median reported)")
     ap.add_argument("--child", choices=["ours", "pyretechnics"])
     args = ap.parse_args()
     if args.child:
         if hasattr(os, "sched_setaffinity"):
             os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
         run = run_ours if args.child == "ours" else run_pyretechnics
-        print(json.dumps(run(args.n[0], args.minutes[0], args.uniform_fuel)))
+        print(json.dumps(run(args.n[0], args.minutes[0], args.uniform_fuel, args.repeat)))
         return
     minutes = args.minutes or [600.0 * n / 1000 for n in args.n]
     pyre_minutes = args.pyre_minutes or minutes
     rows = []
     for n, m, pm in zip(args.n, minutes, pyre_minutes):
-        rows.append(child("ours", n, m, args.uniform_fuel))
+        rows.append(child("ours", n, m, args.uniform_fuel, args.repeat))
         if pm != m:
-            rows.append(child("ours", n, pm, args.uniform_fuel))
-        rows.append(child("pyretechnics", n, pm, args.uniform_fuel))
+            rows.append(child("ours", n, pm, args.uniform_fuel, args.repeat))
+        rows.append(child("pyretechnics", n, pm, args.uniform_fuel, args.repeat))
     print(f"{'model':<13}{'grid':>11}{'sim min':>9}{'wall s':>9}{'burned':>10}{'cells/s':>12}{'peak MiB':>10}")
     for r in rows:
         print(f"{r['model']:<13}{r['n']:>6}x{r['n']:<4}{r['minutes']:>9.0f}{r['wall_s']:>9.2f}"

@@ -39,8 +39,8 @@ Azimuths are radians clockwise from north.
 
 from __future__ import annotations
 
-from functools import lru_cache
 from math import gcd
+from types import MappingProxyType
 
 import numba
 import numpy as np
@@ -49,26 +49,8 @@ import numpy as np
 STENCILS = (16, 32)
 
 
-@lru_cache(maxsize=None)
-def stencil(n_directions: int = 32):
-    """Edge geometry of a 16- or 32-direction stencil.
-
-    Parameters
-    ----------
-    n_directions : {16, 32}
-        Number of edge directions.
-
-    Returns
-    -------
-    dict of numpy.ndarray
-        ``offsets`` (K, 2) int (dr, dc); ``length`` (K,) in cells; ``east``, ``north`` (K,) unit
-        direction components; ``seg_ptr`` (K+1,) and ``seg`` (S, 3) int/float rows
-        (dr, dc, fraction of the edge length) of the cells each edge crosses; ``corner_ptr``
-        (K+1,) and ``corner`` (C, 4) int rows (dr1, dc1, dr2, dc2) of the cell pairs beside each
-        corner the edge passes through.
-    """
-    if n_directions not in STENCILS:
-        raise ValueError(f"stencil must have one of {STENCILS} directions, got {n_directions}")
+def _build_stencil(n_directions: int):
+    """Edge geometry of a 16- or 32-direction stencil (see :func:`stencil`)."""
     reach = 2 if n_directions == 16 else 3
     offsets = [(dr, dc) for dr in range(-reach, reach + 1) for dc in range(-reach, reach + 1)
                if (dr, dc) != (0, 0) and gcd(abs(dr), abs(dc)) == 1]
@@ -98,7 +80,7 @@ def stencil(n_directions: int = 32):
         corner_ptr.append(len(corners))
     off = np.array(offsets, dtype=np.int64)
     length = np.hypot(off[:, 0], off[:, 1])
-    return {
+    arrays = {
         "offsets": off,
         "length": length,
         "east": off[:, 1] / length,
@@ -108,6 +90,39 @@ def stencil(n_directions: int = 32):
         "corner_ptr": np.array(corner_ptr, dtype=np.int64),
         "corner": np.array(corners, dtype=np.int64).reshape(-1, 4),
     }
+    for arr in arrays.values():
+        arr.setflags(write=False)
+    return MappingProxyType(arrays)
+
+
+_STENCIL_TABLE = {n: _build_stencil(n) for n in STENCILS}
+
+
+def stencil(n_directions: int = 32):
+    """Edge geometry of a 16- or 32-direction stencil (read-only, built once at import).
+
+    Parameters
+    ----------
+    n_directions : {16, 32}
+        Number of edge directions.
+
+    Returns
+    -------
+    mapping of numpy.ndarray
+        ``offsets`` (K, 2) int (dr, dc); ``length`` (K,) in cells; ``east``, ``north`` (K,) unit
+        direction components; ``seg_ptr`` (K+1,) and ``seg`` (S, 3) rows (dr, dc, fraction of
+        the edge length) of the cells each edge crosses; ``corner_ptr`` (K+1,) and ``corner``
+        (C, 4) int rows (dr1, dc1, dr2, dc2) of the cell pairs beside each corner the edge
+        passes through.
+
+    Raises
+    ------
+    ValueError
+        If ``n_directions`` is not 16 or 32.
+    """
+    if n_directions not in STENCILS:
+        raise ValueError(f"stencil must have one of {STENCILS} directions, got {n_directions}")
+    return _STENCIL_TABLE[n_directions]
 
 
 def ellipse_rates(head_rate, lb):
