@@ -10,7 +10,7 @@ import numpy as np
 from numba import njit
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _accumulate(h, qx, qy, t_end, dt, wet_threshold, h_min, max_depth, max_speed,
                 max_unit_discharge, arrival_time, wet_duration):
     ny, nx = h.shape
@@ -24,13 +24,18 @@ def _accumulate(h, qx, qy, t_end, dt, wet_threshold, h_min, max_depth, max_speed
                 if np.isnan(arrival_time[r, c]):
                     arrival_time[r, c] = t_end
             if d > h_min:
+                # compare squares first: the square root and division run only on a new maximum
                 qu = 0.5 * (qx[r, c] + qx[r, c + 1])
                 qv = 0.5 * (qy[r, c] + qy[r + 1, c])
-                q = np.sqrt(qu * qu + qv * qv)
-                if q > max_unit_discharge[r, c]:
-                    max_unit_discharge[r, c] = q
-                if q / d > max_speed[r, c]:
-                    max_speed[r, c] = q / d
+                q2 = qu * qu + qv * qv
+                m = max_unit_discharge[r, c]
+                if q2 > m * m:
+                    max_unit_discharge[r, c] = np.sqrt(q2)
+                v = max_speed[r, c] * d
+                if q2 > v * v:
+                    speed = np.sqrt(q2) / d
+                    if speed > max_speed[r, c]:
+                        max_speed[r, c] = speed
 
 
 def accumulate_hazard(h, qx, qy, t_end, dt, wet_threshold, h_min, max_depth, max_speed,

@@ -1,0 +1,161 @@
+"""Flood kernel throughput and memory against Landlab's OverlandFlow, on one core.
+
+Both models run the same synthetic city (twin.sample_city: valley terrain, hills, buildings as
+walls), the same uniform Manning n, the same 50 mm/h rain and the same start (0.1 m of water on
+every open cell, so every face is active), for a fixed number of steps at the same fixed
+dt. Each case runs in its own subprocess with NUMBA_NUM_THREADS=1 / OMP_NUM_THREADS=1 and
+reports cell-updates per second (cells x steps / wall s) and the tracemalloc peak of every
+allocation made while building and running the model, per cell.
+
+Two of ours are timed: ``kernel`` (kernels.flood.flood_step alone, fixed dt) and ``loop``
+(twin.flood_model.simulate_flood with the stable dt capped at the same dt, free edges, losses,
+hazard accumulators and the ledger, no snapshots; wall time is the loop's own). Numba code is
+compiled on a 20 x 20 corner before memory tracing starts.
+
+Usage::
+
+    python bench/flood_throughput.py --sizes 1000 2000 --steps 100 --landlab-steps 10
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+import tracemalloc
+
+import numpy as np
+
+N_MANNING = 0.03          # s m^-1/3
+RAIN = 50e-3 / 3600.0      # m/s
+H_START = 0.1              # m
+DT = 0.5                   # s, fixed step for the kernel and Landlab cases
+
+
+def city(n: int, cell: float = 5.0):
+    """Elevation (m) and building mask of an n x n sample city with ``cell`` m cells."""
+    from twin.sample_city import generate_sample_city
+    c = generate_sample_city(size_m=n * cell, cell=cell, seed=1)
+    return np.array(c.elevation, dtype=np.float64), np.array(c.building_id) > 0, cell
+
+
+def _tiny_copy(z, blocked):
+    """A 20 x 20 corner of the inputs, to compile numba code before memory is traced."""
+    return z[:20, :20].copy(), blocked[:20, :20].copy()
+
+
+def run_kernel(z, blocked, dx, steps, warm=True):
+    from kernels.flood import flood_step
+    if warm:
+        run_kernel(*_tiny_copy(z, blocked), dx, 1, warm=False)
+        tracemalloc.start()
+    ny, nx = z.shape
+    z = z.copy()
+    blocked = blocked.copy()
+    n = np.full((ny, nx), N_MANNING)
+    h = np.where(blocked, 0.0, H_START)
+    qx, qy = np.zeros((ny, nx + 1)), np.zeros((ny + 1, nx))
+    w = np.ones((ny, nx), np.float32)
+    f, d = np.zeros((ny, nx)), np.zeros((ny, nx))
+    kw = dict(edge_kind=np.array([1, 1, 1, 1]), edge_level=np.zeros(4), rain_rate=RAIN, rain_weight=w,
+              infiltration_rate=f, drainage_rate=d)
+    flood_step(h, qx, qy, z, n, blocked, DT, dx, **kw)      # compile / warm up
+    tic, cpu = time.perf_counter(), time.process_time()
+    for _ in range(steps):
+        flood_step(h, qx, qy, z, n, blocked, DT, dx, **kw)
+    wall, cpu = time.perf_counter() - tic, time.process_time() - cpu
+    peak = tracemalloc.get_traced_memory()[1]
+    return dict(wall_s=wall, cpu_s=cpu, steps=steps, peak_bytes=peak, h_max=float(h.max()))
+
+
+def run_loop(z, blocked, dx, steps, warm=True):
+    from twin.flood_model import FloodInputs, UniformRain, simulate_flood
+    if warm:
+        run_loop(*_tiny_copy(z, blocked), dx, 2, warm=False)
+        tracemalloc.start()
+    ny, nx = z.shape
+    inputs = FloodInputs(z=z.copy(), blocked=blocked.copy(), manning_n=np.full((ny, nx), N_MANNING), dx=dx,
+                         h0=np.where(blocked, 0.0, H_START), rain=UniformRain([0, 1e6], [RAIN, RAIN]),
+                         boundaries={e: "free" for e in ("north", "south", "east", "west")},
+                         loss_rate=np.full((ny, nx), 1e-7), drainage_rate=np.full((ny, nx), 1e-7),
+                         dt_max=DT)
+    cpu = time.process_time()
+    res = simulate_flood(inputs, steps * DT, None, None)
+    cpu = time.process_time() - cpu
+    peak = tracemalloc.get_traced_memory()[1]
+    return dict(wall_s=res.loop_wall_s, cpu_s=cpu, steps=res.n_steps, peak_bytes=peak, kernel_wall_s=res.kernel_wall_s,
+                closure_relative=res.ledger.closure_relative, h_max=float(res.max_depth.max()))
+
+
+def run_landlab(z, blocked, dx, steps, warm=True):
+    from landlab import RasterModelGrid
+    from landlab.components import OverlandFlow
+    if warm:
+        run_landlab(*_tiny_copy(z, blocked), dx, 1, warm=False)
+        tracemalloc.start()
+    ny, nx = z.shape
+    grid = RasterModelGrid((ny, nx), xy_spacing=dx)
+    # landlab rows start in the south: flip our north-first rows
+    grid.add_field("topographic__elevation", z[::-1].ravel().copy(), at="node")
+    grid.add_field("surface_water__depth", np.where(blocked, 0.0, H_START)[::-1].ravel().copy(), at="node")
+    grid.status_at_node[blocked[::-1].ravel()] = grid.BC_NODE_IS_CLOSED
+    of = OverlandFlow(grid, mannings_n=N_MANNING, rainfall_intensity=RAIN, steep_slopes=True)
+    of.run_one_step(dt=DT)                                     # warm up
+    tic, cpu = time.perf_counter(), time.process_time()
+    for _ in range(steps):
+        of.run_one_step(dt=DT)
+    wall, cpu = time.perf_counter() - tic, time.process_time() - cpu
+    peak = tracemalloc.get_traced_memory()[1]
+    return dict(wall_s=wall, cpu_s=cpu, steps=steps, peak_bytes=peak,
+                h_max=float(grid.at_node["surface_water__depth"].max()))
+
+
+CASES = {"kernel": run_kernel, "loop": run_loop, "landlab": run_landlab}
+
+
+def worker(case: str, size: int, steps: int) -> None:
+    z, blocked, dx = city(size)
+    out = CASES[case](z, blocked, dx, steps)
+    out.update(case=case, size=size, cells=size * size)
+    print(json.dumps(out))
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--sizes", type=int, nargs="+", default=[1000, 2000], help="grid side (cells)")
+    p.add_argument("--steps", type=int, default=100, help="steps of our kernel / loop")
+    p.add_argument("--landlab-steps", type=int, nargs="+", default=[10],
+                   help="Landlab steps, one per size (or one for all)")
+    p.add_argument("--worker", nargs=3, metavar=("CASE", "SIZE", "STEPS"), help=argparse.SUPPRESS)
+    a = p.parse_args(argv)
+    if a.worker:
+        worker(a.worker[0], int(a.worker[1]), int(a.worker[2]))
+        return
+    env = dict(os.environ, NUMBA_NUM_THREADS="1", OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
+               MKL_NUM_THREADS="1")
+    ll_steps = a.landlab_steps * len(a.sizes) if len(a.landlab_steps) == 1 else a.landlab_steps
+    print(f"{'case':8s} {'cells':>9s} {'steps':>6s} {'wall s':>8s} {'Mcell-upd/s':>12s} {'CPU s':>8s} "
+          f"{'Mcell-upd/CPU-s':>16s} {'peak B/cell':>12s}")
+    for size, lsteps in zip(a.sizes, ll_steps):
+        rates = {}
+        for case, steps in (("kernel", a.steps), ("loop", a.steps), ("landlab", lsteps)):
+            proc = subprocess.run([sys.executable, __file__, "--worker", case, str(size), str(steps)],
+                                  env=env, capture_output=True, text=True, check=True)
+            r = json.loads(proc.stdout.strip().splitlines()[-1])
+            rate = r["cells"] * r["steps"] / r["wall_s"]
+            cpu_rate = r["cells"] * r["steps"] / r["cpu_s"]
+            rates[case] = (rate, cpu_rate)
+            extra = f"  closure {r['closure_relative']:.1e}" if "closure_relative" in r else ""
+            print(f"{case:8s} {r['cells']:9d} {r['steps']:6d} {r['wall_s']:8.2f} {rate / 1e6:12.2f} "
+                  f"{r['cpu_s']:8.2f} {cpu_rate / 1e6:16.2f} {r['peak_bytes'] / r['cells']:12.1f}{extra}",
+                  flush=True)
+        for ours in ("kernel", "loop"):
+            print(f"  {size}x{size}: {ours} / landlab = {rates[ours][0] / rates['landlab'][0]:.1f}x wall, "
+                  f"{rates[ours][1] / rates['landlab'][1]:.1f}x CPU", flush=True)
+
+
+if __name__ == "__main__":
+    main()
