@@ -594,7 +594,7 @@ def _underpasses(rng: np.random.Generator, z: np.ndarray, terrain: dict, roads: 
                    max(0, win[1].start - 2):win[1].stop + 2].any()
                 or not on_road.all() or terrain["d"][centre] < 150.0):
             continue
-        t = (np.arange(s0, s1) - mid) * cell / (half * cell)
+        t = (np.arange(s0, s1) - mid) / half
         shape = 0.5 * (1.0 + np.cos(np.pi * np.clip(t, -1.0, 1.0)))
         ring = z[max(0, win[0].start - 1):win[0].stop + 1,
                  max(0, win[1].start - 1):win[1].stop + 1]
@@ -615,8 +615,8 @@ def _underpasses(rng: np.random.Generator, z: np.ndarray, terrain: dict, roads: 
 # writing
 # --------------------------------------------------------------------------------------------
 
-#: Storage dtype and nodata of each written raster. Elevation is stored as float32 (0.01 mm
-#: resolution at 200 m); 0 in the building rasters means "no building", not "no data", so
+#: Storage dtype and nodata of each written raster. Elevation is stored as float32 (steps of
+#: 0.015 mm at 128-256 m); 0 in the building rasters means "no building", not "no data", so
 #: they have no nodata value; land-cover code 0 means unknown.
 _STORAGE = {
     "elevation": ("float32", float("nan")),
