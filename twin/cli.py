@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -71,11 +72,44 @@ def _cmd_validate(args) -> int:
     return EXIT_OK
 
 
+def _render_into(folder: Path, sf) -> None:
+    """Render the run's products (the scenario's ``render:`` block) into its folder."""
+    from viz.products import render_products
+
+    wet = sf.scenario.flood.numerics.wet_threshold_m if sf.scenario.flood is not None else 0.05
+    render_products(folder, sf.scenario.render, water_threshold=wet)
+
+
 def _cmd_run(args) -> int:
     from twin.runner import run_scenario
+    from twin.units import parse_duration
 
-    run_dir = run_scenario(args.scenario, out=args.out, progress=not args.quiet)
-    print(f"run complete: {run_dir}")
+    until = None
+    if args.until is not None:
+        try:
+            until = parse_duration(args.until)
+        except ValueError as exc:
+            raise InputError(str(exc), field="--until", found=args.until) from None
+    run_dir = run_scenario(args.scenario, out=args.out, progress=not args.quiet, until=until,
+                           extra_outputs=None if args.no_render else _render_into)
+    print(f"run complete: {os.path.normpath(run_dir)}")
+    return EXIT_OK
+
+
+def _cmd_render(args) -> int:
+    from viz.camera import Camera
+    from viz.render_run import render_run
+
+    view = args.view
+    if args.camera is not None:
+        values = [float(v) for v in args.camera.split(",")]
+        if len(values) != 9:
+            raise InputError("--camera takes 9 numbers: position x,y,z, focal point x,y,z, up x,y,z",
+                             found=args.camera)
+        view = Camera(tuple(values[:3]), tuple(values[3:6]), tuple(values[6:]))
+    out = render_run(args.run_dir, args.out, view=view, layer=args.layer, size=(args.width, args.height),
+                     exaggeration=args.exaggeration, time=args.time)
+    print(f"wrote {out}")
     return EXIT_OK
 
 
@@ -83,13 +117,15 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``twin run`` (shared with ``run_scenario.py``)."""
     parser.add_argument("scenario", help="scenario YAML file")
     parser.add_argument("--out", help="run folder (default: the scenario's output.dir)")
+    parser.add_argument("--until", help="stop at this simulated time, e.g. '20 min' (a quick look)")
+    parser.add_argument("--no-render", action="store_true", help="skip the renderings of the render: block")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``twin`` argument parser with its subcommands."""
     parser = argparse.ArgumentParser(prog="twin", description="City digital twin for disaster prediction.")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("info", help="summarize a twin (twin.yaml, twin .nc) or a scenario's twin")
@@ -111,6 +147,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="run a scenario")
     add_run_arguments(p)
     p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("render", help="render a run folder: PNG still, GIF/MP4 animation, HTML, glTF, VTM")
+    p.add_argument("run_dir")
+    p.add_argument("--out", help="output file; its suffix picks the product (default: a PNG in the run folder)")
+    p.add_argument("--view", default="sw", choices=["n", "ne", "e", "se", "s", "sw", "w", "nw", "top"])
+    p.add_argument("--camera", help="custom camera: px,py,pz,fx,fy,fz,ux,uy,uz (local metres)")
+    p.add_argument("--layer", help="max_depth, flood_probability, burn_probability, damage, arrival_time, …")
+    p.add_argument("--time", type=float, help="snapshot time (s) for a snapshot layer")
+    p.add_argument("--width", type=int, default=1920)
+    p.add_argument("--height", type=int, default=1080)
+    p.add_argument("--exaggeration", type=float, default=1.0, help="vertical exaggeration")
+    p.set_defaults(func=_cmd_render)
     return parser
 
 
@@ -130,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
         print("interrupted; no partial outputs were kept", file=sys.stderr)
         return EXIT_RUN_FAILURE
     except Exception as exc:  # an unexpected failure is a run failure, not a traceback dump
-        if args.debug:
+        if getattr(args, "debug", False):
             raise
         print(f"run failed (unexpected {type(exc).__name__}): {exc}; rerun with --debug for the traceback",
               file=sys.stderr)

@@ -16,11 +16,13 @@ import importlib
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import xarray as xr
 
 from twin.atomic import atomic_dir
 from twin.citytwin import load_twin, save_twin, twin_input_files
+from twin.errors import InputError
 from twin.provenance import file_sha256, package_versions, utc_now, write_json
 from twin.scenario import ScenarioFile, load_scenario
 
@@ -43,8 +45,10 @@ class PreparedRun:
     input_files: tuple[Path, ...]
 
 
-def prepare_run(scenario_path: str | Path) -> PreparedRun:
+def prepare_run(scenario_path: str | Path, until: float | None = None) -> PreparedRun:
     """Validate a scenario, load its twin and prepare the hazard inputs (no simulation).
+
+    ``until`` (s), when given, replaces the scenario's duration (it must be > 0).
 
     Raises
     ------
@@ -52,6 +56,10 @@ def prepare_run(scenario_path: str | Path) -> PreparedRun:
         For any problem with the scenario, the twin or the positions in it.
     """
     sf = load_scenario(scenario_path)
+    if until is not None:
+        if not until > 0:
+            raise InputError("--until must be a positive duration", found=repr(until))
+        sf = sf.with_duration(until)
     source = sf.scenario.twin
     source = sf.resolve(source) if isinstance(source, str) else source
     twin = load_twin(source, base_dir=sf.folder)
@@ -61,7 +69,9 @@ def prepare_run(scenario_path: str | Path) -> PreparedRun:
     return PreparedRun(sf, twin, inputs, tuple(files))
 
 
-def run_scenario(scenario_path: str | Path, out: str | Path | None = None, progress: bool = True) -> Path:
+def run_scenario(scenario_path: str | Path, out: str | Path | None = None, progress: bool = True,
+                 until: float | None = None,
+                 extra_outputs: Callable[[Path, ScenarioFile], object] | None = None) -> Path:
     """Run a scenario and write its run folder.
 
     Parameters
@@ -72,6 +82,12 @@ def run_scenario(scenario_path: str | Path, out: str | Path | None = None, progr
         Run folder; default: the scenario's ``output.dir``.
     progress : bool
         Show a progress bar of simulated time.
+    until : float, optional
+        Stop at this simulated time (s) instead of the scenario's duration (a quick look).
+    extra_outputs : callable, optional
+        ``extra_outputs(folder, sf)`` writes more products (e.g. renderings) into the run folder
+        before the manifest; the entry points pass :func:`viz.products.render_products` here,
+        so that the twin layer does not import viz.
 
     Returns
     -------
@@ -87,7 +103,7 @@ def run_scenario(scenario_path: str | Path, out: str | Path | None = None, progr
     """
     started = utc_now()
     t0 = time.perf_counter()
-    prep = prepare_run(scenario_path)
+    prep = prepare_run(scenario_path, until)
     module = hazard_module(prep.sf.scenario.hazard)
     t_prepared = time.perf_counter()
     result = module.simulate(prep.inputs, prep.sf, progress)
@@ -96,6 +112,8 @@ def run_scenario(scenario_path: str | Path, out: str | Path | None = None, progr
     with atomic_dir(run_dir) as folder:
         save_twin(prep.twin, folder / "twin.nc")
         summary = module.write(folder, prep.sf, prep.twin, result)
+        if extra_outputs is not None:
+            extra_outputs(folder, prep.sf)
         t_written = time.perf_counter()
         timings = {"prepare_s": t_prepared - t0, "simulate_s": t_simulated - t_prepared,
                    "write_s": t_written - t_simulated, "total_s": t_written - t0}

@@ -200,6 +200,22 @@ class OutputSpec(Frozen):
     geotiff: bool = True
 
 
+#: Camera presets of the renderings.
+View = Literal["n", "ne", "e", "se", "s", "sw", "w", "nw", "top"]
+
+
+class RenderSpec(Frozen):
+    """The ``render:`` block: products a run renders of itself (PNG stills, HTML view, animation)."""
+
+    enabled: bool = True
+    views: Annotated[list[View], Field(min_length=1)] = ["sw"]
+    layer: str | None = None
+    html: bool = True
+    animation: bool = False
+    size: tuple[Annotated[int, Field(ge=64, le=7680)], Annotated[int, Field(ge=64, le=4320)]] = (1920, 1080)
+    exaggeration: Annotated[float, Field(gt=0)] = 1.0
+
+
 class Scenario(Frozen):
     """A validated scenario."""
 
@@ -211,6 +227,7 @@ class Scenario(Frozen):
     seed: int = 0
     flood: FloodSpec | None = None
     output: OutputSpec = OutputSpec()
+    render: RenderSpec = RenderSpec()
 
     @model_validator(mode="after")
     def _hazard_block(self):
@@ -243,6 +260,10 @@ class ScenarioFile:
 
         return InputError(message, file=self.path, field=format_path(field_path),
                           line=line_of(self.lines, field_path), **kw)
+
+    def with_duration(self, duration_s: float) -> "ScenarioFile":
+        """The same scenario with another duration (s), e.g. for a quick look with ``--until``."""
+        return ScenarioFile(self.scenario.model_copy(update={"duration": float(duration_s)}), self.path, self.lines)
 
     def output_dir(self, override: str | Path | None = None) -> Path:
         """The run folder: ``override``, else ``output.dir``, else ``runs/<name>`` beside the scenario."""

@@ -1,0 +1,185 @@
+"""End-to-end flood runs: scenario file -> run folder with every output, readable by GDAL/xarray.
+
+The shipped scenarios are validated and run (shortened with ``until`` to keep the suite fast);
+a failed run leaves nothing under the final name; the CLI's exit codes are 0 / 1 / 2.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rasterio
+import xarray as xr
+import yaml
+
+from twin.cli import main
+from twin.errors import InputError
+from twin.runner import prepare_run, run_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
+FLOOD_SCENARIOS = [p for p in SCENARIOS if yaml.safe_load(p.read_text())["hazard"] == "flood"]
+
+
+def test_at_least_three_flood_scenarios_ship():
+    names = {p.stem for p in FLOOD_SCENARIOS}
+    assert {"sample_flash_flood", "sample_river_flood", "sample_long_rain"} <= names
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
+def test_every_shipped_scenario_validates(path):
+    prep = prepare_run(path)
+    assert prep.sf.scenario.name
+    assert prep.twin["elevation"].shape == (500, 500)
+
+
+@pytest.fixture(scope="module")
+def flash_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "flash"
+    run_dir = run_scenario(ROOT / "scenarios" / "sample_flash_flood.yaml", out=out, progress=False,
+                           until=15 * 60.0)
+    return run_dir
+
+
+def test_run_folder_holds_every_output(flash_run):
+    names = {p.name for p in flash_run.iterdir()}
+    assert {"hazard.nc", "gauges.csv", "max_depth.tif", "arrival_time.tif", "summary.json", "manifest.json",
+            "twin.nc"} <= names
+    assert not [n for n in names if ".tmp-" in n]
+
+
+def test_hazard_netcdf_is_cf_with_crs_and_units(flash_run):
+    with xr.open_dataset(flash_run / "hazard.nc", decode_coords="all") as ds:
+        assert ds.attrs["Conventions"] == "CF-1.8"
+        assert ds.rio.crs.to_epsg() == 5186
+        for name in ("max_depth", "max_speed", "max_unit_discharge", "arrival_time", "wet_duration",
+                     "final_depth", "depth"):
+            assert ds[name].attrs["units"], name
+            assert ds[name].attrs["long_name"], name
+        assert ds["max_depth"].attrs["standard_name"] == "water_depth"
+        assert ds["depth"].dims == ("time", "y", "x")
+        assert ds["time"].attrs["units"] == "s"
+        np.testing.assert_array_equal(ds["time"].values, [0.0, 600.0])  # multiples of output.every
+        md = ds["max_depth"].values
+        assert np.nanmax(md) > 0.05
+        # buildings stay dry
+        with xr.open_dataset(flash_run / "twin.nc") as twin:
+            assert np.all(md[twin["building_id"].values > 0] == 0)
+
+
+def test_geotiffs_open_with_crs_transform_and_values(flash_run):
+    with xr.open_dataset(flash_run / "hazard.nc", decode_coords="all") as ds:
+        for name in ("max_depth", "arrival_time"):
+            with rasterio.open(flash_run / f"{name}.tif") as src:
+                assert src.crs.to_epsg() == 5186
+                assert src.transform.almost_equals(ds.rio.transform())
+                assert src.tags(ns="IMAGE_STRUCTURE").get("LAYOUT") == "COG"
+                band = src.read(1)
+                np.testing.assert_allclose(band, ds[name].values.astype(np.float32), equal_nan=True)
+
+
+def test_summary_ledger_closes_and_manifest_is_complete(flash_run):
+    summary = json.loads((flash_run / "summary.json").read_text())
+    ledger = summary["volume_ledger_m3"]
+    assert ledger["rain_in"] > 0
+    assert ledger["closure_relative"] < 1e-9
+    assert summary["time_steps"] > 0 and summary["cells"] == 250000
+    manifest = json.loads((flash_run / "manifest.json").read_text())
+    assert manifest["status"] == "complete"
+    assert len(manifest["scenario_sha256"]) == 64
+    assert any(k.endswith("elevation.tif") for k in manifest["inputs"])
+    assert manifest["versions"]["numpy"]
+
+
+def test_gauges_csv_has_a_row_per_gauge_and_minute(flash_run):
+    lines = (flash_run / "gauges.csv").read_text().splitlines()
+    assert lines[0] == "gauge,time_s,depth_m,level_m,speed_m_s"
+    assert len(lines) - 1 == 2 * 16  # two gauges, t = 0, 60, ..., 900 s
+
+
+@pytest.mark.parametrize("name", ["sample_river_flood", "sample_long_rain"])
+def test_other_flood_scenarios_run(tmp_path, name):
+    run_dir = run_scenario(ROOT / "scenarios" / f"{name}.yaml", out=tmp_path / name, progress=False,
+                           until=5 * 60.0)
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["volume_ledger_m3"]["closure_relative"] < 1e-9
+    if name == "sample_river_flood":
+        assert summary["volume_ledger_m3"]["inflow_in"] > 0
+
+
+def _scenario(tmp_path, text: str) -> Path:
+    twin = (ROOT / "data" / "sample_city" / "twin.yaml").as_posix()
+    path = tmp_path / "s.yaml"
+    path.write_text(f"twin: {twin}\nhazard: flood\nduration: 60 s\n" + text)
+    return path
+
+
+def test_gauge_outside_the_domain_names_path_and_line(tmp_path):
+    path = _scenario(tmp_path, "output:\n  gauges:\n    - {name: far, at: [0, 0]}\n")
+    with pytest.raises(InputError) as err:
+        prepare_run(path)
+    msg = str(err.value)
+    assert "output.gauges[0].at" in msg and "(line 6)" in msg and "outside" in msg
+
+
+def test_inflow_on_a_building_is_refused(tmp_path):
+    prep = prepare_run(ROOT / "scenarios" / "sample_flash_flood.yaml")
+    r, c = np.argwhere(prep.twin["building_id"].values > 0)[0]
+    x, y = float(prep.twin.x[c]), float(prep.twin.y[r])
+    path = _scenario(tmp_path, f"flood:\n  inflows:\n    - {{name: a, at: [{x}, {y}], times: [0], "
+                               "discharge_m3_s: [1]}\n")
+    with pytest.raises(InputError, match=r"flood.inflows\[0\].at.*building"):
+        prepare_run(path)
+
+
+def test_failed_run_leaves_no_folder(tmp_path, monkeypatch):
+    import twin.flood_run as flood_run
+    from twin.errors import RunError
+
+    def boom(*a, **k):
+        raise RunError("flood run unstable at t = 1 s")
+
+    monkeypatch.setattr(flood_run, "simulate_flood", boom)
+    out = tmp_path / "run"
+    assert main(["run", str(ROOT / "scenarios" / "sample_flash_flood.yaml"), "--out", str(out), "--quiet",
+                 "--no-render"]) == 1
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_failure_while_writing_keeps_the_previous_complete_run(tmp_path, monkeypatch):
+    import twin.flood_run as flood_run
+
+    out = tmp_path / "run"
+    scenario = ROOT / "scenarios" / "sample_flash_flood.yaml"
+    run_scenario(scenario, out=out, progress=False, until=60.0)
+    before = json.loads((out / "manifest.json").read_text())
+
+    def broken_write(folder, *a, **k):
+        (folder / "hazard.nc").write_text("partial")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(flood_run, "write", broken_write)
+    with pytest.raises(OSError):
+        run_scenario(scenario, out=out, progress=False, until=60.0)
+    assert json.loads((out / "manifest.json").read_text()) == before
+    assert (out / "hazard.nc").stat().st_size > 1000
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+
+def test_cli_exit_codes_and_one_line_errors(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("twin: nowhere.yaml\nhazard: flood\nduration: 1 h\n")
+    proc = subprocess.run([sys.executable, str(ROOT / "run_scenario.py"), str(bad)], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert "nowhere.yaml" in proc.stderr and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    proc = subprocess.run([sys.executable, "-m", "twin.cli", "validate", str(ROOT / "scenarios" /
+                                                                         "sample_river_flood.yaml")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr

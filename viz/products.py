@@ -1,0 +1,39 @@
+"""The renderings a run makes of itself, as its scenario's ``render:`` block asks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from viz.render_run import render_run
+
+
+def render_products(run_dir: str | Path, spec, water_threshold: float = 0.05) -> list[Path]:
+    """Render the stills (one per view), the HTML view and the animation of a run folder.
+
+    Parameters
+    ----------
+    run_dir : str or Path
+        A run folder holding twin.nc and hazard.nc.
+    spec : twin.scenario.RenderSpec
+        Views, layer, size, exaggeration, and whether to make the HTML view and the animation.
+    water_threshold : float
+        Depth (m) above which a cell is drawn as water.
+
+    Returns
+    -------
+    list of Path
+        The files written (``render_<view>.png``, ``view.html``, ``animation.gif``).
+    """
+    run_dir = Path(run_dir)
+    if not spec.enabled:
+        return []
+    common = {"layer": spec.layer, "size": tuple(spec.size), "exaggeration": spec.exaggeration,
+              "water_threshold": water_threshold}
+    files = [render_run(run_dir, run_dir / f"render_{view}.png", view=view, **common) for view in spec.views]
+    if spec.html:
+        files.append(render_run(run_dir, run_dir / "view.html", view=spec.views[0], **common))
+    if spec.animation:
+        files.append(render_run(run_dir, run_dir / "animation.gif", view=spec.views[0],
+                                size=(min(spec.size[0], 960), min(spec.size[1], 540)),
+                                exaggeration=spec.exaggeration, water_threshold=water_threshold))
+    return files
