@@ -57,7 +57,7 @@ class Grid:
 
     def cell_of(self, x: float, y: float) -> tuple[int, int] | None:
         """Row and column of the cell holding point ``(x, y)``, or None outside the grid."""
-        col, row = ~self.transform * (x, y)
+        col, row = ~self.transform @ (x, y)
         r, c = int(np.floor(row)), int(np.floor(col))
         if 0 <= r < self.shape[0] and 0 <= c < self.shape[1]:
             return r, c
