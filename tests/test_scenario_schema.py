@@ -71,7 +71,6 @@ def test_named_minimal_flood_scenario_gets_documented_defaults(tmp_path):
     assert sc.flood.losses.infiltration_mm_h == 0.0 and sc.flood.losses.drainage_mm_h == 0.0
     assert sc.flood.initial_depth_m == 0.0
     assert 0.5 <= sc.flood.numerics.theta <= 1.0 and 0.0 < sc.flood.numerics.alpha <= 1.0
-    assert sc.flood.numerics.dtype == "float64"
     assert sc.output.every == 600.0 and sc.output.gauge_every == 60.0
     assert sc.output.geotiff is True and sc.output.gauges == []
     assert sf.output_dir() == tmp_path / "runs" / "demo"
