@@ -140,7 +140,8 @@ def _face_q(q, q_up, q_down, q_perp, eta0, eta1, z0, z1, n_f, dt, dx, theta, h_m
         q_new = [theta q + (1-theta)/2 (q_up + q_down) - g h_f dt (eta1 - eta0)/dx]
                 / [1 + g dt n^2 |q_vec| / h_f^(7/3)]
 
-    with ``h_f = max(eta0, eta1) - max(z0, z1)`` and ``|q_vec| = sqrt(q^2 + q_perp^2)``.
+    with ``h_f = max(eta0, eta1) - max(z0, z1)`` and ``|q_vec| = sqrt(q^2 + q_perp^2)``,
+    evaluated multiplied through by ``h_f^(7/3)`` (one division).
     """
     hf = max(eta0, eta1) - max(z0, z1)
     if hf <= h_min:
