@@ -12,7 +12,8 @@ runs in its own subprocess pinned to one core, so the wall time and peak memory 
   default CFL 0.4 cells per step, wind limit on, "behave" LB).
 
 Cells per second = cells whose arrival time the run determined (burned cells) / wall time, with
-the median wall time of ``--repeat`` runs (the machine may be shared; the median damps noise).
+the median wall time of ``--repeat`` runs, each in a fresh process (the machine may be shared;
+the median damps the noise).
 Peak memory is the peak resident set of the case's process (imports included).
 
 Usage::
@@ -55,17 +56,14 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def timed(run, repeat: int):
-    """Median wall time (s) of ``repeat`` calls of ``run`` and the last result."""
-    walls = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = run()
-        walls.append(time.perf_counter() - t0)
-    return float(np.median(walls)), out
+def timed(run):
+    """Wall time (s) of one call of ``run`` and its result."""
+    t0 = time.perf_counter()
+    out = run()
+    return time.perf_counter() - t0, out
 
 
-def run_ours(n: int, minutes: float, uniform: int | None, repeat: int) -> dict:
+def run_ours(n: int, minutes: float, uniform: int | None) -> dict:
     sys.path.insert(0, str(ROOT))
     from kernels.arrival import arrival_time, ellipse_rates
     from kernels.fire import head_fire, length_to_breadth, surface_fire_base
@@ -85,16 +83,16 @@ def run_ours(n: int, minutes: float, uniform: int | None, repeat: int) -> dict:
     solve(fuel_grid(60), np.inf)                          # numba compile / cache load
     fuel = fuel_grid(n, uniform)
     rss0 = peak_rss_mib()
-    wall, t = timed(lambda: solve(fuel, minutes * 60.0), repeat)
+    wall, t = timed(lambda: solve(fuel, minutes * 60.0))
     burned = int(np.count_nonzero(np.isfinite(t)))
-    wall_all, t_all = timed(lambda: solve(fuel, np.inf), repeat)
+    wall_all, t_all = timed(lambda: solve(fuel, np.inf))
     return {"model": "ours", "n": n, "minutes": minutes, "wall_s": wall, "burned_cells": burned,
             "cells_per_s": burned / wall, "full_grid_wall_s": wall_all,
             "full_grid_cells": int(np.count_nonzero(np.isfinite(t_all))),
             "peak_rss_mib": peak_rss_mib(), "rss_before_mib": rss0}
 
 
-def run_pyretechnics(n: int, minutes: float, uniform: int | None, repeat: int) -> dict:
+def run_pyretechnics(n: int, minutes: float, uniform: int | None) -> dict:
     from pyretechnics.eulerian_level_set import SpreadState, spread_fire_with_phi_field
     from pyretechnics.space_time_cube import SpaceTimeCube
 
@@ -110,7 +108,7 @@ def run_pyretechnics(n: int, minutes: float, uniform: int | None, repeat: int) -
     cubes["fuel_model"] = SpaceTimeCube(shape, fuel)
     rss0 = peak_rss_mib()
     wall, out = timed(lambda: spread_fire_with_phi_field(cubes, SpreadState(shape).ignite_cell((n // 2, n // 10)),
-                                                         (float(minutes), DX, DX), 0.0, float(minutes)), repeat)
+                                                         (float(minutes), DX, DX), 0.0, float(minutes)))
     toa = out["spread_state"].get_full_matrices(["time_of_arrival"])["time_of_arrival"]
     burned = int(np.count_nonzero(np.isfinite(toa) & (toa <= minutes)))
     return {"model": "pyretechnics", "n": n, "minutes": minutes, "wall_s": wall, "burned_cells": burned,
@@ -118,14 +116,25 @@ def run_pyretechnics(n: int, minutes: float, uniform: int | None, repeat: int) -
 
 
 def child(model: str, n: int, minutes: float, uniform: int | None, repeat: int) -> dict:
-    """Run one case in a subprocess pinned to one core; return its JSON result."""
-    cmd = [sys.executable, __file__, "--child", model, "--n", str(n), "--minutes", str(minutes),
-           "--repeat", str(repeat)]
+    """Run one case ``repeat`` times, each in a fresh subprocess pinned to one core.
+
+    Returns the first run's result with the median wall times and the largest peak memory.
+    """
+    cmd = [sys.executable, __file__, "--child", model, "--n", str(n), "--minutes", str(minutes)]
     if uniform is not None:
         cmd += ["--uniform-fuel", str(uniform)]
     env = {**os.environ, "NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
-    res = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True)
-    return json.loads(res.stdout.strip().splitlines()[-1])
+    runs = []
+    for _ in range(repeat):
+        res = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True)
+        runs.append(json.loads(res.stdout.strip().splitlines()[-1]))
+    out = dict(runs[0])
+    for key in ("wall_s", "full_grid_wall_s"):
+        if key in out:
+            out[key] = float(np.median([r[key] for r in runs]))
+    out["cells_per_s"] = out["burned_cells"] / out["wall_s"]
+    out["peak_rss_mib"] = max(r["peak_rss_mib"] for r in runs)
+    return out
 
 
 def main():
@@ -144,7 +153,7 @@ def main():
         if hasattr(os, "sched_setaffinity"):
             os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
         run = run_ours if args.child == "ours" else run_pyretechnics
-        print(json.dumps(run(args.n[0], args.minutes[0], args.uniform_fuel, args.repeat)))
+        print(json.dumps(run(args.n[0], args.minutes[0], args.uniform_fuel)))
         return
     minutes = args.minutes or [600.0 * n / 1000 for n in args.n]
     pyre_minutes = args.pyre_minutes or minutes
