@@ -1,131 +1,428 @@
-"""Reading gridded rainfall (netCDF) onto the twin grid.
+"""Reading gridded rainfall and rainfall ensemble forecasts (netCDF) onto the twin grid.
 
-The file holds a variable with dims ``(time, y, x)`` in any projected or geographic CRS that
-covers the twin. Units are read from the variable's ``units`` attribute: ``mm/h`` (``mm h-1``),
-``m s-1``, ``kg m-2 s-1`` (= mm/s of water) or ``mm`` per time step. Values are intensities
-over each interval ``[time[k], time[k+1])``; the last interval has the length of the one
-before. Regridding is conservative (area-weighted average of the source cells each twin cell
-overlaps, ``Resampling.average``) when the source is coarser than the twin, so the
-domain-total volume is kept.
+A rainfall file holds one variable with dims ``(time, y, x)`` or ``(member, time, y, x)``
+(any order; the spatial dims may be named ``y``/``x``, ``lat``/``lon`` or
+``latitude``/``longitude``, the member dim ``member``, ``realization``, ``ensemble`` or
+``number``), on a rectilinear grid (1-D coordinates, regular or not) in any CRS that covers the
+twin: a CF ``grid_mapping`` that rioxarray reads, or none for ``lat``/``lon`` grids, taken as
+EPSG:4326.
+
+Values are intensities over time intervals. With CF time bounds (``time:bounds``) the intervals
+are the bounds (they must be contiguous); without them ``time[k]`` is the start of interval
+``k`` and the last interval has the length of the one before. Units (the variable's ``units``)
+are converted to m/s: a rate (``mm h-1``, ``mm/h``, ``mm s-1``, ``m s-1``, ``kg m-2 s-1``;
+1 kg m-2 of water is 1 mm) or an amount per interval (``mm``, ``kg m-2``, ``m``), divided by the
+interval's length.
+
+Regridding is conservative (area-weighted): each twin cell is split into ``s x s`` equal
+sub-cells whose centres are projected into the source CRS, and the cell takes the mean of the
+source values at those points. This is the first-order conservative remap of Jones (1999,
+Mon. Wea. Rev. 127, 2204-2210), ``F_i = sum_j f_j A_ij / A_i`` for a piecewise-constant source
+field ``f_j``, with the overlap areas ``A_ij`` estimated by counting sub-cell centres. The
+domain-total volume ``sum_i F_i A_i`` then equals the integral of the source field over the
+twin's footprint up to the sub-cells cut by source cell edges: along an edge of length ``L``
+at most ``L d / (2 s)`` of area (``d`` the twin cell size) goes to the wrong side, so the
+relative error is of order ``d / (s D)`` for source cells of size ``D``; ``s`` is chosen so
+that a sub-cell is at most :data:`SUBCELL_FRACTION` of a source cell. (``rasterio`` ``Resampling.average`` is not
+conservative when the source cells are much coarser than the twin's: a 5 m cell inside one 1 km
+source cell gets whichever value GDAL's window picks near the cell edges.)
 """
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pyproj
 import rioxarray  # noqa: F401  (registers the .rio accessor)
 import xarray as xr
-from rasterio.enums import Resampling
+from rasterio.crs import CRS
+from scipy import sparse
 
 from twin.errors import InputError
 from twin.grid import Grid
 
-#: Factor from each accepted rate unit to m/s ("per_step" units are handled apart).
-_RATE_UNITS = {"mm/h": 1e-3 / 3600, "mm h-1": 1e-3 / 3600, "mm hr-1": 1e-3 / 3600, "mm/hr": 1e-3 / 3600,
-               "m s-1": 1.0, "m/s": 1.0, "kg m-2 s-1": 1e-3, "mm s-1": 1e-3, "mm/s": 1e-3}
-_PER_STEP_UNITS = {"mm": 1e-3, "kg m-2": 1e-3, "m": 1.0}
+_MM_H = 1e-3 / 3600.0
+#: Factor from each accepted rate unit to m/s.
+RATE_UNITS = {"mm h-1": _MM_H, "mm/h": _MM_H, "mm hr-1": _MM_H, "mm/hr": _MM_H, "mm hour-1": _MM_H,
+              "mm s-1": 1e-3, "mm/s": 1e-3, "m s-1": 1.0, "m/s": 1.0, "kg m-2 s-1": 1e-3}
+#: Factor from each accepted per-interval amount unit to metres of water.
+AMOUNT_UNITS = {"mm": 1e-3, "kg m-2": 1e-3, "m": 1.0}
+#: Largest sub-cell of the conservative remap, as a fraction of the source cell size (-).
+SUBCELL_FRACTION = 0.005
+#: Most sub-cells per twin cell side.
+MAX_SUPERSAMPLE = 16
+
+_MEMBER_DIMS = ("member", "realization", "ensemble", "number")
+_X_DIMS = ("x", "lon", "longitude")
+_Y_DIMS = ("y", "lat", "latitude")
+#: Twin sub-cell centres projected per block (bounds the temporary memory).
+_BLOCK_POINTS = 1 << 21
 
 
-def _seconds(time: xr.DataArray, file: Path) -> np.ndarray:
-    values = time.values
-    if np.issubdtype(values.dtype, np.datetime64):
-        return (values - values[0]) / np.timedelta64(1, "s")
-    if np.issubdtype(values.dtype, np.number):
-        return values.astype(np.float64)
-    raise InputError("time coordinate is neither datetimes nor numbers of seconds", file=file,
-                     found=str(values.dtype))
+def _normalise_units(units: str) -> str:
+    return " ".join(units.replace("**", "").replace("^", "").split())
 
 
-def read_gridded_rainfall(file: str | Path, variable: str, grid: Grid, scale: float = 1.0
-                          ) -> tuple[np.ndarray, np.ndarray]:
-    """Read a rainfall netCDF and regrid it onto the twin grid.
+@dataclass(frozen=True)
+class Remap:
+    """A conservative remap from a window of the source grid onto a twin grid.
+
+    Attributes
+    ----------
+    matrix : scipy.sparse.csr_matrix (ny * nx, wy * wx)
+        Weights (-): row ``i`` holds the fraction of twin cell ``i`` in each window cell; rows sum to 1.
+    rows, cols : slice
+        The source window (indices along the file's y and x dims).
+    shape : tuple of int
+        Twin grid shape ``(ny, nx)``.
+    supersample : int
+        Sub-cells per twin cell side.
+    """
+
+    matrix: sparse.csr_matrix
+    rows: slice
+    cols: slice
+    shape: tuple[int, int]
+    supersample: int
+
+    def apply(self, fields: np.ndarray) -> np.ndarray:
+        """Regrid ``fields`` (nt, wy, wx) on the source window to ``(nt, ny, nx)`` on the twin (same units)."""
+        nt = fields.shape[0]
+        out = self.matrix @ fields.reshape(nt, -1).T
+        return np.ascontiguousarray(out.T).reshape(nt, *self.shape)
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """A rainfall file's metadata; values are read per member, regridded onto a twin grid.
+
+    Attributes
+    ----------
+    file : Path
+        The netCDF file.
+    variable : str
+        The rainfall variable.
+    members : ndarray (nm,)
+        Member labels (``[0]`` when the file has no member dim).
+    edges : ndarray (nt + 1,)
+        Interval edges (s since the start of the first interval).
+    start : numpy.datetime64 or None
+        Start of the first interval when times are CF datetimes.
+    units : str
+        The variable's units as written in the file.
+    crs : rasterio.crs.CRS
+        Source CRS.
+    x, y : ndarray
+        Source cell-centre coordinates along the x and y dims (CRS units), strictly monotonic.
+    dims : tuple of str
+        File dim names in the order ``(member, time, y, x)``; member is None when absent.
+    """
+
+    file: Path
+    variable: str
+    members: np.ndarray
+    edges: np.ndarray
+    start: np.datetime64 | None
+    units: str
+    crs: CRS
+    x: np.ndarray
+    y: np.ndarray
+    dims: tuple[str | None, str, str, str]
+
+    @property
+    def n_members(self) -> int:
+        """Number of members."""
+        return int(self.members.size)
+
+    def remap(self, grid: Grid, supersample: int | None = None) -> Remap:
+        """The conservative remap of the source grid onto ``grid``.
+
+        Parameters
+        ----------
+        grid : Grid
+            The twin grid.
+        supersample : int, optional
+            Sub-cells per twin cell side; default: the smallest making a sub-cell at most
+            :data:`SUBCELL_FRACTION` of a source cell (at most :data:`MAX_SUPERSAMPLE`).
+
+        Raises
+        ------
+        InputError
+            When the source grid does not cover every twin cell.
+        """
+        to_src = pyproj.Transformer.from_crs(pyproj.CRS.from_wkt(grid.crs.to_wkt()),
+                                             pyproj.CRS.from_wkt(self.crs.to_wkt()), always_xy=True)
+        s = supersample or _default_supersample(self, grid, to_src)
+        ny, nx = grid.shape
+        t = grid.transform
+        offsets = (np.arange(s) + 0.5) / s
+        sub_x = (t.c + (np.arange(nx)[:, None] + offsets) * t.a).ravel()           # (nx * s,)
+        rows_per_block = max(1, _BLOCK_POINTS // (nx * s * s))
+        iy_all, ix_all = [], []
+        x_edges, y_edges = _edges(self.x), _edges(self.y)
+        wrap = self.crs.is_geographic and self.x.max() > 180.0
+        for r0 in range(0, ny, rows_per_block):
+            r1 = min(ny, r0 + rows_per_block)
+            sub_y = (t.f + (np.arange(r0, r1)[:, None] + offsets) * t.e)               # (nr, s)
+            # point order (row, col, sub-row, sub-col): each twin cell's s*s points are contiguous
+            px = np.broadcast_to(sub_x.reshape(1, nx, 1, s), (r1 - r0, nx, s, s))
+            py = np.broadcast_to(sub_y.reshape(r1 - r0, 1, s, 1), (r1 - r0, nx, s, s))
+            qx, qy = to_src.transform(px.ravel(), py.ravel())
+            if wrap:
+                qx = np.mod(qx, 360.0)
+            ix, iy = _locate(qx, x_edges), _locate(qy, y_edges)
+            if np.any(ix < 0) or np.any(iy < 0):
+                raise InputError("rainfall grid does not cover the twin", file=self.file, field=self.variable,
+                                 expected=f"x in [{x_edges.min():.6g}, {x_edges.max():.6g}] and "
+                                          f"y in [{y_edges.min():.6g}, {y_edges.max():.6g}] ({self.crs})",
+                                 found=f"twin points up to x [{np.nanmin(qx):.6g}, {np.nanmax(qx):.6g}], "
+                                       f"y [{np.nanmin(qy):.6g}, {np.nanmax(qy):.6g}]")
+            iy_all.append(iy.astype(np.int32))
+            ix_all.append(ix.astype(np.int32))
+        iy, ix = np.concatenate(iy_all), np.concatenate(ix_all)
+        rows, cols = slice(int(iy.min()), int(iy.max()) + 1), slice(int(ix.min()), int(ix.max()) + 1)
+        wx = cols.stop - cols.start
+        indices = (iy - rows.start).astype(np.int64) * wx + (ix - cols.start)
+        n = ny * nx
+        matrix = sparse.csr_matrix((np.full(indices.size, 1.0 / (s * s)), indices, np.arange(n + 1) * s * s),
+                                   shape=(n, (rows.stop - rows.start) * wx))
+        return Remap(matrix, rows, cols, (ny, nx), s)
+
+    def member_rates(self, k: int, grid: Grid, remap: Remap | None = None) -> np.ndarray:
+        """Rain intensities of member ``k`` on the twin grid.
+
+        Parameters
+        ----------
+        k : int
+            Member index (0-based position along the member dim, not its label).
+        grid : Grid
+            The twin grid.
+        remap : Remap, optional
+            A remap from :meth:`remap` for this grid, to reuse across members.
+
+        Returns
+        -------
+        ndarray (nt, ny, nx)
+            Intensity (m/s) over each interval of :attr:`edges`, >= 0.
+
+        Raises
+        ------
+        InputError
+            Member out of range, negative values, missing values (NaN) over the twin, or a grid
+            not covering the twin.
+        """
+        if not 0 <= k < self.n_members:
+            raise InputError("no such rainfall member", file=self.file, field=self.variable,
+                             expected=f"0 <= member < {self.n_members}", found=str(k))
+        remap = remap or self.remap(grid)
+        member_dim, time_dim, y_dim, x_dim = self.dims
+        index = {y_dim: remap.rows, x_dim: remap.cols}
+        if member_dim is not None:
+            index[member_dim] = k
+        with _open(self.file) as ds:
+            window = ds[self.variable].isel(index).transpose(time_dim, y_dim, x_dim).values.astype(np.float64)
+        if np.any(window < 0):
+            raise InputError("rainfall has negative values", file=self.file, field=self.variable,
+                             expected=">= 0", found=f"minimum {np.nanmin(window):.6g} {self.units}")
+        rates = remap.apply(window * self._to_m_s()[:, None, None])
+        if not np.all(np.isfinite(rates)):
+            raise InputError("rainfall has missing (NaN) values over the twin", file=self.file, field=self.variable)
+        return rates
+
+    def _to_m_s(self) -> np.ndarray:
+        """Factor (per interval) from the file's units to m/s."""
+        units = _normalise_units(self.units)
+        if units in RATE_UNITS:
+            return np.full(self.edges.size - 1, RATE_UNITS[units])
+        return AMOUNT_UNITS[units] / np.diff(self.edges)
+
+
+def read_forecast(file: str | Path, variable: str = "rainfall") -> Forecast:
+    """Open a rainfall netCDF and check its layout, units, times and CRS (values are read later).
 
     Parameters
     ----------
     file : str or Path
-        netCDF with ``variable(time, y, x)`` and a CRS (rioxarray-readable ``grid_mapping`` or
-        ``crs``/``spatial_ref`` variable; EPSG:4326 assumed for ``lat``/``lon`` dims without one).
+        netCDF file (see the module docstring for the accepted layouts).
     variable : str
-        Variable name.
+        Rainfall variable.
+
+    Returns
+    -------
+    Forecast
+
+    Raises
+    ------
+    InputError
+        Missing or unreadable file, missing variable, wrong dims, unknown units, empty or
+        non-increasing time axis, non-contiguous time bounds, non-monotonic coordinates, no CRS.
+    """
+    file = Path(file)
+    with _open(file) as ds:
+        if variable not in ds.data_vars:
+            raise InputError("rainfall variable not found", file=file, field=variable, expected=variable,
+                             found=", ".join(map(str, ds.data_vars)) or "no variables")
+        da = ds[variable]
+        dims = _dims(da, file, variable)
+        member_dim, time_dim, y_dim, x_dim = dims
+        units = str(da.attrs.get("units", "")).strip()
+        if _normalise_units(units) not in RATE_UNITS and _normalise_units(units) not in AMOUNT_UNITS:
+            raise InputError("unknown rainfall units", file=file, field=f"{variable}.units",
+                             expected=", ".join([*RATE_UNITS, *AMOUNT_UNITS]), found=units or "none")
+        if da.sizes[time_dim] == 0:
+            raise InputError("rainfall has an empty time axis", file=file, field=time_dim)
+        edges, start = _time_edges(ds, time_dim, file)
+        x, y = (_coordinate(ds, d, file) for d in (x_dim, y_dim))
+        crs = da.rio.crs
+        if crs is None:
+            if x_dim == "x" and not str(ds[x_dim].attrs.get("units", "")).startswith("degree"):
+                raise InputError("rainfall has no CRS (grid_mapping)", file=file, field=variable,
+                                 expected="a CF grid_mapping, or lat/lon coordinates", found="none")
+            crs = CRS.from_epsg(4326)
+        if member_dim is None:
+            members = np.array([0])
+        elif member_dim in ds.coords:
+            members = ds[member_dim].values
+        else:
+            members = np.arange(da.sizes[member_dim])
+    if members.size == 0:
+        raise InputError("rainfall has an empty member axis", file=file, field=member_dim)
+    return Forecast(file, variable, members, edges, start, units, crs, x, y, dims)
+
+
+def read_gridded_rainfall(file: str | Path, variable: str, grid: Grid, scale: float = 1.0,
+                          member: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Read one rainfall field series (a scenario's gridded rain) onto the twin grid.
+
+    Parameters
+    ----------
+    file : str or Path
+        netCDF file (see the module docstring).
+    variable : str
+        Rainfall variable.
     grid : Grid
         The twin grid.
     scale : float
-        Factor applied to the intensities (e.g. an ensemble member's scaling).
+        Factor (-) applied to the intensities.
+    member : int, optional
+        Member index; required when the file holds more than one member.
 
     Returns
     -------
     edges : ndarray (nt + 1,)
-        Interval edges (s since the first time).
+        Interval edges (s since the start of the first interval).
     rates : ndarray (nt, ny, nx)
         Intensities (m/s), >= 0.
 
     Raises
     ------
     InputError
-        Missing or unreadable file, missing variable, wrong dims, unknown units, negative or
-        non-finite values, no CRS, or a grid that does not cover the twin.
+        As :func:`read_forecast` and :meth:`Forecast.member_rates`, and for a file of several
+        members without ``member``.
     """
-    file = Path(file)
+    forecast = read_forecast(file, variable)
+    if member is None:
+        if forecast.n_members > 1:
+            raise InputError(f"rainfall file holds {forecast.n_members} ensemble members; pick one",
+                             file=file, field=variable, expected="a member index", found="none")
+        member = 0
+    return forecast.edges, forecast.member_rates(member, grid) * scale
+
+
+def _open(file: Path) -> xr.Dataset:
     if not file.exists():
         raise InputError("rainfall file not found", file=file)
     try:
-        ds = xr.open_dataset(file, decode_coords="all")
-    except (OSError, ValueError) as exc:
-        raise InputError(f"not a readable netCDF ({exc})", file=file) from None
-    with ds:
-        if variable not in ds:
-            raise InputError("rainfall variable not found", file=file, field=variable,
-                             expected=variable, found=", ".join(map(str, ds.data_vars)) or "no variables")
-        da = ds[variable]
-        if "lat" in da.dims and "lon" in da.dims:
-            da = da.rename({"lat": "y", "lon": "x"})
-        if da.dims != ("time", "y", "x"):
-            raise InputError("rainfall must have dims (time, y, x)", file=file, field=variable,
-                             expected="(time, y, x)", found=str(da.dims))
-        if da.sizes["time"] == 0:
-            raise InputError("rainfall has an empty time axis", file=file, field=variable)
-        units = str(da.attrs.get("units", "")).strip()
-        if units not in _RATE_UNITS and units not in _PER_STEP_UNITS:
-            raise InputError("unknown rainfall units", file=file, field=f"{variable}.units",
-                             expected=", ".join([*_RATE_UNITS, *_PER_STEP_UNITS]), found=units or "none")
-        t = _seconds(da["time"], file)
-        if t.size > 1 and np.any(np.diff(t) <= 0):
-            raise InputError("rainfall times must increase", file=file, field="time")
-        step = float(t[-1] - t[-2]) if t.size > 1 else 3600.0
-        edges = np.append(t, t[-1] + step)
-        if da.rio.crs is None:
-            if "lat" in ds.variables or "lon" in ds.variables or str(ds["x"].attrs.get("units", "")).startswith("degree"):
-                da = da.rio.write_crs("EPSG:4326")
-            else:
-                raise InputError("rainfall has no CRS (grid_mapping)", file=file, field=variable)
-        da = da.rio.set_spatial_dims(x_dim="x", y_dim="y").astype(np.float64).load()
-        _check_covers(da, grid, file)
-        target = _target_like(grid)
-        out = da.rio.reproject_match(target, resampling=Resampling.average, nodata=np.nan).values
-    if units in _RATE_UNITS:
-        rates = out * _RATE_UNITS[units]
+        return xr.open_dataset(file, decode_coords="all")
+    except (OSError, ValueError, TypeError) as exc:
+        raise InputError(f"not a readable netCDF ({type(exc).__name__}: {exc})".splitlines()[0], file=file) from None
+
+
+def _dims(da: xr.DataArray, file: Path, variable: str) -> tuple[str | None, str, str, str]:
+    def pick(names):
+        found = [d for d in da.dims if d in names]
+        return found[0] if len(found) == 1 else None
+
+    member, x, y = pick(_MEMBER_DIMS), pick(_X_DIMS), pick(_Y_DIMS)
+    known = {member, "time", y, x} - {None}
+    if "time" not in da.dims or x is None or y is None or set(da.dims) != known:
+        raise InputError("rainfall has wrong dims", file=file, field=variable,
+                         expected="(time, y, x) or (member, time, y, x)", found=str(tuple(da.dims)))
+    return member, "time", y, x
+
+
+def _coordinate(ds: xr.Dataset, dim: str, file: Path) -> np.ndarray:
+    if dim not in ds.coords:
+        raise InputError("rainfall has no coordinate variable for a spatial dim", file=file, field=dim)
+    c = np.asarray(ds[dim].values, dtype=np.float64)
+    step = np.diff(c)
+    if c.size < 2 or not np.all(np.isfinite(c)) or not (np.all(step > 0) or np.all(step < 0)):
+        raise InputError("rainfall coordinate must hold at least two strictly monotonic values", file=file,
+                         field=dim, found=f"{c.size} values")
+    return c
+
+
+def _time_edges(ds: xr.Dataset, dim: str, file: Path) -> tuple[np.ndarray, np.datetime64 | None]:
+    bounds_name = ds[dim].attrs.get("bounds") or ds[dim].encoding.get("bounds")
+    if bounds_name is not None and bounds_name in ds.variables:
+        b = ds[bounds_name].values
+        if b.ndim != 2 or b.shape[1] != 2:
+            raise InputError("time bounds must have shape (time, 2)", file=file, field=bounds_name,
+                             found=str(b.shape))
+        start = b[0, 0]
+        edges = np.append(_seconds(b[:, 0], start, file), _seconds(b[-1:, 1], start, file))
+        if not np.allclose(_seconds(b[:-1, 1], start, file), edges[1:-1], rtol=0, atol=1e-6):
+            raise InputError("time bounds are not contiguous", file=file, field=bounds_name)
     else:
-        rates = out * _PER_STEP_UNITS[units] / np.diff(edges)[:, None, None]
-    if not np.all(np.isfinite(rates)):
-        raise InputError("rainfall does not cover the whole twin, or holds NaN", file=file, field=variable)
-    if np.any(rates < 0):
-        raise InputError("rainfall has negative values", file=file, field=variable)
-    return edges, rates * scale
+        t = ds[dim].values
+        if t.size < 2:
+            raise InputError("one time without bounds: interval length unknown", file=file, field=dim,
+                             expected="time bounds (time:bounds) or at least two times", found="1 time")
+        start = t[0]
+        s = _seconds(t, start, file)
+        edges = np.append(s, 2 * s[-1] - s[-2])
+    if np.any(np.diff(edges) <= 0):
+        raise InputError("rainfall times must increase", file=file, field=dim)
+    return edges, (start if isinstance(start, np.datetime64) else None)
 
 
-def _target_like(grid: Grid) -> xr.DataArray:
-    x, y = grid.cell_centres()
-    da = xr.DataArray(np.zeros(grid.shape), dims=("y", "x"), coords={"x": x, "y": y})
-    return da.rio.write_crs(grid.crs).rio.write_transform(grid.transform)
+def _seconds(values: np.ndarray, start, file: Path) -> np.ndarray:
+    if np.issubdtype(values.dtype, np.datetime64):
+        return (values - start) / np.timedelta64(1, "s")
+    if np.issubdtype(values.dtype, np.number):
+        return (values - start).astype(np.float64)
+    if values.dtype == object and hasattr(start, "year"):            # cftime dates (non-standard calendars)
+        return np.array([(v - start).total_seconds() for v in values], dtype=np.float64)
+    raise InputError("time is neither CF datetimes nor numbers of seconds", file=file, field="time",
+                     found=str(values.dtype))
 
 
-def _check_covers(da: xr.DataArray, grid: Grid, file: Path) -> None:
-    from rasterio.warp import transform_bounds
+def _edges(centres: np.ndarray) -> np.ndarray:
+    """Cell edges (n + 1,) of cells with the given centres (n >= 2): midpoints, ends half a spacing out."""
+    mid = 0.5 * (centres[1:] + centres[:-1])
+    return np.concatenate([[centres[0] - (mid[0] - centres[0])], mid, [centres[-1] + (centres[-1] - mid[-1])]])
 
-    w, s, e, n = transform_bounds(grid.crs, da.rio.crs, *grid.bounds(), densify_pts=21)
-    sw, ss, se, sn = da.rio.bounds()
-    if w < sw or e > se or s < ss or n > sn:
-        raise InputError("rainfall grid does not cover the twin", file=file,
-                         expected=f"bounds covering ({w:.4f}, {s:.4f}, {e:.4f}, {n:.4f})",
-                         found=f"({sw:.4f}, {ss:.4f}, {se:.4f}, {sn:.4f})")
+
+def _locate(points: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Index of the cell holding each point (edges monotonic either way), -1 outside."""
+    increasing = edges[-1] > edges[0]
+    e = edges if increasing else edges[::-1]
+    i = np.searchsorted(e, points, side="right") - 1
+    i[(i < 0) | (i >= e.size - 1) | ~np.isfinite(points)] = -1
+    if not increasing:
+        i = np.where(i >= 0, e.size - 2 - i, -1)
+    return i
+
+
+def _default_supersample(forecast: Forecast, grid: Grid, to_src: pyproj.Transformer) -> int:
+    """Sub-cells per twin cell side so that a sub-cell spans at most SUBCELL_FRACTION of a source cell."""
+    x0, y0 = (sum(v) / 2 for v in (grid.bounds()[0::2], grid.bounds()[1::2]))
+    d = grid.cell_size
+    qx, qy = to_src.transform(np.array([x0, x0 + d, x0]), np.array([y0, y0, y0 + d]))
+    span_x = abs(qx[1] - qx[0]) + abs(qx[2] - qx[0])          # one twin cell, in source units
+    span_y = abs(qy[1] - qy[0]) + abs(qy[2] - qy[0])
+    fraction = max(span_x / np.abs(np.diff(forecast.x)).min(), span_y / np.abs(np.diff(forecast.y)).min())
+    return int(min(MAX_SUPERSAMPLE, max(1, math.ceil(fraction / SUBCELL_FRACTION))))
