@@ -59,7 +59,7 @@ def loss_fields(twin: xr.Dataset, spec: FloodSpec) -> tuple[np.ndarray, np.ndarr
     return infiltration, drainage
 
 
-def _cell_on_grid(sf: ScenarioFile, grid: Grid, point, path: tuple, what: str) -> tuple[int, int]:
+def cell_on_grid(sf: ScenarioFile, grid: Grid, point, path: tuple, what: str) -> tuple[int, int]:
     """The cell holding ``point``; a point off the grid is an error at ``path``."""
     cell = grid.cell_of(*point)
     if cell is None:
@@ -75,22 +75,10 @@ def gauge_cells(sf: ScenarioFile, twin: xr.Dataset) -> list[tuple[int, int]]:
     cells = []
     for i, gauge in enumerate(sf.scenario.output.gauges):
         path = ("output", "gauges", i, "at")
-        r, c = _cell_on_grid(sf, grid, gauge.at, path, f"gauge {gauge.name!r}")
+        r, c = cell_on_grid(sf, grid, gauge.at, path, f"gauge {gauge.name!r}")
         if not inside[r, c]:
             raise sf.error(path, f"gauge {gauge.name!r} is outside the domain (terrain nodata)")
         cells.append((r, c))
-    return cells
-
-
-def _line_cells(grid: Grid, points) -> list[tuple[int, int]]:
-    """Cells crossed by a polyline, sampled every quarter cell, in order, without repeats."""
-    cells: list[tuple[int, int]] = []
-    for (x0, y0), (x1, y1) in zip(points, points[1:]):
-        n = max(2, int(np.ceil(4 * np.hypot(x1 - x0, y1 - y0) / grid.cell_size)) + 1)
-        for t in np.linspace(0.0, 1.0, n):
-            cell = grid.cell_of(x0 + t * (x1 - x0), y0 + t * (y1 - y0))
-            if cell is not None and (not cells or cells[-1] != cell) and cell not in cells:
-                cells.append(cell)
     return cells
 
 
@@ -105,14 +93,14 @@ def inflow_cells(sf: ScenarioFile, twin: xr.Dataset) -> list[tuple[np.ndarray, n
     for i, inflow in enumerate(sf.scenario.flood.inflows):
         if inflow.at is not None:
             path = ("flood", "inflows", i, "at")
-            r, c = _cell_on_grid(sf, grid, inflow.at, path, f"inflow {inflow.name!r}")
+            r, c = cell_on_grid(sf, grid, inflow.at, path, f"inflow {inflow.name!r}")
             if blocked[r, c]:
                 raise sf.error(path, f"inflow {inflow.name!r} falls on a building or outside the domain; "
                                      "move it to an open cell")
             cells = [(r, c)]
         else:
             path = ("flood", "inflows", i, "line")
-            cells = [rc for rc in _line_cells(grid, inflow.line) if not blocked[rc]]
+            cells = [rc for rc in grid.cells_on_line(inflow.line) if not blocked[rc]]
             if not cells:
                 raise sf.error(path, f"inflow {inflow.name!r}: the line crosses no open cell of the domain")
         rows, cols = (np.array(v, dtype=np.int64) for v in zip(*cells))

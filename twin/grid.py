@@ -63,6 +63,17 @@ class Grid:
             return r, c
         return None
 
+    def cells_on_line(self, points) -> list[tuple[int, int]]:
+        """Cells crossed by a polyline (x, y in m), sampled every quarter cell, in order, no repeats."""
+        cells: list[tuple[int, int]] = []
+        for (x0, y0), (x1, y1) in zip(points, points[1:]):
+            n = max(2, int(np.ceil(4 * np.hypot(x1 - x0, y1 - y0) / self.cell_size)) + 1)
+            for t in np.linspace(0.0, 1.0, n):
+                cell = self.cell_of(x0 + t * (x1 - x0), y0 + t * (y1 - y0))
+                if cell is not None and cell not in cells:
+                    cells.append(cell)
+        return cells
+
 
 def check_projected_grid(crs: CRS | None, transform: Affine, file: str) -> None:
     """Refuse a grid that is not projected in metres, not north-up or not made of square cells.

@@ -16,7 +16,8 @@ register(
     Field("wet_duration", "s", "float64", "time the depth stayed above the wet threshold", fill=np.nan),
     Field("final_depth", "m", "float64", "water depth at the end of the run", "water_depth", fill=np.nan),
     Field("depth", "m", "float64", "water depth", "water_depth", fill=np.nan),
-    Field("burned", "1", "int8", "1 where the fire reached the cell within the run", kind="class"),
+    Field("burned", "1", "int8", "1 where the fire has reached the cell (snapshots)", kind="class"),
+    Field("final_burned", "1", "int8", "1 where the fire reached the cell within the run", kind="class"),
     Field("rate_of_spread", "m s-1", "float64", "head fire rate of spread", fill=np.nan),
     Field("fireline_intensity", "W m-1", "float64", "Byram fireline intensity of the head fire", fill=np.nan),
 )
