@@ -31,7 +31,7 @@ from twin.classes import BUILDING_USE
 from twin.damage import (RISK_CLASSES, BuildingValues, DepthDamageCurves, damage_fraction, load_curves, load_values,
                          risk_class, risk_index, storeys)
 from twin.errors import InputError, RunError
-from twin.risk import integer_weights, weighted_percentile
+from twin.risk import integer_weights, weighted_mean, weighted_percentile
 
 #: Depth (m) of the per-building exceedance probability ``p_depth_over_0p5m``.
 BUILDING_DEPTH_THRESHOLD_M = 0.5
@@ -277,10 +277,9 @@ class BuildingRiskAccumulator:
         if used.size == 0 or (used.size < self._added.size and not allow_missing):
             raise RunError(f"{used.size} of {self._added.size} members were added to the building accumulator")
         w = self.weights[used]
-        wf, total = w.astype(np.float64), int(w.sum())
 
         def expect(stack):
-            return wf @ stack / total
+            return weighted_mean(stack, w)
 
         def p90(stack):
             return weighted_percentile(stack, w, BUILDING_PERCENTILE)

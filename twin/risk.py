@@ -116,6 +116,28 @@ def weighted_percentile(values: np.ndarray, weights: np.ndarray, q: int) -> np.n
     return np.take_along_axis(ordered, np.expand_dims(k, 0), axis=0)[0]
 
 
+def weighted_mean(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Weighted mean over axis 0 (members), ``sum(w_i x_i) / sum(w_i)``.
+
+    Parameters
+    ----------
+    values : numpy.ndarray, shape (n_members, ...)
+        Member values (any units; the result has the same).
+    weights : numpy.ndarray of int64, shape (n_members,)
+        Integer member weights (:func:`integer_weights`).
+
+    Returns
+    -------
+    numpy.ndarray of float64, shape ``values.shape[1:]``
+        Summed element by element in member order, so the result does not depend on how the
+        cells are blocked (a BLAS product would).
+    """
+    total = np.zeros(values.shape[1:])
+    for w, x in zip(weights, values):
+        total += float(w) * x
+    return total / int(weights.sum())
+
+
 def debris_factor(depth: np.ndarray, speed: np.ndarray, landcover: np.ndarray | None = None) -> np.ndarray:
     """Debris factor DF of the flood hazard rating (dimensionless).
 
@@ -369,7 +391,7 @@ class RiskAccumulator:
                 out[f"arrival_time_p{p}"][block] = np.where(np.isinf(t), np.nan, t)
             if self.hazard == "flood":
                 depth = np.stack([a[block] for a in spilled["max_depth"]])
-                out["max_depth_mean"][block] = np.tensordot(w.astype(np.float64), depth, axes=1) / total
+                out["max_depth_mean"][block] = weighted_mean(depth, w)
                 for p in DEPTH_PERCENTILES:
                     out[f"max_depth_p{p}"][block] = weighted_percentile(depth, w, p)
         for a in out.values():

@@ -1,0 +1,217 @@
+"""Per-cell risk statistics: exceedance probabilities, percentiles, DEFRA hazard rating, streaming and spill."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from twin.errors import InputError, RunError
+from twin.fields import get_field
+from twin.risk import (RiskAccumulator, debris_factor, hazard_class, hazard_rating, integer_weights, risk_summary,
+                       weighted_percentile)
+from twin.risk_fields import exceedance_name, within_name
+
+SHAPE = (5, 6)
+
+
+def flood_member(depth, speed=0.0, arrival=np.nan):
+    """A flood member with spatially uniform maps (depth m, speed m/s, arrival s)."""
+    return {"max_depth": np.full(SHAPE, depth, dtype=np.float64), "max_speed": np.full(SHAPE, speed),
+            "arrival_time": np.full(SHAPE, arrival)}
+
+
+def random_members(kind, n, seed=3):
+    """``n`` random members of ``kind`` with NaN arrivals and exact ties (depths on a 0.05 m lattice)."""
+    rng = np.random.default_rng(seed)
+    members = []
+    for _ in range(n):
+        arrival = np.where(rng.random(SHAPE) < 0.3, np.nan, rng.uniform(0, 2e4, SHAPE))
+        if kind == "flood":
+            members.append({"max_depth": rng.integers(0, 40, SHAPE) * 0.05, "max_speed": rng.uniform(0, 3, SHAPE),
+                            "arrival_time": arrival})
+        else:
+            members.append({"arrival_time": arrival, "burned": ~np.isnan(arrival)})
+    return members
+
+
+def reduce(kind, members, order, **kw):
+    with RiskAccumulator(kind, SHAPE, len(members), **kw) as acc:
+        for i in order:
+            acc.add(i, members[i])
+        return acc.finalize()
+
+
+def test_exceedance_probabilities_by_hand():
+    """Four members at 0.05, 0.2, 0.5 and 1.2 m: P(d > t) counts members strictly above t."""
+    members = [flood_member(d) for d in (0.05, 0.2, 0.5, 1.2)]
+    out = reduce("flood", members, range(4))
+    expected = {0.1: 0.75, 0.3: 0.5, 0.5: 0.25, 1.0: 0.25}  # 0.5 m does not exceed 0.5 m
+    for t, p in expected.items():
+        assert np.all(out[exceedance_name(t)] == p)
+    weighted = reduce("flood", members, range(4), weights=[1, 1, 1, 5])
+    assert np.all(weighted[exceedance_name(1.0)] == 5 / 8)
+    assert np.all(weighted[exceedance_name(0.1)] == 7 / 8)
+
+
+def test_depth_mean_and_percentiles_by_hand():
+    members = [flood_member(d) for d in (0.25, 0.5, 1.0, 2.0)]
+    out = reduce("flood", members, (2, 0, 3, 1))
+    assert np.all(out["max_depth_mean"] == 0.9375)
+    assert np.all(out["max_depth_p50"] == 0.5)     # smallest value with P(X <= x) >= 0.5
+    assert np.all(out["max_depth_p90"] == 2.0)
+    weighted = reduce("flood", members, range(4), weights=[1, 1, 6, 0])
+    assert np.all(weighted["max_depth_p50"] == 1.0)
+    assert np.all(weighted["max_depth_p90"] == 1.0)   # the zero-weight member never counts
+    assert np.allclose(weighted["max_depth_mean"], (0.25 + 0.5 + 6.0) / 8, rtol=1e-12, atol=0)
+
+
+def test_percentiles_match_numpy_inverted_cdf():
+    """Equal weights: the percentile is numpy's ``inverted_cdf`` (Hyndman & Fan definition 1)."""
+    rng = np.random.default_rng(0)
+    values = rng.uniform(0, 5, (11, 40))
+    for q in (10, 50, 90, 100):
+        ours = weighted_percentile(values, np.ones(11, dtype=np.int64), q)
+        assert np.array_equal(ours, np.percentile(values, q, axis=0, method="inverted_cdf"))
+
+
+def test_arrival_percentiles_and_within():
+    """Never-wet members count as arriving never: the percentile is NaN where too few members arrive."""
+    members = [flood_member(0.2, arrival=a) for a in (100.0, 5000.0, np.nan, np.nan)]
+    out = reduce("flood", members, range(4), arrival_within_s=(100, 3600, 10800))
+    assert np.all(out["arrival_time_p10"] == 100.0)
+    assert np.all(out["arrival_time_p50"] == 5000.0)
+    assert np.all(np.isnan(out["arrival_time_p90"]))
+    assert np.all(out[within_name(100)] == 0.25)     # "within" includes the horizon itself
+    assert np.all(out[within_name(3600)] == 0.25)
+    assert np.all(out[within_name(10800)] == 0.5)
+
+
+def test_hazard_class_boundaries():
+    """Classes: low < 0.75 <= some < 1.25 <= most <= 2.0 < all."""
+    hr = np.array([0.0, 0.7499, 0.75, 1.2499, 1.25, 2.0, 2.0001, 9.0])
+    assert hazard_class(hr).tolist() == [0, 0, 1, 1, 2, 2, 3, 3]
+
+
+def test_hazard_rating_exact_boundaries():
+    """HR = d (v + 0.5) + DF hits each boundary exactly for these (d, v) in binary floating point."""
+    d = np.array([0.25, 0.5, 0.5, 0.25])
+    v = np.array([2.5, 0.0, 1.5, 0.5])
+    hr = hazard_rating(d, v, debris_factor(d, v))
+    assert hr.tolist() == [0.75, 1.25, 2.0, 0.25]   # DF = 0 at d = 0.25 m, 1 above
+    assert hazard_class(hr).tolist() == [1, 2, 2, 0]
+
+
+def test_debris_factor_land_use_table():
+    """Defra/EA (2008) Table 2: pasture/arable, woodland, urban by depth band; v > 2 m/s takes the top band."""
+    grass, forest, road = 4, 5, 2
+    d = np.array([0.2, 0.5, 1.0, 0.5, 0.2, 0.3, 0.0, 0.2])
+    v = np.array([0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 3.0, 2.5])
+    lc = np.array([forest, forest, forest, grass, road, road, road, grass])
+    assert debris_factor(d, v, lc).tolist() == [0.0, 0.5, 1.0, 0.0, 0.0, 1.0, 0.0, 0.5]
+
+
+def test_hazard_class_probabilities_in_accumulator():
+    """Per member class from that member's depth and speed maxima; the four probabilities sum to 1."""
+    members = [flood_member(0.0), flood_member(0.25, 2.5), flood_member(0.5, 0.0), flood_member(1.0, 2.0)]
+    out = reduce("flood", members, range(4))
+    for name, p in (("p_hazard_low", 0.25), ("p_hazard_danger_for_some", 0.25),
+                    ("p_hazard_danger_for_most", 0.25), ("p_hazard_danger_for_all", 0.25)):
+        assert np.all(out[name] == p)
+
+
+@pytest.mark.parametrize("kind", ["flood", "fire"])
+def test_member_order_does_not_change_results(kind, tmp_path):
+    """Two arrival orders, weights, and row blocks of one row: bit-identical maps."""
+    members = random_members(kind, 7)
+    weights = [0.1, 0.3, 0.2, 0.05, 0.15, 0.12, 0.08]
+    a = reduce(kind, members, range(7), weights=weights, spill_dir=tmp_path)
+    b = reduce(kind, members, (4, 6, 0, 2, 5, 1, 3), weights=weights, spill_dir=tmp_path, block_bytes=1)
+    assert a.keys() == b.keys()
+    for name in a:
+        assert np.array_equal(a[name], b[name], equal_nan=True), name
+
+
+def test_memory_stays_bounded_and_maps_are_spilled(tmp_path):
+    """Held arrays do not grow with members; each member's maps are .npy files in the spill folder."""
+    members = random_members("flood", 6)
+    acc = RiskAccumulator("flood", SHAPE, 6, spill_dir=tmp_path)
+    acc.add(0, members[0])
+    held = acc.held_bytes()
+    for i in range(1, 6):
+        acc.add(i, members[i])
+    assert acc.held_bytes() == held
+    files = sorted(p.name for p in tmp_path.rglob("*.npy"))
+    assert len(files) == 12   # max depth and arrival time per member
+    spilled = np.load(next(tmp_path.rglob("max_depth_000003.npy")))
+    assert np.array_equal(spilled, members[3]["max_depth"].astype(np.float32))
+    acc.finalize()
+    acc.close()
+    assert not list(tmp_path.rglob("*.npy"))
+
+
+@pytest.mark.parametrize("kind", ["flood", "fire"])
+def test_single_hazard_maps_are_well_formed(kind):
+    members = random_members(kind, 4)
+    mask = np.ones(SHAPE, bool)
+    mask[0, :] = False
+    for m in members:
+        for a in m.values():
+            if a.dtype.kind == "f":
+                a[0, :] = np.nan     # outside the domain the hazard maps are NaN
+    with RiskAccumulator(kind, SHAPE, 4, mask=mask) as acc:
+        for i, m in enumerate(members):
+            acc.add(i, m)
+        out = acc.finalize()
+    probabilities = [k for k in out if k.startswith("p_") or k == "burn_probability"]
+    assert ("burn_probability" in out) == (kind == "fire")
+    assert (exceedance_name(0.5) in out) == (kind == "flood")
+    for name, a in out.items():
+        get_field(name)              # every map is a declared field
+        assert a.shape == SHAPE and a.dtype == np.float64
+        assert np.all(np.isnan(a[0]))
+        if name in probabilities:
+            assert np.all((a[1:] >= 0) & (a[1:] <= 1))
+    if kind == "fire":
+        burned_share = np.mean([m["burned"] for m in members], axis=0)
+        assert np.array_equal(out["burn_probability"][1:], burned_share[1:])
+
+
+def test_bad_members_raise():
+    acc = RiskAccumulator("flood", SHAPE, 3)
+    bad = flood_member(0.2)
+    bad["max_depth"][2, 3] = np.nan
+    with pytest.raises(RunError, match="member 0: max_depth .* row 2, col 3"):
+        acc.add(0, bad)
+    with pytest.raises(RunError, match="max_speed"):
+        acc.add(0, flood_member(0.2, speed=-1.0))
+    with pytest.raises(RunError, match="lack arrival_time"):
+        acc.add(0, {"max_depth": np.zeros(SHAPE), "max_speed": np.zeros(SHAPE)})
+    acc.add(0, flood_member(0.2))
+    with pytest.raises(RunError, match="added twice"):
+        acc.add(0, flood_member(0.2))
+    with pytest.raises(RunError, match="2 of 3 members were not added"):
+        acc.finalize()
+    acc.add(2, flood_member(0.6))
+    assert np.all(acc.finalize(allow_missing=True)[exceedance_name(0.5)] == 0.5)
+    acc.close()
+
+
+def test_bad_weights_raise():
+    with pytest.raises(InputError, match="weights"):
+        integer_weights([1.0, -1.0], 2)
+    with pytest.raises(InputError, match="one weight per member"):
+        integer_weights([1.0], 2)
+
+
+def test_summary_expected_areas():
+    members = [flood_member(d) for d in (0.0, 0.4)]
+    with RiskAccumulator("flood", SHAPE, 2) as acc:
+        acc.add(0, members[0])
+        acc.add(1, members[1])
+        s = risk_summary(acc.finalize(), cell_area_m2=4.0, members_used=acc.members_used)
+    cells = SHAPE[0] * SHAPE[1]
+    assert s["members_used"] == 2
+    # 0.4 m still, DF = 1: HR = 0.4 * 0.5 + 1 = 1.2 (danger for some) in one member of two
+    assert s["expected_area_by_hazard_class_m2"] == {"low": 2.0 * cells, "danger_for_some": 2.0 * cells,
+                                                    "danger_for_most": 0.0, "danger_for_all": 0.0}
+    assert s["expected_area_depth_over_m2"][exceedance_name(0.3)] == 2.0 * cells
