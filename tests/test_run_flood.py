@@ -183,3 +183,27 @@ def test_cli_exit_codes_and_one_line_errors(tmp_path):
                                                                          "sample_river_flood.yaml")],
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_twin_with_nodata_edges_runs_and_keeps_outside_cells_masked(tmp_path):
+    from conftest import write_manifest, write_raster
+
+    ny, nx = 30, 40
+    z = 50.0 - 0.02 * np.arange(ny)[:, None] + np.zeros((ny, nx))
+    z[:, :4] = -9999.0           # outside the domain on the west edge
+    z[-3:, 30:] = -9999.0        # and in the south-east corner
+    write_raster(tmp_path / "dem.tif", z.astype(np.float32), nodata=-9999.0)
+    write_manifest(tmp_path / "twin.yaml", {"elevation": "dem.tif"})
+    (tmp_path / "s.yaml").write_text("twin: twin.yaml\nhazard: flood\nduration: 10 min\n"
+                                     "flood:\n  rainfall: {times: [0, 10 min], intensity_mm_h: [50, 50]}\n")
+    run = run_scenario(tmp_path / "s.yaml", out=tmp_path / "run", progress=False)
+    with xr.open_dataset(run / "hazard.nc") as ds:
+        md = ds["max_depth"].values
+    assert np.all(np.isnan(md[:, :4])) and np.all(np.isnan(md[-3:, 30:]))
+    assert np.all(np.isfinite(md[:, 4:30]))
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["cells_in_domain"] == ny * nx - ny * 4 - 3 * 10
+    assert summary["volume_ledger_m3"]["closure_relative"] < 1e-9
+    # rain only counted inside the domain: 50 mm/h for 10 min on the domain's area (10 m cells)
+    expected = 0.05 / 6 * summary["cells_in_domain"] * 100.0
+    assert summary["volume_ledger_m3"]["rain_in"] == pytest.approx(expected, rel=1e-12)

@@ -83,6 +83,8 @@ def test_fire_scenario_has_no_flood_block(tmp_path):
         twin: twin.yaml
         hazard: fire
         duration: 90 min
+        fire:
+          ignitions: [{at: [1, 2]}]
     """)
     assert load_scenario(path).scenario.flood is None
 

@@ -66,10 +66,14 @@ def prepare(sf: ScenarioFile, twin: xr.Dataset) -> dict:
         Inflow(f.name, rows, cols, np.full(rows.size, 1.0 / rows.size), np.asarray(f.times),
                np.asarray(f.discharge_m3_s))
         for f, (rows, cols) in zip(spec.inflows, inflow_cells(sf, twin)))
-    z = np.where(twin["domain_mask"].values == 1, twin["elevation"].values, 0.0)
+    inside = twin["domain_mask"].values == 1
+    # Cells outside the domain are walls: their elevation and roughness are never used, but the
+    # model wants finite values everywhere.
+    z = np.where(inside, twin["elevation"].values, 0.0)
+    n = np.where(inside, manning_field(twin, spec), 1.0)
     num = spec.numerics
     inputs = FloodInputs(
-        z=z, blocked=blocked, manning_n=manning_field(twin, spec), dx=float(twin.attrs["cell_size"]),
+        z=z, blocked=blocked, manning_n=n, dx=float(twin.attrs["cell_size"]),
         domain=twin["domain_mask"].values == 1, rain=_rain(sf, twin), inflows=inflows,
         boundaries=boundary_kinds(spec), loss_rate=infiltration, drainage_rate=drainage,
         h0=_initial_depth(sf, twin, blocked), theta=num.theta, alpha=num.alpha, dt_max=num.max_dt,

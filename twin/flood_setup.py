@@ -26,19 +26,18 @@ def blocked_cells(twin: xr.Dataset) -> np.ndarray:
 
 
 def manning_field(twin: xr.Dataset, spec: FloodSpec) -> np.ndarray:
-    """Manning's n per cell (s m^-1/3): the twin's, or the scenario's number or table over it."""
+    """Manning's n per cell (s m^-1/3): the twin's, or the scenario's number or table over it,
+    times ``manning_scale`` (an ensemble member's roughness uncertainty)."""
     n = twin["manning_n"].values.astype(np.float64).copy()
-    if spec.manning_n is None:
-        return n
-    landcover = twin["landcover"].values
     if isinstance(spec.manning_n, float):
         n[:] = spec.manning_n
-        return n
-    if spec.manning_n.default is not None:
-        n[:] = spec.manning_n.default
-    for name, value in spec.manning_n.by_landcover.items():
-        n[landcover == LANDCOVER[name]] = value
-    return n
+    elif spec.manning_n is not None:
+        if spec.manning_n.default is not None:
+            n[:] = spec.manning_n.default
+        landcover = twin["landcover"].values
+        for name, value in spec.manning_n.by_landcover.items():
+            n[landcover == LANDCOVER[name]] = value
+    return n * spec.manning_scale
 
 
 def loss_fields(twin: xr.Dataset, spec: FloodSpec) -> tuple[np.ndarray, np.ndarray]:

@@ -19,5 +19,7 @@ register(
     Field("burned", "1", "int8", "1 where the fire has reached the cell (snapshots)", kind="class"),
     Field("final_burned", "1", "int8", "1 where the fire reached the cell within the run", kind="class"),
     Field("rate_of_spread", "m s-1", "float64", "head fire rate of spread", fill=np.nan),
+    Field("ignition_probability", "1", "float64", "relative probability that a fire starts in the cell",
+          fill=0.0),
     Field("fireline_intensity", "W m-1", "float64", "Byram fireline intensity of the head fire", fill=np.nan),
 )

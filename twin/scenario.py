@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal, Union
 
+import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag, model_validator
 
 from twin.classes import LANDCOVER
@@ -66,6 +67,7 @@ class GriddedRainfall(Frozen):
     file: str
     variable: str = "rainfall"
     scale: Annotated[float, Field(gt=0)] = 1.0
+    member: Annotated[int, Field(ge=0)] | None = None
 
 
 class Inflow(Frozen):
@@ -180,6 +182,7 @@ class FloodSpec(Frozen):
     ] | None = None
     losses: Losses = Losses()
     initial_depth_m: NonNegative | str = 0.0
+    manning_scale: Annotated[float, Field(gt=0)] = 1.0
     numerics: FloodNumerics = FloodNumerics()
 
 
@@ -273,6 +276,115 @@ class FireSpec(Frozen):
     numerics: FireNumerics = FireNumerics()
 
 
+class Normal(Frozen):
+    """Normal distribution: mean and standard deviation (in the perturbed quantity's unit)."""
+
+    mean: Seconds = 0.0
+    sd: Annotated[Seconds, Field(ge=0)]
+
+    def draw(self, rng) -> float:
+        """One value."""
+        return float(rng.normal(self.mean, self.sd))
+
+
+class LogNormal(Frozen):
+    """Log-normal distribution: median and sigma of the log."""
+
+    median: Annotated[float, Field(gt=0)] = 1.0
+    sigma: Annotated[float, Field(ge=0)]
+
+    def draw(self, rng) -> float:
+        """One value."""
+        return float(self.median * np.exp(rng.normal(0.0, self.sigma)))
+
+
+class Uniform(Frozen):
+    """Uniform distribution on [low, high]."""
+
+    low: float
+    high: float
+
+    @model_validator(mode="after")
+    def _order(self):
+        if self.high < self.low:
+            raise ValueError(f"high: must be >= low ({self.low}); found {self.high}")
+        return self
+
+    def draw(self, rng) -> float:
+        """One value."""
+        return float(rng.uniform(self.low, self.high))
+
+
+class Distribution(Frozen):
+    """One of ``{normal: {mean, sd}}``, ``{lognormal: {median, sigma}}``, ``{uniform: {low, high}}``."""
+
+    normal: Normal | None = None
+    lognormal: LogNormal | None = None
+    uniform: Uniform | None = None
+
+    @model_validator(mode="after")
+    def _one(self):
+        given = [d for d in (self.normal, self.lognormal, self.uniform) if d is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of normal, lognormal or uniform")
+        return self
+
+    def draw(self, rng) -> float:
+        """One value from the chosen distribution."""
+        return next(d for d in (self.normal, self.lognormal, self.uniform) if d is not None).draw(rng)
+
+
+class IgnitionPerturbation(Frozen):
+    """Ignition uncertainty: move each ignition uniformly within ``jitter_m`` of where it is, or draw
+    ``count`` ignition points from a probability raster (``random_from``, on the twin grid)."""
+
+    jitter_m: Annotated[float, Field(gt=0)] | None = None
+    random_from: str | None = None
+    count: Annotated[int, Field(ge=1)] = 1
+
+    @model_validator(mode="after")
+    def _one(self):
+        if (self.jitter_m is None) == (self.random_from is None):
+            raise ValueError("give exactly one of jitter_m or random_from")
+        return self
+
+
+class Perturbations(Frozen):
+    """What each ensemble member draws (one value per member each)."""
+
+    rainfall_scale: Distribution | None = None
+    rainfall_shift: Distribution | None = None
+    manning_scale: Distribution | None = None
+    wind_speed: Distribution | None = None
+    wind_direction: Distribution | None = None
+    ignition: IgnitionPerturbation | None = None
+
+
+class EnsembleSpec(Frozen):
+    """The ``ensemble:`` block: members, their seed, and the perturbations they draw."""
+
+    members: Annotated[int, Field(ge=1, le=100000)] = 1
+    seed: int | None = None
+    perturb: Perturbations = Perturbations()
+    weights: list[Annotated[float, Field(ge=0)]] | None = None
+
+    @model_validator(mode="after")
+    def _weights(self):
+        if self.weights is not None:
+            if len(self.weights) != self.members:
+                raise ValueError(f"weights: {len(self.weights)} weights but members is {self.members}")
+            if sum(self.weights) <= 0:
+                raise ValueError("weights: must not all be 0")
+        return self
+
+
+class ParallelSpec(Frozen):
+    """The ``parallel:`` block: tiles of one member's grid for a flood run on dask."""
+
+    tiles: tuple[Annotated[int, Field(ge=1)], Annotated[int, Field(ge=1)]] | Literal["auto"] | None = None
+    halo: Annotated[int, Field(ge=2)] = 8
+
+
 class Gauge(Frozen):
     """A named point (twin CRS coordinates, m) sampled every ``output.gauge_every``."""
 
@@ -319,6 +431,9 @@ class Scenario(Frozen):
     fire: FireSpec | None = None
     output: OutputSpec = OutputSpec()
     render: RenderSpec = RenderSpec()
+    ensemble: EnsembleSpec = EnsembleSpec()
+    parallel: ParallelSpec = ParallelSpec()
+    scheduler: str | None = None
 
     @model_validator(mode="after")
     def _hazard_block(self):
@@ -326,6 +441,10 @@ class Scenario(Frozen):
             object.__setattr__(self, "flood", FloodSpec())
         if self.hazard == "fire" and self.fire is None:
             raise ValueError("fire: a fire scenario needs a 'fire:' block with at least one ignition")
+        p = self.ensemble.perturb
+        rain = self.flood.rainfall if self.flood is not None else None
+        if p.rainfall_shift is not None and isinstance(rain, GriddedRainfall):
+            raise ValueError("ensemble: rainfall_shift applies to a uniform hyetograph, not gridded rainfall")
         return self
 
 
