@@ -103,7 +103,7 @@ def district_bounds_lonlat(manifest: str | Path = SAMPLE_TWIN) -> tuple[float, f
 def generate_sample_forecast(twin_bounds_lonlat: tuple[float, float, float, float] | None = None, *,
                              members: int = 10, hours: int = 24, seed: int = DEFAULT_SEED,
                              resolution_deg: float = 0.01, margin_deg: float = 0.1,
-                             start: str = "2025-07-15T00:00", step_s: float = 3600.0,
+                             start: str = "2025-07-15T00:00", step_s: int = 3600,
                              storm: StormParameters = StormParameters()) -> xr.Dataset:
     """A rainfall ensemble with a convective cell crossing a district.
 
@@ -124,7 +124,7 @@ def generate_sample_forecast(twin_bounds_lonlat: tuple[float, float, float, floa
         Margin (degrees), >= 0, added around the district.
     start : str
         Start of the first interval (ISO 8601, UTC).
-    step_s : float
+    step_s : int
         Interval length (s), > 0.
     storm : StormParameters
         The storm's mean values and spreads.
@@ -156,12 +156,12 @@ def generate_sample_forecast(twin_bounds_lonlat: tuple[float, float, float, floa
               for child in np.random.SeedSequence(seed).spawn(members)]
     rain = np.stack([_member_field(p, storm, east, north, hours, step_s) for p in params]).astype(np.float32)
     t0 = np.datetime64(start, "s")
-    starts = t0 + (np.arange(hours) * step_s).astype("timedelta64[s]")
-    bounds = np.stack([starts, starts + np.timedelta64(int(step_s), "s")], axis=1)
+    starts = t0 + np.arange(hours) * np.timedelta64(step_s, "s")
+    bounds = np.stack([starts, starts + np.timedelta64(step_s, "s")], axis=1)
     ds = xr.Dataset(
         {"rainfall": (("member", "time", "lat", "lon"), rain,
-                      {"standard_name": "lwe_precipitation_rate", "long_name": "mean rainfall intensity over the interval",
-                       "units": "mm h-1", "cell_methods": "time: mean"}),
+                      {"standard_name": "lwe_precipitation_rate", "units": "mm h-1", "cell_methods": "time: mean",
+                       "long_name": "mean rainfall intensity over the interval"}),
          "time_bnds": (("time", "nv"), bounds),
          **_parameter_variables(params, t0)},
         coords={"member": ("member", np.arange(members, dtype=np.int32),

@@ -21,11 +21,11 @@ Mon. Wea. Rev. 127, 2204-2210), ``F_i = sum_j f_j A_ij / A_i`` for a piecewise-c
 field ``f_j``, with the overlap areas ``A_ij`` estimated by counting sub-cell centres. The
 domain-total volume ``sum_i F_i A_i`` then equals the integral of the source field over the
 twin's footprint up to the sub-cells cut by source cell edges: along an edge of length ``L``
-at most ``L d / (2 s)`` of area (``d`` the twin cell size) goes to the wrong side, so the
+at most about ``L d / s`` of area (``d`` the twin cell size) goes to the wrong side, so the
 relative error is of order ``d / (s D)`` for source cells of size ``D``; ``s`` is chosen so
-that a sub-cell is at most :data:`SUBCELL_FRACTION` of a source cell. (``rasterio`` ``Resampling.average`` is not
-conservative when the source cells are much coarser than the twin's: a 5 m cell inside one 1 km
-source cell gets whichever value GDAL's window picks near the cell edges.)
+that a sub-cell is at most :data:`SUBCELL_FRACTION` of a source cell. The remap is computed
+once per grid and reused for every member and time, and only the source window over the twin
+is read from the file.
 """
 
 from __future__ import annotations
@@ -155,7 +155,9 @@ class Forecast:
         """
         to_src = pyproj.Transformer.from_crs(pyproj.CRS.from_wkt(grid.crs.to_wkt()),
                                              pyproj.CRS.from_wkt(self.crs.to_wkt()), always_xy=True)
-        s = supersample or _default_supersample(self, grid, to_src)
+        if supersample is not None and supersample < 1:
+            raise ValueError(f"supersample must be >= 1, got {supersample}")
+        s = _default_supersample(self, grid, to_src) if supersample is None else int(supersample)
         ny, nx = grid.shape
         t = grid.transform
         offsets = (np.arange(s) + 0.5) / s
@@ -174,12 +176,13 @@ class Forecast:
             if wrap:
                 qx = np.mod(qx, 360.0)
             ix, iy = _locate(qx, x_edges), _locate(qy, y_edges)
-            if np.any(ix < 0) or np.any(iy < 0):
+            outside = np.flatnonzero((ix < 0) | (iy < 0))
+            if outside.size:
+                q = outside[0]
                 raise InputError("rainfall grid does not cover the twin", file=self.file, field=self.variable,
                                  expected=f"x in [{x_edges.min():.6g}, {x_edges.max():.6g}] and "
                                           f"y in [{y_edges.min():.6g}, {y_edges.max():.6g}] ({self.crs})",
-                                 found=f"twin points up to x [{np.nanmin(qx):.6g}, {np.nanmax(qx):.6g}], "
-                                       f"y [{np.nanmin(qy):.6g}, {np.nanmax(qy):.6g}]")
+                                 found=f"twin point ({qx[q]:.6g}, {qy[q]:.6g}) outside")
             iy_all.append(iy.astype(np.int32))
             ix_all.append(ix.astype(np.int32))
         iy, ix = np.concatenate(iy_all), np.concatenate(ix_all)
@@ -217,7 +220,10 @@ class Forecast:
         if not 0 <= k < self.n_members:
             raise InputError("no such rainfall member", file=self.file, field=self.variable,
                              expected=f"0 <= member < {self.n_members}", found=str(k))
-        remap = remap or self.remap(grid)
+        if remap is None:
+            remap = self.remap(grid)
+        elif remap.shape != grid.shape:
+            raise ValueError(f"remap is for a grid of shape {remap.shape}, not {grid.shape}")
         member_dim, time_dim, y_dim, x_dim = self.dims
         index = {y_dim: remap.rows, x_dim: remap.cols}
         if member_dim is not None:
