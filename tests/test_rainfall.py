@@ -259,3 +259,13 @@ def test_bad_input_is_an_input_error_naming_the_file(tmp_path, case):
         read_gridded_rainfall(path, variable, TWIN)
     message = str(info.value)
     assert str(path) in message and "\n" not in message
+
+
+def test_one_time_with_bounds_is_one_interval(tmp_path):
+    x, y = source_axes("EPSG:4326", 0.01, 0.02)
+    t0 = np.datetime64("2025-07-15T00:00", "s")
+    path = write_rain(tmp_path / "b.nc", np.full((1, y.size, x.size), 7.2), x, y, times=[t0],
+                      bounds=[[t0, t0 + np.timedelta64(1800, "s")]])
+    edges, rates = read_gridded_rainfall(path, "rainfall", TWIN)
+    np.testing.assert_array_equal(edges, [0.0, 1800.0])
+    np.testing.assert_allclose(rates, 7.2 * MM_H, rtol=1e-12)
