@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import tracemalloc
+
 import numpy as np
 import pytest
 
 from twin.errors import InputError, RunError
 from twin.fields import get_field
-from twin.risk import (RiskAccumulator, debris_factor, hazard_class, hazard_rating, integer_weights, risk_summary,
-                       weighted_percentile)
+from twin.risk import (FINALIZE_BYTES_PER_MEMBER_CELL, RiskAccumulator, debris_factor, hazard_class, hazard_rating, integer_weights, risk_summary,
+                       weighted_percentiles)
 from twin.risk_fields import exceedance_name, within_name
 
 SHAPE = (5, 6)
@@ -69,9 +71,9 @@ def test_percentiles_match_numpy_inverted_cdf():
     """Equal weights: the percentile is numpy's ``inverted_cdf`` (Hyndman & Fan definition 1)."""
     rng = np.random.default_rng(0)
     values = rng.uniform(0, 5, (11, 40))
-    for q in (10, 50, 90, 100):
-        ours = weighted_percentile(values, np.ones(11, dtype=np.int64), q)
-        assert np.array_equal(ours, np.percentile(values, q, axis=0, method="inverted_cdf"))
+    qs = (1, 9, 10, 50, 90, 100)
+    for q, ours in zip(qs, weighted_percentiles(values, np.ones(11, dtype=np.int64), qs)):
+        assert np.array_equal(ours, np.percentile(values, q, axis=0, method="inverted_cdf")), q
 
 
 def test_arrival_percentiles_and_within():
@@ -147,6 +149,25 @@ def test_memory_stays_bounded_and_maps_are_spilled(tmp_path):
     acc.finalize()
     acc.close()
     assert not list(tmp_path.rglob("*.npy"))
+
+
+def test_finalize_reads_spilled_maps_in_bounded_row_blocks(tmp_path):
+    """Peak allocation of finalize beyond its output maps stays near block_bytes, not members x grid."""
+    shape, n = (200, 100), 12
+    rng = np.random.default_rng(5)
+    acc = RiskAccumulator("flood", shape, n, spill_dir=tmp_path,
+                          block_bytes=n * shape[1] * FINALIZE_BYTES_PER_MEMBER_CELL * 4)   # four rows
+    for i in range(n):
+        acc.add(i, {"max_depth": rng.uniform(0, 2, shape), "max_speed": rng.uniform(0, 2, shape),
+                    "arrival_time": rng.uniform(0, 1e4, shape)})
+    tracemalloc.start()
+    out = acc.finalize()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    acc.close()
+    working = peak - sum(a.nbytes for a in out.values())
+    all_members = n * shape[0] * shape[1] * FINALIZE_BYTES_PER_MEMBER_CELL    # 7 MB: what one block would take
+    assert working < acc.block_bytes + 256 * 2**10 < all_members / 10
 
 
 @pytest.mark.parametrize("kind", ["flood", "fire"])

@@ -31,7 +31,7 @@ from twin.classes import BUILDING_USE
 from twin.damage import (RISK_CLASSES, BuildingValues, DepthDamageCurves, damage_fraction, load_curves, load_values,
                          risk_class, risk_index, storeys)
 from twin.errors import InputError, RunError
-from twin.risk import integer_weights, weighted_mean, weighted_percentile
+from twin.risk import integer_weights, weighted_mean, weighted_percentiles
 
 #: Depth (m) of the per-building exceedance probability ``p_depth_over_0p5m``.
 BUILDING_DEPTH_THRESHOLD_M = 0.5
@@ -282,7 +282,7 @@ class BuildingRiskAccumulator:
             return weighted_mean(stack, w)
 
         def p90(stack):
-            return weighted_percentile(stack, w, BUILDING_PERCENTILE)
+            return weighted_percentiles(stack, w, [BUILDING_PERCENTILE])[0]
 
         t = self.table
         cols = t.columns()

@@ -48,9 +48,9 @@ DEBRIS_BY_LAND_USE = {"pasture_arable": (0.0, 0.0, 0.5), "woodland": (0.0, 0.5, 
 #: Land use of each land-cover class for the debris table (open water and bare ground as pasture/arable).
 LAND_USE_OF_LANDCOVER = {"water": "pasture_arable", "road": "urban", "building": "urban", "grass": "pasture_arable",
                          "forest": "woodland", "bare": "pasture_arable", "urban_open": "urban"}
-#: Bytes per member and cell that :meth:`RiskAccumulator.finalize` works with (value, sort index,
-#: sorted value, cumulative weight, comparison).
-_FINALIZE_BYTES_PER_MEMBER_CELL = 4 + 8 + 4 + 8 + 1
+#: Bytes per member and cell that :meth:`RiskAccumulator.finalize` works with at its peak: stacked
+#: float32 value, int64 sort order, int64 weights in sort order, int64 cumulative weights, comparison.
+FINALIZE_BYTES_PER_MEMBER_CELL = 4 + 8 + 8 + 8 + 1
 
 
 def integer_weights(weights, n_members: int) -> np.ndarray:
@@ -88,8 +88,8 @@ def integer_weights(weights, n_members: int) -> np.ndarray:
     return np.rint(w / w.sum() * 2.0**WEIGHT_BITS).astype(np.int64)
 
 
-def weighted_percentile(values: np.ndarray, weights: np.ndarray, q: int) -> np.ndarray:
-    """Inverted-CDF percentile over axis 0 (members) with integer weights.
+def weighted_percentiles(values: np.ndarray, weights: np.ndarray, qs) -> list[np.ndarray]:
+    """Inverted-CDF percentiles over axis 0 (members) with integer weights.
 
     Parameters
     ----------
@@ -97,23 +97,27 @@ def weighted_percentile(values: np.ndarray, weights: np.ndarray, q: int) -> np.n
         Member values (``inf`` allowed, sorts last; no NaN).
     weights : numpy.ndarray of int64, shape (n_members,)
         Integer member weights (:func:`integer_weights`).
-    q : int
-        Percentile in percent, ``0 < q <= 100``.
+    qs : sequence of int
+        Percentiles in percent, each ``0 < q <= 100``.
 
     Returns
     -------
-    numpy.ndarray, shape ``values.shape[1:]``
-        The smallest member value ``x`` with ``sum(w[values <= x]) * 100 >= q * sum(w)``
-        (Hyndman & Fan 1996, definition 1). Ties are broken by member index, so the result does not
-        depend on the order of the members along axis 0.
+    list of numpy.ndarray, shape ``values.shape[1:]``
+        For each ``q``, the smallest member value ``x`` with ``sum(w[values <= x]) * 100 >= q * sum(w)``
+        (Hyndman & Fan 1996, definition 1), found in exact integer arithmetic. Ties are broken by
+        member index, so the result does not depend on the order of the members along axis 0.
     """
-    if not (isinstance(q, (int, np.integer)) and 0 < q <= 100):
-        raise InputError("percentile must be an integer in (0, 100]", field="percentile", found=str(q))
+    for q in qs:
+        if not (isinstance(q, (int, np.integer)) and 0 < q <= 100):
+            raise InputError("percentile must be an integer in (0, 100]", field="percentile", found=str(q))
     order = np.argsort(values, axis=0, kind="stable")
     cum = np.cumsum(weights[order], axis=0)
-    k = np.argmax(cum * 100 >= q * int(weights.sum()), axis=0)
     ordered = np.take_along_axis(values, order, axis=0)
-    return np.take_along_axis(ordered, np.expand_dims(k, 0), axis=0)[0]
+    del order
+    total = int(weights.sum())
+    # cum * 100 >= q * total  <=>  cum >= ceil(q * total / 100), cum being an integer
+    return [np.take_along_axis(ordered, np.expand_dims(np.argmax(cum >= -(-q * total // 100), axis=0), 0),
+                               axis=0)[0] for q in qs]
 
 
 def weighted_mean(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -358,7 +362,8 @@ class RiskAccumulator:
         dict
             Field name (declared in :mod:`twin.risk_fields`) -> map. Probabilities are in [0, 1];
             depths in m; times in s. Spilled maps are read back in blocks of rows so that
-            ``n_members_used * block_rows * nx * 25`` bytes stay within ``block_bytes``.
+            ``n_members_used * block_rows * nx * 29`` bytes stay within ``block_bytes``
+            (:data:`FINALIZE_BYTES_PER_MEMBER_CELL`), or one row when that is more.
 
         Raises
         ------
@@ -380,20 +385,20 @@ class RiskAccumulator:
             stats += ["max_depth_mean"] + [f"max_depth_p{p}" for p in DEPTH_PERCENTILES]
         out.update({name: np.empty(self.shape) for name in stats})
         ny, nx = self.shape
-        rows = max(1, self.block_bytes // (used.size * nx * _FINALIZE_BYTES_PER_MEMBER_CELL))
-        spilled = {name: [np.load(self._spill_path(name, i), mmap_mode="r") for i in used]
-                   for name in self._spilled()}
-        for r0 in range(0, ny, rows):
-            block = slice(r0, min(ny, r0 + rows))
-            arrival = np.stack([a[block] for a in spilled["arrival_time"]])
-            for p in ARRIVAL_PERCENTILES:
-                t = weighted_percentile(arrival, w, p)
-                out[f"arrival_time_p{p}"][block] = np.where(np.isinf(t), np.nan, t)
-            if self.hazard == "flood":
-                depth = np.stack([a[block] for a in spilled["max_depth"]])
-                out["max_depth_mean"][block] = weighted_mean(depth, w)
-                for p in DEPTH_PERCENTILES:
-                    out[f"max_depth_p{p}"][block] = weighted_percentile(depth, w, p)
+        rows = max(1, self.block_bytes // (used.size * nx * FINALIZE_BYTES_PER_MEMBER_CELL))
+        for name in self._spilled():
+            files = [np.load(self._spill_path(name, i), mmap_mode="r") for i in used]
+            for r0 in range(0, ny, rows):
+                block = slice(r0, min(ny, r0 + rows))
+                stack = np.stack([f[block] for f in files])
+                if name == "arrival_time":
+                    for p, t in zip(ARRIVAL_PERCENTILES, weighted_percentiles(stack, w, ARRIVAL_PERCENTILES)):
+                        out[f"arrival_time_p{p}"][block] = np.where(np.isinf(t), np.nan, t)
+                else:
+                    out["max_depth_mean"][block] = weighted_mean(stack, w)
+                    for p, d in zip(DEPTH_PERCENTILES, weighted_percentiles(stack, w, DEPTH_PERCENTILES)):
+                        out[f"max_depth_p{p}"][block] = d
+                del stack
         for a in out.values():
             a[~self.mask] = np.nan
         return out
