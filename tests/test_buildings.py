@@ -114,13 +114,13 @@ def test_flood_columns_by_hand():
     cols = acc.finalize()
     curves = load_curves()
     frac = (damage_fraction(np.array(0.4), 1, curves) + damage_fraction(np.array(1.2), 1, curves)) / 2
-    assert cols["depth_max_mean_m"].tolist() == [0.8, 0.0]
+    assert cols["expected_depth_max_m"].tolist() == [0.8, 0.0]
     assert cols["depth_max_p90_m"].tolist() == [1.2, 0.0]
     assert cols["p_depth_over_0p5m"].tolist() == [0.5, 0.0]
-    assert cols["damage_fraction_mean"][0] == pytest.approx(frac, rel=1e-15)
-    assert cols["flood_loss_krw"][0] == pytest.approx(frac * table.value_krw[0], rel=1e-15)
+    assert cols["expected_damage_fraction"][0] == pytest.approx(frac, rel=1e-15)
+    assert cols["expected_flood_loss_krw"][0] == pytest.approx(frac * table.value_krw[0], rel=1e-15)
     assert frac == pytest.approx((0.327 * 0.8 + 0.494 + 0.4 * (0.617 - 0.494)) / 2, rel=1e-15)
-    assert cols["risk_index"][0] == cols["damage_fraction_mean"][0]
+    assert cols["risk_index"][0] == cols["expected_damage_fraction"][0]
     assert cols["risk_class_name"].tolist() == ["high", "none"]       # index 0.4024 >= 0.3
 
 
@@ -153,7 +153,7 @@ def test_fire_columns_and_summary():
         acc.add(i, {"burned": b})
     cols = acc.finalize()
     assert cols["burn_probability"].tolist() == [0.5, 0.25]
-    assert np.array_equal(cols["fire_loss_krw"], table.value_krw * [0.5, 0.25])
+    assert np.array_equal(cols["expected_fire_loss_krw"], table.value_krw * [0.5, 0.25])
     assert cols["risk_class_name"].tolist() == ["high", "medium"]
     summary = risk_summary({"burn_probability": np.mean(burned, axis=0)}, CELL**2, 4, buildings=cols)
     assert summary["buildings_by_risk_class"] == {"none": 0, "low": 0, "medium": 1, "high": 1}

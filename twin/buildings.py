@@ -254,13 +254,13 @@ class BuildingRiskAccumulator:
     def finalize(self, allow_missing: bool = False) -> dict[str, np.ndarray]:
         """The per-building columns: the table's, then the hazard's, then the combined risk.
 
-        Flood: ``depth_max_mean_m`` / ``depth_max_p90_m`` (expectation and 90th percentile over
-        members of the ring maximum depth, m), ``depth_mean_mean_m`` / ``depth_mean_p90_m`` (same for
-        the ring mean depth), ``damage_fraction_mean`` (expectation of the member's damage fraction
-        at the ring *maximum* depth, a conservative choice: water at any wall enters),
-        ``flood_loss_krw`` (value x expected damage fraction), ``p_depth_over_0p5m``. Fire:
+        Flood: ``expected_depth_max_m`` / ``depth_max_p90_m`` (expectation and 90th percentile over
+        members of the ring maximum depth, m), ``expected_depth_mean_m`` / ``depth_mean_p90_m`` (same
+        for the ring mean depth), ``expected_damage_fraction`` (expectation of the member's damage
+        fraction at the ring *maximum* depth, a conservative choice: water at any wall enters),
+        ``expected_flood_loss_krw`` (value x expected damage fraction), ``p_depth_over_0p5m``. Fire:
         ``burn_probability`` (a building burns in a member when any footprint cell burns),
-        ``fire_loss_krw`` (value x burn probability: a burned building is a total loss).
+        ``expected_fire_loss_krw`` (value x burn probability: a burned building is a total loss).
         Then ``risk_index`` and ``risk_class`` / ``risk_class_name`` (:func:`twin.damage.risk_class`).
 
         Parameters
@@ -289,14 +289,14 @@ class BuildingRiskAccumulator:
         if self.hazard == "flood":
             dmax, dmean = self._per_member["depth_max"][used], self._per_member["depth_mean"][used]
             frac = expect(damage_fraction(dmax, t.use[None, :], self.curves))
-            cols.update({"depth_max_mean_m": expect(dmax), f"depth_max_p{BUILDING_PERCENTILE}_m": p90(dmax),
-                         "depth_mean_mean_m": expect(dmean), f"depth_mean_p{BUILDING_PERCENTILE}_m": p90(dmean),
-                         "damage_fraction_mean": frac, "flood_loss_krw": t.value_krw * frac,
+            cols.update({"expected_depth_max_m": expect(dmax), f"depth_max_p{BUILDING_PERCENTILE}_m": p90(dmax),
+                         "expected_depth_mean_m": expect(dmean), f"depth_mean_p{BUILDING_PERCENTILE}_m": p90(dmean),
+                         "expected_damage_fraction": frac, "expected_flood_loss_krw": t.value_krw * frac,
                          "p_depth_over_0p5m": expect(dmax > BUILDING_DEPTH_THRESHOLD_M)})
             index = risk_index(flood_damage_fraction=frac)
         else:
             burn = expect(self._per_member["burned"][used])
-            cols.update({"burn_probability": burn, "fire_loss_krw": t.value_krw * burn})
+            cols.update({"burn_probability": burn, "expected_fire_loss_krw": t.value_krw * burn})
             index = risk_index(burn_probability=burn)
         cls = risk_class(index)
         cols.update({"risk_index": index, "risk_class": cls,

@@ -247,7 +247,7 @@ class RiskAccumulator:
     def __init__(self, hazard: str, shape: tuple[int, int], n_members: int,
                  thresholds_m=(0.1, 0.3, 0.5, 1.0), arrival_within_s=(3600, 10800), weights=None,
                  spill_dir: str | Path | None = None, *, mask: np.ndarray | None = None,
-                 landcover: np.ndarray | None = None, block_bytes: int = 256 * 2**20):
+                 landcover: np.ndarray | None = None, block_bytes: int = 64 * 2**20):
         if hazard not in ("flood", "fire"):
             raise InputError("unknown hazard", field="hazard", expected="flood or fire", found=repr(hazard))
         self.hazard = hazard
@@ -447,10 +447,11 @@ def risk_summary(maps: dict[str, np.ndarray], cell_area_m2: float, members_used:
     if "burn_probability" in maps:
         out["expected_burned_area_m2"] = area("burn_probability")
     if buildings is not None:
-        losses = {k: float(np.sum(buildings[k])) for k in ("flood_loss_krw", "fire_loss_krw") if k in buildings}
+        losses = {k: float(np.sum(buildings[k])) for k in ("expected_flood_loss_krw", "expected_fire_loss_krw")
+                  if k in buildings}
         out["buildings"] = int(len(buildings["building_id"]))
         out["buildings_by_risk_class"] = {c: int(np.sum(buildings["risk_class"] == k))
                                           for k, c in enumerate(RISK_CLASSES)}
-        out.update({f"expected_{k}": v for k, v in losses.items()})
+        out.update(losses)
         out["expected_total_loss_krw"] = float(sum(losses.values()))
     return out
