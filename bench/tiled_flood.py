@@ -1,0 +1,121 @@
+"""Tiled flood run (twin.flood_tiled, dask map_overlap) against the untiled loop, wall time.
+
+One member on the synthetic sample city (the same inputs as bench/flood_throughput.py: 0.1 m of
+water on every open cell so every face is active, 50 mm/h rain, free edges, small losses), for
+a fixed simulated time at a fixed step (``dt_max`` below the stable step, so every case takes
+the same number of steps with the same dt and the results can be compared cell by cell).
+
+Cases, each in its own subprocess with NUMBA_NUM_THREADS=1 (numba code compiled on a small grid
+before timing):
+
+* ``untiled``: twin.flood_model.simulate_flood (no snapshots, no gauges);
+* ``tiles TYxTX halo H``: twin.flood_tiled.simulate_flood_tiled on the synchronous scheduler
+  (one worker, one core), K = (H - 1) / 2 steps per exchange;
+* ``... 2 workers``: the same on a distributed LocalCluster of 2 single-threaded processes.
+
+Each tiled case reports its largest depth difference to the untiled run (m) and the ledger
+closure. Overhead = tiled wall / untiled wall - 1.
+
+Usage::
+
+    python bench/tiled_flood.py --size 2000 --steps 48 --cases 2x2:9 2x2:17 --workers 1 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from flood_throughput import DT, H_START, N_MANNING, RAIN, city  # noqa: E402
+
+
+def inputs(size: int, crop: int | None = None):
+    """Flood inputs on the ``size`` x ``size`` sample city (or its ``crop`` x ``crop`` north-west
+    corner, to compile numba code), stepping at the fixed DT (s)."""
+    from twin.flood_model import FloodInputs, UniformRain
+    z, blocked, dx = city(size)
+    z, blocked = z[:crop, :crop], blocked[:crop, :crop]
+    return FloodInputs(z=z, blocked=blocked, manning_n=N_MANNING, dx=dx,
+                       h0=np.where(blocked, 0.0, H_START), rain=UniformRain([0, 1e6], [RAIN, RAIN]),
+                       boundaries={e: "free" for e in ("north", "south", "east", "west")},
+                       loss_rate=1e-7, drainage_rate=1e-7, dt_max=DT)
+
+
+def run(size: int, steps: int, tiles: tuple[int, int] | None, halo: int, workers: int, out: str) -> dict:
+    """Time one case; save its final depth to ``out`` (.npy) and return its figures."""
+    from twin.flood_model import simulate_flood
+    from twin.flood_tiled import simulate_flood_tiled
+    inp, small = inputs(size), inputs(size, crop=64)
+    scheduler, cluster = "synchronous", None
+    if tiles is None:
+        simulate_flood(small, 2 * DT, None, None)                         # compile
+        tic = time.perf_counter()
+        res = simulate_flood(inp, steps * DT, None, None)
+    else:
+        if workers > 1:
+            from distributed import Client, LocalCluster
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                   dashboard_address=None)
+            scheduler = Client(cluster)
+        simulate_flood_tiled(small, 2 * DT, tiles=(2, 2), halo=halo, scheduler=scheduler)  # compile
+        tic = time.perf_counter()
+        res = simulate_flood_tiled(inp, steps * DT, tiles=tiles, halo=halo, scheduler=scheduler)
+    wall = time.perf_counter() - tic
+    if cluster is not None:
+        scheduler.close()
+        cluster.close()
+    np.save(out, res.final_depth)
+    return dict(wall_s=wall, steps=res.n_steps, closure_relative=res.ledger.closure_relative)
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--size", type=int, default=2000, help="grid side (cells)")
+    p.add_argument("--steps", type=int, default=48, help="steps of every case")
+    p.add_argument("--cases", nargs="+", default=["2x2:9", "2x2:17"], help="TYxTX:HALO")
+    p.add_argument("--workers", type=int, nargs="+", default=[1], help="worker counts of tiled cases")
+    p.add_argument("--worker", nargs=5, help=argparse.SUPPRESS)
+    a = p.parse_args(argv)
+    if a.worker:
+        size, steps, tiles, halo, workers = a.worker
+        t = None if tiles == "none" else tuple(int(v) for v in tiles.split("x"))
+        print(json.dumps(run(int(size), int(steps), t, int(halo), int(workers), os.environ["BENCH_OUT"])))
+        return
+    env = dict(os.environ, NUMBA_NUM_THREADS="1", OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
+               MKL_NUM_THREADS="1")
+    tmp = Path(os.environ.get("TMPDIR", "/tmp"))
+
+    def case(tiles: str, halo: int, workers: int) -> tuple[dict, np.ndarray]:
+        env["BENCH_OUT"] = str(tmp / f"tiled_flood_{os.getpid()}.npy")
+        proc = subprocess.run([sys.executable, __file__, "--worker", str(a.size), str(a.steps), tiles,
+                               str(halo), str(workers)], env=env, capture_output=True, text=True)
+        if proc.returncode:
+            sys.exit(proc.stderr)
+        return json.loads(proc.stdout.strip().splitlines()[-1]), np.load(env["BENCH_OUT"])
+
+    base, h_ref = case("none", 0, 1)
+    print(f"{a.size}x{a.size} cells, {a.steps} steps of {DT} s")
+    print(f"{'case':44s} {'wall s':>8s} {'s/step':>8s} {'overhead':>9s} {'max |dh| m':>11s} {'closure':>9s}")
+    print(f"{'untiled (simulate_flood)':44s} {base['wall_s']:8.2f} {base['wall_s'] / base['steps']:8.3f} "
+          f"{'':>9s} {'':>11s} {base['closure_relative']:9.1e}", flush=True)
+    for spec in a.cases:
+        tiles, halo = spec.split(":")
+        for workers in a.workers:
+            r, h = case(tiles, int(halo), workers)
+            label = f"tiles {tiles} halo {halo} K={(int(halo) - 1) // 2}, {workers} worker{'s' * (workers > 1)}"
+            print(f"{label:44s} {r['wall_s']:8.2f} {r['wall_s'] / r['steps']:8.3f} "
+                  f"{r['wall_s'] / base['wall_s'] - 1:+9.1%} {np.abs(h - h_ref).max():11.1e} "
+                  f"{r['closure_relative']:9.1e}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

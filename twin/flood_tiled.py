@@ -1,0 +1,452 @@
+"""One flood member on tiles: the local inertial model advanced with ``dask.array.map_overlap``.
+
+For a grid too big for one core or one machine. The grid is cut into ``tiles = (ty, tx)`` blocks;
+each exchange copies a halo of ``halo`` cells from the neighbours (:func:`dask.array.map_overlap`,
+``boundary="none"`` so that true domain edges get no padding), every tile then advances
+``K = steps_per_exchange`` steps of :mod:`kernels.flood` on its block alone, and the cores
+(the halo trimmed away) form the new state. SI units throughout (m, s, m/s, m^2/s, m^3).
+
+Halo size
+---------
+A tile's outermost faces cannot be updated from data it holds, so they are held at their old
+values and the error spreads inward. Per step it spreads by **two** cells, not one: the new
+discharge of a face reads the old discharges one face upstream and downstream (the
+theta-weighting of de Almeida et al. 2012, eq. 14) and the old depths of its two cells, and then
+the outflow limiter scales it by a factor of the cell it drains, a factor that depends on that
+cell's *other* new faces, which read one cell further still. So a depth after the step depends
+on old depths two cells away and old discharges two and a half cells away (worst case, where
+the limiter is active). Starting from all-valid data, after ``k`` steps the values within ``2k``
+cells of a tile's edge may be wrong. One more cell is needed on the south and east sides because
+of the face layout below (the last row and column of every block are not cells of the kernel
+grid), hence::
+
+    halo >= HALO_PER_STEP * steps_per_exchange + 1 = 2 K + 1     (checked: InputError)
+
+(Checked by brute force in the tests: a halo of ``K + 1``, which is enough while the limiter is
+idle, fails on random shallow states.)
+
+Face layout
+-----------
+The state ``h`` (ny, nx), ``qx`` (ny, nx + 1), ``qy`` (ny + 1, nx) of :mod:`kernels.flood` is
+carried as one float64 stack of shape (3, ny + 1, nx + 1) on an *extended* grid with one dummy
+row at the south and one dummy column at the east: plane 0 is ``h`` (zero on the dummies),
+plane 1 is ``qx`` on the **west** face of each extended cell (so its column nx is the east edge
+face of the grid), plane 2 is ``qy`` on the **north** face (its row ny is the south edge). A
+block of the extended grid covering rows ``[a, b)`` is the kernel grid of cells ``[a, b - 1)``
+with all their faces: ``h = blk[0, :-1, :-1]``, ``qx = blk[1, :-1, :]``, ``qy = blk[2, :, :-1]``.
+The static fields (elevation, roughness, blocked cells, losses, rain weights) are padded the same
+way, cut into halo blocks once and kept (persisted) for the whole run. Five hazard accumulators
+need no halo and travel as a second stack (5, ny + 1, nx + 1), with no overlap.
+
+Time step
+---------
+One global step per exchange, ``dt = min(alpha dx / sqrt(g h_max), dt_max)`` (Bates et al. 2010,
+eq. 12) from the global largest depth at the start of the exchange (a dask max reduction), used
+for all ``K`` steps, each clipped to the next stop (snapshot, gridded-rain interval edge, end of
+the run) exactly as :func:`twin.flood_model.simulate_flood` clips; an exchange ends at a stop.
+With ``steps_per_exchange = 1`` this is the step sequence of ``simulate_flood``, and the tiled
+run equals it to round-off. With ``K > 1`` the depth may grow during an exchange while dt stays
+fixed: the Courant margin of ``alpha`` covers it in practice, and a blow-up raises
+:class:`~twin.errors.RunError`. Forcings are taken per step as in ``simulate_flood`` (boundary
+levels at the start of the step, exact integrals of rain and inflow over the step).
+
+The volume ledger sums what each tile applied on its core only (rain, infiltration, drainage,
+flow across true edges), so it closes as the untiled ledger does.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Callable
+
+import dask
+import dask.array as da
+import numpy as np
+
+from kernels.flood import (FloodInstability, edge_fluxes, stable_timestep, update_depth,
+                           update_fluxes)
+from kernels.flood_hazard import accumulate_hazard
+from twin.errors import InputError, RunError
+from twin.flood_model import (FloodInputs, FloodResult, GriddedRain, VolumeLedger, _cumulative,
+                              _edge_arrays, _gridded_field, _integral, _output_times,
+                              _uniform_weight, roof_routing)
+
+#: Cells the region of valid values shrinks by, per step, from each side of a tile.
+HALO_PER_STEP = 2
+
+#: Planes of the state stack, of the accumulator stack and the ledger plane of a tile's output.
+_STATE = 3
+_ACC = 5
+_LEDGER = 5          # rain, infiltration, drainage (m^3), boundary in, boundary out (m^3)
+
+#: Static per-cell fields handed to the tiles, in this order.
+_STATIC = ("z", "manning_n", "blocked", "loss_rate", "drainage_rate", "rain_weight")
+
+
+def required_halo(steps_per_exchange: int) -> int:
+    """Smallest halo (cells) that lets a tile advance ``steps_per_exchange`` steps exactly.
+
+    ``2 K + 1``: two cells of lost validity per step (theta-weighted neighbour discharges plus
+    the outflow limiter, see the module docstring) and one for the extended-grid face layout.
+
+    Parameters
+    ----------
+    steps_per_exchange : int
+        Steps ``K`` between halo exchanges, >= 1.
+
+    Returns
+    -------
+    int
+        Halo width (cells).
+    """
+    return HALO_PER_STEP * int(steps_per_exchange) + 1
+
+
+def auto_tiles(shape: tuple[int, int], n_workers: int, min_tile: int = 64) -> tuple[int, int]:
+    """Tiles ``(ty, tx)`` for a grid: about one tile per worker, as square as possible.
+
+    Among the factorisations ``ty * tx = n`` of the largest ``n <= n_workers`` whose tiles are at
+    least ``min_tile`` cells on each side, the one whose tiles are closest to square (least halo
+    per cell) is chosen.
+
+    Parameters
+    ----------
+    shape : (int, int)
+        Grid shape ``(ny, nx)`` (cells).
+    n_workers : int
+        Workers (processes) available, >= 1.
+    min_tile : int
+        Smallest tile side (cells) worth its halo.
+
+    Returns
+    -------
+    (int, int)
+        Tiles along y and x; ``(1, 1)`` for a grid too small to split.
+    """
+    ny, nx = (int(s) for s in shape)
+    if n_workers < 1 or ny < 1 or nx < 1:
+        raise InputError("auto_tiles: need n_workers >= 1 and a non-empty grid",
+                         found=f"n_workers {n_workers}, shape {shape}")
+    for n in range(int(n_workers), 0, -1):
+        options = [(d, n // d) for d in range(1, n + 1) if n % d == 0
+                   and ny // d >= min_tile and nx // (n // d) >= min_tile]
+        if options:
+            return min(options, key=lambda t: abs(np.log((ny / t[0]) / (nx / t[1]))))
+    return (1, 1)
+
+
+def _split(n: int, parts: int) -> tuple[int, ...]:
+    """``n`` cells in ``parts`` near-equal chunks (larger ones first)."""
+    base, extra = divmod(n, parts)
+    return tuple(base + (k < extra) for k in range(parts))
+
+
+def _extended(a: np.ndarray, dtype=None) -> np.ndarray:
+    """``a`` (ny, nx) on the extended grid (ny + 1, nx + 1), zero (False) on the dummies."""
+    ny, nx = a.shape
+    out = np.zeros((ny + 1, nx + 1), dtype or a.dtype)
+    out[:ny, :nx] = a
+    return out
+
+
+def _uniform_value(a: np.ndarray) -> float | None:
+    """The value of a zero-stride (broadcast) field, or None for a real array."""
+    return float(a.flat[0]) if a.ndim == 2 and a.strides == (0, 0) else None
+
+
+class _Tiling:
+    """Chunks of the extended grid and the halo blocks of the static fields."""
+
+    def __init__(self, shape, tiles, halo, scheduler):
+        ny, nx = shape
+        self.ext = (ny + 1, nx + 1)
+        self.rows, self.cols = _split(ny + 1, tiles[0]), _split(nx + 1, tiles[1])
+        self.halo = halo
+        self.scheduler = scheduler
+        self.row_start = np.concatenate([[0], np.cumsum(self.rows)])
+        self.col_start = np.concatenate([[0], np.cumsum(self.cols)])
+
+    def stack(self, planes: np.ndarray) -> da.Array:
+        """A (p, ny + 1, nx + 1) numpy stack as a dask array chunked by tile."""
+        return da.from_array(planes, chunks=(planes.shape[0], self.rows, self.cols), name=False)
+
+    def halo_blocks(self, a: np.ndarray) -> da.Array:
+        """An extended 2-D field cut into tiles with their halos, computed and kept."""
+        blocks = da.overlap.overlap(da.from_array(a, chunks=(self.rows, self.cols), name=False),
+                                    depth={0: self.halo, 1: self.halo}, boundary="none")
+        return dask.persist(blocks, scheduler=self.scheduler)[0]
+
+    def block(self, iy: int, ix: int) -> tuple[int, int, int, int, int, int]:
+        """Extended-grid rows/cols of a tile's core ``[r0, r1) x [c0, c1)`` and of its halo
+        block's first row and column ``(a_r, a_c)``: ``(r0, r1, c0, c1, a_r, a_c)``."""
+        r0, r1 = int(self.row_start[iy]), int(self.row_start[iy + 1])
+        c0, c1 = int(self.col_start[ix]), int(self.col_start[ix + 1])
+        return r0, r1, c0, c1, max(0, r0 - self.halo), max(0, c0 - self.halo)
+
+
+def _edge_volumes(qx, qy, sides, rows, cols, dt, dx):
+    """Volumes (m^3) in and out through the true domain edges of a tile over its core.
+
+    ``sides`` = (north, south, east, west) flags; ``rows``/``cols`` slice the core cells.
+    """
+    inward = []
+    if sides[0]:
+        inward.append(qy[0, cols])
+    if sides[1]:
+        inward.append(-qy[-1, cols])
+    if sides[2]:
+        inward.append(-qx[rows, -1])
+    if sides[3]:
+        inward.append(qx[rows, 0])
+    if not inward:
+        return 0.0, 0.0
+    q = np.concatenate(inward)
+    k = dt * dx
+    return k * float(np.clip(q, 0.0, None).sum()), k * float(np.clip(-q, 0.0, None).sum())
+
+
+def _advance_tile(state, acc, *static_blocks, block_info=None, tiling, uniform, plan, inflows,
+                  opts, xy):
+    """Advance one tile (a halo block of the state) through the steps of ``plan``.
+
+    Returns the tile's core as a (3 + 5 + 1, core rows, core cols) stack: state, hazard
+    accumulators, and a plane whose first five values are the core's ledger sums (m^3).
+    """
+    _, iy, ix = block_info[0]["chunk-location"]
+    nty, ntx = len(tiling.rows), len(tiling.cols)
+    r0, r1, c0, c1, ar, ac = tiling.block(iy, ix)
+    sides = (iy == 0, iy == nty - 1, ix == ntx - 1, ix == 0)
+    work = state.copy()
+    h, qx, qy = work[0, :-1, :-1], work[1, :-1, :], work[2, :, :-1]
+    nyk, nxk = h.shape
+    fields = dict(zip([k for k in _STATIC if k not in uniform], static_blocks))
+    for k, value in uniform.items():
+        fields[k] = np.broadcast_to(np.float64(value), (nyk + 1, nxk + 1))
+    z, n, blocked, loss, drain, rain_w = (fields[k][:-1, :-1] for k in _STATIC)
+    blocked = blocked.astype(bool, copy=False)
+    # the core in block coordinates; its real cells stop before the dummy row / column
+    cr0, cc0 = r0 - ar, c0 - ac
+    cr1, cc1 = min(r1 - ar, nyk), min(c1 - ac, nxk)
+    core = (slice(cr0, cr1), slice(cc0, cc1))
+    rects = [core, (slice(0, cr0), slice(0, nxk)), (slice(cr1, nyk), slice(0, nxk)),
+             (slice(cr0, cr1), slice(0, cc0)), (slice(cr0, cr1), slice(cc1, nxk))]
+    out = np.empty((_STATE + _ACC + 1, r1 - r0, c1 - c0))
+    out[_STATE:_STATE + _ACC] = acc
+    accs = [out[_STATE + k, :cr1 - cr0, :cc1 - cc0] for k in range(_ACC)]
+    local = []
+    for rows, cols, weights in inflows:
+        inside = (rows >= ar) & (rows < ar + nyk) & (cols >= ac) & (cols < ac + nxk)
+        local.append((rows[inside] - ar, cols[inside] - ac, weights[inside]))
+    dx, theta, h_min = opts["dx"], opts["theta"], opts["h_min"]
+    edge_buffers = (np.empty(nxk), np.empty(nxk), np.empty(nyk), np.empty(nyk))
+    ledger = np.zeros(_LEDGER)
+    for t_end, dt, rain_rate, kind, level, volumes in plan:
+        new = edge_fluxes(h, z, n, blocked, qx, qy, kind, level, dt, dx, h_min, out=edge_buffers)
+        held = (qy[0].copy(), qy[-1].copy(), qx[:, -1].copy(), qx[:, 0].copy())
+        update_fluxes(h, z, n, blocked, qx, qy, *(new[k] if sides[k] else held[k] for k in range(4)),
+                      dt, dx, theta, h_min)
+        ledger[3:] += _edge_volumes(qx, qy, sides, core[0], core[1], dt, dx)
+        for k, (rs, cs) in enumerate(rects):
+            if rs.stop <= rs.start or cs.stop <= cs.start:
+                continue
+            try:
+                _, rain_d, inf_d, drain_d = update_depth(
+                    h[rs, cs], qx[rs, cs.start:cs.stop + 1], qy[rs.start:rs.stop + 1, cs],
+                    blocked[rs, cs], dt, dx, rain_rate, rain_w[rs, cs], loss[rs, cs],
+                    drain[rs, cs], t_end)
+            except FloodInstability as err:
+                row, col = ar + rs.start + err.row, ac + cs.start + err.col
+                raise RunError(f"flood run unstable at t = {err.time_s:.3f} s at x = {xy[0][col]:.2f} m, "
+                               f"y = {xy[1][row]:.2f} m (row {row}, col {col}): depth {err.value!r} m "
+                               f"(tile {iy}, {ix})") from None
+            if k == 0:
+                ledger[:3] += (rain_d * dx * dx, inf_d * dx * dx, drain_d * dx * dx)
+        for (rows, cols, weights), volume in zip(local, volumes):
+            if volume > 0 and rows.size:
+                np.add.at(h, (rows, cols), volume * weights / (dx * dx))
+        accumulate_hazard(h[core], qx[core[0], cc0:cc1 + 1], qy[cr0:cr1 + 1, core[1]], t_end, dt,
+                          opts["wet_threshold"], h_min, *accs)
+    out[:_STATE] = work[:, cr0:cr0 + r1 - r0, cc0:cc0 + c1 - c0]
+    out[-1].reshape(-1)[:_LEDGER] = ledger
+    return out
+
+
+def _tile_ledgers(plane: da.Array, tiling: _Tiling) -> da.Array:
+    """The five ledger sums of every tile, as a (tiles_y, 5 tiles_x) array."""
+    return plane.map_blocks(lambda b: b.reshape(-1)[:_LEDGER][None, :], dtype=plane.dtype,
+                            chunks=((1,) * len(tiling.rows), (_LEDGER,) * len(tiling.cols)))
+
+
+def simulate_flood_tiled(inputs: FloodInputs, duration_s: float, tiles: tuple[int, int] = (2, 2),
+                         halo: int | None = None, steps_per_exchange: int | None = None,
+                         snapshot_every_s: float | None = None, wet_threshold_m: float = 0.05,
+                         scheduler=None,
+                         progress: Callable[[float, float], None] | None = None) -> FloodResult:
+    """Run one flood member on tiles with ``dask.array.map_overlap`` (see the module docstring).
+
+    Same physics and forcings as :func:`twin.flood_model.simulate_flood` (Bates et al. 2010,
+    eqs. 6, 11, 12; de Almeida et al. 2012 theta-weighting), with one global stable step per
+    halo exchange. Snapshots are supported (exchanges end at snapshot times); gauges are not
+    (use ``simulate_flood`` or read the snapshots).
+
+    Parameters
+    ----------
+    inputs : FloodInputs
+        Terrain, roughness, forcings, boundaries and numerics.
+    duration_s : float
+        Simulated time (s), > 0.
+    tiles : (int, int)
+        Tiles along y and x (see :func:`auto_tiles`); each tile must be at least ``halo`` cells
+        on each side.
+    halo : int, optional
+        Halo width (cells); default :func:`required_halo` of ``steps_per_exchange``.
+    steps_per_exchange : int, optional
+        Steps ``K`` between halo exchanges; default the most the halo allows,
+        ``(halo - 1) // 2``, or 4 when neither is given.
+    snapshot_every_s : float or None
+        Interval (s) between depth snapshots (from t = 0); None for none.
+    wet_threshold_m : float
+        Depth (m) from which a cell counts as flooded (arrival time, wet duration).
+    scheduler : str, distributed.Client or None
+        Passed to ``dask.persist`` / ``dask.compute`` (``"synchronous"``, ``"threads"``, a
+        ``Client``, ...); None uses dask's default. The kernels hold the GIL, so use processes
+        (a ``LocalCluster`` with one thread per worker) to run tiles in parallel.
+    progress : callable, optional
+        Called as ``progress(t_sim, duration_s)`` after every exchange.
+
+    Returns
+    -------
+    FloodResult
+        Hazard maxima, arrival and wet duration, final depth, snapshots, ledger and step count;
+        no gauges (empty arrays); ``kernel_wall_s`` is NaN (not measured across workers) and
+        ``loop_wall_s`` is the wall time of the exchanges.
+
+    Raises
+    ------
+    InputError
+        Bad duration, tiles, halo too small for ``steps_per_exchange``, or tiles smaller than
+        the halo.
+    RunError
+        The state became non-finite or negative (the message names time, x/y, row/col, tile).
+    """
+    if not duration_s > 0:
+        raise InputError("flood: duration must be > 0 s", found=repr(duration_s))
+    steps = 4 if steps_per_exchange is None and halo is None else steps_per_exchange
+    if steps is None:
+        steps = (int(halo) - 1) // HALO_PER_STEP
+    halo = required_halo(steps) if halo is None else int(halo)
+    if steps < 1 or halo < required_halo(steps):
+        raise InputError("flood tiles: halo too small for the steps between exchanges (the valid "
+                         f"region shrinks by {HALO_PER_STEP} cells per step, plus 1 for the face layout)",
+                         expected=f"halo >= {HALO_PER_STEP} x steps + 1 with steps >= 1",
+                         found=f"halo {halo}, steps {steps}")
+    ny, nx = shape = inputs.shape
+    if len(tiles) != 2 or min(tiles) < 1:
+        raise InputError("flood tiles: need two tile counts >= 1", found=repr(tiles))
+    tiling = _Tiling(shape, (int(tiles[0]), int(tiles[1])), halo, scheduler)
+    if min(tiling.rows + tiling.cols) < halo:
+        raise InputError("flood tiles: tiles smaller than the halo", expected=f">= {halo} cells a side",
+                         found=f"{min(tiling.rows + tiling.cols)} cells")
+    dx = float(inputs.dx)
+    snap_t = _output_times(duration_s, snapshot_every_s)
+    gridded = isinstance(inputs.rain, GriddedRain)
+    stops = np.unique(np.concatenate([snap_t, [duration_s]] + ([inputs.rain.times] if gridded else [])))
+    stops = stops[(stops > 0) & (stops <= duration_s)]
+
+    blocked = inputs.blocked
+    routing = roof_routing(blocked, inputs.domain)
+    if gridded:
+        rain_weight = np.zeros(shape)
+    elif inputs.rain is not None and routing[0].size:
+        rain_weight = _uniform_weight(routing, blocked)
+    else:
+        rain_weight = np.broadcast_to(np.float32(1.0), shape)
+    rain_cum = None if inputs.rain is None or gridded else _cumulative(inputs.rain.times, inputs.rain.rates)
+    static = {"z": inputs.z, "manning_n": inputs.manning_n, "blocked": blocked,
+              "loss_rate": inputs.loss_rate, "drainage_rate": inputs.drainage_rate,
+              "rain_weight": rain_weight}
+    uniform = {k: v for k, v in ((k, _uniform_value(a)) for k, a in static.items()) if v is not None}
+    blocks = {k: tiling.halo_blocks(_extended(a)) for k, a in static.items() if k not in uniform}
+
+    h0 = np.array(inputs.h0, dtype=np.float64)
+    planes = np.zeros((_STATE,) + tiling.ext)
+    planes[0, :ny, :nx] = h0
+    state = tiling.stack(planes)
+    acc_planes = np.zeros((_ACC,) + tiling.ext)
+    acc_planes[0, :ny, :nx] = h0
+    acc_planes[3, :ny, :nx] = np.where(h0 >= wet_threshold_m, 0.0, np.nan)
+    acc = tiling.stack(acc_planes)
+    del planes, acc_planes
+    inflows = [(f.rows, f.cols, f.weights) for f in inputs.inflows]
+    inflow_cum = [_cumulative(f.times, f.discharge) for f in inputs.inflows]
+    opts = {"dx": dx, "theta": float(inputs.theta), "h_min": float(inputs.h_min),
+            "wet_threshold": float(wet_threshold_m)}
+    xy = (inputs.x if inputs.x is not None else (np.arange(nx) + 0.5) * dx,
+          inputs.y if inputs.y is not None else -(np.arange(ny) + 0.5) * dx)
+    out_chunks = ((_STATE + _ACC + 1,), tiling.rows, tiling.cols)
+    depth = [{0: 0, 1: halo, 2: halo}, 0] + [0] * len(blocks)
+    ledger = VolumeLedger(storage_initial=float(h0.sum()) * dx * dx)
+    snapshots = np.zeros((snap_t.size, ny, nx), np.float32)
+    if snap_t.size and snap_t[0] == 0.0:
+        snapshots[0] = h0
+
+    t, n_steps, rain_interval = 0.0, 0, None
+    h_max = float(h0.max(initial=0.0))
+    loop_start = time.perf_counter()
+    for stop in stops:
+        while t < stop:
+            if gridded:
+                k = int(np.searchsorted(inputs.rain.times, t, side="right")) - 1
+                if k != rain_interval:
+                    _gridded_field(inputs.rain, k, routing, blocked, rain_weight)
+                    blocks["rain_weight"] = tiling.halo_blocks(_extended(rain_weight))
+                    rain_interval = k
+            dt_x = stable_timestep(h_max, dx, inputs.alpha, inputs.dt_max)
+            plan = []
+            while len(plan) < steps and t < stop:
+                t_end = stop if t + dt_x >= stop else t + dt_x
+                dt = t_end - t
+                kind, level = _edge_arrays(inputs.boundaries, t)
+                if gridded:
+                    rain_rate = 1.0
+                elif rain_cum is not None:
+                    rain_rate = _integral(inputs.rain.times, rain_cum, inputs.rain.rates, t, t_end) / dt
+                else:
+                    rain_rate = 0.0
+                volumes = [_integral(f.times, cum, f.discharge, t, t_end)
+                           for f, cum in zip(inputs.inflows, inflow_cum)]
+                for f, volume in zip(inputs.inflows, volumes):
+                    if volume > 0:
+                        ledger.inflow_in += volume * float(f.weights.sum())
+                plan.append((t_end, dt, rain_rate, kind, level, volumes))
+                t = t_end
+            new = da.map_overlap(_advance_tile, state, acc, *blocks.values(), depth=depth,
+                                 boundary="none", trim=False, align_arrays=False, chunks=out_chunks,
+                                 dtype=np.float64, meta=np.empty((0, 0, 0)), tiling=tiling,
+                                 uniform=uniform, plan=plan, inflows=inflows, opts=opts, xy=xy,
+                                 name=f"flood-tiles-{uuid.uuid4().hex}")
+            (new,) = dask.persist(new, scheduler=scheduler)
+            h_max, tile_sums = dask.compute(new[0].max(), _tile_ledgers(new[-1], tiling),
+                                            scheduler=scheduler)
+            h_max = float(h_max)
+            sums = tile_sums.reshape(len(tiling.rows), len(tiling.cols), _LEDGER).sum(axis=(0, 1))
+            ledger.rain_in += sums[0]
+            ledger.infiltration += sums[1]
+            ledger.drainage += sums[2]
+            ledger.boundary_in += sums[3]
+            ledger.boundary_out += sums[4]
+            state, acc = new[:_STATE], new[_STATE:_STATE + _ACC]
+            n_steps += len(plan)
+            if progress is not None:
+                progress(t, duration_s)
+        k = np.searchsorted(snap_t, t)
+        if k < snap_t.size and snap_t[k] == t:
+            snapshots[k] = state[0, :ny, :nx].compute(scheduler=scheduler)
+    final, accs = dask.compute(state[0, :ny, :nx], acc[:, :ny, :nx], scheduler=scheduler)
+    ledger.storage_final = float(final.sum()) * dx * dx
+    max_depth, max_speed, max_q, arrival, wet_duration = accs
+    return FloodResult(max_depth, max_speed.astype(np.float32), max_q.astype(np.float32),
+                       arrival.astype(np.float32), wet_duration, final, snap_t, snapshots,
+                       np.array([]), np.zeros((0, 0)), np.zeros((0, 0)), np.zeros((0, 0)),
+                       ledger, n_steps, float("nan"), time.perf_counter() - loop_start)
