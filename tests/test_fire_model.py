@@ -1,6 +1,5 @@
 """The fire time model: vegetation and urban spread, firebreaks, wind series, spotting, outputs."""
 
-import dataclasses
 import math
 
 import numpy as np
@@ -197,4 +196,3 @@ def test_bad_inputs_raise_input_error():
     with pytest.raises(InputError, match="wind_times_s"):
         simulate_fire(_inputs(10, 10, wind_speed=[1.0, 2.0], wind_from_deg=270.0,
                               wind_times_s=[10.0, 20.0]), 60.0, 30.0)
-    assert dataclasses.is_dataclass(FireInputs)

@@ -101,7 +101,8 @@ def test_table_matches_pyretechnics_table():
 
 def test_published_units_convert_exactly():
     """GR2 1-h load 0.10 t/ac and depth 1.0 ft land in SI through the exact factors."""
-    assert FUEL_TABLE["w_o"][0, 102] == pytest.approx(0.10 * LB_FT2_PER_TON_ACRE * 0.45359237 / 0.3048**2, rel=1e-14)
+    kg_m2 = 0.10 * LB_FT2_PER_TON_ACRE * 0.45359237 / 0.3048**2
+    assert FUEL_TABLE["w_o"][0, 102] == pytest.approx(kg_m2, rel=1e-14)
     assert FUEL_TABLE["delta"][102] == pytest.approx(0.3048, rel=1e-14)
     assert FUEL_TABLE["h"][106] == pytest.approx(9000 * 1055.05585262 / 0.45359237, rel=1e-14)
 
@@ -138,7 +139,8 @@ def test_broadcasting_over_arrays():
     winds = np.array([1.0, 3.0])
     r = fire.surface_spread_rate(fms, (0.06, 0.07, 0.08, 0.6, 0.9), winds, 0.1)
     for (i, j), number in np.ndenumerate(fms):
-        assert r[i, j] == pytest.approx(float(fire.surface_spread_rate(number, (0.06, 0.07, 0.08, 0.6, 0.9), winds[j], 0.1)))
+        one = fire.surface_spread_rate(number, (0.06, 0.07, 0.08, 0.6, 0.9), winds[j], 0.1)
+        assert r[i, j] == pytest.approx(float(one), rel=1e-12)
 
 
 def test_wind_limit_forms():
@@ -154,7 +156,8 @@ def test_wind_limit_forms():
     i_r_imperial = float(base.reaction_intensity) * 0.3048**2 * 60.0 / 1055.05585262
     assert u_max == pytest.approx(0.9 * i_r_imperial * 0.3048 / 60.0, rel=1e-12)
     andrews = fire.surface_fire_base(8, m, wind_limit="andrews2013")
-    assert float(andrews.max_effective_wind) == pytest.approx(96.8 * i_r_imperial ** (1 / 3) * 0.3048 / 60.0, rel=1e-12)
+    u_andrews = 96.8 * i_r_imperial ** (1 / 3) * 0.3048 / 60.0
+    assert float(andrews.max_effective_wind) == pytest.approx(u_andrews, rel=1e-12)
 
 
 def test_length_to_breadth_si_equals_mph_form():

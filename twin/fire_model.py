@@ -44,7 +44,7 @@ arrive within the duration.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
@@ -200,7 +200,7 @@ class FireResult:
     building_ids: np.ndarray
     building_ignition_time: np.ndarray
     spot_fires: int = 0
-    wall_time_s: float = field(default=0.0)
+    wall_time_s: float = 0.0
 
 
 def _wind_periods(inputs: FireInputs, duration_s: float):
@@ -329,7 +329,10 @@ class _Setting:
         self.vegetation = self.base.spread_rate > 0
         lc = np.asarray(inputs.landcover)
         urban_ground = ((lc == LANDCOVER["road"]) | (lc == LANDCOVER["urban_open"])) & ~self.vegetation
-        gap = ndimage.distance_transform_edt(~building) * inputs.dx if building.any() else np.full(lc.shape, np.inf)
+        if building.any():
+            gap = ndimage.distance_transform_edt(~building) * inputs.dx
+        else:
+            gap = np.full(lc.shape, np.inf)
         self.urban = building | (urban_ground & (gap <= 0.5 * inputs.urban_max_gap_m))
         self.building = building
         self.a, self.d, self.f = _hamada_inputs(inputs.building_id, inputs.building_use, inputs.dx,
