@@ -192,7 +192,8 @@ def depth_at_buildings(table: BuildingTable, max_depth: np.ndarray) -> tuple[np.
     if bad.any():
         k = np.flatnonzero(bad)[0]
         r, c = np.unravel_index(table.ring_cell[k], table.shape)
-        raise RunError(f"max_depth {d[k]} at row {r}, col {c} next to building {table.building_id[table.ring_building[k]]}")
+        bid = table.building_id[table.ring_building[k]]
+        raise RunError(f"max_depth {d[k]} at row {r}, col {c} next to building {bid}")
     peak = np.zeros(table.n)
     np.maximum.at(peak, table.ring_building, d)
     mean = np.bincount(table.ring_building, weights=d, minlength=table.n) / np.maximum(table.n_ring_cells, 1)
