@@ -80,7 +80,7 @@ class SurfaceFireBase(NamedTuple):
     spread_rate : ndarray
         R_0, rate of spread without wind or slope (m/s), Rothermel (1972) eq. 52.
     reaction_intensity : ndarray
-        I_R (W m^-2), eq. 27 summed over dead and live categories (eq. 58).
+        I_R (W m^-2), eq. 27 summed over the dead and live categories.
     heat_per_unit_area : ndarray
         H w_a = I_R t_r (J m^-2), with the residence time t_r of Anderson (1969).
     wind_c, wind_b : ndarray
@@ -151,14 +151,15 @@ def surface_fire_base(fuel_model, moisture, wind_limit: str = "rothermel1972") -
     Dynamic Scott & Burgan models transfer the fraction c of the live herbaceous load to a
     dead herbaceous class (same sigma, moisture of the dead 1-h class), with
     c = clip((1.20 - M_herb) / 0.90, 0, 1): uncured at M_herb >= 120 %, fully cured at
-    M_herb <= 30 % (Scott & Burgan 2005, p. 9). Rothermel (1972) heterogeneous-fuel equations:
-    weights f_ij = a_ij / a_i with a_ij = sigma_ij w_ij / rho_p (eqs. 53-56); characteristic
-    sigma (eq. 72); beta = rho_b / rho_p (eqs. 40, 31); beta_op eq. 37; Gamma'_max eq. 36;
+    M_herb <= 30 % (Scott & Burgan 2005). Rothermel (1972) heterogeneous-fuel equations (his
+    eqs. 53-80, in the arrangement of Albini 1976): weights f_ij = a_ij / a_i with
+    a_ij = sigma_ij w_ij / rho_p; characteristic sigma = sum f_i sum f_ij sigma_ij;
+    beta = rho_b / rho_p with rho_b = sum w_o / delta; beta_op eq. 37; Gamma'_max eq. 36;
     Gamma' eq. 38 with A = 133 sigma_ft^-0.7913 (Albini 1976); eta_M eq. 29 per category with
     the live moisture of extinction M_x,live = max(M_x,dead, 2.9 W' (1 - M'_f,dead / M_x,dead)
     - 0.226) (eq. 88 as revised by Albini 1976); eta_S eq. 30; net loads w_n = w_o (1 - S_T)
     (eq. 24) weighted by Albini's g_ij; xi eq. 42; heat sink rho_b sum f_i f_ij eps_ij Q_ig,ij
-    (eqs. 14, 12, 77); R_0 = I_R xi / heat sink (eq. 52 with phi_W = phi_S = 0).
+    (eps eq. 14, Q_ig eq. 12); R_0 = I_R xi / heat sink (eq. 52 with phi_W = phi_S = 0).
 
     Raises
     ------
@@ -198,15 +199,15 @@ def _base_per_cell(fm, mst, shape, wind_limit) -> SurfaceFireBase:
     dead, live = (0, 1, 2, 3), (4, 5)
 
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        a = sigma * w / RHO_P                                           # eq. 53
+        a = sigma * w / RHO_P                                           # surface area per class
         a_cat = np.stack([a[list(dead)].sum(0), a[list(live)].sum(0)])
         f_ij = np.concatenate([_safe_div(a[list(dead)], a_cat[0]), _safe_div(a[list(live)], a_cat[1])])
-        f_i = _safe_div(a_cat, a_cat.sum(0))                            # eqs. 55-56
+        f_i = _safe_div(a_cat, a_cat.sum(0))                            # category weights
         sig_cat = np.stack([(f_ij * sigma)[list(dead)].sum(0), (f_ij * sigma)[list(live)].sum(0)])
-        sig = (f_i * sig_cat).sum(0)                                    # eq. 72
+        sig = (f_i * sig_cat).sum(0)                                    # characteristic sigma
         delta = t["delta"][fm]
-        rho_b = _safe_div(w.sum(0), delta)                              # eq. 40
-        beta = rho_b / RHO_P                                            # eq. 31
+        rho_b = _safe_div(w.sum(0), delta)                              # bulk density
+        beta = rho_b / RHO_P                                            # packing ratio
         beta_op = np.where(sig > 0.0, _BETA_OP_K * sig**-0.8189, 1.0)   # eq. 37
         ratio = beta / beta_op
 
@@ -234,14 +235,14 @@ def _base_per_cell(fm, mst, shape, wind_limit) -> SurfaceFireBase:
         gamma_max = _safe_div(sig15, _GAMMA_G1 + _GAMMA_G2 * sig15)     # eq. 36, s^-1
         big_a = np.where(sig > 0.0, _A_K * sig**-0.7913, 0.0)           # Albini (1976)
         gamma = gamma_max * ratio**big_a * np.exp(big_a * (1.0 - ratio))  # eq. 38
-        i_r = gamma * sum_heat                                          # eq. 27 / 58, W m^-2
+        i_r = gamma * sum_heat                                          # eq. 27, W m^-2
 
         sig_ft = _FT * sig
         xi = np.exp((0.792 + 0.681 * np.sqrt(sig_ft)) * (beta + 0.1)) / (192.0 + 0.2595 * sig_ft)  # eq. 42
         q_ig = _QIG_0 + _QIG_M * mf                                     # eq. 12, J kg^-1
         eps = np.concatenate([eps_d[list(dead)], eps_d[list(live)]])    # eq. 14 for every class
         sink_cat = np.stack([(f_ij * eps * q_ig)[list(dead)].sum(0), (f_ij * eps * q_ig)[list(live)].sum(0)])
-        heat_sink = rho_b * (f_i * sink_cat).sum(0)                     # eq. 77, J m^-3
+        heat_sink = rho_b * (f_i * sink_cat).sum(0)                     # J m^-3
         r0 = _safe_div(i_r * xi, heat_sink)                             # eq. 52, no wind/slope
 
         t_r = _safe_div(_RES_TIME_K, sig)                               # s
@@ -373,8 +374,8 @@ def head_fire(base: SurfaceFireBase, midflame_wind, downwind_azimuth, slope, ups
     """Head fire from wind and slope that need not be aligned.
 
     The wind factor (eq. 47) and slope factor (eq. 51) are added as vectors along the downwind
-    and upslope directions (Rothermel 1983, USDA INT-143, ch. 5; Finney 1998, FARSITE,
-    eqs. 1-4); the head fire spreads along their sum phi_E at R = R_0 (1 + |phi_E|), with the
+    and upslope directions (the vector method of Rothermel 1983, USDA INT-143, used in FARSITE,
+    Finney 1998); the head fire spreads along their sum phi_E at R = R_0 (1 + |phi_E|), with the
     effective-wind limit of ``base`` applied to |phi_E| (see :func:`surface_spread_rate`).
 
     Parameters

@@ -3,12 +3,13 @@
 Two published sets are held:
 
 * Anderson's 13 models (numbers 1-13) with the loads in lb ft^-2 as tabulated by Albini (1976,
-  USDA INT-30, Table 6 ["fuel models"]); the live load of model 2 is herbaceous, that of models 4,
-  5, 7 and 10 is woody, as in Scott & Burgan (2005, Table 3) and BehavePlus.
+  USDA INT-30); the live load of model 2 is herbaceous, that of models 4, 5, 7 and 10 is woody,
+  as Scott & Burgan (2005) list the original 13 models and BehavePlus uses them (pyretechnics
+  puts all of it in the herbaceous class; the two differ only in which live moisture applies).
 * Scott & Burgan's 40 models (numbers 101-204) with the loads in tons acre^-1 as tabulated in
-  Scott & Burgan (2005, USDA RMRS-GTR-153, Table 7). Models with a live herbaceous load are
-  *dynamic*: part of that load is transferred to a dead herbaceous class by the curing rule of
-  Scott & Burgan (2005, p. 9) (see :func:`kernels.fire.surface_fire_base`).
+  Scott & Burgan (2005, USDA RMRS-GTR-153, fuel model parameter table). Models with a live
+  herbaceous load are *dynamic*: part of that load is transferred to a dead herbaceous class by
+  Scott & Burgan's curing rule (see :func:`kernels.fire.surface_fire_base`).
 
 Numbers 91-99 are non-burnable (Scott & Burgan 2005, NB1-NB9) and have no entry.
 
@@ -55,7 +56,7 @@ S_E = 0.010
 #: Oven-dry particle density in SI (kg m^-3).
 RHO_P = RHO_P_LB_FT3 * KG_M3_PER_LB_FT3
 
-# Anderson (1982) 13 models, Albini (1976) Table 6 values.
+# Anderson (1982) 13 models, Albini (1976) values.
 # number: (name, 1-h, 10-h, 100-h, live herb, live woody [lb ft^-2],
 #          sigma 1-h, sigma live herb, sigma live woody [ft^-1], depth [ft], M_x dead [%])
 _ANDERSON_13 = {
@@ -74,7 +75,7 @@ _ANDERSON_13 = {
     13: ("heavy logging slash", 0.322, 1.058, 1.288, 0.0, 0.0, 1500, 0, 0, 3.0, 25),
 }
 
-# Scott & Burgan (2005) Table 7.
+# Scott & Burgan (2005), fuel model parameter table.
 # number: (code, 1-h, 10-h, 100-h, live herb, live woody [t ac^-1],
 #          sigma 1-h, sigma live herb, sigma live woody [ft^-1], depth [ft], M_x dead [%],
 #          heat content [Btu lb^-1])

@@ -19,8 +19,8 @@ Per cell, one of three spread models applies:
     (all buildings' mean where none does);
   - d = a (1 / sqrt(rho) - 1), rho the built-up (building plan) fraction of the window: the
     spacing of a square lattice of square buildings of side a with plan fraction
-    rho = a^2 / (a + d)^2 -- an assumption of regular layout, the usual reading of Hamada's
-    a and d (see e.g. Himoto & Tanaka 2008, Fire Safety J. 43:426);
+    rho = a^2 / (a + d)^2 -- our assumption of a regular layout, which turns the building
+    coverage ratio the twin knows into Hamada's mean separation;
   - f = mean over the window's building cells of
     :data:`twin.classes.FIRE_RESISTANT_SHARE_BY_USE` by building use (unknown use: residential).
 
@@ -59,8 +59,9 @@ from twin.classes import BUILDING_USE, FIRE_RESISTANT_SHARE_BY_USE, LANDCOVER
 from twin.errors import InputError, RunError
 
 #: Factor from the 10-m wind to the mid-flame wind: a 20-ft (6.1 m) wind adjustment factor of
-#: 0.4 (partially sheltered fuels, Andrews 2012, USDA RMRS-GTR-266, Table 1) divided by the
-#: 1.15 ratio of 10-m to 20-ft wind speed (Lawson & Armitage 2008, Turner & Lawson 1978).
+#: 0.4 divided by the 1.15 ratio of 10-m to 20-ft wind speed (Turner & Lawson 1978). 0.4 is the
+#: value Rothermel (1983, USDA INT-143) tabulates for unsheltered shallow surface fuels (0.3 for
+#: partially sheltered, 0.1-0.2 for fully sheltered); set the factor for the site.
 DEFAULT_WIND_ADJUSTMENT = 0.4 / 1.15
 
 
