@@ -488,15 +488,15 @@ def ellipse_rate(head_rate, lb, theta) -> np.ndarray:
 def hamada_spread_rates(a, d, f, wind, c: float = 1.5):
     """Hamada's building-to-building fire spread speeds (m/s) downwind, sideways and upwind.
 
-    Times (minutes) for the fire to advance one block (a + d), Hamada (1951, "On the spread of
-    urban fires", Japanese) in the revised form used by the Fire and Disaster Management Agency
-    of Japan:
+    Times (minutes) for the fire to advance one block (a + d), Hamada's (1951) empirical model in
+    the form commonly used in Japanese urban fire-spread assessments:
 
         T_d = [(1-f)(3 + 3a/8 + 8d/(25+2.5V)) + f(5 + 5a/8 + 16d/(25+2.5V))] / [c (1 + 0.1V + 0.007V^2)]
         T_s = [(1-f)(3 + 3a/8 + 8d/(5+0.25V)) + f(5 + 5a/8 + 16d/(5+0.25V))] / [c (1 + 0.005V^2)]
         T_u = [(1-f)(3 + 3a/8 + 8d/(5+0.2V))  + f(5 + 5a/8 + 16d/(5+0.2V))]  / [c (1 + 0.002V^2)]
 
-    and each speed is (a + d) / (60 T).
+    and each speed is (a + d) / (60 T). For directions in between, the arrival-time solver uses
+    the ellipse through the three speeds (see :mod:`kernels.arrival`).
 
     Parameters
     ----------
