@@ -177,3 +177,21 @@ def test_bad_inputs_raise():
         arrival_time(start, ok, np.zeros((5, 5)), ok, ok, 1.0)
     with pytest.raises(ValueError, match="stencil"):
         arrival_time(start, ok, ok, ok, ok, 1.0, n_directions=8)
+
+
+def test_spotting_lands_brands_downwind_at_the_lognormal_median():
+    """Brands fly downwind (east here) with the log-normal median distance; none land on water."""
+    from kernels.spotting import spot_fires
+
+    n = 401
+    src = np.full((n, n), np.inf)
+    src[200, 50] = 10.0
+    receptive = np.ones((n, n), dtype=bool)
+    kw = dict(brands_per_cell=20000.0, median_distance=300.0, sigma_log=0.4, lateral_sd=0.0,
+              ignition_probability=1.0, delay=60.0)
+    spots = spot_fires(src, math.pi / 2, receptive, DX, np.random.default_rng(1), **kw)
+    assert np.all(spots.rows == 200) and np.all(spots.cols >= 50)
+    assert np.median((spots.cols - 50) * DX) == pytest.approx(300.0, rel=0.02)
+    assert np.all(spots.times == 70.0)
+    none = spot_fires(src, math.pi / 2, np.zeros((n, n), dtype=bool), DX, np.random.default_rng(1), **kw)
+    assert none.rows.size == 0
