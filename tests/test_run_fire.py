@@ -55,10 +55,11 @@ def test_building_table_matches_hazard(wildland_run):
         assert len(rows) == len(np.unique(ids[ids > 0]))
         for row in rows[:: max(1, len(rows) // 50)]:
             cells = t[ids == int(row["building_id"])]
-            if row["burned"] == "1":
-                assert float(row["ignition_time_s"]) == pytest.approx(np.nanmin(cells), abs=0.05)
+            if row["control_burned"] == "1":
+                assert float(row["control_ignition_time_s"]) == pytest.approx(np.nanmin(cells), rel=1e-5)
+                assert float(row["burn_probability"]) == 1.0
             else:
-                assert np.all(np.isnan(cells))
+                assert np.all(np.isnan(cells)) and float(row["burn_probability"]) == 0.0
 
 
 def test_urban_fire_runs_and_spreads_from_the_core(tmp_path):

@@ -1,8 +1,9 @@
 """The fire hazard of the runner: prepare inputs, simulate, write the run outputs.
 
 Outputs: ``hazard.nc`` (arrival time, final burned mask ``final_burned``, head rate of spread,
-fireline intensity, burned-area snapshots ``burned(time, y, x)``; CF-1.8 with CRS), ``arrival_time.tif`` (COG), ``buildings.csv``
-(building id, ignition time, burned), and the summary (burned area and buildings over time).
+fireline intensity, burned-area snapshots ``burned(time, y, x)``; CF-1.8 with CRS), ``arrival_time.tif`` (COG), the
+control run's ignition time and burned flag per building (columns of ``buildings.csv``), and the
+summary (burned area and buildings over time).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import twin.hazard_fields  # noqa: F401  (declares the hazard fields)
 from twin.citytwin import twin_grid
 from twin.fire_model import FireInputs, SpottingOptions, simulate_fire
 from twin.flood_setup import cell_on_grid
-from twin.outputs import result_dataset, write_cog, write_csv, write_netcdf
+from twin.outputs import result_dataset, write_cog, write_netcdf
 from twin.scenario import ConstantWind, ScenarioFile
 
 
@@ -70,6 +71,19 @@ def simulate(inputs: FireInputs, sf: ScenarioFile, progress: bool):
     return simulate_fire(inputs, sf.scenario.duration, sf.scenario.output.every, rng=rng)
 
 
+def member_maps(result) -> dict:
+    """The maps an ensemble member contributes to risk: arrival time (s, NaN not reached), burned."""
+    return {"arrival_time": np.asarray(result.arrival_time, dtype=np.float64), "burned": result.burned}
+
+
+def building_columns(result) -> dict:
+    """Per-building columns of the control run: ignition time (s, NaN never) and burned (0/1).
+
+    The fire model lists buildings by ascending id, as the building table does."""
+    t = np.asarray(result.building_ignition_time, dtype=np.float64)
+    return {"control_ignition_time_s": t, "control_burned": np.isfinite(t).astype(np.int8)}
+
+
 def hazard_dataset(twin: xr.Dataset, sf: ScenarioFile, result) -> xr.Dataset:
     """The ``hazard.nc`` Dataset of a fire result."""
     outside = twin["domain_mask"].values == 0
@@ -86,15 +100,11 @@ def hazard_dataset(twin: xr.Dataset, sf: ScenarioFile, result) -> xr.Dataset:
 
 
 def write(folder: Path, sf: ScenarioFile, twin: xr.Dataset, result) -> dict:
-    """Write hazard.nc, arrival_time.tif and buildings.csv; return the run summary."""
+    """Write hazard.nc and arrival_time.tif; return the run summary (buildings.csv comes with the risk)."""
     ds = hazard_dataset(twin, sf, result)
     write_netcdf(ds, folder / "hazard.nc")
     if sf.scenario.output.geotiff:
         write_cog(ds["arrival_time"], folder / "arrival_time.tif")
-    t = result.building_ignition_time
-    write_csv(folder / "buildings.csv", ["building_id", "ignition_time_s", "burned"],
-              [(int(b), "" if np.isnan(ti) else f"{ti:.1f}", int(np.isfinite(ti)))
-               for b, ti in zip(result.building_ids, t)])
     return summary(twin, sf, result)
 
 
@@ -108,7 +118,6 @@ def summary(twin: xr.Dataset, sf: ScenarioFile, result) -> dict:
     return {
         "scenario": sf.scenario.name,
         "hazard": "fire",
-        "members": 1,
         "duration_s": sf.scenario.duration,
         "cells": int(result.burned.size),
         "burned_area_m2": float(result.burned.sum() * cell_area),

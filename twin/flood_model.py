@@ -58,6 +58,12 @@ def _integral(times: np.ndarray, cum: np.ndarray, values: np.ndarray, t0: float,
     return upto(t1) - upto(t0)
 
 
+#: Depth (m) below which no speed is recorded in the hazard maxima: in films thinner than 1 cm
+#: v = q / h is dominated by round-off of q and h and reaches tens of m/s on steep ground, which
+#: would make the hazard rating d (v + 0.5) + DF meaningless there.
+SPEED_DEPTH_MIN_M = 0.01
+
+
 @dataclass(frozen=True)
 class UniformRain:
     """Rain the same everywhere: a hyetograph linear between ``times`` and zero outside them.
@@ -470,6 +476,7 @@ def simulate_flood(inputs: FloodInputs, duration_s: float, snapshot_every_s: flo
     gauges = np.array(list(gauge_cells), dtype=np.int64).reshape(-1, 2)
     if np.any((gauges < 0) | (gauges >= np.array(shape))):
         raise InputError("flood: a gauge cell is outside the grid", expected=f"rows < {ny}, cols < {nx}")
+    speed_depth = max(inputs.h_min, SPEED_DEPTH_MIN_M)
     snap_t = _output_times(duration_s, snapshot_every_s)
     gauge_t = _output_times(duration_s, gauge_every_s)
     stops = [snap_t, gauge_t, [duration_s]]
@@ -564,7 +571,7 @@ def simulate_flood(inputs: FloodInputs, duration_s: float, snapshot_every_s: flo
             ledger.drainage += vol.drainage_depth * area
             ledger.boundary_in += vol.boundary_in
             ledger.boundary_out += vol.boundary_out
-            accumulate_hazard(h, qx, qy, t_end, dt, wet_threshold_m, inputs.h_min, max_depth,
+            accumulate_hazard(h, qx, qy, t_end, dt, wet_threshold_m, speed_depth, max_depth,
                               max_speed, max_q, arrival, wet_duration)
             t = t_end
             n_steps += 1

@@ -41,7 +41,8 @@ def _rain(sf: ScenarioFile, twin: xr.Dataset):
     if spec is None:
         return None
     if isinstance(spec, GriddedRainfall):
-        edges, rates = read_gridded_rainfall(sf.resolve(spec.file), spec.variable, twin_grid(twin), spec.scale)
+        edges, rates = read_gridded_rainfall(sf.resolve(spec.file), spec.variable, twin_grid(twin), spec.scale,
+                                             member=spec.member)
         return GriddedRain(edges, rates)
     return UniformRain(np.asarray(spec.times), np.asarray(spec.rates_m_s()))
 
@@ -90,6 +91,17 @@ def simulate(inputs: dict, sf: ScenarioFile, progress: bool):
                               progress=bar.update)
 
 
+def member_maps(result) -> dict:
+    """The maps an ensemble member contributes to risk: max depth (m), max speed (m/s), arrival (s)."""
+    return {name: np.asarray(getattr(result, name), dtype=np.float64)
+            for name in ("max_depth", "max_speed", "arrival_time")}
+
+
+def building_columns(result) -> dict:
+    """Per-building columns of the control run added to buildings.csv (none for a flood)."""
+    return {}
+
+
 def hazard_dataset(twin: xr.Dataset, sf: ScenarioFile, result) -> xr.Dataset:
     """The ``hazard.nc`` Dataset of a flood result."""
     fields = {name: getattr(result, name).astype(np.float64) for name in
@@ -129,7 +141,6 @@ def summary(twin: xr.Dataset, sf: ScenarioFile, result) -> dict:
     return {
         "scenario": sf.scenario.name,
         "hazard": "flood",
-        "members": 1,
         "duration_s": sf.scenario.duration,
         "cells": int(np.prod(result.max_depth.shape)),
         "cells_in_domain": int((twin["domain_mask"].values == 1).sum()),

@@ -35,3 +35,20 @@ class SimTimeBar:
 
     def __exit__(self, *exc) -> None:
         self._bar.close()
+
+
+class CountBar:
+    """Context manager counting finished items (e.g. ensemble members) with tqdm."""
+
+    def __init__(self, total: int, unit: str, enabled: bool = True):
+        self._bar = tqdm(total=total, unit=unit.rstrip("s"), desc=unit, disable=not enabled, leave=False)
+
+    def advance(self) -> None:
+        """One more item finished."""
+        self._bar.update(1)
+
+    def __enter__(self) -> "CountBar":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._bar.close()

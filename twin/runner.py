@@ -71,8 +71,13 @@ def prepare_run(scenario_path: str | Path, until: float | None = None) -> Prepar
 
 def run_scenario(scenario_path: str | Path, out: str | Path | None = None, progress: bool = True,
                  until: float | None = None,
-                 extra_outputs: Callable[[Path, ScenarioFile], object] | None = None) -> Path:
+                 extra_outputs: Callable[[Path, ScenarioFile], object] | None = None,
+                 scheduler: str | None = None, workers: int | None = None) -> Path:
     """Run a scenario and write its run folder.
+
+    The control run (the scenario as written) gives ``hazard.nc`` and the other hazard outputs;
+    the ensemble members (or the control alone, without an ``ensemble`` block) give the risk
+    outputs (:mod:`twin.risk_run`).
 
     Parameters
     ----------
@@ -81,13 +86,18 @@ def run_scenario(scenario_path: str | Path, out: str | Path | None = None, progr
     out : str or Path, optional
         Run folder; default: the scenario's ``output.dir``.
     progress : bool
-        Show a progress bar of simulated time.
+        Show progress bars (simulated time of the control run, members finished).
     until : float, optional
         Stop at this simulated time (s) instead of the scenario's duration (a quick look).
     extra_outputs : callable, optional
         ``extra_outputs(folder, sf)`` writes more products (e.g. renderings) into the run folder
         before the manifest; the entry points pass :func:`viz.products.render_products` here,
         so that the twin layer does not import viz.
+    scheduler : str, optional
+        Address of an existing dask scheduler for the members (default: the scenario's
+        ``scheduler``, else a local cluster).
+    workers : int, optional
+        Worker processes of the local cluster (default: one per core).
 
     Returns
     -------
@@ -99,31 +109,47 @@ def run_scenario(scenario_path: str | Path, out: str | Path | None = None, progr
     InputError
         Bad input (exit code 2 in the CLI).
     RunError
-        The simulation failed (exit code 1); no run folder is left behind.
+        The simulation failed, or some ensemble members failed twice (exit code 1). When
+        members failed, the outputs are written over the members that succeeded, say so, and the
+        manifest's status is ``members_failed``; otherwise nothing is left behind.
     """
+    from twin.risk_run import reduce_members, write_risk
+
     started = utc_now()
     t0 = time.perf_counter()
     prep = prepare_run(scenario_path, until)
-    module = hazard_module(prep.sf.scenario.hazard)
+    sf = prep.sf
+    module = hazard_module(sf.scenario.hazard)
     t_prepared = time.perf_counter()
-    result = module.simulate(prep.inputs, prep.sf, progress)
+    result = module.simulate(prep.inputs, sf, progress)
     t_simulated = time.perf_counter()
-    run_dir = prep.sf.output_dir(out)
+    run_dir = sf.output_dir(out)
     with atomic_dir(run_dir) as folder:
         save_twin(prep.twin, folder / "twin.nc")
-        summary = module.write(folder, prep.sf, prep.twin, result)
+        summary = module.write(folder, sf, prep.twin, result)
+        risk = reduce_members(sf, prep.twin, module, result, folder, scheduler=scheduler or sf.scenario.scheduler,
+                              workers=workers, progress=progress)
+        failures = risk.failures
+        t_members = time.perf_counter()
+        summary["risk"] = write_risk(folder, sf, prep.twin, risk, module.building_columns(result))
         if extra_outputs is not None:
-            extra_outputs(folder, prep.sf)
+            extra_outputs(folder, sf)
         t_written = time.perf_counter()
-        timings = {"prepare_s": t_prepared - t0, "simulate_s": t_simulated - t_prepared,
-                   "write_s": t_written - t_simulated, "total_s": t_written - t0}
+        timings = {"prepare_s": t_prepared - t0, "control_run_s": t_simulated - t_prepared,
+                   "members_s": t_members - t_simulated, "write_s": t_written - t_members,
+                   "total_s": t_written - t0}
         write_json(folder / "summary.json", {**summary, "timings": timings})
-        write_json(folder / "manifest.json", run_manifest(prep, started, timings))
+        status = "members_failed" if failures else "complete"
+        write_json(folder / "manifest.json", run_manifest(prep, started, timings, status))
+    if failures:
+        listed = "; ".join(f"member {f.index}: {f.error}" for f in failures[:5])
+        raise RunError(f"{len(failures)} ensemble member(s) failed twice ({listed}); outputs in {run_dir} "
+                       "are over the members that succeeded")
     return run_dir
 
 
-def run_manifest(prep: PreparedRun, started: str, timings: dict) -> dict:
-    """The manifest of a complete run: hashes, versions, seed, timings, status."""
+def run_manifest(prep: PreparedRun, started: str, timings: dict, status: str = "complete") -> dict:
+    """The manifest of a finished run: hashes, versions, seed, members, timings, status."""
     return {
         "scenario": prep.sf.scenario.name,
         "scenario_file": str(prep.sf.path),
@@ -131,9 +157,12 @@ def run_manifest(prep: PreparedRun, started: str, timings: dict) -> dict:
         "inputs": {str(p): file_sha256(p) for p in prep.input_files},
         "hazard": prep.sf.scenario.hazard,
         "seed": prep.sf.scenario.seed,
+        "ensemble": {"members": prep.sf.scenario.ensemble.members,
+                     "seed": prep.sf.scenario.ensemble.seed if prep.sf.scenario.ensemble.seed is not None
+                     else prep.sf.scenario.seed},
         "versions": package_versions(),
         "started": started,
         "finished": utc_now(),
         "timings": timings,
-        "status": "complete",
+        "status": status,
     }

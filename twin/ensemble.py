@@ -1,0 +1,132 @@
+"""Running ensemble members as dask tasks, on a local cluster or an existing one by address.
+
+By default a :class:`distributed.LocalCluster` with one single-threaded worker process per core
+(``workers``); with ``scheduler="tcp://HOST:PORT"`` the same members go to an existing cluster,
+which is how a run reaches Slurm/PBS (dask-jobqueue) or Kubernetes (dask-kubernetes). Members are
+reduced as they finish (``on_member``), so the driver never holds more than one member's maps.
+A member that raises is retried once (``retries=1``); a member that still fails is reported with
+its error, and the run says how many members succeeded. Tasks lost with a dead worker are
+rescheduled by dask on the remaining workers.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Callable
+
+from twin.errors import InputError
+from twin.members import MemberDraw, member_scenario
+from twin.progress import CountBar
+
+
+@dataclass(frozen=True)
+class MemberFailure:
+    """A member that failed twice: its index and the error."""
+
+    index: int
+    error: str
+
+
+def member_maps(hazard: str, sf, twin, draw: MemberDraw) -> dict:
+    """Run one member and return its hazard maps (the dask task; runs on a worker).
+
+    Parameters
+    ----------
+    hazard : str
+        ``"flood"`` or ``"fire"``.
+    sf : ScenarioFile
+        The scenario as written.
+    twin : xarray.Dataset
+        The twin.
+    draw : MemberDraw
+        The member's draws.
+
+    Returns
+    -------
+    dict
+        Hazard maps of the member (see the hazard module's ``member_maps``).
+    """
+    from twin.runner import hazard_module
+
+    module = hazard_module(hazard)
+    sf_k = member_scenario(sf, draw)
+    inputs = module.prepare(sf_k, twin)
+    return module.member_maps(module.simulate(inputs, sf_k, progress=False))
+
+
+@contextmanager
+def dask_client(scheduler: str | None = None, workers: int | None = None):
+    """A distributed Client: to ``scheduler`` if given, else to a new LocalCluster.
+
+    Parameters
+    ----------
+    scheduler : str, optional
+        Address of an existing scheduler (``tcp://HOST:PORT``).
+    workers : int, optional
+        Worker processes of the local cluster (default: one per core), one thread each.
+
+    Raises
+    ------
+    InputError
+        When the scheduler cannot be reached (a wrong address is bad input).
+    """
+    from distributed import Client, LocalCluster
+
+    if scheduler is not None:
+        try:
+            client = Client(scheduler, timeout="20s")
+        except (OSError, TimeoutError) as exc:
+            raise InputError(f"cannot reach the dask scheduler ({exc})", field="scheduler",
+                             found=scheduler) from None
+        try:
+            yield client
+        finally:
+            client.close()
+        return
+    n = workers or os.cpu_count() or 1
+    with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                      silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
+        yield client
+
+
+def run_members(hazard: str, sf, twin, draws: list[MemberDraw], on_member: Callable[[MemberDraw, dict], None],
+                scheduler: str | None = None, workers: int | None = None,
+                progress: bool = True) -> list[MemberFailure]:
+    """Run members as dask tasks and hand each result to ``on_member`` as it finishes.
+
+    Parameters
+    ----------
+    hazard, sf, twin
+        As :func:`member_maps`.
+    draws : list of MemberDraw
+        The members to run.
+    on_member : callable
+        ``on_member(draw, maps)``, called in the driver in the order members finish.
+    scheduler, workers
+        See :func:`dask_client`.
+    progress : bool
+        Show a progress bar counting members.
+
+    Returns
+    -------
+    list of MemberFailure
+        Members that failed after one retry (empty when all succeeded).
+    """
+    from distributed import as_completed
+
+    failures = []
+    with dask_client(scheduler, workers) as client, CountBar(len(draws), "members", progress) as bar:
+        sf_f, twin_f = client.scatter([sf, twin], broadcast=True)
+        futures = {client.submit(member_maps, hazard, sf_f, twin_f, d, retries=1, pure=False): d for d in draws}
+        for future in as_completed(futures):
+            draw = futures.pop(future)
+            if future.status == "error":
+                failures.append(MemberFailure(draw.index, repr(future.exception())))
+            else:
+                on_member(draw, future.result())
+            future.release()
+            bar.advance()
+    return sorted(failures, key=lambda f: f.index)
