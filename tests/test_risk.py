@@ -222,6 +222,8 @@ def test_bad_weights_raise():
         integer_weights([1.0, -1.0], 2)
     with pytest.raises(InputError, match="one weight per member"):
         integer_weights([1.0], 2)
+    with pytest.raises(InputError, match="thresholds repeat"):
+        RiskAccumulator("flood", SHAPE, 2, thresholds_m=(0.5, 0.5))
 
 
 def test_summary_expected_areas():

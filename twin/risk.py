@@ -265,7 +265,11 @@ class RiskAccumulator:
         self.block_bytes = int(block_bytes)
         self._dir = Path(tempfile.mkdtemp(prefix=f"risk-{hazard}-", dir=spill_dir))
         self._added = np.zeros(self.n_members, dtype=bool)
-        self._counts = {name: np.zeros(self.shape, dtype=np.int64) for name in self._count_names()}
+        names = self._count_names()
+        if len(set(names)) < len(names):
+            raise InputError("thresholds repeat (or agree to 6 significant digits)", field="thresholds_m",
+                             found=str(names))
+        self._counts = {name: np.zeros(self.shape, dtype=np.int64) for name in names}
 
     def _count_names(self) -> list[str]:
         names = [within_name(t) for t in self.arrival_within_s]
