@@ -259,16 +259,16 @@ class RiskAccumulator:
         for name, values in (("thresholds_m", self.thresholds_m), ("arrival_within_s", self.arrival_within_s)):
             if any(not np.isfinite(v) or v < 0 for v in values):
                 raise InputError("thresholds must be finite and non-negative", field=name, found=str(values))
+        names = self._count_names()
+        if len(set(names)) < len(names):
+            raise InputError("thresholds repeat (or agree to 6 significant digits)", field="thresholds_m",
+                             found=str(names))
         declare_thresholds(self.thresholds_m, self.arrival_within_s)
         self.mask = np.ones(self.shape, bool) if mask is None else np.asarray(mask, dtype=bool)
         self.landcover = landcover
         self.block_bytes = int(block_bytes)
         self._dir = Path(tempfile.mkdtemp(prefix=f"risk-{hazard}-", dir=spill_dir))
         self._added = np.zeros(self.n_members, dtype=bool)
-        names = self._count_names()
-        if len(set(names)) < len(names):
-            raise InputError("thresholds repeat (or agree to 6 significant digits)", field="thresholds_m",
-                             found=str(names))
         self._counts = {name: np.zeros(self.shape, dtype=np.int64) for name in names}
 
     def _count_names(self) -> list[str]:
