@@ -90,8 +90,11 @@ def _cmd_run(args) -> int:
             until = parse_duration(args.until)
         except ValueError as exc:
             raise InputError(str(exc), field="--until", found=args.until) from None
+    if args.workers is not None and args.workers < 1:
+        raise InputError("--workers must be at least 1", found=str(args.workers))
     run_dir = run_scenario(args.scenario, out=args.out, progress=not args.quiet, until=until,
-                           extra_outputs=None if args.no_render else _render_into)
+                           extra_outputs=None if args.no_render else _render_into,
+                           scheduler=args.scheduler, workers=args.workers)
     print(f"run complete: {os.path.normpath(run_dir)}")
     return EXIT_OK
 
@@ -119,6 +122,8 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", help="run folder (default: the scenario's output.dir)")
     parser.add_argument("--until", help="stop at this simulated time, e.g. '20 min' (a quick look)")
     parser.add_argument("--no-render", action="store_true", help="skip the renderings of the render: block")
+    parser.add_argument("--workers", type=int, help="worker processes of the local dask cluster (default: one per core)")
+    parser.add_argument("--scheduler", help="address of an existing dask scheduler, e.g. tcp://10.0.0.5:8786")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
 

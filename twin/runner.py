@@ -22,7 +22,7 @@ import xarray as xr
 
 from twin.atomic import atomic_dir
 from twin.citytwin import load_twin, save_twin, twin_input_files
-from twin.errors import InputError
+from twin.errors import InputError, RunError
 from twin.provenance import file_sha256, package_versions, utc_now, write_json
 from twin.scenario import ScenarioFile, load_scenario
 

@@ -1,0 +1,175 @@
+"""Ensembles on dask: seeded members, identical results whatever the workers, a real cluster by
+address, a worker killed mid-run, members that fail."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from conftest import write_manifest, write_raster
+from twin.errors import RunError
+from twin.members import draw_members
+from twin.runner import prepare_run, run_scenario
+
+ENSEMBLE = """
+ensemble:
+  members: {members}
+  seed: 20261125
+  perturb:
+    rainfall_scale: {{lognormal: {{median: 1.0, sigma: 0.3}}}}
+    rainfall_shift: {{normal: {{mean: 0, sd: 2 min}}}}
+    manning_scale: {manning}
+"""
+
+
+@pytest.fixture(scope="module")
+def small_twin(tmp_path_factory):
+    """A 40 x 60 valley of 10 m cells with two buildings."""
+    folder = tmp_path_factory.mktemp("twin")
+    ny, nx = 40, 60
+    x = np.arange(nx)
+    z = 50.0 + 0.05 * np.abs(x - 30)[None, :] + 0.01 * np.arange(ny)[::-1, None] + np.zeros((ny, nx))
+    h = np.zeros((ny, nx))
+    h[10:14, 20:26] = 9.0
+    h[25:30, 34:38] = 15.0
+    write_raster(folder / "dem.tif", z.astype(np.float32))
+    write_raster(folder / "height.tif", h.astype(np.float32))
+    return write_manifest(folder / "twin.yaml", {"elevation": "dem.tif", "building_height": "height.tif"})
+
+
+def _scenario(folder: Path, twin: Path, members=4, manning="{uniform: {low: 0.8, high: 1.2}}") -> Path:
+    path = folder / "ens.yaml"
+    path.write_text(f"twin: {twin}\nhazard: flood\nduration: 15 min\n"
+                    "flood:\n  rainfall: {times: [0, 5 min, 10 min], intensity_mm_h: [0, 200, 0]}\n"
+                    "  boundaries: {north: closed, south: free, east: closed, west: closed}\n"
+                    + ENSEMBLE.format(members=members, manning=manning)
+                    + "render: {enabled: false}\n")
+    return path
+
+
+def _risk(run: Path) -> dict:
+    with xr.open_dataset(run / "risk.nc") as ds:
+        return {k: ds[k].values.copy() for k in ds.data_vars if ds[k].ndim == 2}
+
+
+def _assert_same_risk(a: Path, b: Path) -> None:
+    ra, rb = _risk(a), _risk(b)
+    assert ra.keys() == rb.keys()
+    for k in ra:
+        np.testing.assert_array_equal(ra[k], rb[k], err_msg=k)
+    assert (a / "buildings.csv").read_text() == (b / "buildings.csv").read_text()
+
+
+def test_member_draws_depend_only_on_seed_and_index(tmp_path, small_twin):
+    prep4 = prepare_run(_scenario(tmp_path, small_twin, members=4))
+    d4 = draw_members(prep4.sf, prep4.twin)
+    again = draw_members(prep4.sf, prep4.twin)
+    assert [d.values for d in d4] == [d.values for d in again]
+    prep8 = prepare_run(_scenario(tmp_path, small_twin, members=8))
+    d8 = draw_members(prep8.sf, prep8.twin)
+    assert [d.values for d in d8[:4]] == [d.values for d in d4], "member k does not depend on the ensemble size"
+    scales = [d.values["rainfall_scale"] for d in d8]
+    assert len(set(scales)) == 8 and all(s > 0 for s in scales)
+
+
+@pytest.fixture(scope="module")
+def local_one_worker(tmp_path_factory, small_twin):
+    folder = tmp_path_factory.mktemp("w1")
+    return run_scenario(_scenario(folder, small_twin), out=folder / "run", progress=False, workers=1)
+
+
+def test_same_seed_same_results_with_one_and_two_workers(tmp_path, small_twin, local_one_worker):
+    two = run_scenario(_scenario(tmp_path, small_twin), out=tmp_path / "run", progress=False, workers=2)
+    _assert_same_risk(local_one_worker, two)
+    summary = json.loads((two / "summary.json").read_text())
+    assert summary["risk"]["members_used"] == 4 and summary["risk"]["members_failed"] == []
+    p = _risk(two)["p_depth_over_0p1m"]
+    assert np.nanmax(p) > 0 and set(np.unique(p[np.isfinite(p)])) <= {0, 0.25, 0.5, 0.75, 1.0}
+
+
+def _start_cluster(tmp_path: Path, n_workers: int = 2):
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    sched_file = tmp_path / "scheduler.json"
+    procs = [subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
+                               "--port", "0", "--no-dashboard", "--scheduler-file", str(sched_file)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)]
+    deadline = time.time() + 60
+    while not sched_file.exists() and time.time() < deadline:
+        time.sleep(0.2)
+    address = json.loads(sched_file.read_text())["address"]
+    for _ in range(n_workers):
+        procs.append(subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads",
+                                       "1", "--nworkers", "1", "--no-dashboard", "--no-nanny",
+                                       "--host", "127.0.0.1"],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env))
+    from distributed import Client
+
+    with Client(address, timeout="30s") as client:
+        client.wait_for_workers(n_workers, timeout=60)
+    return address, procs
+
+
+def _stop(procs) -> None:
+    for p in reversed(procs):
+        if p.poll() is None:
+            p.terminate()
+    for p in procs:
+        try:
+            p.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            p.kill()
+
+
+def test_run_on_an_existing_cluster_by_address_equals_local(tmp_path, small_twin, local_one_worker):
+    address, procs = _start_cluster(tmp_path)
+    try:
+        run = run_scenario(_scenario(tmp_path, small_twin), out=tmp_path / "run", progress=False, scheduler=address)
+    finally:
+        _stop(procs)
+    _assert_same_risk(local_one_worker, run)
+
+
+def test_worker_killed_during_the_run_still_completes(tmp_path, small_twin):
+    ref_dir = tmp_path / "ref"
+    ref_dir.mkdir()
+    reference = run_scenario(_scenario(ref_dir, small_twin, members=6), out=ref_dir / "run", progress=False,
+                             workers=1)
+    address, procs = _start_cluster(tmp_path)
+    victim = procs[1]
+    killer = threading.Timer(2.0, lambda: victim.poll() is None and os.kill(victim.pid, signal.SIGKILL))
+    try:
+        killer.start()
+        run = run_scenario(_scenario(tmp_path, small_twin, members=6), out=tmp_path / "run", progress=False,
+                           scheduler=address)
+    finally:
+        killer.cancel()
+        _stop(procs)
+    assert victim.poll() is not None, "the worker was killed during the run"
+    _assert_same_risk(reference, run)
+
+
+def test_members_that_fail_twice_are_reported_not_averaged_away(tmp_path, small_twin):
+    # A normal scale with sd 1 draws negative roughness for some members: their runs fail (bad n).
+    path = _scenario(tmp_path, small_twin, members=6, manning="{normal: {mean: 1.0, sd: 1.0}}")
+    prep = prepare_run(path)
+    bad = [d.index for d in draw_members(prep.sf, prep.twin) if d.values["manning_scale"] <= 0]
+    assert 0 < len(bad) < 6, "the seed must give some failing and some good members"
+    with pytest.raises(RunError, match=f"{len(bad)} ensemble member"):
+        run_scenario(path, out=tmp_path / "run", progress=False, workers=1)
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert [f["member"] for f in summary["risk"]["members_failed"]] == bad
+    assert summary["risk"]["members_used"] == 6 - len(bad)
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    assert manifest["status"] == "members_failed"
+    with xr.open_dataset(tmp_path / "run" / "risk.nc") as ds:
+        assert ds.attrs["members_used"] == 6 - len(bad)
