@@ -7,78 +7,44 @@ import pytest
 
 from kernels import fire
 from kernels.fuel_models import (FUEL_TABLE, KG_M2_PER_LB_FT2, LB_FT2_PER_TON_ACRE, M_PER_FT,
-                                 J_KG_PER_BTU_LB, check_fuel_models)
+                                 check_fuel_models)
+from pyretechnics_reference import MODELS, MOISTURES, WIND_SLOPE, pyretechnics_head_fire, read_reference
 
-MODELS = [1, 2, 4, 5, 8, 10, 13, 101, 102, 104, 122, 124, 141, 145, 149, 161, 163, 165, 183, 189, 202]
-MOISTURES = [(0.03, 0.04, 0.05, 0.30, 0.60), (0.06, 0.07, 0.08, 0.60, 0.90),
-             (0.10, 0.11, 0.12, 1.20, 1.40), (0.08, 0.09, 0.10, 0.45, 0.75)]
-WIND_SLOPE = [(0.0, 0.0), (1.5, 0.0), (0.0, 0.35), (4.0, 0.2), (9.0, 0.0)]
 #: pyretechnics computes in single precision (Cython float), so agreement is to float32 round-off
 #: accumulated over the ~100 operations of the model.
 RTOL_PYRETECHNICS = 2e-4
 
 
-def _pyretechnics_model(number):
-    """A pyretechnics FuelModel built from *our* SI table, converted back to its imperial units.
-
-    pyretechnics' own table rounds Scott & Burgan loads to 4 decimals in lb/ft^2 and puts the
-    live load of Anderson's models 4, 5, 7, 10 in the herbaceous class; feeding it our table
-    compares the physics like with like.
-    """
-    fm = pytest.importorskip("pyretechnics.fuel_models", reason="pyretechnics failed to import")
-    base = dict(fm.get_fuel_model(number))
-    w = FUEL_TABLE["w_o"][:, number] / KG_M2_PER_LB_FT2
-    s = FUEL_TABLE["sigma"][:, number] * M_PER_FT
-    dynamic = bool(FUEL_TABLE["dynamic"][number])
-    m_x = FUEL_TABLE["M_x_dead"][number]
-    sigma = (s[0], s[1], s[2], s[3] if dynamic else 0.0, s[3], s[4])
-    base.update(
-        delta=FUEL_TABLE["delta"][number] / M_PER_FT,
-        w_o=(w[0], w[1], w[2], 0.0, w[3], w[4]),
-        sigma=sigma,
-        M_x=(m_x, m_x, m_x, m_x if dynamic else 0.0, 0.0, 0.0),
-        h=(FUEL_TABLE["h"][number] / J_KG_PER_BTU_LB,) * 6,
-        dynamic=dynamic,
-        exp_A_sigma=tuple(math.exp(-(138.0 if i < 4 else 500.0) / x) if x > 0 else 0.0
-                          for i, x in enumerate(sigma)),
-        firemod_size_classes=tuple(1.0 if x >= 1200 else 2.0 if x >= 192 else 3.0 if x >= 96
-                                   else 4.0 if x >= 48 else 5.0 if x >= 16 else 6.0 for x in sigma),
-    )
-    return base
-
-
-def _pyretechnics_head_fire(number, moisture, wind, slope):
-    """Head rate (m/s), fireline intensity (W/m), LB from pyretechnics, wind blowing upslope."""
-    fm = pytest.importorskip("pyretechnics.fuel_models", reason="pyretechnics failed to import")
-    sf = pytest.importorskip("pyretechnics.surface_fire", reason="pyretechnics failed to import")
-    m1, m10, m100, mh, mw = moisture
-    wet = fm.moisturize(_pyretechnics_model(number), (m1, m10, m100, 0.0, mh, mw))
-    fmin = sf.calc_surface_fire_behavior_no_wind_no_slope(wet)
-    # pyretechnics lifts the horizontal wind vector onto the slope plane (|w| sqrt(1 + s^2));
-    # give it the horizontal speed whose slope-plane magnitude is our mid-flame wind.
-    wind_h_m_min = 60.0 * wind / math.sqrt(1.0 + slope**2)
-    # aspect 180 (facing south, upslope north), wind from the south (blowing upslope)
-    fmax = sf.calc_surface_fire_behavior_max(fmin, wind_h_m_min, 180.0, slope, 180.0, True, "behave")
-    return (fmin["base_spread_rate"] / 60.0, fmax["max_spread_rate"] / 60.0,
-            fmax["max_fireline_intensity"] * 1000.0, fmax["length_to_width_ratio"])
+def _check_against(number, moisture, wind, slope, r0_ref, r_ref, i_ref, lb_ref):
+    base = fire.surface_fire_base(number, moisture)
+    hf = fire.head_fire(base, wind, 0.0, slope, 0.0)
+    r = fire.surface_spread_rate(number, moisture, wind, slope)
+    assert float(base.spread_rate) == pytest.approx(r0_ref, rel=RTOL_PYRETECHNICS, abs=1e-12)
+    assert float(r) == pytest.approx(r_ref, rel=RTOL_PYRETECHNICS, abs=1e-12)
+    assert float(hf.rate) == pytest.approx(float(r), rel=1e-12, abs=1e-15)
+    intensity = fire.fireline_intensity(base.heat_per_unit_area, hf.rate)
+    assert float(intensity) == pytest.approx(i_ref, rel=RTOL_PYRETECHNICS, abs=1e-9)
+    if lb_ref < 7.99:   # pyretechnics caps LB at 8; its mph coefficients are rounded
+        assert float(fire.length_to_breadth(hf.effective_wind)) == pytest.approx(lb_ref, rel=1e-3)
 
 
 @pytest.mark.parametrize("number", MODELS)
-def test_rothermel_matches_pyretechnics(number):
-    """Head rate, no-wind rate, Byram intensity and LB agree with pyretechnics (rtol 2e-4)."""
+def test_rothermel_matches_pyretechnics_reference(number):
+    """Head rate, no-wind rate, Byram intensity and LB agree with pyretechnics' stored outputs (rtol 2e-4)."""
+    rows = [r for r in read_reference() if r["fuel_model"] == number]
+    assert len(rows) == len(MOISTURES) * len(WIND_SLOPE)
+    for r in rows:
+        _check_against(number, MOISTURES[r["moisture_case"]], r["wind_m_s"], r["slope"], r["no_wind_rate_m_s"],
+                       r["head_rate_m_s"], r["fireline_intensity_w_m"], r["length_to_breadth"])
+
+
+@pytest.mark.parametrize("number", MODELS[::4])
+def test_rothermel_matches_pyretechnics_live(number):
+    """The same comparison against pyretechnics itself, where it is installed (the bench extra)."""
+    pytest.importorskip("pyretechnics.surface_fire", reason="pyretechnics is not installed (bench extra)")
     for moisture in MOISTURES:
-        base = fire.surface_fire_base(number, moisture)
         for wind, slope in WIND_SLOPE:
-            r0_ref, r_ref, i_ref, lb_ref = _pyretechnics_head_fire(number, moisture, wind, slope)
-            hf = fire.head_fire(base, wind, 0.0, slope, 0.0)
-            r = fire.surface_spread_rate(number, moisture, wind, slope)
-            assert float(base.spread_rate) == pytest.approx(r0_ref, rel=RTOL_PYRETECHNICS, abs=1e-12)
-            assert float(r) == pytest.approx(r_ref, rel=RTOL_PYRETECHNICS, abs=1e-12)
-            assert float(hf.rate) == pytest.approx(float(r), rel=1e-12, abs=1e-15)
-            intensity = fire.fireline_intensity(base.heat_per_unit_area, hf.rate)
-            assert float(intensity) == pytest.approx(i_ref, rel=RTOL_PYRETECHNICS, abs=1e-9)
-            if lb_ref < 7.99:   # pyretechnics caps LB at 8; its mph coefficients are rounded
-                assert float(fire.length_to_breadth(hf.effective_wind)) == pytest.approx(lb_ref, rel=1e-3)
+            _check_against(number, moisture, wind, slope, *pyretechnics_head_fire(number, moisture, wind, slope))
 
 
 def test_table_matches_pyretechnics_table():
