@@ -9,12 +9,14 @@ from viz.animation import FORMATS as ANIMATION_FORMATS
 from viz.animation import render_animation
 from viz.camera import Camera
 from viz.export import export_gltf, export_html, export_vtm
-from viz.run_data import DEFAULT_LAYER, load_run
+from viz.run_data import DEFAULT_BUILDING_VALUE, DEFAULT_LAYER, load_run
 from viz.scene import compose
 from viz.still import render_still
 
 #: Scene exports by file suffix.
 EXPORTS = {".html": export_html, ".gltf": export_gltf, ".glb": export_gltf, ".vtm": export_vtm}
+#: Short layer names and the risk.nc variable they show (flood probability: of a depth above 0.5 m).
+LAYER_ALIASES = {"flood_probability": "p_depth_over_0p5m"}
 #: Every output suffix render_run knows.
 SUFFIXES = (".png", *ANIMATION_FORMATS, *EXPORTS)
 
@@ -38,7 +40,9 @@ def render_run(run_dir: str | Path, out: str | Path | None = None, view: str | C
         ``"n"``, ``"ne"``, ``"e"``, ``"se"``, ``"s"``, ``"sw"``, ``"w"``, ``"nw"`` (oblique from
         that side), ``"top"`` (north-up map) or a custom :class:`viz.camera.Camera`.
     layer : str, optional
-        Variable of hazard.nc or risk.nc to show. Default ``max_depth`` for a flood run,
+        Variable of hazard.nc or risk.nc to show; ``flood_probability`` is the probability of a
+        maximum depth above 0.5 m, ``damage`` colours the buildings by expected damage fraction
+        (flood) or burn probability (fire) over the default layer. Default ``max_depth`` for a flood run,
         ``arrival_time`` for a fire run; for animations, the snapshot variable (``depth`` or
         ``burned``).
     size : tuple of int
@@ -66,6 +70,9 @@ def render_run(run_dir: str | Path, out: str | Path | None = None, view: str | C
         For a missing run file or variable (named in the message), an unknown suffix or view.
     """
     run = load_run(run_dir)
+    if layer == "damage":
+        layer, building_value = DEFAULT_LAYER.get(run.kind, "max_depth"), DEFAULT_BUILDING_VALUE.get(run.kind)
+    layer = LAYER_ALIASES.get(layer, layer)
     if out is None:
         name = layer or DEFAULT_LAYER.get(run.kind, "max_depth")
         out = run.run_dir / f"render_{name}_{view if isinstance(view, str) else 'custom'}.png"

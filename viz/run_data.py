@@ -3,7 +3,7 @@
 A run folder holds ``twin.nc`` (the CityTwin), ``hazard.nc`` (max_depth, max_speed, arrival_time,
 final_depth and snapshots ``depth(time, y, x)`` for a flood; arrival_time, burned and snapshots
 ``burned(time, y, x)`` for a fire; global attributes scenario_name, hazard, members), and maybe
-``risk.nc`` (flood_probability, burn_probability, ...) and ``buildings.csv`` (building_id and
+``risk.nc`` (p_depth_over_0p5m, burn_probability, ...) and ``buildings.csv`` (building_id and
 per-building values).
 """
 

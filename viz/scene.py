@@ -24,7 +24,7 @@ from viz.run_data import (DEFAULT_BUILDING_VALUE, MAX_ADJACENT_DEPTH, Layer, Run
 WATER_CMAP = LinearSegmentedColormap.from_list("water", ["#6baed6", "#08519c"])
 #: Colour map of each drape layer; unlisted layers use viridis.
 DRAPE_CMAPS = {"arrival_time": "inferno", "burned": "Reds", "burn_probability": "YlOrRd",
-               "flood_probability": "PuBu", "max_speed": "viridis"}
+               "flood_probability": "PuBu", "p_depth_over_0p5m": "PuBu", "max_speed": "viridis"}
 #: Drape layers where 0 means "nothing here" and is left out (the terrain shows through); so are
 #: all ``*_probability`` layers.
 BLANK_ZERO = ("burned",)
