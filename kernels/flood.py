@@ -39,7 +39,9 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit
+from llvmlite import ir as llvm_ir
+from numba import njit, types
+from numba.extending import intrinsic
 
 #: Acceleration due to gravity (m/s^2), standard value.
 G = 9.80665
@@ -131,8 +133,59 @@ def stable_timestep(h_max: float, dx: float, alpha: float = 0.7, dt_max: float =
     return float(min(dt_max, alpha * dx / np.sqrt(g * h_max)))
 
 
+@intrinsic
+def _bits(typingctx, x):
+    """The IEEE 754 bit pattern of a float64, as an int64 (a reinterpretation, no conversion)."""
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], llvm_ir.IntType(64))
+    return types.int64(types.float64), codegen
+
+
+@intrinsic
+def _from_bits(typingctx, i):
+    """The float64 whose IEEE 754 bit pattern is the int64 ``i``."""
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], llvm_ir.DoubleType())
+    return types.float64(types.int64), codegen
+
+
+#: Bit-pattern constant of the first guess of x^(-1/3): halving / thirding the exponent field
+#: of an IEEE double by integer arithmetic on its bits (Lomont 2003 style, 3.4 % worst error).
+_RCBRT_MAGIC = 0x553EF0FF289DD794
+
+
 @njit(cache=True, error_model="numpy")
-def _face_q(q, q_up, q_down, q_perp, eta0, eta1, z0, z1, n_f, dt, dx, theta, h_min, g):
+def cbrt(x):
+    """Cube root of a positive normal float64, in branch-free arithmetic that vectorizes.
+
+    A bit-pattern first guess of ``y = x^(-1/3)`` (3.4 % error) is refined by three
+    division-free Newton steps ``y <- y (4 - x y^3) / 3`` (error ``e -> 2 e^2``, to 2e-10),
+    then ``c = x y^2`` gets one Newton step for ``c^3 = x`` with ``1 / (3 c^2) ~ y^2 / 3``.
+    The result is within 2 ulp of the correctly rounded cube root for
+    ``2.3e-308 <= x <= 1.7e308``; zero, negative, subnormal and infinite ``x`` give garbage,
+    NaN gives NaN. Compiled code calling it vectorizes (SIMD), unlike the libm ``cbrt``.
+
+    Parameters
+    ----------
+    x : float
+        Positive normal number (any unit u).
+
+    Returns
+    -------
+    float
+        ``x^(1/3)`` (u^(1/3)).
+    """
+    y = _from_bits(_RCBRT_MAGIC - np.int64(np.float64(_bits(x)) * (1.0 / 3.0)))
+    y = y * (4.0 - x * (y * y * y)) * (1.0 / 3.0)
+    y = y * (4.0 - x * (y * y * y)) * (1.0 / 3.0)
+    y = y * (4.0 - x * (y * y * y)) * (1.0 / 3.0)
+    c = x * y * y
+    return c - (c * c * c - x) * (y * y) * (1.0 / 3.0)
+
+
+@njit(cache=True, error_model="numpy")
+def _face_q(q, q_up, q_down, q_perp, eta0, eta1, z0, z1, n_f, shut, g_dt_dx, g_dt, theta,
+            h_min):
     """New unit discharge (m^2/s) through one face, positive from side 0 to side 1.
 
     de Almeida et al. (2012) theta-weighted form of Bates et al. (2010, eq. 11)::
@@ -141,87 +194,204 @@ def _face_q(q, q_up, q_down, q_perp, eta0, eta1, z0, z1, n_f, dt, dx, theta, h_m
                 / [1 + g dt n^2 |q_vec| / h_f^(7/3)]
 
     with ``h_f = max(eta0, eta1) - max(z0, z1)`` and ``|q_vec| = sqrt(q^2 + q_perp^2)``,
-    evaluated multiplied through by ``h_f^(7/3)`` (one division).
+    evaluated multiplied through by ``h_f^(7/3)`` (one division). Zero where ``shut`` (a
+    blocked side) or ``h_f <= h_min``. Branch-free (both outcomes computed, one selected) so
+    that a loop over faces vectorizes; a NaN state gives NaN, not zero.
     """
     hf = max(eta0, eta1) - max(z0, z1)
-    if hf <= h_min:
-        return 0.0
-    num = theta * q + 0.5 * (1.0 - theta) * (q_up + q_down) - g * hf * dt * (eta1 - eta0) / dx
+    hs = hf if hf > h_min else 1.0            # keeps the dry lanes' arithmetic finite
+    num = theta * q + 0.5 * (1.0 - theta) * (q_up + q_down) - g_dt_dx * hf * (eta1 - eta0)
     qv = np.sqrt(q * q + q_perp * q_perp)
-    h73 = hf * hf * np.cbrt(hf)
-    return num * h73 / (h73 + g * dt * n_f * n_f * qv)
+    h73 = hs * hs * cbrt(hs)
+    q_new = num * h73 / (h73 + g_dt * n_f * n_f * qv)
+    return 0.0 if shut | (hf <= h_min) else q_new
+
+
+@njit(cache=True, error_model="numpy")
+def _ns_faces(out, q_old, q_up, q_down, qx_up, qx_down, h0, h1, z0, z1, n0, n1, b0, b1,
+              g_dt_dx, g_dt, theta, h_min):
+    """New discharge on one row of interior north-south faces, between cell rows 0 and 1.
+
+    ``q_up`` / ``q_down`` are the old face rows north and south of it, ``qx_up`` / ``qx_down``
+    the old east-west faces of the two cell rows (for the perpendicular flux).
+    """
+    for c in range(out.size):
+        q_perp = 0.25 * (qx_up[c] + qx_up[c + 1] + qx_down[c] + qx_down[c + 1])
+        out[c] = _face_q(q_old[c], q_up[c], q_down[c], q_perp, z0[c] + h0[c], z1[c] + h1[c],
+                         z0[c], z1[c], 0.5 * (n0[c] + n1[c]), b0[c] | b1[c], g_dt_dx, g_dt,
+                         theta, h_min)
+
+
+@njit(cache=True, error_model="numpy")
+def _ew_faces(out, q_old, qy_n, qy_s, h, z, n, b, g_dt_dx, g_dt, theta, h_min):
+    """New discharge on the interior east-west faces ``out[1:-1]`` of one cell row.
+
+    ``q_old`` is the row's old east-west discharge, ``qy_n`` / ``qy_s`` its old north and
+    south faces (for the perpendicular flux).
+    """
+    for c in range(1, out.size - 1):
+        q_perp = 0.25 * (qy_n[c - 1] + qy_n[c] + qy_s[c - 1] + qy_s[c])
+        out[c] = _face_q(q_old[c], q_old[c - 1], q_old[c + 1], q_perp,
+                         z[c - 1] + h[c - 1], z[c] + h[c], z[c - 1], z[c],
+                         0.5 * (n[c - 1] + n[c]), b[c - 1] | b[c], g_dt_dx, g_dt, theta, h_min)
+
+
+@njit(cache=True, error_model="numpy")
+def _limit_factors(fac, qx_row, qy_n, qy_s, h, b, dt, dx):
+    """Outflow limiter factor of each cell of one row into ``fac[1:-1]`` (-).
+
+    ``f = h dx / (dt sum(q_out))`` where the outflow would drain more than the cell holds,
+    else 1 (and 1 on blocked cells). ``fac[0]`` and ``fac[-1]`` stay 1 (outside the row).
+    """
+    for c in range(h.size):
+        w = qx_row[c]
+        e = qx_row[c + 1]
+        nn = qy_n[c]
+        s = qy_s[c]
+        out_dt = (max(-w, 0.0) + max(e, 0.0) + max(-nn, 0.0) + max(s, 0.0)) * dt
+        cap = h[c] * dx
+        f = cap / out_dt
+        fac[c + 1] = 1.0 if b[c] | (out_dt <= cap) else f
+
+
+@njit(cache=True, error_model="numpy")
+def _scale_faces(q, fac_neg, fac_pos):
+    """Scale each outgoing face by its upstream cell's limiter factor, in place.
+
+    A positive discharge on face ``k`` takes the factor ``fac_pos[k]``, a negative one
+    ``fac_neg[k + 1]`` (factor arrays are padded with a leading 1: see _limit_factors). Each
+    face is outgoing for one cell only, so volume is conserved exactly.
+    """
+    for k in range(q.size):
+        v = q[k]
+        q[k] = v * (fac_pos[k] if v > 0.0 else (fac_neg[k + 1] if v < 0.0 else 1.0))
+
+
+@njit(cache=True, error_model="numpy")
+def _losses(hn, f_cap, d_cap):
+    """Losses limited to the water present: ``(depth after, infiltration, drainage)`` (m).
+
+    The capacities ``f_cap`` and ``d_cap`` (m) are taken whole when ``hn`` (m, >= 0) covers
+    them, else ``hn`` is split between them in proportion. Branch-free.
+    """
+    loss = f_cap + d_cap
+    short = loss > hn
+    f_part = hn * f_cap / (loss if short else 1.0)
+    return (0.0 if short else hn - loss), (f_part if short else f_cap), \
+        (hn - f_part if short else d_cap)
+
+
+@njit(cache=True, error_model="numpy", fastmath={"reassoc", "nsz", "nnan", "ninf"})
+def _row_volumes(h, b, w, f_rate, d_rate, rain_dt, dt):
+    """``(max depth, rain, infiltration, drainage)`` (m) over the open cells of a row.
+
+    ``h`` holds the finite depths before losses. The sums are reassociated (SIMD lanes), so
+    they may differ from a sequential sum in the last bits; the maximum is exact, taken on the
+    bit patterns (ordered as the values for non-negative doubles) so that it vectorizes.
+    """
+    m_bits, rain_s, inf_s, drain_s = 0, 0.0, 0.0, 0.0
+    for c in range(h.size):
+        after, f_take, d_take = _losses(max(h[c], 0.0), f_rate[c] * dt, d_rate[c] * dt)
+        shut = b[c]
+        m_bits = max(m_bits, 0 if shut else _bits(after))
+        rain_s += 0.0 if shut else rain_dt * w[c]
+        inf_s += 0.0 if shut else f_take
+        drain_s += 0.0 if shut else d_take
+    return _from_bits(m_bits), rain_s, inf_s, drain_s
+
+
+@njit(cache=True, error_model="numpy")
+def _depth_row(h, qx_row, qy_n, qy_s, b, w, f_rate, d_rate, k, rain_dt, dt):
+    """Continuity, rain and losses on one cell row, in place (see :func:`update_depth`).
+
+    Returns ``(h_max, rain, infiltration, drainage, bad)``: the row's largest new depth (m),
+    the summed depths applied (m) and the first column whose depth before losses is
+    non-finite or negative beyond round-off (-1 if none; ``h`` then holds that value there).
+    """
+    n_bad = 0
+    for c in range(h.size):
+        hn = h[c] + k * (qx_row[c] - qx_row[c + 1] + qy_n[c] - qy_s[c]) + rain_dt * w[c]
+        n_bad += (not b[c]) & (not ((hn >= -NEGATIVE_ROUNDOFF) & (hn < np.inf)))
+        h[c] = h[c] if b[c] else hn
+    if n_bad:
+        for c in range(h.size):
+            if not b[c] and not (h[c] >= -NEGATIVE_ROUNDOFF and h[c] < np.inf):
+                return 0.0, 0.0, 0.0, 0.0, c
+    h_max, rain_s, inf_s, drain_s = _row_volumes(h, b, w, f_rate, d_rate, rain_dt, dt)
+    for c in range(h.size):
+        h[c] = h[c] if b[c] else _losses(max(h[c], 0.0), f_rate[c] * dt, d_rate[c] * dt)[0]
+    return h_max, rain_s, inf_s, drain_s, -1
+
+
+@njit(cache=True, error_model="numpy")
+def _sweep(h, z, n, blocked, qx, qy, q_north, q_south, q_east, q_west, dt, dx, theta, h_min,
+           g, rain_rate, rain_weight, infiltration_rate, drainage_rate):
+    """Momentum and limiter over the grid in one north-to-south sweep of rows, in place.
+
+    With ``rain_weight`` not None the continuity update of each row follows two rows behind
+    (once all four faces of its cells are final), so one sweep is a whole step; it returns
+    ``(h_max, rain, infiltration, drainage, bad_flat_index, bad_value)`` as _update_depth.
+    """
+    ny, nx = h.shape
+    g_dt_dx = g * dt / dx
+    g_dt = g * dt
+    qx_prev = np.empty(nx + 1, dtype=qx.dtype)   # old qx of cell row r - 1
+    qx_cur = np.empty(nx + 1, dtype=qx.dtype)    # old qx of cell row r
+    qy_prev = np.empty(nx, dtype=qy.dtype)       # old qy of face row r - 1
+    qy_cur = np.empty(nx, dtype=qy.dtype)        # old qy of face row r
+    fac = np.ones((3, nx + 2))                   # limiter factors: two rows in turn, then ones
+    h_max, rain_s, inf_s, drain_s = 0.0, 0.0, 0.0, 0.0
+    for r in range(ny + 2):
+        # 1. new discharge on face row r and (r < ny) on the east-west faces of cell row r
+        if r <= ny:
+            if r < ny:
+                qx_cur[:] = qx[r]
+            qy_cur[:] = qy[r]
+            if r == 0:
+                qy[0, :] = q_north
+            elif r == ny:
+                qy[ny, :] = q_south
+            else:
+                _ns_faces(qy[r], qy_cur, qy_prev, qy[r + 1], qx_prev, qx_cur, h[r - 1], h[r],
+                          z[r - 1], z[r], n[r - 1], n[r], blocked[r - 1], blocked[r],
+                          g_dt_dx, g_dt, theta, h_min)
+            if r < ny:
+                _ew_faces(qx[r], qx_cur, qy_cur, qy[r + 1], h[r], z[r], n[r], blocked[r],
+                          g_dt_dx, g_dt, theta, h_min)
+                qx[r, 0] = q_west[r]
+                qx[r, nx] = q_east[r]
+        # 2. every face of cell row r - 1 is now known: its limiter factors, its east-west faces
+        fac_row = fac[(r - 1) % 2] if r <= ny else fac[2]     # cell row r - 1 (ones below)
+        fac_up = fac[r % 2] if r >= 2 else fac[2]              # cell row r - 2 (ones above)
+        if 1 <= r <= ny:
+            _limit_factors(fac_row, qx[r - 1], qy[r - 1], qy[r], h[r - 1], blocked[r - 1], dt,
+                           dx)
+            _scale_faces(qx[r - 1], fac_row, fac_row)
+        # 3. so does face row r - 1 (between cell rows r - 2 and r - 1)
+        if r >= 1:
+            _scale_faces(qy[r - 1], fac_row, fac_up[1:])
+        # 4. cell row r - 2 has all four faces final: continuity
+        if rain_weight is not None and r >= 2:
+            rr = r - 2
+            m, rs, fs, ds, bad = _depth_row(h[rr], qx[rr], qy[rr], qy[rr + 1], blocked[rr],
+                                            rain_weight[rr], infiltration_rate[rr],
+                                            drainage_rate[rr], dt / dx, rain_rate * dt, dt)
+            if bad >= 0:
+                return h_max, rain_s, inf_s, drain_s, rr * nx + bad, h[rr, bad]
+            h_max = max(h_max, m)
+            rain_s += rs
+            inf_s += fs
+            drain_s += ds
+        qx_prev, qx_cur = qx_cur, qx_prev
+        qy_prev, qy_cur = qy_cur, qy_prev
+    return h_max, rain_s, inf_s, drain_s, -1, 0.0
 
 
 @njit(cache=True, error_model="numpy")
 def _update_fluxes(h, z, n, blocked, qx, qy, q_north, q_south, q_east, q_west,
                    dt, dx, theta, h_min, g):
-    ny, nx = h.shape
-    qx_prev = np.empty(nx + 1, dtype=qx.dtype)   # old qx of cell row r - 1
-    qx_cur = np.empty(nx + 1, dtype=qx.dtype)    # old qx of cell row r
-    qy_prev = np.empty(nx, dtype=qy.dtype)       # old qy of face row r - 1
-    qy_cur = np.empty(nx, dtype=qy.dtype)        # old qy of face row r
-    for r in range(ny + 1):
-        if r < ny:
-            for c in range(nx + 1):
-                qx_cur[c] = qx[r, c]
-        for c in range(nx):
-            qy_cur[c] = qy[r, c]
-        # north-south faces of face row r (between cell rows r - 1 and r)
-        if r == 0:
-            for c in range(nx):
-                qy[0, c] = q_north[c]
-        elif r == ny:
-            for c in range(nx):
-                qy[ny, c] = q_south[c]
-        else:
-            for c in range(nx):
-                if blocked[r - 1, c] or blocked[r, c]:
-                    qy[r, c] = 0.0
-                    continue
-                q_perp = 0.25 * (qx_prev[c] + qx_prev[c + 1] + qx_cur[c] + qx_cur[c + 1])
-                qy[r, c] = _face_q(qy_cur[c], qy_prev[c], qy[r + 1, c], q_perp,
-                                   z[r - 1, c] + h[r - 1, c], z[r, c] + h[r, c],
-                                   z[r - 1, c], z[r, c], 0.5 * (n[r - 1, c] + n[r, c]),
-                                   dt, dx, theta, h_min, g)
-        # east-west faces of cell row r
-        if r < ny:
-            for c in range(1, nx):
-                if blocked[r, c - 1] or blocked[r, c]:
-                    qx[r, c] = 0.0
-                    continue
-                q_perp = 0.25 * (qy_cur[c - 1] + qy_cur[c] + qy[r + 1, c - 1] + qy[r + 1, c])
-                qx[r, c] = _face_q(qx_cur[c], qx_cur[c - 1], qx_cur[c + 1], q_perp,
-                                   z[r, c - 1] + h[r, c - 1], z[r, c] + h[r, c],
-                                   z[r, c - 1], z[r, c], 0.5 * (n[r, c - 1] + n[r, c]),
-                                   dt, dx, theta, h_min, g)
-            qx[r, 0] = q_west[r]
-            qx[r, nx] = q_east[r]
-        # every face of cell row r - 1 is now final: limit its outflow
-        # (written out here: a called helper made this pass twice as slow)
-        if r >= 1:
-            rl = r - 1
-            for c in range(nx):
-                if blocked[rl, c]:
-                    continue
-                w = qx[rl, c]
-                e = qx[rl, c + 1]
-                nn = qy[rl, c]
-                s = qy[rl + 1, c]
-                out = max(-w, 0.0) + max(e, 0.0) + max(-nn, 0.0) + max(s, 0.0)
-                cap = h[rl, c] * dx
-                if out * dt <= cap:
-                    continue
-                f = cap / (out * dt)
-                if w < 0.0:
-                    qx[rl, c] = w * f
-                if e > 0.0:
-                    qx[rl, c + 1] = e * f
-                if nn < 0.0:
-                    qy[rl, c] = nn * f
-                if s > 0.0:
-                    qy[rl + 1, c] = s * f
-        qx_prev, qx_cur = qx_cur, qx_prev
-        qy_prev, qy_cur = qy_cur, qy_prev
+    _sweep(h, z, n, blocked, qx, qy, q_north, q_south, q_east, q_west, dt, dx, theta, h_min,
+           g, 0.0, None, None, None)
 
 
 def update_fluxes(h, z, n, blocked, qx, qy, q_north, q_south, q_east, q_west, dt, dx,
@@ -395,35 +565,18 @@ def edge_fluxes(h, z, n, blocked, qx, qy, edge_kind, edge_level, dt, dx, h_min=H
 def _update_depth(h, qx, qy, blocked, dt, dx, rain_rate, rain_weight, infiltration_rate,
                   drainage_rate):
     ny, nx = h.shape
-    h_max = 0.0
-    rain_sum = 0.0
-    inf_sum = 0.0
-    drain_sum = 0.0
-    k = dt / dx
+    h_max, rain_s, inf_s, drain_s = 0.0, 0.0, 0.0, 0.0
     for r in range(ny):
-        for c in range(nx):
-            if blocked[r, c]:
-                continue
-            rain = rain_rate * dt * rain_weight[r, c]
-            hn = h[r, c] + k * (qx[r, c] - qx[r, c + 1] + qy[r, c] - qy[r + 1, c]) + rain
-            if not (hn >= -NEGATIVE_ROUNDOFF) or not np.isfinite(hn):
-                return h_max, rain_sum, inf_sum, drain_sum, r * nx + c, hn
-            hn = max(hn, 0.0)
-            rain_sum += rain
-            f_cap = infiltration_rate[r, c] * dt
-            d_cap = drainage_rate[r, c] * dt
-            if f_cap + d_cap <= hn:
-                hn -= f_cap + d_cap
-            else:
-                f_cap = hn * f_cap / (f_cap + d_cap)
-                d_cap = hn - f_cap
-                hn = 0.0
-            inf_sum += f_cap
-            drain_sum += d_cap
-            h[r, c] = hn
-            if hn > h_max:
-                h_max = hn
-    return h_max, rain_sum, inf_sum, drain_sum, -1, 0.0
+        m, rs, fs, ds, bad = _depth_row(h[r], qx[r], qy[r], qy[r + 1], blocked[r],
+                                        rain_weight[r], infiltration_rate[r], drainage_rate[r],
+                                        dt / dx, rain_rate * dt, dt)
+        if bad >= 0:
+            return h_max, rain_s, inf_s, drain_s, r * nx + bad, h[r, bad]
+        h_max = max(h_max, m)
+        rain_s += rs
+        inf_s += fs
+        drain_s += ds
+    return h_max, rain_s, inf_s, drain_s, -1, 0.0
 
 
 def update_depth(h, qx, qy, blocked, dt, dx, rain_rate, rain_weight, infiltration_rate,
@@ -535,9 +688,11 @@ def flood_step(h, qx, qy, z, n, blocked, dt, dx, *, edge_kind, edge_level, rain_
     """
     edges = edge_fluxes(h, z, n, blocked, qx, qy, edge_kind, edge_level, dt, dx, h_min, g,
                         out=edge_buffers)
-    update_fluxes(h, z, n, blocked, qx, qy, *edges, dt, dx, theta, h_min, g)
+    # update_fluxes then update_depth, fused into one sweep (rows stay in cache)
+    h_max, rain_s, inf_s, drain_s, bad, value = _sweep(
+        h, z, n, blocked, qx, qy, *edges, float(dt), float(dx), float(theta), float(h_min),
+        float(g), float(rain_rate), rain_weight, infiltration_rate, drainage_rate)
+    if bad >= 0:
+        raise FloodInstability(t_end, *divmod(bad, h.shape[1]), value)
     b_in, b_out = edge_volumes(qx, qy, dt, dx)
-    h_max, rain_s, inf_s, drain_s = update_depth(h, qx, qy, blocked, dt, dx, rain_rate,
-                                                 rain_weight, infiltration_rate,
-                                                 drainage_rate, t_end)
     return StepVolumes(h_max, rain_s, inf_s, drain_s, b_in, b_out)
