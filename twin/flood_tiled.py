@@ -68,9 +68,9 @@ from kernels.flood import (FloodInstability, edge_fluxes, stable_timestep, updat
                            update_fluxes)
 from kernels.flood_hazard import accumulate_hazard
 from twin.errors import InputError, RunError
-from twin.flood_model import (FloodInputs, FloodResult, GriddedRain, VolumeLedger, _cumulative,
-                              _edge_arrays, _gridded_field, _integral, _output_times,
-                              _uniform_weight, roof_routing)
+from twin.flood_model import (SPEED_DEPTH_MIN_M, FloodInputs, FloodResult, GriddedRain,
+                              VolumeLedger, _cumulative, _edge_arrays, _gridded_field, _integral,
+                              _output_times, _uniform_weight, roof_routing)
 
 #: Cells the region of valid values shrinks by, per step, from each side of a tile.
 HALO_PER_STEP = 2
@@ -79,6 +79,9 @@ HALO_PER_STEP = 2
 _STATE = 3
 _ACC = 5
 _LEDGER = 5          # rain, infiltration, drainage (m^3), boundary in, boundary out (m^3)
+
+#: Tries of an exchange with a smaller step before the run is declared unstable.
+MAX_RETRIES = 30
 
 #: Static per-cell fields handed to the tiles, in this order.
 _STATIC = ("z", "manning_n", "blocked", "loss_rate", "drainage_rate", "rain_weight")
@@ -158,12 +161,11 @@ def _uniform_value(a: np.ndarray) -> float | None:
 class _Tiling:
     """Chunks of the extended grid and the halo blocks of the static fields."""
 
-    def __init__(self, shape, tiles, halo, scheduler):
+    def __init__(self, shape, tiles, halo):
         ny, nx = shape
         self.ext = (ny + 1, nx + 1)
         self.rows, self.cols = _split(ny + 1, tiles[0]), _split(nx + 1, tiles[1])
         self.halo = halo
-        self.scheduler = scheduler
         self.row_start = np.concatenate([[0], np.cumsum(self.rows)])
         self.col_start = np.concatenate([[0], np.cumsum(self.cols)])
 
@@ -171,11 +173,11 @@ class _Tiling:
         """A (p, ny + 1, nx + 1) numpy stack as a dask array chunked by tile."""
         return da.from_array(planes, chunks=(planes.shape[0], self.rows, self.cols), name=False)
 
-    def halo_blocks(self, a: np.ndarray) -> da.Array:
+    def halo_blocks(self, a: np.ndarray, scheduler) -> da.Array:
         """An extended 2-D field cut into tiles with their halos, computed and kept."""
         blocks = da.overlap.overlap(da.from_array(a, chunks=(self.rows, self.cols), name=False),
                                     depth={0: self.halo, 1: self.halo}, boundary="none")
-        return dask.persist(blocks, scheduler=self.scheduler)[0]
+        return dask.persist(blocks, scheduler=scheduler)[0]
 
     def block(self, iy: int, ix: int) -> tuple[int, int, int, int, int, int]:
         """Extended-grid rows/cols of a tile's core ``[r0, r1) x [c0, c1)`` and of its halo
@@ -211,7 +213,8 @@ def _advance_tile(state, acc, *static_blocks, block_info=None, tiling, uniform, 
     """Advance one tile (a halo block of the state) through the steps of ``plan``.
 
     Returns the tile's core as a (3 + 5 + 1, core rows, core cols) stack: state, hazard
-    accumulators, and a plane whose first five values are the core's ledger sums (m^3).
+    accumulators, and a plane whose first five values are the core's ledger sums (m^3),
+    followed by the core's largest depth (m) after each step.
     """
     _, iy, ix = block_info[0]["chunk-location"]
     nty, ntx = len(tiling.rows), len(tiling.cols)
@@ -237,21 +240,23 @@ def _advance_tile(state, acc, *static_blocks, block_info=None, tiling, uniform, 
     local = []
     for rows, cols, weights in inflows:
         inside = (rows >= ar) & (rows < ar + nyk) & (cols >= ac) & (cols < ac + nxk)
-        local.append((rows[inside] - ar, cols[inside] - ac, weights[inside]))
+        lr, lc = rows[inside] - ar, cols[inside] - ac
+        in_core = (lr >= cr0) & (lr < cr1) & (lc >= cc0) & (lc < cc1)
+        local.append((lr, lc, weights[inside], in_core))
     dx, theta, h_min = opts["dx"], opts["theta"], opts["h_min"]
     edge_buffers = (np.empty(nxk), np.empty(nxk), np.empty(nyk), np.empty(nyk))
-    ledger = np.zeros(_LEDGER)
-    for t_end, dt, rain_rate, kind, level, volumes in plan:
+    ledger = np.zeros(_LEDGER + len(plan))
+    for i, (t_end, dt, rain_rate, kind, level, volumes) in enumerate(plan):
         new = edge_fluxes(h, z, n, blocked, qx, qy, kind, level, dt, dx, h_min, out=edge_buffers)
         held = (qy[0].copy(), qy[-1].copy(), qx[:, -1].copy(), qx[:, 0].copy())
         update_fluxes(h, z, n, blocked, qx, qy, *(new[k] if sides[k] else held[k] for k in range(4)),
                       dt, dx, theta, h_min)
-        ledger[3:] += _edge_volumes(qx, qy, sides, core[0], core[1], dt, dx)
+        ledger[3:_LEDGER] += _edge_volumes(qx, qy, sides, core[0], core[1], dt, dx)
         for k, (rs, cs) in enumerate(rects):
             if rs.stop <= rs.start or cs.stop <= cs.start:
                 continue
             try:
-                _, rain_d, inf_d, drain_d = update_depth(
+                h_max, rain_d, inf_d, drain_d = update_depth(
                     h[rs, cs], qx[rs, cs.start:cs.stop + 1], qy[rs.start:rs.stop + 1, cs],
                     blocked[rs, cs], dt, dx, rain_rate, rain_w[rs, cs], loss[rs, cs],
                     drain[rs, cs], t_end)
@@ -262,20 +267,50 @@ def _advance_tile(state, acc, *static_blocks, block_info=None, tiling, uniform, 
                                f"(tile {iy}, {ix})") from None
             if k == 0:
                 ledger[:3] += (rain_d * dx * dx, inf_d * dx * dx, drain_d * dx * dx)
-        for (rows, cols, weights), volume in zip(local, volumes):
+                ledger[_LEDGER + i] = h_max
+        for (rows, cols, weights, in_core), volume in zip(local, volumes):
             if volume > 0 and rows.size:
                 np.add.at(h, (rows, cols), volume * weights / (dx * dx))
+                if in_core.any():
+                    ledger[_LEDGER + i] = max(ledger[_LEDGER + i], h[rows[in_core], cols[in_core]].max())
         accumulate_hazard(h[core], qx[core[0], cc0:cc1 + 1], qy[cr0:cr1 + 1, core[1]], t_end, dt,
-                          opts["wet_threshold"], h_min, *accs)
+                          opts["wet_threshold"], opts["speed_depth"], *accs)
     out[:_STATE] = work[:, cr0:cr0 + r1 - r0, cc0:cc0 + c1 - c0]
-    out[-1].reshape(-1)[:_LEDGER] = ledger
+    out[-1].reshape(-1)[:ledger.size] = ledger
     return out
 
 
-def _tile_ledgers(plane: da.Array, tiling: _Tiling) -> da.Array:
-    """The five ledger sums of every tile, as a (tiles_y, 5 tiles_x) array."""
-    return plane.map_blocks(lambda b: b.reshape(-1)[:_LEDGER][None, :], dtype=plane.dtype,
-                            chunks=((1,) * len(tiling.rows), (_LEDGER,) * len(tiling.cols)))
+def _plan(inputs: FloodInputs, t: float, stop: float, dt_x: float, steps: int, rain_cum,
+          inflow_cum) -> list[tuple]:
+    """The steps of one exchange from ``t``: up to ``steps`` of ``dt_x`` (s), the last clipped
+    to ``stop``, as simulate_flood clips, with each step's forcings.
+
+    Each step is ``(t_end, dt, rain_rate, edge_kind, edge_level, inflow_volumes)``: rain as the
+    exact mean intensity over the step (m/s; 1 for gridded rain, whose field carries the rate),
+    boundary kinds and levels (m) at the step's start, inflow volumes (m^3) integrated exactly.
+    """
+    plan = []
+    while len(plan) < steps and t < stop:
+        t_end = stop if t + dt_x >= stop else t + dt_x
+        dt = t_end - t
+        kind, level = _edge_arrays(inputs.boundaries, t)
+        if isinstance(inputs.rain, GriddedRain):
+            rain_rate = 1.0
+        elif rain_cum is not None:
+            rain_rate = _integral(inputs.rain.times, rain_cum, inputs.rain.rates, t, t_end) / dt
+        else:
+            rain_rate = 0.0
+        volumes = [_integral(f.times, cum, f.discharge, t, t_end)
+                   for f, cum in zip(inputs.inflows, inflow_cum)]
+        plan.append((t_end, dt, rain_rate, kind, level, volumes))
+        t = t_end
+    return plan
+
+
+def _tile_ledgers(plane: da.Array, tiling: _Tiling, width: int) -> da.Array:
+    """The first ``width`` values of every tile's ledger plane, as (tiles_y, width tiles_x)."""
+    return plane.map_blocks(lambda b: b.reshape(-1)[:width][None, :], dtype=plane.dtype,
+                            chunks=((1,) * len(tiling.rows), (width,) * len(tiling.cols)))
 
 
 def simulate_flood_tiled(inputs: FloodInputs, duration_s: float, tiles: tuple[int, int] = (2, 2),
@@ -344,7 +379,7 @@ def simulate_flood_tiled(inputs: FloodInputs, duration_s: float, tiles: tuple[in
     ny, nx = shape = inputs.shape
     if len(tiles) != 2 or min(tiles) < 1:
         raise InputError("flood tiles: need two tile counts >= 1", found=repr(tiles))
-    tiling = _Tiling(shape, (int(tiles[0]), int(tiles[1])), halo, scheduler)
+    tiling = _Tiling(shape, (int(tiles[0]), int(tiles[1])), halo)
     if min(tiling.rows + tiling.cols) < halo:
         raise InputError("flood tiles: tiles smaller than the halo", expected=f">= {halo} cells a side",
                          found=f"{min(tiling.rows + tiling.cols)} cells")
@@ -367,7 +402,7 @@ def simulate_flood_tiled(inputs: FloodInputs, duration_s: float, tiles: tuple[in
               "loss_rate": inputs.loss_rate, "drainage_rate": inputs.drainage_rate,
               "rain_weight": rain_weight}
     uniform = {k: v for k, v in ((k, _uniform_value(a)) for k, a in static.items()) if v is not None}
-    blocks = {k: tiling.halo_blocks(_extended(a)) for k, a in static.items() if k not in uniform}
+    blocks = {k: tiling.halo_blocks(_extended(a), scheduler) for k, a in static.items() if k not in uniform}
 
     h0 = np.array(inputs.h0, dtype=np.float64)
     planes = np.zeros((_STATE,) + tiling.ext)
@@ -381,7 +416,8 @@ def simulate_flood_tiled(inputs: FloodInputs, duration_s: float, tiles: tuple[in
     inflows = [(f.rows, f.cols, f.weights) for f in inputs.inflows]
     inflow_cum = [_cumulative(f.times, f.discharge) for f in inputs.inflows]
     opts = {"dx": dx, "theta": float(inputs.theta), "h_min": float(inputs.h_min),
-            "wet_threshold": float(wet_threshold_m)}
+            "wet_threshold": float(wet_threshold_m),
+            "speed_depth": max(float(inputs.h_min), SPEED_DEPTH_MIN_M)}
     xy = (inputs.x if inputs.x is not None else (np.arange(nx) + 0.5) * dx,
           inputs.y if inputs.y is not None else -(np.arange(ny) + 0.5) * dx)
     out_chunks = ((_STATE + _ACC + 1,), tiling.rows, tiling.cols)
@@ -393,6 +429,7 @@ def simulate_flood_tiled(inputs: FloodInputs, duration_s: float, tiles: tuple[in
 
     t, n_steps, rain_interval = 0.0, 0, None
     h_max = float(h0.max(initial=0.0))
+    h_prev, n_prev = h_max, 1
     loop_start = time.perf_counter()
     for stop in stops:
         while t < stop:
@@ -400,42 +437,43 @@ def simulate_flood_tiled(inputs: FloodInputs, duration_s: float, tiles: tuple[in
                 k = int(np.searchsorted(inputs.rain.times, t, side="right")) - 1
                 if k != rain_interval:
                     _gridded_field(inputs.rain, k, routing, blocked, rain_weight)
-                    blocks["rain_weight"] = tiling.halo_blocks(_extended(rain_weight))
+                    blocks["rain_weight"] = tiling.halo_blocks(_extended(rain_weight), scheduler)
                     rain_interval = k
-            dt_x = stable_timestep(h_max, dx, inputs.alpha, inputs.dt_max)
-            plan = []
-            while len(plan) < steps and t < stop:
-                t_end = stop if t + dt_x >= stop else t + dt_x
-                dt = t_end - t
-                kind, level = _edge_arrays(inputs.boundaries, t)
-                if gridded:
-                    rain_rate = 1.0
-                elif rain_cum is not None:
-                    rain_rate = _integral(inputs.rain.times, rain_cum, inputs.rain.rates, t, t_end) / dt
-                else:
-                    rain_rate = 0.0
-                volumes = [_integral(f.times, cum, f.discharge, t, t_end)
-                           for f, cum in zip(inputs.inflows, inflow_cum)]
-                for f, volume in zip(inputs.inflows, volumes):
-                    if volume > 0:
-                        ledger.inflow_in += volume * float(f.weights.sum())
-                plan.append((t_end, dt, rain_rate, kind, level, volumes))
-                t = t_end
-            new = da.map_overlap(_advance_tile, state, acc, *blocks.values(), depth=depth,
-                                 boundary="none", trim=False, align_arrays=False, chunks=out_chunks,
-                                 dtype=np.float64, meta=np.empty((0, 0, 0)), tiling=tiling,
-                                 uniform=uniform, plan=plan, inflows=inflows, opts=opts, xy=xy,
-                                 name=f"flood-tiles-{uuid.uuid4().hex}")
-            (new,) = dask.persist(new, scheduler=scheduler)
-            h_max, tile_sums = dask.compute(new[0].max(), _tile_ledgers(new[-1], tiling),
-                                            scheduler=scheduler)
-            h_max = float(h_max)
-            sums = tile_sums.reshape(len(tiling.rows), len(tiling.cols), _LEDGER).sum(axis=(0, 1))
+            # the depth the intermediate steps may reach, from the growth rate of the last exchange
+            h_guess = h_max + (steps - 1) * max(0.0, h_max - h_prev) / n_prev
+            dt_x = stable_timestep(h_guess, dx, inputs.alpha, inputs.dt_max)
+            for _ in range(MAX_RETRIES + 1):
+                plan = _plan(inputs, t, stop, dt_x, steps, rain_cum, inflow_cum)
+                new = da.map_overlap(_advance_tile, state, acc, *blocks.values(), depth=depth,
+                                     boundary="none", trim=False, align_arrays=False,
+                                     chunks=out_chunks, dtype=np.float64, meta=np.empty((0, 0, 0)),
+                                     tiling=tiling, uniform=uniform, plan=plan, inflows=inflows,
+                                     opts=opts, xy=xy, name=f"flood-tiles-{uuid.uuid4().hex}")
+                width = _LEDGER + len(plan)
+                new, per_tile = dask.persist(new, _tile_ledgers(new[-1], tiling, width),
+                                             scheduler=scheduler, optimize_graph=False)
+                per_tile = per_tile.compute(scheduler=scheduler, optimize_graph=False)
+                per_tile = per_tile.reshape(len(tiling.rows), len(tiling.cols), width)
+                step_max = per_tile[..., _LEDGER:].max(axis=(0, 1))
+                stable = [stable_timestep(hm, dx, inputs.alpha, inputs.dt_max) for hm in step_max[:-1]]
+                if all(dt_x <= dt_ok for dt_ok in stable):
+                    break
+                dt_x = min(stable)
+            else:
+                raise RunError(f"flood tiles: no stable step for the exchange at t = {t:.3f} s "
+                               f"after {MAX_RETRIES} smaller tries (dt {dt_x!r} s)")
+            sums = per_tile[..., :_LEDGER].sum(axis=(0, 1))
             ledger.rain_in += sums[0]
             ledger.infiltration += sums[1]
             ledger.drainage += sums[2]
             ledger.boundary_in += sums[3]
             ledger.boundary_out += sums[4]
+            for step in plan:
+                for f, volume in zip(inputs.inflows, step[-1]):
+                    if volume > 0:
+                        ledger.inflow_in += volume * float(f.weights.sum())
+            h_prev, n_prev = h_max, len(plan)
+            h_max, t = float(step_max[-1]), plan[-1][0]
             state, acc = new[:_STATE], new[_STATE:_STATE + _ACC]
             n_steps += len(plan)
             if progress is not None:
