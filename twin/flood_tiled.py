@@ -28,15 +28,17 @@ idle, fails on random shallow states.)
 Face layout
 -----------
 The state ``h`` (ny, nx), ``qx`` (ny, nx + 1), ``qy`` (ny + 1, nx) of :mod:`kernels.flood` is
-carried as one float64 stack of shape (3, ny + 1, nx + 1) on an *extended* grid with one dummy
+carried in one float64 stack of shape (9, ny + 1, nx + 1) on an *extended* grid with one dummy
 row at the south and one dummy column at the east: plane 0 is ``h`` (zero on the dummies),
 plane 1 is ``qx`` on the **west** face of each extended cell (so its column nx is the east edge
 face of the grid), plane 2 is ``qy`` on the **north** face (its row ny is the south edge). A
 block of the extended grid covering rows ``[a, b)`` is the kernel grid of cells ``[a, b - 1)``
 with all their faces: ``h = blk[0, :-1, :-1]``, ``qx = blk[1, :-1, :]``, ``qy = blk[2, :, :-1]``.
-The static fields (elevation, roughness, blocked cells, losses, rain weights) are padded the same
-way, cut into halo blocks once and kept (persisted) for the whole run. Five hazard accumulators
-need no halo and travel as a second stack (5, ny + 1, nx + 1), with no overlap.
+The five hazard accumulators and a ledger plane ride in the same stack (9 planes in all); their
+halos are not needed but cost little, and one stack means one halo block per tile, which the
+tile advances in place. The static fields (elevation, roughness, blocked cells, losses, rain
+weights) are padded the same way, cut into halo blocks once and kept (persisted) for the run;
+uniform ones travel as numbers.
 
 Time step
 ---------
@@ -75,10 +77,13 @@ from twin.flood_model import (SPEED_DEPTH_MIN_M, FloodInputs, FloodResult, Gridd
 #: Cells the region of valid values shrinks by, per step, from each side of a tile.
 HALO_PER_STEP = 2
 
-#: Planes of the state stack, of the accumulator stack and the ledger plane of a tile's output.
+#: The stack's planes: state (h, qx, qy), hazard accumulators (max depth, max speed, max unit
+#: discharge, arrival, wet duration), and one ledger plane. A tile's ledger plane starts with
+#: the _LEDGER sums of its core (rain, infiltration, drainage, boundary in, boundary out; m^3).
 _STATE = 3
 _ACC = 5
-_LEDGER = 5          # rain, infiltration, drainage (m^3), boundary in, boundary out (m^3)
+_PLANES = _STATE + _ACC + 1
+_LEDGER = 5
 
 #: Tries of an exchange with a smaller step before the run is declared unstable.
 MAX_RETRIES = 30
@@ -208,19 +213,21 @@ def _edge_volumes(qx, qy, sides, rows, cols, dt, dx):
     return k * float(np.clip(q, 0.0, None).sum()), k * float(np.clip(-q, 0.0, None).sum())
 
 
-def _advance_tile(state, acc, *static_blocks, block_info=None, tiling, uniform, plan, inflows,
-                  opts, xy):
-    """Advance one tile (a halo block of the state) through the steps of ``plan``.
+def _advance_tile(block, *static_blocks, block_info=None, tiling, uniform, plan, inflows, opts,
+                  xy):
+    """Advance one tile (a halo block of the stack) through the steps of ``plan``.
 
-    Returns the tile's core as a (3 + 5 + 1, core rows, core cols) stack: state, hazard
-    accumulators, and a plane whose first five values are the core's ledger sums (m^3),
-    followed by the core's largest depth (m) after each step.
+    Returns the tile's core of the stack: state and hazard accumulators advanced, and a ledger
+    plane whose first five values are the core's ledger sums (m^3), followed by the core's
+    largest depth (m) after each step. A block that map_overlap assembled from several tiles
+    is a new array used by this task alone and is advanced in place; a lone tile's block may
+    be the stored state itself and is copied first.
     """
     _, iy, ix = block_info[0]["chunk-location"]
     nty, ntx = len(tiling.rows), len(tiling.cols)
     r0, r1, c0, c1, ar, ac = tiling.block(iy, ix)
     sides = (iy == 0, iy == nty - 1, ix == ntx - 1, ix == 0)
-    work = state.copy()
+    work = block.copy() if nty * ntx == 1 else block
     h, qx, qy = work[0, :-1, :-1], work[1, :-1, :], work[2, :, :-1]
     nyk, nxk = h.shape
     fields = dict(zip([k for k in _STATIC if k not in uniform], static_blocks))
@@ -234,9 +241,7 @@ def _advance_tile(state, acc, *static_blocks, block_info=None, tiling, uniform, 
     core = (slice(cr0, cr1), slice(cc0, cc1))
     rects = [core, (slice(0, cr0), slice(0, nxk)), (slice(cr1, nyk), slice(0, nxk)),
              (slice(cr0, cr1), slice(0, cc0)), (slice(cr0, cr1), slice(cc1, nxk))]
-    out = np.empty((_STATE + _ACC + 1, r1 - r0, c1 - c0))
-    out[_STATE:_STATE + _ACC] = acc
-    accs = [out[_STATE + k, :cr1 - cr0, :cc1 - cc0] for k in range(_ACC)]
+    accs = [work[_STATE + k][core] for k in range(_ACC)]
     local = []
     for rows, cols, weights in inflows:
         inside = (rows >= ar) & (rows < ar + nyk) & (cols >= ac) & (cols < ac + nxk)
@@ -275,8 +280,8 @@ def _advance_tile(state, acc, *static_blocks, block_info=None, tiling, uniform, 
                     ledger[_LEDGER + i] = max(ledger[_LEDGER + i], h[rows[in_core], cols[in_core]].max())
         accumulate_hazard(h[core], qx[core[0], cc0:cc1 + 1], qy[cr0:cr1 + 1, core[1]], t_end, dt,
                           opts["wet_threshold"], opts["speed_depth"], *accs)
-    out[:_STATE] = work[:, cr0:cr0 + r1 - r0, cc0:cc0 + c1 - c0]
-    out[-1].reshape(-1)[:ledger.size] = ledger
+    out = work[:, cr0:cr0 + r1 - r0, cc0:cc0 + c1 - c0]
+    out[-1].flat[:ledger.size] = ledger
     return out
 
 
@@ -309,7 +314,7 @@ def _plan(inputs: FloodInputs, t: float, stop: float, dt_x: float, steps: int, r
 
 def _tile_ledgers(plane: da.Array, tiling: _Tiling, width: int) -> da.Array:
     """The first ``width`` values of every tile's ledger plane, as (tiles_y, width tiles_x)."""
-    return plane.map_blocks(lambda b: b.reshape(-1)[:width][None, :], dtype=plane.dtype,
+    return plane.map_blocks(lambda b: np.array(b.flat[:width])[None, :], dtype=plane.dtype,
                             chunks=((1,) * len(tiling.rows), (width,) * len(tiling.cols)))
 
 
@@ -405,14 +410,11 @@ def simulate_flood_tiled(inputs: FloodInputs, duration_s: float, tiles: tuple[in
     blocks = {k: tiling.halo_blocks(_extended(a), scheduler) for k, a in static.items() if k not in uniform}
 
     h0 = np.array(inputs.h0, dtype=np.float64)
-    planes = np.zeros((_STATE,) + tiling.ext)
-    planes[0, :ny, :nx] = h0
-    state = tiling.stack(planes)
-    acc_planes = np.zeros((_ACC,) + tiling.ext)
-    acc_planes[0, :ny, :nx] = h0
-    acc_planes[3, :ny, :nx] = np.where(h0 >= wet_threshold_m, 0.0, np.nan)
-    acc = tiling.stack(acc_planes)
-    del planes, acc_planes
+    planes = np.zeros((_PLANES,) + tiling.ext)
+    planes[0, :ny, :nx] = planes[_STATE, :ny, :nx] = h0
+    planes[_STATE + 3, :ny, :nx] = np.where(h0 >= wet_threshold_m, 0.0, np.nan)
+    stack = tiling.stack(planes)
+    del planes
     inflows = [(f.rows, f.cols, f.weights) for f in inputs.inflows]
     inflow_cum = [_cumulative(f.times, f.discharge) for f in inputs.inflows]
     opts = {"dx": dx, "theta": float(inputs.theta), "h_min": float(inputs.h_min),
@@ -420,8 +422,7 @@ def simulate_flood_tiled(inputs: FloodInputs, duration_s: float, tiles: tuple[in
             "speed_depth": max(float(inputs.h_min), SPEED_DEPTH_MIN_M)}
     xy = (inputs.x if inputs.x is not None else (np.arange(nx) + 0.5) * dx,
           inputs.y if inputs.y is not None else -(np.arange(ny) + 0.5) * dx)
-    out_chunks = ((_STATE + _ACC + 1,), tiling.rows, tiling.cols)
-    depth = [{0: 0, 1: halo, 2: halo}, 0] + [0] * len(blocks)
+    depth = [{0: 0, 1: halo, 2: halo}] + [0] * len(blocks)
     ledger = VolumeLedger(storage_initial=float(h0.sum()) * dx * dx)
     snapshots = np.zeros((snap_t.size, ny, nx), np.float32)
     if snap_t.size and snap_t[0] == 0.0:
@@ -444,9 +445,9 @@ def simulate_flood_tiled(inputs: FloodInputs, duration_s: float, tiles: tuple[in
             dt_x = stable_timestep(h_guess, dx, inputs.alpha, inputs.dt_max)
             for _ in range(MAX_RETRIES + 1):
                 plan = _plan(inputs, t, stop, dt_x, steps, rain_cum, inflow_cum)
-                new = da.map_overlap(_advance_tile, state, acc, *blocks.values(), depth=depth,
+                new = da.map_overlap(_advance_tile, stack, *blocks.values(), depth=depth,
                                      boundary="none", trim=False, align_arrays=False,
-                                     chunks=out_chunks, dtype=np.float64, meta=np.empty((0, 0, 0)),
+                                     chunks=stack.chunks, dtype=np.float64, meta=np.empty((0, 0, 0)),
                                      tiling=tiling, uniform=uniform, plan=plan, inflows=inflows,
                                      opts=opts, xy=xy, name=f"flood-tiles-{uuid.uuid4().hex}")
                 width = _LEDGER + len(plan)
@@ -474,14 +475,15 @@ def simulate_flood_tiled(inputs: FloodInputs, duration_s: float, tiles: tuple[in
                         ledger.inflow_in += volume * float(f.weights.sum())
             h_prev, n_prev = h_max, len(plan)
             h_max, t = float(step_max[-1]), plan[-1][0]
-            state, acc = new[:_STATE], new[_STATE:_STATE + _ACC]
+            stack = new
             n_steps += len(plan)
             if progress is not None:
                 progress(t, duration_s)
         k = np.searchsorted(snap_t, t)
         if k < snap_t.size and snap_t[k] == t:
-            snapshots[k] = state[0, :ny, :nx].compute(scheduler=scheduler)
-    final, accs = dask.compute(state[0, :ny, :nx], acc[:, :ny, :nx], scheduler=scheduler)
+            snapshots[k] = stack[0, :ny, :nx].compute(scheduler=scheduler)
+    final, accs = dask.compute(stack[0, :ny, :nx], stack[_STATE:_STATE + _ACC, :ny, :nx],
+                               scheduler=scheduler)
     ledger.storage_final = float(final.sum()) * dx * dx
     max_depth, max_speed, max_q, arrival, wet_duration = accs
     return FloodResult(max_depth, max_speed.astype(np.float32), max_q.astype(np.float32),
