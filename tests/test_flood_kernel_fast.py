@@ -8,7 +8,7 @@ from numba import njit
 from kernels import flood as F
 
 
-@njit(cache=True)
+@njit   # not cached: a cache would keep an old kernels.flood.cbrt inlined
 def _cbrt_all(x, out):
     for i in range(x.size):
         out[i] = F.cbrt(x[i])
