@@ -78,3 +78,20 @@ def twin_dir(tmp_path) -> Path:
     write_manifest(tmp_path / "twin.yaml", {"terrain": "dem.tif", "buildings": "buildings.tif"},
                    name="tiny", crs=CRS_KOREA)
     return tmp_path
+
+
+def write_valley_twin(folder: Path, shape: tuple[int, int] = (40, 60)) -> Path:
+    """A small valley of 10 m cells with two buildings, as GeoTIFFs and a ``twin.yaml``; returns the manifest.
+
+    The ground falls 0.05 m per cell towards the middle column and 0.01 m per cell to the south,
+    so rain gathers in the valley and drains south.
+    """
+    ny, nx = shape
+    x = np.arange(nx)
+    z = 50.0 + 0.05 * np.abs(x - nx // 2)[None, :] + 0.01 * np.arange(ny)[::-1, None] + np.zeros((ny, nx))
+    h = np.zeros((ny, nx))
+    h[10:14, 20:26] = 9.0
+    h[25:30, 34:38] = 15.0
+    write_raster(folder / "dem.tif", z.astype(np.float32))
+    write_raster(folder / "height.tif", h.astype(np.float32))
+    return write_manifest(folder / "twin.yaml", {"elevation": "dem.tif", "building_height": "height.tif"})

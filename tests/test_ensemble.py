@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from conftest import write_manifest, write_raster
+from conftest import write_valley_twin
 from twin.errors import RunError
 from twin.members import draw_members
 from twin.runner import prepare_run, run_scenario
@@ -35,16 +35,7 @@ ensemble:
 @pytest.fixture(scope="module")
 def small_twin(tmp_path_factory):
     """A 40 x 60 valley of 10 m cells with two buildings."""
-    folder = tmp_path_factory.mktemp("twin")
-    ny, nx = 40, 60
-    x = np.arange(nx)
-    z = 50.0 + 0.05 * np.abs(x - 30)[None, :] + 0.01 * np.arange(ny)[::-1, None] + np.zeros((ny, nx))
-    h = np.zeros((ny, nx))
-    h[10:14, 20:26] = 9.0
-    h[25:30, 34:38] = 15.0
-    write_raster(folder / "dem.tif", z.astype(np.float32))
-    write_raster(folder / "height.tif", h.astype(np.float32))
-    return write_manifest(folder / "twin.yaml", {"elevation": "dem.tif", "building_height": "height.tif"})
+    return write_valley_twin(tmp_path_factory.mktemp("twin"))
 
 
 def _scenario(folder: Path, twin: Path, members=4, manning="{uniform: {low: 0.8, high: 1.2}}") -> Path:

@@ -116,6 +116,25 @@ def _cmd_render(args) -> int:
     return EXIT_OK
 
 
+def _cmd_batch(args) -> int:
+    from twin.batch import run_batch
+
+    return run_batch(args.forecast, args.scenarios, args.out, issued=args.issued, variable=args.variable,
+                     scheduler=args.scheduler, workers=args.workers, force=args.force,
+                     alert_probability=args.alert_probability,
+                     extra_outputs=None if args.no_render else _render_into)
+
+
+def _cmd_sample_forecast(args) -> int:
+    from twin.forecast import district_bounds_lonlat, write_sample_forecast
+
+    bounds = district_bounds_lonlat(args.twin) if args.twin else None
+    out = write_sample_forecast(args.out, bounds, members=args.members, hours=args.hours, seed=args.seed,
+                                start=args.start)
+    print(f"wrote {out} ({args.members} members, {args.hours} h from {args.start} UTC)")
+    return EXIT_OK
+
+
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``twin run`` (shared with ``run_scenario.py``)."""
     parser.add_argument("scenario", help="scenario YAML file")
@@ -126,6 +145,12 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scheduler", help="address of an existing dask scheduler, e.g. tcp://10.0.0.5:8786")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
+
+
+def _today_00z() -> str:
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT00:00")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -152,6 +177,30 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="run a scenario")
     add_run_arguments(p)
     p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("batch", help="nightly forecast batch: every scenario of a folder, dated outputs")
+    p.add_argument("--forecast", required=True, help="gridded rainfall forecast (netCDF)")
+    p.add_argument("--scenarios", required=True, help="folder of scenario YAML files")
+    p.add_argument("--out", required=True, help="root of the dated output folders")
+    p.add_argument("--issued", help="forecast issue label, e.g. 2026-11-25T00Z (default: the forecast's start)")
+    p.add_argument("--variable", default="rainfall", help="rainfall variable of the forecast")
+    p.add_argument("--scheduler", help="address of an existing dask scheduler")
+    p.add_argument("--workers", type=int, help="worker processes of the local dask cluster")
+    p.add_argument("--force", action="store_true", help="redo scenarios that are complete")
+    p.add_argument("--alert-probability", type=float, default=0.5,
+                   help="alert on buildings whose probability of a depth above 0.5 m exceeds this")
+    p.add_argument("--no-render", action="store_true", help="skip the renderings")
+    p.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
+    p.set_defaults(func=_cmd_batch)
+
+    p = sub.add_parser("sample-forecast", help="write a sample rainfall ensemble over the sample district")
+    p.add_argument("--out", required=True, help="output netCDF file")
+    p.add_argument("--members", type=int, default=10)
+    p.add_argument("--hours", type=int, default=24)
+    p.add_argument("--seed", type=int, default=20250715)
+    p.add_argument("--start", default=_today_00z(), help="start of the forecast, ISO 8601 UTC (default: today 00:00)")
+    p.add_argument("--twin", help="twin.yaml of the district to cover (default: the sample city)")
+    p.set_defaults(func=_cmd_sample_forecast)
 
     p = sub.add_parser("render", help="render a run folder: PNG still, GIF/MP4 animation, HTML, glTF, VTM")
     p.add_argument("run_dir")

@@ -45,17 +45,20 @@ class PreparedRun:
     input_files: tuple[Path, ...]
 
 
-def prepare_run(scenario_path: str | Path, until: float | None = None) -> PreparedRun:
+def prepare_run(scenario_path: str | Path, until: float | None = None,
+                scenario: ScenarioFile | None = None) -> PreparedRun:
     """Validate a scenario, load its twin and prepare the hazard inputs (no simulation).
 
-    ``until`` (s), when given, replaces the scenario's duration (it must be > 0).
+    ``until`` (s), when given, replaces the scenario's duration (it must be > 0). ``scenario``,
+    when given, is used instead of reading ``scenario_path`` (e.g. the batch's scenario with the
+    forecast wired in).
 
     Raises
     ------
     InputError
         For any problem with the scenario, the twin or the positions in it.
     """
-    sf = load_scenario(scenario_path)
+    sf = scenario if scenario is not None else load_scenario(scenario_path)
     if until is not None:
         if not until > 0:
             raise InputError("--until must be a positive duration", found=repr(until))
@@ -72,7 +75,8 @@ def prepare_run(scenario_path: str | Path, until: float | None = None) -> Prepar
 def run_scenario(scenario_path: str | Path, out: str | Path | None = None, progress: bool = True,
                  until: float | None = None,
                  extra_outputs: Callable[[Path, ScenarioFile], object] | None = None,
-                 scheduler: str | None = None, workers: int | None = None) -> Path:
+                 scheduler: str | None = None, workers: int | None = None,
+                 scenario: ScenarioFile | None = None, draws: list | None = None) -> Path:
     """Run a scenario and write its run folder.
 
     The control run (the scenario as written) gives ``hazard.nc`` and the other hazard outputs;
@@ -98,6 +102,10 @@ def run_scenario(scenario_path: str | Path, out: str | Path | None = None, progr
         ``scheduler``, else a local cluster).
     workers : int, optional
         Worker processes of the local cluster (default: one per core).
+    scenario : ScenarioFile, optional
+        Run this scenario instead of reading ``scenario_path`` (see :func:`prepare_run`).
+    draws : list of MemberDraw, optional
+        The members to run instead of the scenario's ensemble (e.g. one per forecast member).
 
     Returns
     -------
@@ -117,7 +125,7 @@ def run_scenario(scenario_path: str | Path, out: str | Path | None = None, progr
 
     started = utc_now()
     t0 = time.perf_counter()
-    prep = prepare_run(scenario_path, until)
+    prep = prepare_run(scenario_path, until, scenario)
     sf = prep.sf
     module = hazard_module(sf.scenario.hazard)
     t_prepared = time.perf_counter()
@@ -127,8 +135,8 @@ def run_scenario(scenario_path: str | Path, out: str | Path | None = None, progr
     with atomic_dir(run_dir) as folder:
         save_twin(prep.twin, folder / "twin.nc")
         summary = module.write(folder, sf, prep.twin, result)
-        risk = reduce_members(sf, prep.twin, module, result, folder, scheduler=scheduler or sf.scenario.scheduler,
-                              workers=workers, progress=progress)
+        risk = reduce_members(sf, prep.twin, module, result, folder, draws=draws,
+                              scheduler=scheduler or sf.scenario.scheduler, workers=workers, progress=progress)
         failures = risk.failures
         t_members = time.perf_counter()
         summary["risk"] = write_risk(folder, sf, prep.twin, risk, module.building_columns(result))
