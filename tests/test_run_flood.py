@@ -72,15 +72,39 @@ def test_hazard_netcdf_is_cf_with_crs_and_units(flash_run):
             assert np.all(md[twin["building_id"].values > 0] == 0)
 
 
-def test_geotiffs_open_with_crs_transform_and_values(flash_run):
-    with xr.open_dataset(flash_run / "hazard.nc", decode_coords="all") as ds:
-        for name in ("max_depth", "arrival_time"):
-            with rasterio.open(flash_run / f"{name}.tif") as src:
-                assert src.crs.to_epsg() == 5186
-                assert src.transform.almost_equals(ds.rio.transform())
-                assert src.tags(ns="IMAGE_STRUCTURE").get("LAYOUT") == "COG"
-                band = src.read(1)
-                np.testing.assert_allclose(band, ds[name].values.astype(np.float32), equal_nan=True)
+def test_every_geotiff_opens_with_crs_transform_and_values_of_its_netcdf(flash_run):
+    """What QGIS/GDAL see: every GeoTIFF of the run is a COG on the twin grid holding its netCDF map."""
+    tifs = sorted(flash_run.glob("*.tif"))
+    assert {p.stem for p in tifs} >= {"max_depth", "arrival_time", "max_depth_mean", "p_depth_over_0p5m"}
+    with xr.open_dataset(flash_run / "hazard.nc", decode_coords="all") as hz, \
+            xr.open_dataset(flash_run / "risk.nc", decode_coords="all") as rk:
+        for ds in (hz, rk):
+            assert ds.rio.crs.to_epsg() == 5186 and ds.attrs["Conventions"] == "CF-1.8"
+            for name in ds.data_vars:
+                assert ds[name].attrs.get("units") is not None, name
+        for tif in tifs:
+            ds = hz if tif.stem in hz else rk
+            with rasterio.open(tif) as src:
+                assert src.crs.to_epsg() == 5186, tif.name
+                assert src.transform.almost_equals(ds.rio.transform()), tif.name
+                assert src.tags(ns="IMAGE_STRUCTURE").get("LAYOUT") == "COG", tif.name
+                np.testing.assert_allclose(src.read(1), ds[tif.stem].values.astype(np.float32), equal_nan=True,
+                                           err_msg=tif.name)
+
+
+def test_risk_outputs_of_a_single_run_are_well_formed(flash_run):
+    with xr.open_dataset(flash_run / "risk.nc") as rk, xr.open_dataset(flash_run / "hazard.nc") as hz:
+        assert rk.attrs["members_used"] == 1
+        p = rk["p_depth_over_0p1m"].values
+        np.testing.assert_array_equal(p, (hz["max_depth"].values > 0.1).astype(float))
+        classes = sum(rk[f"p_hazard_{c}"].values for c in ("low", "danger_for_some", "danger_for_most",
+                                                           "danger_for_all"))
+        np.testing.assert_allclose(classes, 1.0)
+    geo = json.loads((flash_run / "buildings.geojson").read_text())
+    lines = (flash_run / "buildings.csv").read_text().splitlines()
+    assert len(geo["features"]) == len(lines) - 1 == 4080
+    summary = json.loads((flash_run / "summary.json").read_text())
+    assert summary["risk"]["members_used"] == 1 and summary["risk"]["expected_total_loss_krw"] > 0
 
 
 def test_summary_ledger_closes_and_manifest_is_complete(flash_run):
