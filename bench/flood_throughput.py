@@ -10,11 +10,13 @@ allocation made while building and running the model, per cell.
 Two of ours are timed: ``kernel`` (kernels.flood.flood_step alone, fixed dt) and ``loop``
 (twin.flood_model.simulate_flood with the stable dt capped at the same dt, free edges, losses,
 hazard accumulators and the ledger, no snapshots; wall time is the loop's own). Numba code is
-compiled on a 20 x 20 corner before memory tracing starts.
+compiled on a 20 x 20 corner before memory tracing starts. ``passes`` times the stages apart
+(edge_fluxes, update_fluxes, update_depth, then the fused flood_step and the hazard
+accumulators), median thread-CPU ns per cell over the steps, to show where the time goes.
 
 Usage::
 
-    python bench/flood_throughput.py --sizes 1000 2000 --steps 100 --landlab-steps 10
+    python bench/flood_throughput.py --sizes 1000 2000 --steps 100 --landlab-steps 20
 """
 
 from __future__ import annotations
@@ -113,7 +115,40 @@ def run_landlab(z, blocked, dx, steps, warm=True):
                 h_max=float(grid.at_node["surface_water__depth"].max()))
 
 
-CASES = {"kernel": run_kernel, "loop": run_loop, "landlab": run_landlab}
+def run_passes(z, blocked, dx, steps):
+    from kernels import flood as F
+    from kernels.flood_hazard import accumulate_hazard
+    ny, nx = z.shape
+    n = np.full((ny, nx), N_MANNING)
+    h = np.where(blocked, 0.0, H_START)
+    qx, qy = np.zeros((ny, nx + 1)), np.zeros((ny + 1, nx))
+    w = np.ones((ny, nx), np.float32)
+    f, d = np.zeros((ny, nx)), np.zeros((ny, nx))
+    kind, level = np.array([1, 1, 1, 1]), np.zeros(4)
+    acc = (np.zeros((ny, nx)), np.zeros((ny, nx), np.float32), np.zeros((ny, nx), np.float32),
+           np.full((ny, nx), np.nan, np.float32), np.zeros((ny, nx)))
+    stages = {
+        "edge_fluxes": lambda: F.edge_fluxes(h, z, n, blocked, qx, qy, kind, level, DT, dx),
+        "update_fluxes": lambda: F.update_fluxes(h, z, n, blocked, qx, qy, *edges, DT, dx),
+        "update_depth": lambda: F.update_depth(h, qx, qy, blocked, DT, dx, RAIN, w, f, d),
+        "flood_step": lambda: F.flood_step(h, qx, qy, z, n, blocked, DT, dx, edge_kind=kind,
+                                           edge_level=level, rain_rate=RAIN, rain_weight=w,
+                                           infiltration_rate=f, drainage_rate=d),
+        "accumulate_hazard": lambda: accumulate_hazard(h, qx, qy, 1.0, DT, 0.1, 1e-3, *acc),
+    }
+    times = {k: [] for k in stages}
+    for i in range(steps + 1):                       # the first round compiles / warms up
+        for name, stage in stages.items():
+            tic = time.thread_time()
+            out = stage()
+            if name == "edge_fluxes":
+                edges = out
+            if i:
+                times[name].append(time.thread_time() - tic)
+    return {k: 1e9 * float(np.median(v)) / (ny * nx) for k, v in times.items()}
+
+
+CASES = {"kernel": run_kernel, "loop": run_loop, "landlab": run_landlab, "passes": run_passes}
 
 
 def worker(case: str, size: int, steps: int) -> None:
@@ -129,6 +164,7 @@ def main(argv=None) -> None:
     p.add_argument("--steps", type=int, default=100, help="steps of our kernel / loop")
     p.add_argument("--landlab-steps", type=int, nargs="+", default=[10],
                    help="Landlab steps, one per size (or one for all)")
+    p.add_argument("--passes", action="store_true", help="also time each stage (ns/cell)")
     p.add_argument("--worker", nargs=3, metavar=("CASE", "SIZE", "STEPS"), help=argparse.SUPPRESS)
     a = p.parse_args(argv)
     if a.worker:
@@ -155,6 +191,13 @@ def main(argv=None) -> None:
         for ours in ("kernel", "loop"):
             print(f"  {size}x{size}: {ours} / landlab = {rates[ours][0] / rates['landlab'][0]:.1f}x wall, "
                   f"{rates[ours][1] / rates['landlab'][1]:.1f}x CPU", flush=True)
+        if a.passes:
+            proc = subprocess.run([sys.executable, __file__, "--worker", "passes", str(size), str(a.steps)],
+                                  env=env, capture_output=True, text=True, check=True)
+            r = json.loads(proc.stdout.strip().splitlines()[-1])
+            print(f"  {size}x{size} ns/cell per stage (median thread CPU): "
+                  + ", ".join(f"{k} {r[k]:.2f}" for k in ("edge_fluxes", "update_fluxes", "update_depth",
+                                                          "flood_step", "accumulate_hazard")), flush=True)
 
 
 if __name__ == "__main__":
