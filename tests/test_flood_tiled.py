@@ -11,7 +11,7 @@ import pytest
 
 import kernels.flood as F
 from twin import flood_model as M
-from twin.errors import InputError
+from twin.errors import InputError, RunError
 from twin.flood_tiled import auto_tiles, required_halo, simulate_flood_tiled
 
 MM_H = 1e-3 / 3600.0
@@ -180,3 +180,15 @@ def test_auto_tiles_one_square_tile_per_worker():
     assert auto_tiles((300, 130), 8, min_tile=64) == (4, 2)
     with pytest.raises(InputError):
         auto_tiles((10, 10), 0)
+
+
+def test_instability_in_a_tile_is_a_run_error_naming_time_cell_and_tile(monkeypatch):
+    """A kernel instability inside a tile comes back as a RunError with the time, the cell in
+    grid coordinates and the tile."""
+    import twin.flood_tiled as T
+
+    def unstable(h, *args):
+        raise F.FloodInstability(12.5, 1, 2, -0.5)
+    monkeypatch.setattr(T, "update_depth", unstable)
+    with pytest.raises(RunError, match=r"unstable at t = 12\.500 s at x = .* \(row \d+, col \d+\).*tile \d, \d"):
+        simulate_flood_tiled(_inputs(), 30.0, tiles=(2, 2), halo=3, scheduler="synchronous")

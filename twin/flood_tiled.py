@@ -11,7 +11,7 @@ Halo size
 A tile's outermost faces cannot be updated from data it holds, so they are held at their old
 values and the error spreads inward. Per step it spreads by **two** cells, not one: the new
 discharge of a face reads the old discharges one face upstream and downstream (the
-theta-weighting of de Almeida et al. 2012, eq. 14) and the old depths of its two cells, and then
+theta-weighting of de Almeida et al. 2012) and the old depths of its two cells, and then
 the outflow limiter scales it by a factor of the cell it drains, a factor that depends on that
 cell's *other* new faces, which read one cell further still. So a depth after the step depends
 on old depths two cells away and old discharges two and a half cells away (worst case, where
@@ -42,15 +42,19 @@ uniform ones travel as numbers.
 
 Time step
 ---------
-One global step per exchange, ``dt = min(alpha dx / sqrt(g h_max), dt_max)`` (Bates et al. 2010,
-eq. 12) from the global largest depth at the start of the exchange (a dask max reduction), used
-for all ``K`` steps, each clipped to the next stop (snapshot, gridded-rain interval edge, end of
-the run) exactly as :func:`twin.flood_model.simulate_flood` clips; an exchange ends at a stop.
-With ``steps_per_exchange = 1`` this is the step sequence of ``simulate_flood``, and the tiled
-run equals it to round-off. With ``K > 1`` the depth may grow during an exchange while dt stays
-fixed: the Courant margin of ``alpha`` covers it in practice, and a blow-up raises
-:class:`~twin.errors.RunError`. Forcings are taken per step as in ``simulate_flood`` (boundary
-levels at the start of the step, exact integrals of rain and inflow over the step).
+One global step ``dt_x`` per exchange, for all its ``K`` steps (each clipped to the next stop:
+snapshot, gridded-rain interval edge, end of the run, exactly as
+:func:`twin.flood_model.simulate_flood` clips; an exchange ends at a stop). It is the stable step
+``dt = min(alpha dx / sqrt(g h), dt_max)`` (Bates et al. 2010, eq. 12) of a guessed depth
+``h = h_max + (K - 1) g``, with ``h_max`` the global largest depth now and ``g`` its growth per
+step over the last exchange. Each tile reports its core's largest depth after every step; the
+exchange is accepted when ``dt_x`` is within the stable step of every intermediate global
+maximum (the criterion simulate_flood applies before each step), and otherwise redone from the
+stored state with the stable step of the largest depth it reached (at most ``MAX_RETRIES``
+times, then :class:`~twin.errors.RunError`). With ``K = 1`` nothing is guessed or checked and
+the step sequence is simulate_flood's, so the tiled run equals it to round-off. Forcings are
+taken per step as in ``simulate_flood`` (boundary levels at the start of the step, exact
+integrals of rain and inflow over the step).
 
 The volume ledger sums what each tile applied on its core only (rain, infiltration, drainage,
 flow across true edges), so it closes as the untiled ledger does.
