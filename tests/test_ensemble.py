@@ -105,7 +105,7 @@ def _start_cluster(tmp_path: Path, n_workers: int = 2):
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env))
     from distributed import Client
 
-    with Client(address, timeout="30s") as client:
+    with Client(address, timeout="30s", set_as_default=False) as client:
         client.wait_for_workers(n_workers, timeout=60)
     return address, procs
 
@@ -130,22 +130,38 @@ def test_run_on_an_existing_cluster_by_address_equals_local(tmp_path, small_twin
     _assert_same_risk(local_one_worker, run)
 
 
+def _kill_a_worker_busy_with_a_member(address: str, killed: list, stop: threading.Event) -> None:
+    """Wait until a worker is running a member task, then SIGKILL that worker's process."""
+    from distributed import Client
+
+    with Client(address, timeout="30s", set_as_default=False) as client:
+        while not stop.is_set():
+            busy = [w for w, keys in client.processing().items() if any("member_maps" in str(k) for k in keys)]
+            if busy:
+                pid = client.run(os.getpid, workers=busy[:1])[busy[0]]
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+                return
+            time.sleep(0.05)
+
+
 def test_worker_killed_during_the_run_still_completes(tmp_path, small_twin):
     ref_dir = tmp_path / "ref"
     ref_dir.mkdir()
     reference = run_scenario(_scenario(ref_dir, small_twin, members=6), out=ref_dir / "run", progress=False,
                              workers=1)
     address, procs = _start_cluster(tmp_path)
-    victim = procs[1]
-    killer = threading.Timer(2.0, lambda: victim.poll() is None and os.kill(victim.pid, signal.SIGKILL))
+    killed, stop = [], threading.Event()
+    killer = threading.Thread(target=_kill_a_worker_busy_with_a_member, args=(address, killed, stop), daemon=True)
     try:
         killer.start()
         run = run_scenario(_scenario(tmp_path, small_twin, members=6), out=tmp_path / "run", progress=False,
                            scheduler=address)
     finally:
-        killer.cancel()
+        stop.set()
+        killer.join(timeout=30)
         _stop(procs)
-    assert victim.poll() is not None, "the worker was killed during the run"
+    assert killed and killed[0] in [p.pid for p in procs[1:]], "a worker was killed while running a member"
     _assert_same_risk(reference, run)
 
 

@@ -23,8 +23,7 @@ def _cmd_info(args) -> int:
     path = Path(args.path)
     if path.suffix in (".yaml", ".yml") and _is_scenario(path):
         sf = load_scenario(path)
-        twin_source = sf.scenario.twin
-        ds = load_twin(sf.resolve(twin_source) if isinstance(twin_source, str) else twin_source, sf.folder)
+        ds = load_twin(sf.twin_source(), sf.folder)
     else:
         ds = load_twin(path)
     info = summarize(ds)

@@ -11,6 +11,8 @@ rescheduled by dask on the remaining workers.
 
 from __future__ import annotations
 
+import functools
+import json
 import logging
 import os
 from contextlib import contextmanager
@@ -30,8 +32,12 @@ class MemberFailure:
     error: str
 
 
-def member_maps(hazard: str, sf, twin, draw: MemberDraw) -> dict:
+def member_maps(hazard: str, sf, draw: MemberDraw) -> dict:
     """Run one member and return its hazard maps (the dask task; runs on a worker).
+
+    The worker reads the twin itself (once per process, :func:`_worker_twin`), so no large data
+    travels with the task and nothing is lost when a worker dies: a rescheduled member needs only
+    the scenario and its draw. Workers must see the input files (a shared file system).
 
     Parameters
     ----------
@@ -39,8 +45,6 @@ def member_maps(hazard: str, sf, twin, draw: MemberDraw) -> dict:
         ``"flood"`` or ``"fire"``.
     sf : ScenarioFile
         The scenario as written.
-    twin : xarray.Dataset
-        The twin.
     draw : MemberDraw
         The member's draws.
 
@@ -52,9 +56,18 @@ def member_maps(hazard: str, sf, twin, draw: MemberDraw) -> dict:
     from twin.runner import hazard_module
 
     module = hazard_module(hazard)
+    twin = _worker_twin(json.dumps(sf.twin_source(), sort_keys=True), str(sf.folder))
     sf_k = member_scenario(sf, draw)
     inputs = module.prepare(sf_k, twin)
     return module.member_maps(module.simulate(inputs, sf_k, progress=False))
+
+
+@functools.lru_cache(maxsize=2)
+def _worker_twin(source_json: str, base_dir: str):
+    """The twin of a scenario, read once per worker process (keyed by its source)."""
+    from twin.citytwin import load_twin
+
+    return load_twin(json.loads(source_json), base_dir=base_dir)
 
 
 @contextmanager
@@ -68,6 +81,9 @@ def dask_client(scheduler: str | None = None, workers: int | None = None):
     workers : int, optional
         Worker processes of the local cluster (default: one per core), one thread each.
 
+    The client is not made the global default (``set_as_default=False``), so dask's
+    configuration is as before once the run ends.
+
     Raises
     ------
     InputError
@@ -77,7 +93,7 @@ def dask_client(scheduler: str | None = None, workers: int | None = None):
 
     if scheduler is not None:
         try:
-            client = Client(scheduler, timeout="20s")
+            client = Client(scheduler, timeout="20s", set_as_default=False)
         except (OSError, TimeoutError) as exc:
             raise InputError(f"cannot reach the dask scheduler ({exc})", field="scheduler",
                              found=scheduler) from None
@@ -88,18 +104,18 @@ def dask_client(scheduler: str | None = None, workers: int | None = None):
         return
     n = workers or os.cpu_count() or 1
     with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                      silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
+                      silence_logs=logging.ERROR) as cluster, Client(cluster, set_as_default=False) as client:
         yield client
 
 
-def run_members(hazard: str, sf, twin, draws: list[MemberDraw], on_member: Callable[[MemberDraw, dict], None],
+def run_members(hazard: str, sf, draws: list[MemberDraw], on_member: Callable[[MemberDraw, dict], None],
                 scheduler: str | None = None, workers: int | None = None,
                 progress: bool = True) -> list[MemberFailure]:
     """Run members as dask tasks and hand each result to ``on_member`` as it finishes.
 
     Parameters
     ----------
-    hazard, sf, twin
+    hazard, sf
         As :func:`member_maps`.
     draws : list of MemberDraw
         The members to run.
@@ -118,9 +134,9 @@ def run_members(hazard: str, sf, twin, draws: list[MemberDraw], on_member: Calla
     from distributed import as_completed
 
     failures = []
-    with dask_client(scheduler, workers) as client, CountBar(len(draws), "members", progress) as bar:
-        sf_f, twin_f = client.scatter([sf, twin], broadcast=True)
-        futures = {client.submit(member_maps, hazard, sf_f, twin_f, d, retries=1, pure=False): d for d in draws}
+    with dask_client(scheduler, workers) as client, client.as_current(), \
+            CountBar(len(draws), "members", progress) as bar:
+        futures = {client.submit(member_maps, hazard, sf, d, retries=1, pure=False): d for d in draws}
         for future in as_completed(futures):
             draw = futures.pop(future)
             if future.status == "error":

@@ -98,7 +98,7 @@ def reduce_members(sf: ScenarioFile, twin: xr.Dataset, module, control_result, f
         if len(draws) == 1 and draws[0].values == {} and draws[0].forecast_member is None:
             add(draws[0], module.member_maps(control_result))
         else:
-            failures = run_members(hazard, sf, twin, draws, add, scheduler=scheduler, workers=workers,
+            failures = run_members(hazard, sf, draws, add, scheduler=scheduler, workers=workers,
                                    progress=progress)
         if len(failures) == len(draws):
             raise RunError("every ensemble member failed; first: member "

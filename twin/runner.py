@@ -63,8 +63,7 @@ def prepare_run(scenario_path: str | Path, until: float | None = None,
         if not until > 0:
             raise InputError("--until must be a positive duration", found=repr(until))
         sf = sf.with_duration(until)
-    source = sf.scenario.twin
-    source = sf.resolve(source) if isinstance(source, str) else source
+    source = sf.twin_source()
     twin = load_twin(source, base_dir=sf.folder)
     module = hazard_module(sf.scenario.hazard)
     inputs = module.prepare(sf, twin)

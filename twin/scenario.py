@@ -473,6 +473,11 @@ class ScenarioFile:
         return InputError(message, file=self.path, field=format_path(field_path),
                           line=line_of(self.lines, field_path), **kw)
 
+    def twin_source(self) -> str | dict:
+        """The scenario's twin: an absolute path, or the inline mapping (paths relative to :attr:`folder`)."""
+        source = self.scenario.twin
+        return str(self.resolve(source).resolve()) if isinstance(source, str) else source
+
     def with_duration(self, duration_s: float) -> "ScenarioFile":
         """The same scenario with another duration (s), e.g. for a quick look with ``--until``."""
         return ScenarioFile(self.scenario.model_copy(update={"duration": float(duration_s)}), self.path, self.lines)
