@@ -183,10 +183,14 @@ class _Tiling:
         return da.from_array(planes, chunks=(planes.shape[0], self.rows, self.cols), name=False)
 
     def halo_blocks(self, a: np.ndarray, scheduler) -> da.Array:
-        """An extended 2-D field cut into tiles with their halos, computed and kept."""
+        """An extended 2-D field cut into tiles with their halos, each block less its last row
+        and column (the tile's kernel grid, see the module docstring), contiguous, computed and
+        kept."""
         blocks = da.overlap.overlap(da.from_array(a, chunks=(self.rows, self.cols), name=False),
                                     depth={0: self.halo, 1: self.halo}, boundary="none")
-        return dask.persist(blocks, scheduler=scheduler)[0]
+        kernel = blocks.map_blocks(lambda b: np.ascontiguousarray(b[:-1, :-1]), dtype=a.dtype,
+                                   chunks=tuple(tuple(c - 1 for c in ch) for ch in blocks.chunks))
+        return dask.persist(kernel, scheduler=scheduler)[0]
 
     def block(self, iy: int, ix: int) -> tuple[int, int, int, int, int, int]:
         """Extended-grid rows/cols of a tile's core ``[r0, r1) x [c0, c1)`` and of its halo
@@ -225,26 +229,28 @@ def _advance_tile(block, *static_blocks, block_info=None, tiling, uniform, plan,
     plane whose first five values are the core's ledger sums (m^3), followed by the core's
     largest depth (m) after each step. A block that map_overlap assembled from several tiles
     is a new array used by this task alone and is advanced in place; a lone tile's block may
-    be the stored state itself and is copied first.
+    be the stored state itself and is copied first. Depth and north faces are worked on as
+    contiguous copies (the kernels vectorize only over contiguous rows), and continuity runs on
+    full-width row bands; the core's sums are the middle band's less those of copies of the
+    halo strips at its two ends.
     """
     _, iy, ix = block_info[0]["chunk-location"]
     nty, ntx = len(tiling.rows), len(tiling.cols)
     r0, r1, c0, c1, ar, ac = tiling.block(iy, ix)
     sides = (iy == 0, iy == nty - 1, ix == ntx - 1, ix == 0)
     work = block.copy() if nty * ntx == 1 else block
-    h, qx, qy = work[0, :-1, :-1], work[1, :-1, :], work[2, :, :-1]
+    h, qx, qy = work[0, :-1, :-1].copy(), work[1, :-1, :], work[2, :, :-1].copy()
     nyk, nxk = h.shape
     fields = dict(zip([k for k in _STATIC if k not in uniform], static_blocks))
     for k, value in uniform.items():
-        fields[k] = np.broadcast_to(np.float64(value), (nyk + 1, nxk + 1))
-    z, n, blocked, loss, drain, rain_w = (fields[k][:-1, :-1] for k in _STATIC)
-    blocked = blocked.astype(bool, copy=False)
+        fields[k] = np.broadcast_to(np.float64(value), (nyk, nxk))
+    z, n, blocked, loss, drain, rain_w = (fields[k] for k in _STATIC)
     # the core in block coordinates; its real cells stop before the dummy row / column
     cr0, cc0 = r0 - ar, c0 - ac
     cr1, cc1 = min(r1 - ar, nyk), min(c1 - ac, nxk)
     core = (slice(cr0, cr1), slice(cc0, cc1))
-    rects = [core, (slice(0, cr0), slice(0, nxk)), (slice(cr1, nyk), slice(0, nxk)),
-             (slice(cr0, cr1), slice(0, cc0)), (slice(cr0, cr1), slice(cc1, nxk))]
+    bands = [slice(0, cr0), slice(cr1, nyk), slice(cr0, cr1)]          # the core's band last
+    strips = [cs for cs in (slice(0, cc0), slice(cc1, nxk)) if cs.stop > cs.start]
     accs = [work[_STATE + k][core] for k in range(_ACC)]
     local = []
     for rows, cols, weights in inflows:
@@ -255,28 +261,35 @@ def _advance_tile(block, *static_blocks, block_info=None, tiling, uniform, plan,
     dx, theta, h_min = opts["dx"], opts["theta"], opts["h_min"]
     edge_buffers = (np.empty(nxk), np.empty(nxk), np.empty(nyk), np.empty(nyk))
     ledger = np.zeros(_LEDGER + len(plan))
+
+    def depth(rs, cs, dt, rain_rate, t_end, copy):
+        """update_depth on cells rs x cs (on copies if ``copy``), errors in grid coordinates."""
+        arrays = (h[rs, cs], qx[rs, cs.start:cs.stop + 1], qy[rs.start:rs.stop + 1, cs],
+                  blocked[rs, cs], rain_w[rs, cs], loss[rs, cs], drain[rs, cs])
+        hh, fx, fy, bb, ww, ff, dd = (np.array(a) for a in arrays) if copy else arrays
+        try:
+            return update_depth(hh, fx, fy, bb, dt, dx, rain_rate, ww, ff, dd, t_end)
+        except FloodInstability as err:
+            row, col = ar + rs.start + err.row, ac + cs.start + err.col
+            raise RunError(f"flood run unstable at t = {err.time_s:.3f} s at x = {xy[0][col]:.2f} m, "
+                           f"y = {xy[1][row]:.2f} m (row {row}, col {col}): depth {err.value!r} m "
+                           f"(tile {iy}, {ix})") from None
+
+    full = slice(0, nxk)
     for i, (t_end, dt, rain_rate, kind, level, volumes) in enumerate(plan):
         new = edge_fluxes(h, z, n, blocked, qx, qy, kind, level, dt, dx, h_min, out=edge_buffers)
         held = (qy[0].copy(), qy[-1].copy(), qx[:, -1].copy(), qx[:, 0].copy())
         update_fluxes(h, z, n, blocked, qx, qy, *(new[k] if sides[k] else held[k] for k in range(4)),
                       dt, dx, theta, h_min)
         ledger[3:_LEDGER] += _edge_volumes(qx, qy, sides, core[0], core[1], dt, dx)
-        for k, (rs, cs) in enumerate(rects):
-            if rs.stop <= rs.start or cs.stop <= cs.start:
-                continue
-            try:
-                h_max, rain_d, inf_d, drain_d = update_depth(
-                    h[rs, cs], qx[rs, cs.start:cs.stop + 1], qy[rs.start:rs.stop + 1, cs],
-                    blocked[rs, cs], dt, dx, rain_rate, rain_w[rs, cs], loss[rs, cs],
-                    drain[rs, cs], t_end)
-            except FloodInstability as err:
-                row, col = ar + rs.start + err.row, ac + cs.start + err.col
-                raise RunError(f"flood run unstable at t = {err.time_s:.3f} s at x = {xy[0][col]:.2f} m, "
-                               f"y = {xy[1][row]:.2f} m (row {row}, col {col}): depth {err.value!r} m "
-                               f"(tile {iy}, {ix})") from None
-            if k == 0:
-                ledger[:3] += (rain_d * dx * dx, inf_d * dx * dx, drain_d * dx * dx)
-                ledger[_LEDGER + i] = h_max
+        ends = [depth(core[0], cs, dt, rain_rate, t_end, True) for cs in strips]
+        for rs in bands:
+            if rs.stop > rs.start:
+                band = depth(rs, full, dt, rain_rate, t_end, False)
+        sums = np.array(band[1:]) - sum(np.array(e[1:]) for e in ends)
+        ledger[:3] += sums * dx * dx
+        end_max = max((e[0] for e in ends), default=-1.0)
+        ledger[_LEDGER + i] = band[0] if band[0] > end_max else h[core].max(initial=0.0)
         for (rows, cols, weights, in_core), volume in zip(local, volumes):
             if volume > 0 and rows.size:
                 np.add.at(h, (rows, cols), volume * weights / (dx * dx))
@@ -284,6 +297,8 @@ def _advance_tile(block, *static_blocks, block_info=None, tiling, uniform, plan,
                     ledger[_LEDGER + i] = max(ledger[_LEDGER + i], h[rows[in_core], cols[in_core]].max())
         accumulate_hazard(h[core], qx[core[0], cc0:cc1 + 1], qy[cr0:cr1 + 1, core[1]], t_end, dt,
                           opts["wet_threshold"], opts["speed_depth"], *accs)
+    work[0, :-1, :-1] = h
+    work[2, :, :-1] = qy
     out = work[:, cr0:cr0 + r1 - r0, cc0:cc0 + c1 - c0]
     out[-1].flat[:ledger.size] = ledger
     return out
