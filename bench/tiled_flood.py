@@ -55,7 +55,7 @@ def run(size: int, steps: int, tiles: tuple[int, int] | None, halo: int, workers
     """Time one case; save its final depth to ``out`` (.npy) and return its figures."""
     from twin.flood_model import simulate_flood
     from twin.flood_tiled import simulate_flood_tiled
-    inp, small = inputs(size), inputs(size, crop=64)
+    inp, small = inputs(size), inputs(size, crop=128)
     scheduler, cluster = "synchronous", None
     if tiles is None:
         simulate_flood(small, 2 * DT, None, None)                         # compile
