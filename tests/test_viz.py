@@ -85,7 +85,7 @@ def make_flood_run(run_dir):
     run_dir = _write_run(run_dir, twin, hazard, table)
     probability = np.zeros((N, N))
     probability[CHANNEL, : N // 2] = 0.9                       # west half of the channel
-    risk = xr.Dataset({"flood_probability": (dims, probability, {"units": "1"})},
+    risk = xr.Dataset({"p_depth_over_0p5m": (dims, probability, {"units": "1"})},
                       coords={"x": twin.x, "y": twin.y})
     risk.to_netcdf(run_dir / "risk.nc")
     return run_dir

@@ -1,0 +1,90 @@
+"""Ensemble scaling on dask: 8 flood members of the sample city with 1 and 2 workers.
+
+Prints the wall time of the members phase with 1 and 2 local worker processes, the speed-up,
+the same members run one after the other in this process (no dask), and from that the
+scheduling overhead per member (cluster start-up excluded, reported apart).
+
+    python bench/ensemble_scaling.py [--members 8] [--until "10 min"]
+
+The members are the sample flash flood with the rainfall scale and roughness perturbed,
+stopped at ``--until`` of simulated time so the benchmark takes minutes, not hours.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+ENSEMBLE = """
+ensemble:
+  members: {members}
+  seed: 20261125
+  perturb:
+    rainfall_scale: {{lognormal: {{median: 1.0, sigma: 0.3}}}}
+    manning_scale: {{uniform: {{low: 0.8, high: 1.2}}}}
+"""
+
+
+def _scenario(folder: Path, members: int, until: str) -> Path:
+    text = (ROOT / "scenarios" / "sample_flash_flood.yaml").read_text()
+    text = text.replace("twin: ../data/sample_city/twin.yaml", f"twin: {ROOT / 'data' / 'sample_city' / 'twin.yaml'}")
+    text = text.replace("duration: 2 h", f"duration: {until}")
+    path = folder / "bench_ensemble.yaml"
+    path.write_text(text + ENSEMBLE.format(members=members) + "render: {enabled: false}\n")
+    return path
+
+
+def _members_phase(path: Path, workers: int, out: Path) -> tuple[float, float]:
+    """(members phase, cluster start-up) wall time (s) of one run with ``workers`` processes."""
+    from distributed import Client, LocalCluster
+
+    from twin.runner import run_scenario
+
+    t0 = time.perf_counter()
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as c, \
+            Client(c, set_as_default=False) as client:
+        client.wait_for_workers(workers)
+        startup = time.perf_counter() - t0
+        run_dir = run_scenario(path, out=out, progress=False, scheduler=c.scheduler_address)
+    import json
+
+    return json.loads((run_dir / "summary.json").read_text())["timings"]["members_s"], startup
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--members", type=int, default=8)
+    parser.add_argument("--until", default="10 min", help="simulated time of each member")
+    args = parser.parse_args()
+    from twin.ensemble import member_maps
+    from twin.members import draw_members
+    from twin.runner import prepare_run
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        path = _scenario(tmp, args.members, args.until)
+        prep = prepare_run(path)
+        draws = draw_members(prep.sf, prep.twin)
+        member_maps("flood", prep.sf, draws[0])            # numba compile + twin cache, not timed
+        t0 = time.perf_counter()
+        for d in draws:
+            member_maps("flood", prep.sf, d)
+        serial = time.perf_counter() - t0
+        w1, start1 = _members_phase(path, 1, tmp / "w1")
+        w2, start2 = _members_phase(path, 2, tmp / "w2")
+    n = args.members
+    print(f"sample city 500 x 500 cells, {n} flood members of {args.until} simulated time each")
+    print(f"in-process, one after the other : {serial:8.2f} s ({serial / n:.2f} s per member)")
+    print(f"dask, 1 worker                  : {w1:8.2f} s (cluster start-up {start1:.2f} s, not included)")
+    print(f"dask, 2 workers                 : {w2:8.2f} s (cluster start-up {start2:.2f} s, not included)")
+    print(f"speed-up 2 vs 1 worker          : {w1 / w2:8.2f} x  (target >= 1.8 x)")
+    print(f"scheduling overhead per member  : {(w1 - serial) / n:8.3f} s (1 worker vs in-process; includes "
+          "each worker's numba compile and twin read, once per process)")
+
+
+if __name__ == "__main__":
+    main()
