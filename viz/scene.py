@@ -22,14 +22,26 @@ from viz.run_data import (DEFAULT_BUILDING_VALUE, MAX_ADJACENT_DEPTH, Layer, Run
 
 #: Water colour ramp, light to dark blue with depth: every shade reads as water.
 WATER_CMAP = LinearSegmentedColormap.from_list("water", ["#6baed6", "#08519c"])
-#: Colour map of each drape layer; unlisted layers use viridis.
+#: Colour map of each drape layer (see :func:`drape_cmap` for the others).
 DRAPE_CMAPS = {"arrival_time": "inferno", "burned": "Reds", "burn_probability": "YlOrRd",
-               "flood_probability": "PuBu", "p_depth_over_0p5m": "PuBu", "max_speed": "viridis"}
+               "max_speed": "viridis"}
 #: Drape layers where 0 means "nothing here" and is left out (the terrain shows through); so are
-#: all ``*_probability`` layers.
+#: all probability layers (``*_probability`` and the ``p_*`` fields of risk.nc).
 BLANK_ZERO = ("burned",)
 #: Opacity of the water surface (0-1).
 WATER_OPACITY = 0.75
+
+
+def is_probability(name: str) -> bool:
+    """True for probability layers: ``burn_probability`` and risk.nc's ``p_*`` fields."""
+    return name.endswith("_probability") or name.startswith("p_")
+
+
+def drape_cmap(name: str) -> str:
+    """Colour map of a drape layer: its own, blue for flood probabilities, else viridis."""
+    if name in DRAPE_CMAPS:
+        return DRAPE_CMAPS[name]
+    return "PuBu" if name.startswith("p_") else "viridis"
 
 
 def _font_size(window_height: int) -> int:
@@ -116,10 +128,10 @@ class CityScene:
             mesh = water_mesh(self.twin, layer.values, self.water_threshold, self.exaggeration)
             scalars, cmap, opacity = "depth", WATER_CMAP, WATER_OPACITY
         else:
-            blank = layer.name in BLANK_ZERO or layer.name.endswith("_probability")
+            blank = layer.name in BLANK_ZERO or is_probability(layer.name)
             mesh = drape_mesh(self.twin, layer.values, layer.name, blank_zero=blank,
                               exaggeration=self.exaggeration)
-            scalars, cmap, opacity = layer.name, DRAPE_CMAPS.get(layer.name, "viridis"), 1.0
+            scalars, cmap, opacity = layer.name, drape_cmap(layer.name), 1.0
         self.plotter.remove_actor("layer")
         if layer.label in self.plotter.scalar_bars:
             self.plotter.remove_scalar_bar(layer.label)
