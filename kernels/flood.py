@@ -21,9 +21,12 @@ Cells are ``(ny, nx)`` arrays, row 0 at the north edge, square cells of size ``d
   of a blocked cell and blocked cells stay dry.
 
 One step is three pure stages, so that a tile plus a halo can run the interior stages alone
-while the edge stage runs only on true edges. A halo of K + 1 cells lets a tile advance K steps
-and match the whole-grid run exactly: a cell's new depth depends on its neighbours' old state
-one cell away, plus one more cell through the faces the outflow limiter scales (tested).
+while the edge stage runs only on true edges. A halo of 2K cells lets a tile advance K steps
+and match the whole-grid run exactly: each step, a face update reads the neighbouring faces
+(theta-weighting, perpendicular flux) and the outflow limiter scales it by a factor that depends
+on the drained cell's other faces, so the valid region shrinks by two cells per step (tested;
+a halo of K + 1 fails on some states). ``twin/flood_tiled.py`` adds one cell for its storage of
+the faces and uses 2K + 1.
 
 1. :func:`edge_fluxes` - new discharge on the four outer edges (closed, free or fixed level),
    from the old state;

@@ -231,12 +231,12 @@ def test_non_finite_state_raises_with_time_and_cell():
 
 
 def test_tile_with_halo_matches_whole_grid():
-    """Domain decomposition: the interior stages on a tile plus a halo of K + 1 cells (the
-    stale tile-edge faces feed the outflow limiter of the outermost cells), advanced K steps
-    with the same dt, equal the whole-grid run on the tile's core exactly."""
+    """Domain decomposition: the interior stages on a tile plus a halo of 2K cells (the valid
+    region shrinks by two cells per step: neighbour faces, then the outflow limiter), advanced K
+    steps with the same dt, equal the whole-grid run on the tile's core exactly."""
     rng = np.random.default_rng(5)
     ny, nx, dx, K, dt = 30, 34, 3.0, 3, 0.4
-    H = K + 1
+    H = 2 * K
     z = rng.uniform(0, 0.4, (ny, nx))
     blocked = rng.random((ny, nx)) < 0.1
     h = np.where(blocked, 0.0, rng.uniform(0, 1.0, (ny, nx)) * (rng.random((ny, nx)) < 0.7))

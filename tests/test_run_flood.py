@@ -231,3 +231,32 @@ def test_twin_with_nodata_edges_runs_and_keeps_outside_cells_masked(tmp_path):
     # rain only counted inside the domain: 50 mm/h for 10 min on the domain's area (10 m cells)
     expected = 0.05 / 6 * summary["cells_in_domain"] * 100.0
     assert summary["volume_ledger_m3"]["rain_in"] == pytest.approx(expected, rel=1e-12)
+
+
+def test_tiled_scenario_runs_and_agrees_with_the_untiled_run(tmp_path):
+    """parallel.tiles runs the member on 2 x 2 tiles; with several steps per exchange the step
+    sequence differs from the untiled run, so depths agree closely, not to round-off (the
+    round-off equality with equal steps is tested in test_flood_tiled.py)."""
+    from conftest import write_valley_twin
+
+    twin = write_valley_twin(tmp_path / "twin")
+    base = (f"twin: {twin}\nhazard: flood\nduration: 20 min\n"
+            "flood:\n  rainfall: {times: [0, 10 min], intensity_mm_h: [150, 0]}\n"
+            "  boundaries: {north: closed, south: free, east: closed, west: closed}\n"
+            "render: {enabled: false}\n")
+    (tmp_path / "plain.yaml").write_text(base)
+    (tmp_path / "tiled.yaml").write_text(base + "parallel: {tiles: [2, 2], halo: 9}\n")
+    plain = run_scenario(tmp_path / "plain.yaml", out=tmp_path / "p", progress=False)
+    tiled = run_scenario(tmp_path / "tiled.yaml", out=tmp_path / "t", progress=False)
+    sp, st = (json.loads((r / "summary.json").read_text()) for r in (plain, tiled))
+    assert st["volume_ledger_m3"]["closure_relative"] < 1e-9
+    assert st["volume_ledger_m3"]["rain_in"] == pytest.approx(sp["volume_ledger_m3"]["rain_in"], rel=1e-12)
+    with xr.open_dataset(plain / "hazard.nc") as a, xr.open_dataset(tiled / "hazard.nc") as b:
+        diff = np.abs(a["max_depth"].values - b["max_depth"].values)
+    assert np.nanmax(diff) < 0.02 and np.nanmax(a["max_depth"].values) > 0.05
+
+
+def test_tiles_with_gauges_are_refused(tmp_path):
+    path = _scenario(tmp_path, "parallel: {tiles: [2, 2]}\noutput:\n  gauges: [{name: g, at: [234500, 417000]}]\n")
+    with pytest.raises(InputError, match="parallel"):
+        prepare_run(path)

@@ -379,10 +379,14 @@ class EnsembleSpec(Frozen):
 
 
 class ParallelSpec(Frozen):
-    """The ``parallel:`` block: tiles of one member's grid for a flood run on dask."""
+    """The ``parallel:`` block: tiles of one flood member's grid, run with dask.array.map_overlap.
+
+    ``halo`` (cells) lets a tile advance ``(halo - 1) // 2`` steps between exchanges (the step
+    reads neighbours' fluxes and the outflow limiter one cell further: 2 cells per step).
+    """
 
     tiles: tuple[Annotated[int, Field(ge=1)], Annotated[int, Field(ge=1)]] | Literal["auto"] | None = None
-    halo: Annotated[int, Field(ge=2)] = 8
+    halo: Annotated[int, Field(ge=3)] | None = None
 
 
 class Gauge(Frozen):
@@ -441,6 +445,9 @@ class Scenario(Frozen):
             object.__setattr__(self, "flood", FloodSpec())
         if self.hazard == "fire" and self.fire is None:
             raise ValueError("fire: a fire scenario needs a 'fire:' block with at least one ignition")
+        if self.parallel.tiles is not None and (self.hazard != "flood" or self.output.gauges):
+            raise ValueError("parallel: tiles apply to flood runs without gauges (a tiled run records "
+                             "snapshots, not gauges)")
         p = self.ensemble.perturb
         rain = self.flood.rainfall if self.flood is not None else None
         if p.rainfall_shift is not None and isinstance(rain, GriddedRainfall):
