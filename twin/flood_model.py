@@ -40,12 +40,12 @@ def _series(times, values, what: str) -> tuple[np.ndarray, np.ndarray]:
     return t, v
 
 
-def _cumulative(times: np.ndarray, values: np.ndarray) -> np.ndarray:
+def cumulative_series(times: np.ndarray, values: np.ndarray) -> np.ndarray:
     """Integral of a piecewise-linear series from ``times[0]`` to each time (trapezoid)."""
     return np.concatenate([[0.0], np.cumsum(0.5 * (values[1:] + values[:-1]) * np.diff(times))])
 
 
-def _integral(times: np.ndarray, cum: np.ndarray, values: np.ndarray, t0: float, t1: float) -> float:
+def series_integral(times: np.ndarray, cum: np.ndarray, values: np.ndarray, t0: float, t1: float) -> float:
     """Exact integral over [t0, t1] of a series linear between ``times`` and zero outside them."""
     def upto(t):
         if t <= times[0]:
@@ -386,7 +386,7 @@ def roof_routing(blocked: np.ndarray, domain: np.ndarray) -> tuple[np.ndarray, n
     return roof.astype(np.int32), target.astype(np.int32)
 
 
-def _gridded_field(rain: GriddedRain, k: int, routing, blocked, out: np.ndarray) -> None:
+def gridded_rain_field(rain: GriddedRain, k: int, routing, blocked, out: np.ndarray) -> None:
     """Fill ``out`` with interval ``k``'s rain (m/s), roof rain moved to its target cells."""
     roof, target = routing
     if k < 0 or k >= rain.rates.shape[0]:
@@ -396,14 +396,14 @@ def _gridded_field(rain: GriddedRain, k: int, routing, blocked, out: np.ndarray)
     np.add.at(out.reshape(-1), target, rain.rates[k].reshape(-1)[roof])
 
 
-def _uniform_weight(routing, blocked) -> np.ndarray:
+def uniform_rain_weight(routing, blocked) -> np.ndarray:
     """Rain multiplier for uniform rain: 1 on open cells plus the roofs draining into each."""
     w = (~blocked).astype(np.float32)
     np.add.at(w.reshape(-1), routing[1], np.float32(1.0))
     return w
 
 
-def _edge_arrays(bounds: dict, t: float) -> tuple[np.ndarray, np.ndarray]:
+def edge_arrays(bounds: dict, t: float) -> tuple[np.ndarray, np.ndarray]:
     """Kernel edge kinds and levels (m) at time ``t``."""
     kind = np.full(4, CLOSED, np.int64)
     level = np.zeros(4)
@@ -417,7 +417,7 @@ def _edge_arrays(bounds: dict, t: float) -> tuple[np.ndarray, np.ndarray]:
     return kind, level
 
 
-def _output_times(duration: float, every: float | None) -> np.ndarray:
+def output_times(duration: float, every: float | None) -> np.ndarray:
     """0, every, 2 every, ... up to ``duration`` (just 0 and the end when ``every`` is None)."""
     if every is None:
         return np.array([])
@@ -477,8 +477,8 @@ def simulate_flood(inputs: FloodInputs, duration_s: float, snapshot_every_s: flo
     if np.any((gauges < 0) | (gauges >= np.array(shape))):
         raise InputError("flood: a gauge cell is outside the grid", expected=f"rows < {ny}, cols < {nx}")
     speed_depth = max(inputs.h_min, SPEED_DEPTH_MIN_M)
-    snap_t = _output_times(duration_s, snapshot_every_s)
-    gauge_t = _output_times(duration_s, gauge_every_s)
+    snap_t = output_times(duration_s, snapshot_every_s)
+    gauge_t = output_times(duration_s, gauge_every_s)
     stops = [snap_t, gauge_t, [duration_s]]
     if isinstance(inputs.rain, GriddedRain):
         stops.append(inputs.rain.times)
@@ -491,10 +491,10 @@ def simulate_flood(inputs: FloodInputs, duration_s: float, snapshot_every_s: flo
     if gridded:
         rain_weight = np.zeros(shape)
     elif inputs.rain is not None and routing[0].size:
-        rain_weight = _uniform_weight(routing, blocked)
+        rain_weight = uniform_rain_weight(routing, blocked)
     else:
         rain_weight = np.broadcast_to(np.float32(1.0), shape)   # blocked cells are skipped anyway
-    rain_cum = None if inputs.rain is None or gridded else _cumulative(inputs.rain.times, inputs.rain.rates)
+    rain_cum = None if inputs.rain is None or gridded else cumulative_series(inputs.rain.times, inputs.rain.rates)
     rain_interval = None
 
     h = np.array(inputs.h0, dtype=np.float64)
@@ -509,7 +509,7 @@ def simulate_flood(inputs: FloodInputs, duration_s: float, snapshot_every_s: flo
     g_depth, g_level, g_speed = (np.full((len(gauges), gauge_t.size), np.nan) for _ in range(3))
     ledger = VolumeLedger(storage_initial=float(h.sum()) * dx * dx)
     edge_buffers = (np.empty(nx), np.empty(nx), np.empty(ny), np.empty(ny))
-    inflow_cum = [_cumulative(f.times, f.discharge) for f in inputs.inflows]
+    inflow_cum = [cumulative_series(f.times, f.discharge) for f in inputs.inflows]
 
     def record(t):
         k = np.searchsorted(snap_t, t)
@@ -534,15 +534,15 @@ def simulate_flood(inputs: FloodInputs, duration_s: float, snapshot_every_s: flo
             dt = stable_timestep(h_max, dx, inputs.alpha, inputs.dt_max)
             t_end = stop if t + dt >= stop else t + dt
             dt = t_end - t
-            kind, level = _edge_arrays(inputs.boundaries, t)
+            kind, level = edge_arrays(inputs.boundaries, t)
             if gridded:
                 k = int(np.searchsorted(inputs.rain.times, t, side="right")) - 1
                 if k != rain_interval:
-                    _gridded_field(inputs.rain, k, routing, blocked, rain_weight)
+                    gridded_rain_field(inputs.rain, k, routing, blocked, rain_weight)
                     rain_interval = k
                 rain_rate = 1.0
             elif rain_cum is not None:
-                rain_rate = _integral(inputs.rain.times, rain_cum, inputs.rain.rates, t, t_end) / dt
+                rain_rate = series_integral(inputs.rain.times, rain_cum, inputs.rain.rates, t, t_end) / dt
             else:
                 rain_rate = 0.0
             tic = time.perf_counter()
@@ -560,7 +560,7 @@ def simulate_flood(inputs: FloodInputs, duration_s: float, snapshot_every_s: flo
             kernel_wall += time.perf_counter() - tic
             h_max = vol.h_max
             for f, cum in zip(inputs.inflows, inflow_cum):
-                volume = _integral(f.times, cum, f.discharge, t, t_end)
+                volume = series_integral(f.times, cum, f.discharge, t, t_end)
                 if volume > 0:
                     np.add.at(h, (f.rows, f.cols), volume * f.weights / (dx * dx))
                     ledger.inflow_in += volume * float(f.weights.sum())

@@ -75,8 +75,8 @@ from kernels.flood import (FloodInstability, edge_fluxes, stable_timestep, updat
 from kernels.flood_hazard import accumulate_hazard
 from twin.errors import InputError, RunError
 from twin.flood_model import (SPEED_DEPTH_MIN_M, FloodInputs, FloodResult, GriddedRain,
-                              VolumeLedger, _cumulative, _edge_arrays, _gridded_field, _integral,
-                              _output_times, _uniform_weight, roof_routing)
+                              VolumeLedger, cumulative_series, edge_arrays, gridded_rain_field, series_integral,
+                              output_times, uniform_rain_weight, roof_routing)
 
 #: Cells the region of valid values shrinks by, per step, from each side of a tile.
 HALO_PER_STEP = 2
@@ -317,14 +317,14 @@ def _plan(inputs: FloodInputs, t: float, stop: float, dt_x: float, steps: int, r
     while len(plan) < steps and t < stop:
         t_end = stop if t + dt_x >= stop else t + dt_x
         dt = t_end - t
-        kind, level = _edge_arrays(inputs.boundaries, t)
+        kind, level = edge_arrays(inputs.boundaries, t)
         if isinstance(inputs.rain, GriddedRain):
             rain_rate = 1.0
         elif rain_cum is not None:
-            rain_rate = _integral(inputs.rain.times, rain_cum, inputs.rain.rates, t, t_end) / dt
+            rain_rate = series_integral(inputs.rain.times, rain_cum, inputs.rain.rates, t, t_end) / dt
         else:
             rain_rate = 0.0
-        volumes = [_integral(f.times, cum, f.discharge, t, t_end)
+        volumes = [series_integral(f.times, cum, f.discharge, t, t_end)
                    for f, cum in zip(inputs.inflows, inflow_cum)]
         plan.append((t_end, dt, rain_rate, kind, level, volumes))
         t = t_end
@@ -408,7 +408,7 @@ def simulate_flood_tiled(inputs: FloodInputs, duration_s: float, tiles: tuple[in
         raise InputError("flood tiles: tiles smaller than the halo", expected=f">= {halo} cells a side",
                          found=f"{min(tiling.rows + tiling.cols)} cells")
     dx = float(inputs.dx)
-    snap_t = _output_times(duration_s, snapshot_every_s)
+    snap_t = output_times(duration_s, snapshot_every_s)
     gridded = isinstance(inputs.rain, GriddedRain)
     stops = np.unique(np.concatenate([snap_t, [duration_s]] + ([inputs.rain.times] if gridded else [])))
     stops = stops[(stops > 0) & (stops <= duration_s)]
@@ -418,10 +418,10 @@ def simulate_flood_tiled(inputs: FloodInputs, duration_s: float, tiles: tuple[in
     if gridded:
         rain_weight = np.zeros(shape)
     elif inputs.rain is not None and routing[0].size:
-        rain_weight = _uniform_weight(routing, blocked)
+        rain_weight = uniform_rain_weight(routing, blocked)
     else:
         rain_weight = np.broadcast_to(np.float32(1.0), shape)
-    rain_cum = None if inputs.rain is None or gridded else _cumulative(inputs.rain.times, inputs.rain.rates)
+    rain_cum = None if inputs.rain is None or gridded else cumulative_series(inputs.rain.times, inputs.rain.rates)
     static = {"z": inputs.z, "manning_n": inputs.manning_n, "blocked": blocked,
               "loss_rate": inputs.loss_rate, "drainage_rate": inputs.drainage_rate,
               "rain_weight": rain_weight}
@@ -435,7 +435,7 @@ def simulate_flood_tiled(inputs: FloodInputs, duration_s: float, tiles: tuple[in
     stack = tiling.stack(planes)
     del planes
     inflows = [(f.rows, f.cols, f.weights) for f in inputs.inflows]
-    inflow_cum = [_cumulative(f.times, f.discharge) for f in inputs.inflows]
+    inflow_cum = [cumulative_series(f.times, f.discharge) for f in inputs.inflows]
     opts = {"dx": dx, "theta": float(inputs.theta), "h_min": float(inputs.h_min),
             "wet_threshold": float(wet_threshold_m),
             "speed_depth": max(float(inputs.h_min), SPEED_DEPTH_MIN_M)}
@@ -456,7 +456,7 @@ def simulate_flood_tiled(inputs: FloodInputs, duration_s: float, tiles: tuple[in
             if gridded:
                 k = int(np.searchsorted(inputs.rain.times, t, side="right")) - 1
                 if k != rain_interval:
-                    _gridded_field(inputs.rain, k, routing, blocked, rain_weight)
+                    gridded_rain_field(inputs.rain, k, routing, blocked, rain_weight)
                     blocks["rain_weight"] = tiling.halo_blocks(_extended(rain_weight), scheduler)
                     rain_interval = k
             # the depth the intermediate steps may reach, from the growth rate of the last exchange

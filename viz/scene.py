@@ -229,6 +229,6 @@ def title_of(run: RunData, layer: Layer) -> str:
     if run.kind:
         parts.append(run.kind)
     if run.members is not None:
-        parts.append(f"{run.members} members")
+        parts.append(f"{run.members} member{'' if run.members == 1 else 's'}")
     parts.append(layer.name.replace("_", " ") if layer.time is None else f"t = {clock(layer.time)}")
     return ", ".join(parts)
