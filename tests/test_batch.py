@@ -18,7 +18,6 @@ import xarray as xr
 
 from conftest import write_valley_twin
 from twin.batch import run_batch
-from twin.errors import InputError
 from twin.forecast import district_bounds_lonlat, write_sample_forecast
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -27,7 +27,6 @@ import shutil
 import sys
 import time
 import uuid
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
@@ -42,15 +41,6 @@ from twin.scenario import GriddedRainfall, ScenarioFile
 
 #: Probability of a depth above 0.5 m at a building from which the batch raises an alert.
 DEFAULT_ALERT_PROBABILITY = 0.5
-
-
-@dataclass(frozen=True)
-class BatchScenario:
-    """A scenario of the batch, with the forecast wired in."""
-
-    name: str
-    path: Path
-    uses_forecast: bool
 
 
 class BatchLog:
