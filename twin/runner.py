@@ -1,13 +1,16 @@
 """Running a scenario into a run folder.
 
 The steps are the same for every hazard: validate the scenario, load the twin, prepare the
-hazard's inputs (all input errors surface here, before anything runs), simulate, write the
-outputs into a temporary folder, write ``manifest.json`` last, and rename the folder into place.
-A failed or interrupted run leaves nothing under the final name.
+hazard's inputs (all input errors surface here, before anything runs), run the control (the
+scenario as written), write its hazard outputs into a temporary folder, run and reduce the
+ensemble members into risk outputs (:mod:`twin.risk_run`), add extra products (renderings),
+write ``manifest.json`` last, and rename the folder into place. A failed or interrupted run
+leaves nothing under the final name.
 
-Each hazard is a module with three functions (see :data:`HAZARDS`):
-``prepare(sf, twin) -> inputs``, ``simulate(inputs, sf, progress) -> result`` and
-``write(folder, sf, twin, result) -> summary``.
+Each hazard is a module (see :data:`HAZARDS`) with ``prepare(sf, twin) -> inputs``,
+``input_files(sf)``, ``simulate(inputs, sf, progress) -> result``,
+``write(folder, sf, twin, result) -> summary``, ``member_maps(result)`` (what a member brings to
+the risk) and ``building_columns(result)`` (control-run columns of buildings.csv).
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from twin.errors import InputError, RunError
 from twin.provenance import file_sha256, package_versions, utc_now, write_json
 from twin.scenario import ScenarioFile, load_scenario
 
-#: Hazard name -> module implementing prepare / simulate / write.
+#: Hazard name -> module implementing the hazard interface (module docstring).
 HAZARDS = {"flood": "twin.flood_run", "fire": "twin.fire_run"}
 
 
@@ -147,7 +150,7 @@ def run_scenario(scenario_path: str | Path, out: str | Path | None = None, progr
                    "total_s": t_written - t0}
         write_json(folder / "summary.json", {**summary, "timings": timings})
         status = "members_failed" if failures else "complete"
-        write_json(folder / "manifest.json", run_manifest(prep, started, timings, status))
+        write_json(folder / "manifest.json", run_manifest(prep, started, timings, status, risk.n_members))
     if failures:
         listed = "; ".join(f"member {f.index}: {f.error}" for f in failures[:5])
         raise RunError(f"{len(failures)} ensemble member(s) failed twice ({listed}); outputs in {run_dir} "
@@ -155,8 +158,8 @@ def run_scenario(scenario_path: str | Path, out: str | Path | None = None, progr
     return run_dir
 
 
-def run_manifest(prep: PreparedRun, started: str, timings: dict, status: str = "complete") -> dict:
-    """The manifest of a finished run: hashes, versions, seed, members, timings, status."""
+def run_manifest(prep: PreparedRun, started: str, timings: dict, status: str, members: int) -> dict:
+    """The manifest of a finished run: hashes, versions, seed, members run, timings, status."""
     return {
         "scenario": prep.sf.scenario.name,
         "scenario_file": str(prep.sf.path),
@@ -164,7 +167,7 @@ def run_manifest(prep: PreparedRun, started: str, timings: dict, status: str = "
         "inputs": {str(p): file_sha256(p) for p in prep.input_files},
         "hazard": prep.sf.scenario.hazard,
         "seed": prep.sf.scenario.seed,
-        "ensemble": {"members": prep.sf.scenario.ensemble.members,
+        "ensemble": {"members": members,
                      "seed": prep.sf.scenario.ensemble.seed if prep.sf.scenario.ensemble.seed is not None
                      else prep.sf.scenario.seed},
         "versions": package_versions(),
