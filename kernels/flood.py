@@ -345,14 +345,17 @@ def _depth_row(h, qx_row, qy_n, qy_s, b, w, f_rate, d_rate, k, rain_dt, dt):
     return h_max, rain_s, inf_s, drain_s, -1
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def _sweep(h, z, n, blocked, qx, qy, q_north, q_south, q_east, q_west, dt, dx, theta, h_min,
-           g, rain_rate, rain_weight, infiltration_rate, drainage_rate):
+           g, rain_rate, rain_weight, infiltration_rate, drainage_rate, r0, r1, c0, c1):
     """Momentum and limiter over the grid in one north-to-south sweep of rows, in place.
 
     With ``rain_weight`` not None the continuity update of each row follows two rows behind
     (once all four faces of its cells are final), so one sweep is a whole step; it returns
-    ``(h_max, rain, infiltration, drainage, bad_flat_index, bad_value)`` as _update_depth.
+    ``(h_max, rain, infiltration, drainage, bad_flat_index, bad_value)`` as _update_depth,
+    the maximum and sums taken over the window of cells ``[r0, r1) x [c0, c1)`` only (every
+    cell is updated and checked). A window narrower than the grid splits each row's
+    continuity at ``c0`` and ``c1`` (per cell the same arithmetic).
     """
     ny, nx = h.shape
     g_dt_dx = g * dt / dx
@@ -395,25 +398,34 @@ def _sweep(h, z, n, blocked, qx, qy, q_north, q_south, q_east, q_west, dt, dx, t
         # 4. cell row r - 2 has all four faces final: continuity
         if rain_weight is not None and r >= 2:
             rr = r - 2
-            m, rs, fs, ds, bad = _depth_row(h[rr], qx[rr], qy[rr], qy[rr + 1], blocked[rr],
-                                            rain_weight[rr], infiltration_rate[rr],
-                                            drainage_rate[rr], dt / dx, rain_rate * dt, dt)
-            if bad >= 0:
-                return h_max, rain_s, inf_s, drain_s, rr * nx + bad, h[rr, bad]
-            h_max = max(h_max, m)
-            rain_s += rs
-            inf_s += fs
-            drain_s += ds
+            whole = c0 == 0 and c1 == nx
+            for seg in range(1 if whole else 3):
+                a = (0, c0, c1)[seg]
+                b = nx if whole else (c0, c1, nx)[seg]
+                if b <= a:
+                    continue
+                m, rs, fs, ds, bad = _depth_row(h[rr, a:b], qx[rr, a:b + 1], qy[rr, a:b],
+                                                qy[rr + 1, a:b], blocked[rr, a:b],
+                                                rain_weight[rr, a:b], infiltration_rate[rr, a:b],
+                                                drainage_rate[rr, a:b], dt / dx, rain_rate * dt,
+                                                dt)
+                if bad >= 0:
+                    return h_max, rain_s, inf_s, drain_s, rr * nx + a + bad, h[rr, a + bad]
+                if r0 <= rr < r1 and (whole or seg == 1):
+                    h_max = max(h_max, m)
+                    rain_s += rs
+                    inf_s += fs
+                    drain_s += ds
         qx_prev, qx_cur = qx_cur, qx_prev
         qy_prev, qy_cur = qy_cur, qy_prev
     return h_max, rain_s, inf_s, drain_s, -1, 0.0
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def _update_fluxes(h, z, n, blocked, qx, qy, q_north, q_south, q_east, q_west,
                    dt, dx, theta, h_min, g):
     _sweep(h, z, n, blocked, qx, qy, q_north, q_south, q_east, q_west, dt, dx, theta, h_min,
-           g, 0.0, None, None, None)
+           g, 0.0, None, None, None, 0, 0, 0, 0)
 
 
 def update_fluxes(h, z, n, blocked, qx, qy, q_north, q_south, q_east, q_west, dt, dx,
@@ -483,7 +495,7 @@ def _edge_face(q_out, q_perp, eta_edge, z_edge, h_edge, n_edge, kind, level, slo
     return 0.0
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def _edge_fluxes(h, z, n, blocked, qx, qy, edge_kind, edge_level, dt, dx, h_min, g,
                  q_north, q_south, q_east, q_west):
     ny, nx = h.shape
@@ -583,7 +595,7 @@ def edge_fluxes(h, z, n, blocked, qx, qy, edge_kind, edge_level, dt, dx, h_min=H
     return out
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def _update_depth(h, qx, qy, blocked, dt, dx, rain_rate, rain_weight, infiltration_rate,
                   drainage_rate):
     ny, nx = h.shape
@@ -713,8 +725,65 @@ def flood_step(h, qx, qy, z, n, blocked, dt, dx, *, edge_kind, edge_level, rain_
     # update_fluxes then update_depth, fused into one sweep (rows stay in cache)
     h_max, rain_s, inf_s, drain_s, bad, value = _sweep(
         h, z, n, blocked, qx, qy, *edges, float(dt), float(dx), float(theta), float(h_min),
-        float(g), float(rain_rate), rain_weight, infiltration_rate, drainage_rate)
+        float(g), float(rain_rate), rain_weight, infiltration_rate, drainage_rate,
+        0, h.shape[0], 0, h.shape[1])
     if bad >= 0:
         raise FloodInstability(t_end, *divmod(bad, h.shape[1]), value)
     b_in, b_out = edge_volumes(qx, qy, dt, dx)
     return StepVolumes(h_max, rain_s, inf_s, drain_s, b_in, b_out)
+
+
+def tile_step(h, qx, qy, z, n, blocked, dt, dx, *, edge_q, window, rain_rate, rain_weight,
+              infiltration_rate, drainage_rate, theta=0.8, h_min=H_MIN, g=G,
+              t_end=0.0) -> tuple[float, float, float, float]:
+    """One step on a tile of a larger grid, in place, with given edge discharges and sums
+    over a window of cells (the tile's core).
+
+    The same fused sweep as :func:`flood_step` (Bates et al. 2010 eqs. 6 and 11 with the
+    de Almeida et al. 2012 theta-weighting; every cell's arithmetic identical), except that the
+    four edge face rows/columns take ``edge_q`` as given (from :func:`edge_fluxes` on a true
+    domain edge, the old values where the tile borders another tile), and that the largest
+    depth and the applied sums count only the cells of ``window``. Boundary volumes are left
+    to the caller (only true edges count).
+
+    Parameters
+    ----------
+    h, qx, qy : ndarray
+        Tile state: depth (m, ny x nx), unit discharges (m^2/s, ny x nx+1 and ny+1 x nx).
+    z, n, blocked : ndarray (ny, nx)
+        Bed elevation (m), Manning n (s m^-1/3), blocked cells (bool).
+    dt, dx : float
+        Time step (s) and cell size (m).
+    edge_q : tuple of 4 ndarrays
+        New discharge (m^2/s) on the ``(north (nx,), south (nx,), east (ny,), west (ny,))``
+        edge faces, in the grid's sign convention.
+    window : (int, int, int, int)
+        Cells ``[r0, r1) x [c0, c1)`` whose largest depth and sums are returned.
+    rain_rate : float
+        Rain intensity (m/s).
+    rain_weight, infiltration_rate, drainage_rate : ndarray (ny, nx)
+        Rain multiplier (-) and loss capacities (m/s), see :func:`update_depth`.
+    theta, h_min, g : float
+        Weighting (-), no-flow depth (m), gravity (m/s^2).
+    t_end : float
+        Simulated time (s) at the end of the step, to name it in an error.
+
+    Returns
+    -------
+    tuple of float
+        ``(h_max, rain_depth, infiltration_depth, drainage_depth)`` over the window: largest
+        depth (m, 0 for an empty window) and cell sums (m) of what was applied.
+
+    Raises
+    ------
+    FloodInstability
+        A depth anywhere on the tile became non-finite or negative.
+    """
+    r0, r1, c0, c1 = (int(v) for v in window)
+    h_max, rain_s, inf_s, drain_s, bad, value = _sweep(
+        h, z, n, blocked, qx, qy, *edge_q, float(dt), float(dx), float(theta), float(h_min),
+        float(g), float(rain_rate), rain_weight, infiltration_rate, drainage_rate,
+        r0, r1, c0, c1)
+    if bad >= 0:
+        raise FloodInstability(t_end, *divmod(bad, h.shape[1]), value)
+    return h_max, rain_s, inf_s, drain_s

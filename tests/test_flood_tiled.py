@@ -187,8 +187,8 @@ def test_instability_in_a_tile_is_a_run_error_naming_time_cell_and_tile(monkeypa
     grid coordinates and the tile."""
     import twin.flood_tiled as T
 
-    def unstable(h, *args):
+    def unstable(h, *args, **kwargs):
         raise F.FloodInstability(12.5, 1, 2, -0.5)
-    monkeypatch.setattr(T, "update_depth", unstable)
+    monkeypatch.setattr(T, "tile_step", unstable)
     with pytest.raises(RunError, match=r"unstable at t = 12\.500 s at x = .* \(row \d+, col \d+\).*tile \d, \d"):
         simulate_flood_tiled(_inputs(), 30.0, tiles=(2, 2), halo=3, scheduler="synchronous")

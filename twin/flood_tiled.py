@@ -70,8 +70,7 @@ import dask
 import dask.array as da
 import numpy as np
 
-from kernels.flood import (FloodInstability, edge_fluxes, stable_timestep, update_depth,
-                           update_fluxes)
+from kernels.flood import FloodInstability, edge_fluxes, stable_timestep, tile_step
 from kernels.flood_hazard import accumulate_hazard
 from twin.errors import InputError, RunError
 from twin.flood_model import (SPEED_DEPTH_MIN_M, FloodInputs, FloodResult, GriddedRain,
@@ -230,9 +229,9 @@ def _advance_tile(block, *static_blocks, block_info=None, tiling, uniform, plan,
     largest depth (m) after each step. A block that map_overlap assembled from several tiles
     is a new array used by this task alone and is advanced in place; a lone tile's block may
     be the stored state itself and is copied first. Depth and north faces are worked on as
-    contiguous copies (the kernels vectorize only over contiguous rows), and continuity runs on
-    full-width row bands; the core's sums are the middle band's less those of copies of the
-    halo strips at its two ends.
+    contiguous copies (the kernels vectorize only over contiguous rows). Each step is one fused
+    sweep (:func:`kernels.flood.tile_step`): held discharges on the faces bordering other
+    tiles, sums and largest depth over the core only.
     """
     _, iy, ix = block_info[0]["chunk-location"]
     nty, ntx = len(tiling.rows), len(tiling.cols)
@@ -249,8 +248,7 @@ def _advance_tile(block, *static_blocks, block_info=None, tiling, uniform, plan,
     cr0, cc0 = r0 - ar, c0 - ac
     cr1, cc1 = min(r1 - ar, nyk), min(c1 - ac, nxk)
     core = (slice(cr0, cr1), slice(cc0, cc1))
-    bands = [slice(0, cr0), slice(cr1, nyk), slice(cr0, cr1)]          # the core's band last
-    strips = [cs for cs in (slice(0, cc0), slice(cc1, nxk)) if cs.stop > cs.start]
+    window = (cr0, cr1, cc0, cc1)
     accs = [work[_STATE + k][core] for k in range(_ACC)]
     local = []
     for rows, cols, weights in inflows:
@@ -261,35 +259,23 @@ def _advance_tile(block, *static_blocks, block_info=None, tiling, uniform, plan,
     dx, theta, h_min = opts["dx"], opts["theta"], opts["h_min"]
     edge_buffers = (np.empty(nxk), np.empty(nxk), np.empty(nyk), np.empty(nyk))
     ledger = np.zeros(_LEDGER + len(plan))
-
-    def depth(rs, cs, dt, rain_rate, t_end, copy):
-        """update_depth on cells rs x cs (on copies if ``copy``), errors in grid coordinates."""
-        arrays = (h[rs, cs], qx[rs, cs.start:cs.stop + 1], qy[rs.start:rs.stop + 1, cs],
-                  blocked[rs, cs], rain_w[rs, cs], loss[rs, cs], drain[rs, cs])
-        hh, fx, fy, bb, ww, ff, dd = (np.array(a) for a in arrays) if copy else arrays
-        try:
-            return update_depth(hh, fx, fy, bb, dt, dx, rain_rate, ww, ff, dd, t_end)
-        except FloodInstability as err:
-            row, col = ar + rs.start + err.row, ac + cs.start + err.col
-            raise RunError(f"flood run unstable at t = {err.time_s:.3f} s at x = {xy[0][col]:.2f} m, "
-                           f"y = {xy[1][row]:.2f} m (row {row}, col {col}): depth {err.value!r} m "
-                           f"(tile {iy}, {ix})") from None
-
-    full = slice(0, nxk)
     for i, (t_end, dt, rain_rate, kind, level, volumes) in enumerate(plan):
         new = edge_fluxes(h, z, n, blocked, qx, qy, kind, level, dt, dx, h_min, out=edge_buffers)
         held = (qy[0].copy(), qy[-1].copy(), qx[:, -1].copy(), qx[:, 0].copy())
-        update_fluxes(h, z, n, blocked, qx, qy, *(new[k] if sides[k] else held[k] for k in range(4)),
-                      dt, dx, theta, h_min)
+        try:
+            h_top, *sums = tile_step(h, qx, qy, z, n, blocked, dt, dx,
+                                     edge_q=tuple(new[k] if sides[k] else held[k] for k in range(4)),
+                                     window=window, rain_rate=rain_rate, rain_weight=rain_w,
+                                     infiltration_rate=loss, drainage_rate=drain, theta=theta,
+                                     h_min=h_min, t_end=t_end)
+        except FloodInstability as err:
+            row, col = ar + err.row, ac + err.col
+            raise RunError(f"flood run unstable at t = {err.time_s:.3f} s at x = {xy[0][col]:.2f} m, "
+                           f"y = {xy[1][row]:.2f} m (row {row}, col {col}): depth {err.value!r} m "
+                           f"(tile {iy}, {ix})") from None
         ledger[3:_LEDGER] += _edge_volumes(qx, qy, sides, core[0], core[1], dt, dx)
-        ends = [depth(core[0], cs, dt, rain_rate, t_end, True) for cs in strips]
-        for rs in bands:
-            if rs.stop > rs.start:
-                band = depth(rs, full, dt, rain_rate, t_end, False)
-        sums = np.array(band[1:]) - sum(np.array(e[1:]) for e in ends)
-        ledger[:3] += sums * dx * dx
-        end_max = max((e[0] for e in ends), default=-1.0)
-        ledger[_LEDGER + i] = band[0] if band[0] > end_max else h[core].max(initial=0.0)
+        ledger[:3] += np.array(sums) * dx * dx
+        ledger[_LEDGER + i] = h_top
         for (rows, cols, weights, in_core), volume in zip(local, volumes):
             if volume > 0 and rows.size:
                 np.add.at(h, (rows, cols), volume * weights / (dx * dx))
