@@ -192,3 +192,63 @@ def test_instability_in_a_tile_is_a_run_error_naming_time_cell_and_tile(monkeypa
     monkeypatch.setattr(T, "tile_step", unstable)
     with pytest.raises(RunError, match=r"unstable at t = 12\.500 s at x = .* \(row \d+, col \d+\).*tile \d, \d"):
         simulate_flood_tiled(_inputs(), 30.0, tiles=(2, 2), halo=3, scheduler="synchronous")
+
+
+def _moving_state():
+    """The test city's grid with water everywhere open, after three whole-grid steps (so that
+    faces carry flow and the limiter and losses act), and the arguments of a step."""
+    inp = _inputs()
+    ny, nx = inp.shape
+    rng = np.random.default_rng(5)
+    h = np.where(inp.blocked, 0.0, rng.uniform(0.0, 0.3, (ny, nx)))
+    qx, qy = np.zeros((ny, nx + 1)), np.zeros((ny + 1, nx))
+    loss = np.broadcast_to(inp.loss_rate, (ny, nx)) * 50.0
+    args = dict(rain_rate=80 * MM_H, rain_weight=np.ones((ny, nx)), infiltration_rate=np.ascontiguousarray(loss),
+                drainage_rate=np.full((ny, nx), 3e-5), theta=0.8)
+    kind, level = np.array([F.CLOSED, F.FREE, F.FREE, F.LEVEL]), np.array([0.0, 0.0, 0.0, 2.8])
+    for _ in range(3):
+        F.flood_step(h, qx, qy, inp.z, inp.manning_n, inp.blocked, 0.4, inp.dx, edge_kind=kind,
+                     edge_level=level, **args)
+    return inp, h, qx, qy, kind, level, args
+
+
+def test_tile_step_is_flood_step_with_sums_over_its_window():
+    """kernels.flood.tile_step given the edge discharges of edge_fluxes moves the state exactly as
+    flood_step; its sums over the four windows of a 2 x 2 partition add up to flood_step's and
+    its largest depth is the window's."""
+    inp, h, qx, qy, kind, level, args = _moving_state()
+    ny, nx = inp.shape
+    ref = [a.copy() for a in (h, qx, qy)]
+    vol = F.flood_step(*ref, inp.z, inp.manning_n, inp.blocked, 0.4, inp.dx, edge_kind=kind,
+                       edge_level=level, **args)
+    assert vol.infiltration_depth > 0 and vol.drainage_depth > 0
+    total = np.zeros(3)
+    for r0, r1, c0, c1 in [(0, 23, 0, 37), (23, ny, 0, 37), (0, 23, 37, nx), (23, ny, 37, nx)]:
+        state = [a.copy() for a in (h, qx, qy)]
+        edges = F.edge_fluxes(*state[:1], inp.z, inp.manning_n, inp.blocked, *state[1:], kind, level,
+                              0.4, inp.dx)
+        h_top, *sums = F.tile_step(*state, inp.z, inp.manning_n, inp.blocked, 0.4, inp.dx,
+                                   edge_q=edges, window=(r0, r1, c0, c1), **args)
+        for a, b in zip(state, ref):
+            np.testing.assert_array_equal(a, b)
+        assert h_top == state[0][r0:r1, c0:c1].max()
+        total += sums
+    np.testing.assert_allclose(total, [vol.rain_depth, vol.infiltration_depth, vol.drainage_depth],
+                               rtol=1e-12)
+
+
+def test_tile_step_takes_the_given_edge_discharges():
+    """Held (given) edge discharges are written to the edge faces as they are."""
+    inp, h, qx, qy, kind, level, args = _moving_state()
+    ny, nx = inp.shape
+    rng = np.random.default_rng(2)
+    given = (rng.uniform(-0.01, 0.01, nx), rng.uniform(-0.01, 0.01, nx),
+             rng.uniform(-0.01, 0.01, ny), rng.uniform(-0.01, 0.01, ny))
+    F.tile_step(h, qx, qy, inp.z, inp.manning_n, inp.blocked, 0.4, inp.dx, edge_q=given,
+                window=(0, ny, 0, nx), **args)
+    open_ns, open_ew = ~inp.blocked[0] & ~inp.blocked[-1], ~inp.blocked[:, 0] & ~inp.blocked[:, -1]
+    # the limiter may scale an outgoing edge face down, never up or across zero
+    for got, want in ((qy[0], given[0]), (qy[-1], given[1]), (qx[:, -1], given[2]), (qx[:, 0], given[3])):
+        assert np.all(np.abs(got) <= np.abs(want)) and np.all(got * want >= 0)
+    assert np.count_nonzero(qy[0][open_ns] == given[0][open_ns]) > nx // 2
+    assert np.count_nonzero(qx[:, 0][open_ew] == given[3][open_ew]) > ny // 2

@@ -161,6 +161,14 @@ def _extended(a: np.ndarray, dtype=None) -> np.ndarray:
     return out
 
 
+def _initial_planes(h0: np.ndarray, wet_threshold: float) -> np.ndarray:
+    """One tile's stack at t = 0 from its depth ``h0`` (m): see :meth:`_Tiling.initial_stack`."""
+    planes = np.zeros((_PLANES,) + h0.shape)
+    planes[0] = planes[_STATE] = h0
+    planes[_STATE + 3] = np.where(h0 >= wet_threshold, 0.0, np.nan)
+    return planes
+
+
 def _uniform_value(a: np.ndarray) -> float | None:
     """The value of a zero-stride (broadcast) field, or None for a real array."""
     return float(a.flat[0]) if a.ndim == 2 and a.strides == (0, 0) else None
@@ -177,9 +185,13 @@ class _Tiling:
         self.row_start = np.concatenate([[0], np.cumsum(self.rows)])
         self.col_start = np.concatenate([[0], np.cumsum(self.cols)])
 
-    def stack(self, planes: np.ndarray) -> da.Array:
-        """A (p, ny + 1, nx + 1) numpy stack as a dask array chunked by tile."""
-        return da.from_array(planes, chunks=(planes.shape[0], self.rows, self.cols), name=False)
+    def initial_stack(self, h0: np.ndarray, wet_threshold: float) -> da.Array:
+        """The stack at t = 0 as a dask array chunked by tile, each tile's planes made by its
+        own task (no whole-grid copy of all planes): depth ``h0`` (m), no flow, maximum depth
+        ``h0``, arrival 0 where ``h0 >= wet_threshold`` (m) and NaN elsewhere, zero otherwise."""
+        depth = da.from_array(_extended(h0), chunks=(self.rows, self.cols), name=False)
+        return depth.map_blocks(_initial_planes, wet_threshold, new_axis=0, dtype=np.float64,
+                                chunks=((_PLANES,),) + depth.chunks)
 
     def halo_blocks(self, a: np.ndarray, scheduler) -> da.Array:
         """An extended 2-D field cut into tiles with their halos, each block less its last row
@@ -355,8 +367,8 @@ def simulate_flood_tiled(inputs: FloodInputs, duration_s: float, tiles: tuple[in
         Depth (m) from which a cell counts as flooded (arrival time, wet duration).
     scheduler : str, distributed.Client or None
         Passed to ``dask.persist`` / ``dask.compute`` (``"synchronous"``, ``"threads"``, a
-        ``Client``, ...); None uses dask's default. The kernels hold the GIL, so use processes
-        (a ``LocalCluster`` with one thread per worker) to run tiles in parallel.
+        ``Client``, ...); None uses dask's default. The flood step releases the GIL (numba
+        ``nogil``), so threads run tiles in parallel too (the hazard accumulation does not).
     progress : callable, optional
         Called as ``progress(t_sim, duration_s)`` after every exchange.
 
@@ -414,12 +426,8 @@ def simulate_flood_tiled(inputs: FloodInputs, duration_s: float, tiles: tuple[in
     uniform = {k: v for k, v in ((k, _uniform_value(a)) for k, a in static.items()) if v is not None}
     blocks = {k: tiling.halo_blocks(_extended(a), scheduler) for k, a in static.items() if k not in uniform}
 
-    h0 = np.array(inputs.h0, dtype=np.float64)
-    planes = np.zeros((_PLANES,) + tiling.ext)
-    planes[0, :ny, :nx] = planes[_STATE, :ny, :nx] = h0
-    planes[_STATE + 3, :ny, :nx] = np.where(h0 >= wet_threshold_m, 0.0, np.nan)
-    stack = tiling.stack(planes)
-    del planes
+    h0 = np.asarray(inputs.h0, dtype=np.float64)
+    stack = tiling.initial_stack(h0, wet_threshold_m)
     inflows = [(f.rows, f.cols, f.weights) for f in inputs.inflows]
     inflow_cum = [cumulative_series(f.times, f.discharge) for f in inputs.inflows]
     opts = {"dx": dx, "theta": float(inputs.theta), "h_min": float(inputs.h_min),
