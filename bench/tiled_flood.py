@@ -11,7 +11,9 @@ before timing):
 * ``untiled``: twin.flood_model.simulate_flood (no snapshots, no gauges);
 * ``tiles TYxTX halo H``: twin.flood_tiled.simulate_flood_tiled on the synchronous scheduler
   (one worker, one core), K = (H - 1) / 2 steps per exchange;
-* ``... 2 workers``: the same on a distributed LocalCluster of 2 single-threaded processes.
+* ``... 2 workers``: the same on a distributed LocalCluster of 2 single-threaded processes;
+* ``... 2 threads``: the same on dask's threaded scheduler with 2 threads in one process (the
+  flood step releases the GIL).
 
 Each tiled case reports its largest depth difference to the untiled run (m) and the ledger
 closure. Overhead = tiled / untiled - 1, in wall time and in CPU time of the process (the CPU
@@ -19,7 +21,7 @@ figure is the steadier one on a shared machine; with workers the work is in othe
 
 Usage::
 
-    python bench/tiled_flood.py --size 2000 --steps 64 --cases 2x2:17 4x4:17 --workers 1 --repeat 3
+    python bench/tiled_flood.py --size 2000 --steps 64 --cases 2x2:17 2x2:33 --workers 1 --threads 2 --repeat 3
 """
 
 from __future__ import annotations
@@ -51,12 +53,18 @@ def inputs(size: int, crop: int | None = None):
                        loss_rate=1e-7, drainage_rate=1e-7, dt_max=DT)
 
 
-def run(size: int, steps: int, tiles: tuple[int, int] | None, halo: int, workers: int, out: str) -> dict:
-    """Time one case; save its final depth to ``out`` (.npy) and return its figures."""
+def run(size: int, steps: int, tiles: tuple[int, int] | None, halo: int, workers: int, threads: int,
+        out: str) -> dict:
+    """Time one case (``threads`` > 1: dask's threaded scheduler); save its final depth to
+    ``out`` (.npy) and return its figures."""
+    import dask
     from twin.flood_model import simulate_flood
     from twin.flood_tiled import simulate_flood_tiled
     inp, small = inputs(size), inputs(size, crop=128)
     scheduler, cluster = "synchronous", None
+    if threads > 1:
+        scheduler = "threads"
+        dask.config.set(num_workers=threads)
     if tiles is None:
         simulate_flood(small, 2 * DT, None, None)                         # compile
         tic, cpu = time.perf_counter(), time.process_time()
@@ -75,7 +83,7 @@ def run(size: int, steps: int, tiles: tuple[int, int] | None, halo: int, workers
         scheduler.close()
         cluster.close()
     np.save(out, res.final_depth)
-    return dict(wall_s=wall, cpu_s=None if cluster else cpu, steps=res.n_steps,
+    return dict(wall_s=wall, cpu_s=None if cluster or threads > 1 else cpu, steps=res.n_steps,
                 closure_relative=res.ledger.closure_relative)
 
 
@@ -85,28 +93,33 @@ def main(argv=None) -> None:
     p.add_argument("--steps", type=int, default=64, help="steps of every case")
     p.add_argument("--cases", nargs="+", default=["2x2:17", "4x4:17"], help="TYxTX:HALO")
     p.add_argument("--workers", type=int, nargs="+", default=[1], help="worker counts of tiled cases")
+    p.add_argument("--threads", type=int, nargs="*", default=[],
+                   help="thread counts of extra tiled cases on dask's threaded scheduler (one process)")
     p.add_argument("--repeat", type=int, default=3,
                    help="runs of every case, interleaved; the fastest wall and CPU times are kept")
-    p.add_argument("--worker", nargs=5, help=argparse.SUPPRESS)
+    p.add_argument("--worker", nargs=6, help=argparse.SUPPRESS)
     a = p.parse_args(argv)
     if a.worker:
-        size, steps, tiles, halo, workers = a.worker
+        size, steps, tiles, halo, workers, threads = a.worker
         t = None if tiles == "none" else tuple(int(v) for v in tiles.split("x"))
-        print(json.dumps(run(int(size), int(steps), t, int(halo), int(workers), os.environ["BENCH_OUT"])))
+        print(json.dumps(run(int(size), int(steps), t, int(halo), int(workers), int(threads),
+                             os.environ["BENCH_OUT"])))
         return
     env = dict(os.environ, NUMBA_NUM_THREADS="1", OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
                MKL_NUM_THREADS="1")
     tmp = Path(os.environ.get("TMPDIR", "/tmp"))
 
-    def case(tiles: str, halo: int, workers: int) -> tuple[dict, np.ndarray]:
+    def case(tiles: str, halo: int, workers: int, threads: int) -> tuple[dict, np.ndarray]:
         env["BENCH_OUT"] = str(tmp / f"tiled_flood_{os.getpid()}.npy")
         proc = subprocess.run([sys.executable, __file__, "--worker", str(a.size), str(a.steps), tiles,
-                               str(halo), str(workers)], env=env, capture_output=True, text=True)
+                               str(halo), str(workers), str(threads)], env=env, capture_output=True, text=True)
         if proc.returncode:
             sys.exit(proc.stderr)
         return json.loads(proc.stdout.strip().splitlines()[-1]), np.load(env["BENCH_OUT"])
 
-    specs = [("none", 0, 1)] + [(c.split(":")[0], int(c.split(":")[1]), w) for c in a.cases for w in a.workers]
+    tiled = [(c.split(":")[0], int(c.split(":")[1])) for c in a.cases]
+    specs = ([("none", 0, 1, 1)] + [(t, h, w, 1) for t, h in tiled for w in a.workers]
+             + [(t, h, 1, n) for t, h in tiled for n in a.threads])
     best = {}
     for _ in range(a.repeat):
         for spec in specs:
@@ -121,11 +134,12 @@ def main(argv=None) -> None:
           f"{'max |dh| m':>11s} {'closure':>9s}")
     print(f"{'untiled (simulate_flood)':44s} {base['wall_s']:8.2f} {'':>9s} {base['cpu_s']:8.2f} {'':>9s} "
           f"{'':>11s} {base['closure_relative']:9.1e}", flush=True)
-    for tiles, halo, workers in specs[1:]:
-        r, h = best[(tiles, halo, workers)]
-        label = f"tiles {tiles} halo {halo} K={(halo - 1) // 2}, {workers} worker{'s' * (workers > 1)}"
+    for tiles, halo, workers, threads in specs[1:]:
+        r, h = best[(tiles, halo, workers, threads)]
+        who = f"{threads} threads" if threads > 1 else f"{workers} worker{'s' * (workers > 1)}"
+        label = f"tiles {tiles} halo {halo} K={(halo - 1) // 2}, {who}"
         cpu = (f"{r['cpu_s']:8.2f} {r['cpu_s'] / base['cpu_s'] - 1:+9.1%}" if r["cpu_s"] is not None
-               else f"{'(workers)':>8s} {'':>9s}")
+               else f"{'(n/a)':>8s} {'':>9s}")
         print(f"{label:44s} {r['wall_s']:8.2f} {r['wall_s'] / base['wall_s'] - 1:+9.1%} {cpu} "
               f"{np.abs(h - h_ref).max():11.1e} {r['closure_relative']:9.1e}", flush=True)
 
