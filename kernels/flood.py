@@ -37,6 +37,10 @@ the faces and uses 2K + 1.
 :func:`flood_step` runs the three on a whole grid, with stages 2 and 3 fused into one
 north-to-south sweep of rows (a row's continuity follows two rows behind its fluxes, while
 they are still in cache); the result is bitwise that of the stages run one after another.
+:func:`tile_step` is the same sweep for a tile of a larger grid (``twin/flood_tiled.py``): the
+edge discharges are given (held where the tile borders another), and the largest depth and the
+applied sums count only a window of cells (the tile's core). The flood step's compiled
+functions release the GIL (numba ``nogil``), so threads can run tiles at once.
 :func:`stable_timestep` gives the step.
 
 Speed: the inner loops over a row are branch-free (both outcomes computed, one selected) so
