@@ -96,7 +96,8 @@ def main(argv=None) -> None:
     p.add_argument("--threads", type=int, nargs="*", default=[],
                    help="thread counts of extra tiled cases on dask's threaded scheduler (one process)")
     p.add_argument("--repeat", type=int, default=3,
-                   help="runs of every case, interleaved; the fastest wall and CPU times are kept")
+                   help="runs of every case, interleaved; the fastest wall and CPU times are kept "
+                        "and the range of wall times is shown")
     p.add_argument("--worker", nargs=6, help=argparse.SUPPRESS)
     a = p.parse_args(argv)
     if a.worker:
@@ -120,10 +121,11 @@ def main(argv=None) -> None:
     tiled = [(c.split(":")[0], int(c.split(":")[1])) for c in a.cases]
     specs = ([("none", 0, 1, 1)] + [(t, h, w, 1) for t, h in tiled for w in a.workers]
              + [(t, h, 1, n) for t, h in tiled for n in a.threads])
-    best = {}
+    best, walls = {}, {spec: [] for spec in specs}
     for _ in range(a.repeat):
         for spec in specs:
             r, h = case(*spec)
+            walls[spec].append(r["wall_s"])
             if spec in best:
                 r["wall_s"] = min(r["wall_s"], best[spec][0]["wall_s"])
                 r["cpu_s"] = None if r["cpu_s"] is None else min(r["cpu_s"], best[spec][0]["cpu_s"])
@@ -131,9 +133,12 @@ def main(argv=None) -> None:
     base, h_ref = best[specs[0]]
     print(f"{a.size}x{a.size} cells, {a.steps} steps of {DT} s, fastest of {a.repeat} interleaved runs")
     print(f"{'case':44s} {'wall s':>8s} {'overhead':>9s} {'CPU s':>8s} {'overhead':>9s} "
-          f"{'max |dh| m':>11s} {'closure':>9s}")
+          f"{'max |dh| m':>11s} {'closure':>9s}  wall range s")
+
+    def spread(spec):
+        return f"{min(walls[spec]):.2f}-{max(walls[spec]):.2f}"
     print(f"{'untiled (simulate_flood)':44s} {base['wall_s']:8.2f} {'':>9s} {base['cpu_s']:8.2f} {'':>9s} "
-          f"{'':>11s} {base['closure_relative']:9.1e}", flush=True)
+          f"{'':>11s} {base['closure_relative']:9.1e}  {spread(specs[0])}", flush=True)
     for tiles, halo, workers, threads in specs[1:]:
         r, h = best[(tiles, halo, workers, threads)]
         who = f"{threads} threads" if threads > 1 else f"{workers} worker{'s' * (workers > 1)}"
@@ -141,7 +146,8 @@ def main(argv=None) -> None:
         cpu = (f"{r['cpu_s']:8.2f} {r['cpu_s'] / base['cpu_s'] - 1:+9.1%}" if r["cpu_s"] is not None
                else f"{'(n/a)':>8s} {'':>9s}")
         print(f"{label:44s} {r['wall_s']:8.2f} {r['wall_s'] / base['wall_s'] - 1:+9.1%} {cpu} "
-              f"{np.abs(h - h_ref).max():11.1e} {r['closure_relative']:9.1e}", flush=True)
+              f"{np.abs(h - h_ref).max():11.1e} {r['closure_relative']:9.1e}  "
+              f"{spread((tiles, halo, workers, threads))}", flush=True)
 
 
 if __name__ == "__main__":
