@@ -179,7 +179,6 @@ class _Tiling:
 
     def __init__(self, shape, tiles, halo):
         ny, nx = shape
-        self.ext = (ny + 1, nx + 1)
         self.rows, self.cols = _split(ny + 1, tiles[0]), _split(nx + 1, tiles[1])
         self.halo = halo
         self.row_start = np.concatenate([[0], np.cumsum(self.rows)])
