@@ -87,9 +87,10 @@ def prepare(sf: ScenarioFile, twin: xr.Dataset) -> dict:
 def simulate(inputs: dict, sf: ScenarioFile, progress: bool):
     """Run the flood model with a progress bar of simulated time; on tiles when ``parallel.tiles`` is set.
 
-    Tiles run with dask's synchronous scheduler inside the process that runs the member (the
-    kernels hold the GIL, so threads would not run tiles at once); the result equals the untiled
-    run with the same step sequence to round-off (``twin/flood_tiled.py``).
+    Tiles run on dask's threaded scheduler in the driver (the kernels release the GIL, so the
+    tiles of the control run use every core), and synchronously inside a dask worker (each worker
+    runs one member on one thread). The result equals the untiled run with the same step
+    sequence to round-off (``twin/flood_tiled.py``).
     """
     out = sf.scenario.output
     wet = sf.scenario.flood.numerics.wet_threshold_m
@@ -100,8 +101,20 @@ def simulate(inputs: dict, sf: ScenarioFile, progress: bool):
                                   inputs["gauges"], wet_threshold_m=wet, progress=bar.update)
         tiles = auto_tiles(inputs["model"].shape, os.cpu_count() or 1) if par.tiles == "auto" else par.tiles
         return simulate_flood_tiled(inputs["model"], sf.scenario.duration, tiles=tuple(tiles), halo=par.halo,
-                                    snapshot_every_s=out.every, wet_threshold_m=wet, scheduler="synchronous",
+                                    snapshot_every_s=out.every, wet_threshold_m=wet,
+                                    scheduler="synchronous" if _in_dask_worker() else "threads",
                                     progress=bar.update)
+
+
+def _in_dask_worker() -> bool:
+    """True when running as a task on a dask.distributed worker."""
+    from distributed import get_worker
+
+    try:
+        get_worker()
+    except ValueError:
+        return False
+    return True
 
 
 def member_maps(result) -> dict:
