@@ -306,16 +306,20 @@ def _hamada_inputs(building_id, building_use, dx, window_m):
     np.add.at(count_map, (cr, cc), 1.0)
     sum_area = _window_mean(area_map, size)
     n_build = _window_mean(count_map, size)
-    mean_area = np.where(n_build > 0, sum_area / np.where(n_build > 0, n_build, 1.0), area.mean())
+    # Window sums come from a running-sum filter: an empty window can read +-1e-17, not 0. A window
+    # holding at least one building has a mean count of at least 1 / size^2, so test against half that.
+    some = n_build > 0.5 / size**2
+    mean_area = np.where(some, np.abs(sum_area) / np.where(some, n_build, 1.0), area.mean())
     a = np.sqrt(mean_area)
     rho = _window_mean(building, size)
-    d = np.where(rho > 0, a * (1.0 / np.sqrt(np.where(rho > 0, rho, 1.0)) - 1.0), np.inf)
+    built = rho > 0.5 / size**2
+    d = np.where(built, a * (1.0 / np.sqrt(np.where(built, rho, 1.0)) - 1.0), np.inf)
     share = np.full(max(BUILDING_USE.values()) + 1, FIRE_RESISTANT_SHARE_BY_USE["residential"])
     for name, code in BUILDING_USE.items():
         share[code] = FIRE_RESISTANT_SHARE_BY_USE[name]
     use = np.clip(np.asarray(building_use, dtype=np.int64), 0, share.size - 1)
     f_sum = _window_mean(np.where(building, share[use], 0.0), size)
-    f = np.where(rho > 0, f_sum / np.where(rho > 0, rho, 1.0), 0.0)
+    f = np.where(built, f_sum / np.where(built, rho, 1.0), 0.0)
     return a, d, np.clip(f, 0.0, 1.0)
 
 
