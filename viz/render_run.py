@@ -70,19 +70,19 @@ def render_run(run_dir: str | Path, out: str | Path | None = None, view: str | C
         For a missing run file or variable (named in the message), an unknown suffix or view.
     """
     run = load_run(run_dir)
+    default_layer = DEFAULT_LAYER.get(run.kind, "max_depth")
     if layer == "damage":
-        layer, building_value = DEFAULT_LAYER.get(run.kind, "max_depth"), DEFAULT_BUILDING_VALUE.get(run.kind)
+        layer, building_value = default_layer, DEFAULT_BUILDING_VALUE.get(run.kind)
     layer = LAYER_ALIASES.get(layer, layer)
     if out is None:
-        name = layer or DEFAULT_LAYER.get(run.kind, "max_depth")
-        out = run.run_dir / f"render_{name}_{view if isinstance(view, str) else 'custom'}.png"
+        out = run.run_dir / f"render_{layer or default_layer}_{view if isinstance(view, str) else 'custom'}.png"
     out = Path(out)
     suffix = out.suffix.lower()
     options = dict(view=view, size=size, exaggeration=exaggeration, building_value=building_value,
                    water_threshold=water_threshold)
     if suffix in ANIMATION_FORMATS:
         return render_animation(run, out, layer=layer, fps=fps, **options)
-    layer = layer or DEFAULT_LAYER.get(run.kind, "max_depth")
+    layer = layer or default_layer
     if suffix == ".png":
         return render_still(run, out, layer=layer, time=time, **options)
     if suffix not in EXPORTS:
