@@ -16,7 +16,7 @@ import xarray as xr
 import twin.hazard_fields  # noqa: F401  (declares the hazard fields)
 from twin.citytwin import twin_grid
 from twin.fire_model import FireInputs, SpottingOptions, simulate_fire
-from twin.flood_setup import cell_on_grid
+from twin.positions import point_or_line_cells
 from twin.outputs import result_dataset, write_cog, write_netcdf
 from twin.scenario import ConstantWind, ScenarioFile
 
@@ -29,20 +29,9 @@ def input_files(sf: ScenarioFile) -> list[Path]:
 def _ignitions(sf: ScenarioFile, twin: xr.Dataset) -> list[tuple]:
     """``(rows, cols, time_s)`` per ignition; positions off the grid or outside the domain are errors."""
     grid, inside = twin_grid(twin), twin["domain_mask"].values == 1
-    out = []
-    for i, ign in enumerate(sf.scenario.fire.ignitions):
-        if ign.at is not None:
-            path = ("fire", "ignitions", i, "at")
-            cells = [cell_on_grid(sf, grid, ign.at, path, "ignition")]
-        else:
-            path = ("fire", "ignitions", i, "line")
-            cells = grid.cells_on_line(ign.line)
-        cells = [rc for rc in cells if inside[rc]]
-        if not cells:
-            raise sf.error(path, "ignition lies outside the domain")
-        rows, cols = (np.array(v, dtype=np.int64) for v in zip(*cells))
-        out.append((rows, cols, ign.time))
-    return out
+    return [(*point_or_line_cells(sf, grid, ign, ("fire", "ignitions", i), inside, "ignition",
+                                  "lies outside the domain", "the line lies outside the domain"), ign.time)
+            for i, ign in enumerate(sf.scenario.fire.ignitions)]
 
 
 def prepare(sf: ScenarioFile, twin: xr.Dataset) -> FireInputs:

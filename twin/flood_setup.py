@@ -12,7 +12,7 @@ import xarray as xr
 
 from twin.citytwin import twin_grid
 from twin.classes import LANDCOVER, code_table
-from twin.grid import Grid
+from twin.positions import cell_on_grid, point_or_line_cells
 from twin.scenario import FloodSpec, LevelSeries, ScenarioFile
 from twin.units import MM_PER_H
 
@@ -58,16 +58,6 @@ def loss_fields(twin: xr.Dataset, spec: FloodSpec) -> tuple[np.ndarray, np.ndarr
     return infiltration, drainage
 
 
-def cell_on_grid(sf: ScenarioFile, grid: Grid, point, path: tuple, what: str) -> tuple[int, int]:
-    """The cell holding ``point``; a point off the grid is an error at ``path``."""
-    cell = grid.cell_of(*point)
-    if cell is None:
-        w, s, e, n = grid.bounds()
-        raise sf.error(path, f"{what} is outside the twin", expected=f"x in [{w:.1f}, {e:.1f}], y in [{s:.1f}, {n:.1f}]",
-                       found=f"[{point[0]}, {point[1]}]")
-    return cell
-
-
 def gauge_cells(sf: ScenarioFile, twin: xr.Dataset) -> list[tuple[int, int]]:
     """Row and column of each gauge; a gauge outside the domain is an error."""
     grid, inside = twin_grid(twin), twin["domain_mask"].values == 1
@@ -88,23 +78,10 @@ def inflow_cells(sf: ScenarioFile, twin: xr.Dataset) -> list[tuple[np.ndarray, n
     crosses and must cross at least one.
     """
     grid, blocked = twin_grid(twin), blocked_cells(twin)
-    out = []
-    for i, inflow in enumerate(sf.scenario.flood.inflows):
-        if inflow.at is not None:
-            path = ("flood", "inflows", i, "at")
-            r, c = cell_on_grid(sf, grid, inflow.at, path, f"inflow {inflow.name!r}")
-            if blocked[r, c]:
-                raise sf.error(path, f"inflow {inflow.name!r} falls on a building or outside the domain; "
-                                     "move it to an open cell")
-            cells = [(r, c)]
-        else:
-            path = ("flood", "inflows", i, "line")
-            cells = [rc for rc in grid.cells_on_line(inflow.line) if not blocked[rc]]
-            if not cells:
-                raise sf.error(path, f"inflow {inflow.name!r}: the line crosses no open cell of the domain")
-        rows, cols = (np.array(v, dtype=np.int64) for v in zip(*cells))
-        out.append((rows, cols))
-    return out
+    return [point_or_line_cells(sf, grid, inflow, ("flood", "inflows", i), ~blocked, f"inflow {inflow.name!r}",
+                                "falls on a building or outside the domain; move it to an open cell",
+                                "the line crosses no open cell of the domain")
+            for i, inflow in enumerate(sf.scenario.flood.inflows)]
 
 
 def boundary_kinds(spec: FloodSpec) -> dict[str, object]:
