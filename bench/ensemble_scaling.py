@@ -52,7 +52,9 @@ def _members_phase(path: Path, workers: int, out: Path) -> tuple[float, float]:
         run_dir = run_scenario(path, out=out, progress=False, scheduler=c.scheduler_address)
     import json
 
-    return json.loads((run_dir / "summary.json").read_text())["timings"]["members_s"], startup
+    timings = json.loads((run_dir / "summary.json").read_text())["timings"]
+    print(f"  {workers} worker(s): " + ", ".join(f"{k} {v:.2f}" for k, v in timings.items()), flush=True)
+    return timings["members_s"], startup
 
 
 def main() -> None:

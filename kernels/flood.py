@@ -263,21 +263,36 @@ def _ew_faces(out, q_old, qy_n, qy_s, h, z, n, b, g_dt_dx, g_dt, theta, h_min):
 
 
 @njit(cache=True, error_model="numpy")
+def _outflow_dt(qx_row, qy_n, qy_s, c, dt):
+    """Volume per unit width (m^2) that cell ``c`` of a row would lose in ``dt`` (s)."""
+    return (max(-qx_row[c], 0.0) + max(qx_row[c + 1], 0.0) + max(-qy_n[c], 0.0)
+            + max(qy_s[c], 0.0)) * dt
+
+
+@njit(cache=True, error_model="numpy")
 def _limit_factors(fac, qx_row, qy_n, qy_s, h, b, dt, dx):
-    """Outflow limiter factor of each cell of one row into ``fac[1:-1]`` (-).
+    """Outflow limiter factors of one row into ``fac[1:-1]`` (-); returns ``(lo, hi)``.
 
     ``f = h dx / (dt sum(q_out))`` where the outflow would drain more than the cell holds,
-    else 1 (and 1 on blocked cells). ``fac[0]`` and ``fac[-1]`` stay 1 (outside the row).
+    else 1 (and 1 on blocked cells). ``lo`` and ``hi`` are the columns of the first and last
+    limited cell, ``(-1, -1)`` when none is; ``fac`` is written only when some cell is (a
+    first pass counts them, so the common case costs no division and no scaling).
     """
+    n_limited = 0
     for c in range(h.size):
-        w = qx_row[c]
-        e = qx_row[c + 1]
-        nn = qy_n[c]
-        s = qy_s[c]
-        out_dt = (max(-w, 0.0) + max(e, 0.0) + max(-nn, 0.0) + max(s, 0.0)) * dt
+        n_limited += (not b[c]) & (not (_outflow_dt(qx_row, qy_n, qy_s, c, dt) <= h[c] * dx))
+    if n_limited == 0:
+        return -1, -1
+    lo, hi = -1, -1
+    for c in range(h.size):
+        out_dt = _outflow_dt(qx_row, qy_n, qy_s, c, dt)
         cap = h[c] * dx
-        f = cap / out_dt
-        fac[c + 1] = 1.0 if b[c] | (out_dt <= cap) else f
+        keep = b[c] | (out_dt <= cap)
+        fac[c + 1] = 1.0 if keep else cap / out_dt
+        if not keep:
+            lo = c if lo < 0 else lo
+            hi = c
+    return lo, hi
 
 
 @njit(cache=True, error_model="numpy")
@@ -307,27 +322,41 @@ def _losses(hn, f_cap, d_cap):
         (hn - f_part if short else d_cap)
 
 
+@njit(cache=True, error_model="numpy")
+def _apply_losses(h, b, f_rate, d_rate, dt, f_take, d_take):
+    """Take the losses from a row's open cells, in place, and keep what each cell lost.
+
+    ``h`` holds the finite depths before losses (m); ``f_take`` / ``d_take`` receive the
+    infiltration and drainage depths taken (m, zero on blocked cells).
+    """
+    for c in range(h.size):
+        after, f_c, d_c = _losses(max(h[c], 0.0), f_rate[c] * dt, d_rate[c] * dt)
+        shut = b[c]
+        h[c] = h[c] if shut else after
+        f_take[c] = 0.0 if shut else f_c
+        d_take[c] = 0.0 if shut else d_c
+
+
 @njit(cache=True, error_model="numpy", fastmath={"reassoc", "nsz", "nnan", "ninf"})
-def _row_volumes(h, b, w, f_rate, d_rate, rain_dt, dt):
+def _row_volumes(h, b, w, f_take, d_take, rain_dt):
     """``(max depth, rain, infiltration, drainage)`` (m) over the open cells of a row.
 
-    ``h`` holds the finite depths before losses. The sums are reassociated (SIMD lanes), so
-    they may differ from a sequential sum in the last bits; the maximum is exact, taken on the
-    bit patterns (ordered as the values for non-negative doubles) so that it vectorizes.
+    The sums are reassociated (SIMD lanes), so they may differ from a sequential sum in the
+    last bits; the maximum is exact, taken on the bit patterns (ordered as the values for
+    non-negative doubles) so that it vectorizes. The depths are final (finite, >= 0).
     """
     m_bits, rain_s, inf_s, drain_s = 0, 0.0, 0.0, 0.0
     for c in range(h.size):
-        after, f_take, d_take = _losses(max(h[c], 0.0), f_rate[c] * dt, d_rate[c] * dt)
         shut = b[c]
-        m_bits = max(m_bits, 0 if shut else _bits(after))
+        m_bits = max(m_bits, 0 if shut else _bits(h[c]))
         rain_s += 0.0 if shut else rain_dt * w[c]
-        inf_s += 0.0 if shut else f_take
-        drain_s += 0.0 if shut else d_take
+        inf_s += f_take[c]
+        drain_s += d_take[c]
     return _from_bits(m_bits), rain_s, inf_s, drain_s
 
 
 @njit(cache=True, error_model="numpy")
-def _depth_row(h, qx_row, qy_n, qy_s, b, w, f_rate, d_rate, k, rain_dt, dt):
+def _depth_row(h, qx_row, qy_n, qy_s, b, w, f_rate, d_rate, k, rain_dt, dt, f_take, d_take):
     """Continuity, rain and losses on one cell row, in place (see :func:`update_depth`).
 
     Returns ``(h_max, rain, infiltration, drainage, bad)``: the row's largest new depth (m),
@@ -343,9 +372,8 @@ def _depth_row(h, qx_row, qy_n, qy_s, b, w, f_rate, d_rate, k, rain_dt, dt):
         for c in range(h.size):
             if not b[c] and not (h[c] >= -NEGATIVE_ROUNDOFF and h[c] < np.inf):
                 return 0.0, 0.0, 0.0, 0.0, c
-    h_max, rain_s, inf_s, drain_s = _row_volumes(h, b, w, f_rate, d_rate, rain_dt, dt)
-    for c in range(h.size):
-        h[c] = h[c] if b[c] else _losses(max(h[c], 0.0), f_rate[c] * dt, d_rate[c] * dt)[0]
+    _apply_losses(h, b, f_rate, d_rate, dt, f_take, d_take)
+    h_max, rain_s, inf_s, drain_s = _row_volumes(h, b, w, f_take, d_take, rain_dt)
     return h_max, rain_s, inf_s, drain_s, -1
 
 
@@ -369,6 +397,8 @@ def _sweep(h, z, n, blocked, qx, qy, q_north, q_south, q_east, q_west, dt, dx, t
     qy_prev = np.empty(nx, dtype=qy.dtype)       # old qy of face row r - 1
     qy_cur = np.empty(nx, dtype=qy.dtype)        # old qy of face row r
     fac = np.ones((3, nx + 2))                   # limiter factors: two rows in turn, then ones
+    fac_up, up_lo, up_hi = fac[2], -1, -1         # factors and limited columns of row r - 2
+    taken = np.empty((2, nx))                    # infiltration and drainage taken in a row
     h_max, rain_s, inf_s, drain_s = 0.0, 0.0, 0.0, 0.0
     for r in range(ny + 2):
         # 1. new discharge on face row r and (r < ny) on the east-west faces of cell row r
@@ -389,16 +419,22 @@ def _sweep(h, z, n, blocked, qx, qy, q_north, q_south, q_east, q_west, dt, dx, t
                           g_dt_dx, g_dt, theta, h_min)
                 qx[r, 0] = q_west[r]
                 qx[r, nx] = q_east[r]
-        # 2. every face of cell row r - 1 is now known: its limiter factors, its east-west faces
-        fac_row = fac[(r - 1) % 2] if r <= ny else fac[2]     # cell row r - 1 (ones below)
-        fac_up = fac[r % 2] if r >= 2 else fac[2]              # cell row r - 2 (ones above)
+        # 2. every face of cell row r - 1 is now known: its limiter factors (ones when no cell
+        #    is limited), then its east-west faces over the columns of limited cells
+        lo, hi = -1, -1
         if 1 <= r <= ny:
-            _limit_factors(fac_row, qx[r - 1], qy[r - 1], qy[r], h[r - 1], blocked[r - 1], dt,
-                           dx)
-            _scale_faces(qx[r - 1], fac_row, fac_row)
-        # 3. so does face row r - 1 (between cell rows r - 2 and r - 1)
-        if r >= 1:
-            _scale_faces(qy[r - 1], fac_row, fac_up[1:])
+            lo, hi = _limit_factors(fac[(r - 1) % 2], qx[r - 1], qy[r - 1], qy[r], h[r - 1],
+                                    blocked[r - 1], dt, dx)
+        fac_row = fac[(r - 1) % 2] if hi >= 0 else fac[2]
+        if hi >= 0:
+            _scale_faces(qx[r - 1, lo:hi + 2], fac_row[lo:], fac_row[lo:])
+        # 3. so does face row r - 1 (between cell rows r - 2 and r - 1), over the columns
+        #    limited in either row
+        first = lo if up_hi < 0 else (up_lo if hi < 0 else min(lo, up_lo))
+        last = max(hi, up_hi)
+        if r >= 1 and last >= 0:
+            _scale_faces(qy[r - 1, first:last + 1], fac_row[first:], fac_up[first + 1:])
+        fac_up, up_lo, up_hi = fac_row, lo, hi
         # 4. cell row r - 2 has all four faces final: continuity
         if rain_weight is not None and r >= 2:
             rr = r - 2
@@ -412,7 +448,7 @@ def _sweep(h, z, n, blocked, qx, qy, q_north, q_south, q_east, q_west, dt, dx, t
                                                 qy[rr + 1, a:b], blocked[rr, a:b],
                                                 rain_weight[rr, a:b], infiltration_rate[rr, a:b],
                                                 drainage_rate[rr, a:b], dt / dx, rain_rate * dt,
-                                                dt)
+                                                dt, taken[0, a:b], taken[1, a:b])
                 if bad >= 0:
                     return h_max, rain_s, inf_s, drain_s, rr * nx + a + bad, h[rr, a + bad]
                 if r0 <= rr < r1 and (whole or seg == 1):
@@ -603,11 +639,12 @@ def edge_fluxes(h, z, n, blocked, qx, qy, edge_kind, edge_level, dt, dx, h_min=H
 def _update_depth(h, qx, qy, blocked, dt, dx, rain_rate, rain_weight, infiltration_rate,
                   drainage_rate):
     ny, nx = h.shape
+    taken = np.empty((2, nx))                    # infiltration and drainage taken in a row
     h_max, rain_s, inf_s, drain_s = 0.0, 0.0, 0.0, 0.0
     for r in range(ny):
         m, rs, fs, ds, bad = _depth_row(h[r], qx[r], qy[r], qy[r + 1], blocked[r],
                                         rain_weight[r], infiltration_rate[r], drainage_rate[r],
-                                        dt / dx, rain_rate * dt, dt)
+                                        dt / dx, rain_rate * dt, dt, taken[0], taken[1])
         if bad >= 0:
             return h_max, rain_s, inf_s, drain_s, r * nx + bad, h[r, bad]
         h_max = max(h_max, m)

@@ -137,6 +137,7 @@ def run_scenario(scenario_path: str | Path, out: str | Path | None = None, progr
     with atomic_dir(run_dir) as folder:
         save_twin(prep.twin, folder / "twin.nc")
         summary = module.write(folder, sf, prep.twin, result)
+        t_control_written = time.perf_counter()
         risk = reduce_members(sf, prep.twin, module, result, folder, draws=draws,
                               scheduler=scheduler or sf.scenario.scheduler, workers=workers, progress=progress)
         failures = risk.failures
@@ -146,7 +147,8 @@ def run_scenario(scenario_path: str | Path, out: str | Path | None = None, progr
             extra_outputs(folder, sf)
         t_written = time.perf_counter()
         timings = {"prepare_s": t_prepared - t0, "control_run_s": t_simulated - t_prepared,
-                   "members_s": t_members - t_simulated, "write_s": t_written - t_members,
+                   "control_write_s": t_control_written - t_simulated,
+                   "members_s": t_members - t_control_written, "write_s": t_written - t_members,
                    "total_s": t_written - t0}
         write_json(folder / "summary.json", {**summary, "timings": timings})
         status = "members_failed" if failures else "complete"
