@@ -322,21 +322,6 @@ def _losses(hn, f_cap, d_cap):
         (hn - f_part if short else d_cap)
 
 
-@njit(cache=True, error_model="numpy")
-def _apply_losses(h, b, f_rate, d_rate, dt, f_take, d_take):
-    """Take the losses from a row's open cells, in place, and keep what each cell lost.
-
-    ``h`` holds the finite depths before losses (m); ``f_take`` / ``d_take`` receive the
-    infiltration and drainage depths taken (m, zero on blocked cells).
-    """
-    for c in range(h.size):
-        after, f_c, d_c = _losses(max(h[c], 0.0), f_rate[c] * dt, d_rate[c] * dt)
-        shut = b[c]
-        h[c] = h[c] if shut else after
-        f_take[c] = 0.0 if shut else f_c
-        d_take[c] = 0.0 if shut else d_c
-
-
 @njit(cache=True, error_model="numpy", fastmath={"reassoc", "nsz", "nnan", "ninf"})
 def _row_volumes(h, b, w, f_take, d_take, rain_dt):
     """``(max depth, rain, infiltration, drainage)`` (m) over the open cells of a row.
@@ -362,17 +347,23 @@ def _depth_row(h, qx_row, qy_n, qy_s, b, w, f_rate, d_rate, k, rain_dt, dt, f_ta
     Returns ``(h_max, rain, infiltration, drainage, bad)``: the row's largest new depth (m),
     the summed depths applied (m) and the first column whose depth before losses is
     non-finite or negative beyond round-off (-1 if none; ``h`` then holds that value there).
+    ``f_take`` / ``d_take`` (row buffers) receive the infiltration and drainage depths taken
+    (m), summed apart by :func:`_row_volumes` so that only the sums are reassociated.
     """
     n_bad = 0
     for c in range(h.size):
         hn = h[c] + k * (qx_row[c] - qx_row[c + 1] + qy_n[c] - qy_s[c]) + rain_dt * w[c]
-        n_bad += (not b[c]) & (not ((hn >= -NEGATIVE_ROUNDOFF) & (hn < np.inf)))
-        h[c] = h[c] if b[c] else hn
+        shut = b[c]
+        bad = (not shut) & (not ((hn >= -NEGATIVE_ROUNDOFF) & (hn < np.inf)))
+        n_bad += bad
+        after, f_c, d_c = _losses(max(hn, 0.0), f_rate[c] * dt, d_rate[c] * dt)
+        h[c] = h[c] if shut else (hn if bad else after)
+        f_take[c] = 0.0 if shut else f_c
+        d_take[c] = 0.0 if shut else d_c
     if n_bad:
         for c in range(h.size):
             if not b[c] and not (h[c] >= -NEGATIVE_ROUNDOFF and h[c] < np.inf):
                 return 0.0, 0.0, 0.0, 0.0, c
-    _apply_losses(h, b, f_rate, d_rate, dt, f_take, d_take)
     h_max, rain_s, inf_s, drain_s = _row_volumes(h, b, w, f_take, d_take, rain_dt)
     return h_max, rain_s, inf_s, drain_s, -1
 
