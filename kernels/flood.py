@@ -203,12 +203,13 @@ def cbrt(x):
     y = y * _fma(-x, y * y * y, 4.0) * (1.0 / 3.0)            # y (4 - x y^3) / 3
     y = y * _fma(-x, y * y * y, 4.0) * (1.0 / 3.0)
     y = y * _fma(-x, y * y * y, 4.0) * (1.0 / 3.0)
-    c = x * y * y
-    return _fma(-_fma(c * c, c, -x), (y * y) * (1.0 / 3.0), c)   # c - (c^3 - x) y^2 / 3
+    y2 = y * y
+    c = x * y2
+    return _fma(-_fma(c * c, c, -x), y2 * (1.0 / 3.0), c)   # c - (c^3 - x) y^2 / 3
 
 
 @njit(cache=True, error_model="numpy")
-def _face_q(q, q_up, q_down, q_perp, eta0, eta1, z0, z1, n_f, shut, g_dt_dx, g_dt, theta,
+def _face_q(q, q_up, q_down, q_perp, eta0, eta1, z0, z1, n_sum, shut, g_dt_dx, g_dt_4, theta,
             h_min):
     """New unit discharge (m^2/s) through one face, positive from side 0 to side 1.
 
@@ -217,7 +218,8 @@ def _face_q(q, q_up, q_down, q_perp, eta0, eta1, z0, z1, n_f, shut, g_dt_dx, g_d
         q_new = [theta q + (1-theta)/2 (q_up + q_down) - g h_f dt (eta1 - eta0)/dx]
                 / [1 + g dt n^2 |q_vec| / h_f^(7/3)]
 
-    with ``h_f = max(eta0, eta1) - max(z0, z1)`` and ``|q_vec| = sqrt(q^2 + q_perp^2)``,
+    with ``h_f = max(eta0, eta1) - max(z0, z1)``, ``|q_vec| = sqrt(q^2 + q_perp^2)`` and ``n``
+    the mean Manning n of the two cells (given as their sum ``n_sum``, with ``g_dt_4 = g dt / 4``),
     evaluated multiplied through by ``h_f^(7/3)`` (one division) with fused multiply-adds.
     Zero where ``shut`` (a blocked side) or ``h_f <= h_min``. Branch-free (both outcomes
     computed, one selected) so that a loop over faces vectorizes; a NaN state gives NaN.
@@ -229,13 +231,14 @@ def _face_q(q, q_up, q_down, q_perp, eta0, eta1, z0, z1, n_f, shut, g_dt_dx, g_d
                               -g_dt_dx * hf * (eta1 - eta0)))
     qv = np.sqrt(_fma(q, q, q_perp * q_perp))
     h73 = hs * hs * cbrt(hs)
-    q_new = num * h73 / _fma(g_dt * n_f * n_f, qv, h73)      # num h73 / (h73 + g dt n^2 |q|)
+    # num h73 / (h73 + g dt n_f^2 |q|), with n_f = (n0 + n1) / 2: g dt n_f^2 = (g dt / 4) n_sum^2
+    q_new = num * h73 / _fma(g_dt_4 * n_sum * n_sum, qv, h73)
     return 0.0 if shut | (hf <= h_min) else q_new
 
 
 @njit(cache=True, error_model="numpy")
 def _ns_faces(out, q_old, q_up, q_down, qx_up, qx_down, h0, h1, z0, z1, n0, n1, b0, b1,
-              g_dt_dx, g_dt, theta, h_min):
+              g_dt_dx, g_dt_4, theta, h_min):
     """New discharge on one row of interior north-south faces, between cell rows 0 and 1.
 
     ``q_up`` / ``q_down`` are the old face rows north and south of it, ``qx_up`` / ``qx_down``
@@ -244,12 +247,12 @@ def _ns_faces(out, q_old, q_up, q_down, qx_up, qx_down, h0, h1, z0, z1, n0, n1, 
     for c in range(out.size):
         q_perp = 0.25 * (qx_up[c] + qx_up[c + 1] + qx_down[c] + qx_down[c + 1])
         out[c] = _face_q(q_old[c], q_up[c], q_down[c], q_perp, z0[c] + h0[c], z1[c] + h1[c],
-                         z0[c], z1[c], 0.5 * (n0[c] + n1[c]), b0[c] | b1[c], g_dt_dx, g_dt,
+                         z0[c], z1[c], n0[c] + n1[c], b0[c] | b1[c], g_dt_dx, g_dt_4,
                          theta, h_min)
 
 
 @njit(cache=True, error_model="numpy")
-def _ew_faces(out, q_old, qy_n, qy_s, h, z, n, b, g_dt_dx, g_dt, theta, h_min):
+def _ew_faces(out, q_old, qy_n, qy_s, h, z, n, b, g_dt_dx, g_dt_4, theta, h_min):
     """New discharge on the interior east-west faces ``out[1:-1]`` of one cell row.
 
     ``q_old`` is the row's old east-west discharge, ``qy_n`` / ``qy_s`` its old north and
@@ -259,7 +262,7 @@ def _ew_faces(out, q_old, qy_n, qy_s, h, z, n, b, g_dt_dx, g_dt, theta, h_min):
         q_perp = 0.25 * (qy_n[c - 1] + qy_n[c] + qy_s[c - 1] + qy_s[c])
         out[c] = _face_q(q_old[c], q_old[c - 1], q_old[c + 1], q_perp,
                          z[c - 1] + h[c - 1], z[c] + h[c], z[c - 1], z[c],
-                         0.5 * (n[c - 1] + n[c]), b[c - 1] | b[c], g_dt_dx, g_dt, theta, h_min)
+                         n[c - 1] + n[c], b[c - 1] | b[c], g_dt_dx, g_dt_4, theta, h_min)
 
 
 @njit(cache=True, error_model="numpy")
@@ -382,7 +385,7 @@ def _sweep(h, z, n, blocked, qx, qy, q_north, q_south, q_east, q_west, dt, dx, t
     """
     ny, nx = h.shape
     g_dt_dx = g * dt / dx
-    g_dt = g * dt
+    g_dt_4 = 0.25 * g * dt                       # g dt / 4, see _face_q
     qx_prev = np.empty(nx + 1, dtype=qx.dtype)   # old qx of cell row r - 1
     qx_cur = np.empty(nx + 1, dtype=qx.dtype)    # old qx of cell row r
     qy_prev = np.empty(nx, dtype=qy.dtype)       # old qy of face row r - 1
@@ -404,10 +407,10 @@ def _sweep(h, z, n, blocked, qx, qy, q_north, q_south, q_east, q_west, dt, dx, t
             else:
                 _ns_faces(qy[r], qy_cur, qy_prev, qy[r + 1], qx_prev, qx_cur, h[r - 1], h[r],
                           z[r - 1], z[r], n[r - 1], n[r], blocked[r - 1], blocked[r],
-                          g_dt_dx, g_dt, theta, h_min)
+                          g_dt_dx, g_dt_4, theta, h_min)
             if r < ny:
                 _ew_faces(qx[r], qx_cur, qy_cur, qy[r + 1], h[r], z[r], n[r], blocked[r],
-                          g_dt_dx, g_dt, theta, h_min)
+                          g_dt_dx, g_dt_4, theta, h_min)
                 qx[r, 0] = q_west[r]
                 qx[r, nx] = q_east[r]
         # 2. every face of cell row r - 1 is now known: its limiter factors (ones when no cell
