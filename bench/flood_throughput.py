@@ -16,7 +16,11 @@ accumulators), median thread-CPU ns per cell over the steps, to show where the t
 
 Usage::
 
-    python bench/flood_throughput.py --sizes 1000 2000 --steps 100 --landlab-steps 20
+    python bench/flood_throughput.py --sizes 1000 2000 --steps 100 --landlab-steps 20 [--repeat 3]
+
+Each case is run ``--repeat`` times, the rounds interleaving the three cases so that a drift of
+the machine's speed hits all of them; the tables give the median rate and the range, and the
+ratio to Landlab is the ratio of the medians (and its range over the rounds).
 """
 
 from __future__ import annotations
@@ -165,6 +169,8 @@ def main(argv=None) -> None:
     p.add_argument("--landlab-steps", type=int, nargs="+", default=[10],
                    help="Landlab steps, one per size (or one for all)")
     p.add_argument("--passes", action="store_true", help="also time each stage (ns/cell)")
+    p.add_argument("--repeat", type=int, default=3,
+                   help="rounds of the three cases, interleaved; medians are reported")
     p.add_argument("--worker", nargs=3, metavar=("CASE", "SIZE", "STEPS"), help=argparse.SUPPRESS)
     a = p.parse_args(argv)
     if a.worker:
@@ -174,23 +180,31 @@ def main(argv=None) -> None:
                MKL_NUM_THREADS="1")
     ll_steps = a.landlab_steps * len(a.sizes) if len(a.landlab_steps) == 1 else a.landlab_steps
     print(f"{'case':8s} {'cells':>9s} {'steps':>6s} {'wall s':>8s} {'Mcell-upd/s':>12s} {'CPU s':>8s} "
-          f"{'Mcell-upd/CPU-s':>16s} {'peak B/cell':>12s}")
+          f"{'Mcell-upd/CPU-s':>16s} {'peak B/cell':>12s}  (median of {a.repeat}; range of Mcell-upd/s)")
     for size, lsteps in zip(a.sizes, ll_steps):
+        runs = {"kernel": [], "loop": [], "landlab": []}
+        for _ in range(a.repeat):                   # rounds interleave the cases (machine drift)
+            for case, steps in (("kernel", a.steps), ("loop", a.steps), ("landlab", lsteps)):
+                proc = subprocess.run([sys.executable, __file__, "--worker", case, str(size), str(steps)],
+                                      env=env, capture_output=True, text=True, check=True)
+                runs[case].append(json.loads(proc.stdout.strip().splitlines()[-1]))
         rates = {}
-        for case, steps in (("kernel", a.steps), ("loop", a.steps), ("landlab", lsteps)):
-            proc = subprocess.run([sys.executable, __file__, "--worker", case, str(size), str(steps)],
-                                  env=env, capture_output=True, text=True, check=True)
-            r = json.loads(proc.stdout.strip().splitlines()[-1])
-            rate = r["cells"] * r["steps"] / r["wall_s"]
-            cpu_rate = r["cells"] * r["steps"] / r["cpu_s"]
+        for case, rs in runs.items():
+            wall_rates = [r["cells"] * r["steps"] / r["wall_s"] for r in rs]
+            cpu_rates = [r["cells"] * r["steps"] / r["cpu_s"] for r in rs]
+            rate, cpu_rate = float(np.median(wall_rates)), float(np.median(cpu_rates))
             rates[case] = (rate, cpu_rate)
+            r = rs[int(np.argsort(wall_rates)[len(rs) // 2])]          # the median run
             extra = f"  closure {r['closure_relative']:.1e}" if "closure_relative" in r else ""
             print(f"{case:8s} {r['cells']:9d} {r['steps']:6d} {r['wall_s']:8.2f} {rate / 1e6:12.2f} "
-                  f"{r['cpu_s']:8.2f} {cpu_rate / 1e6:16.2f} {r['peak_bytes'] / r['cells']:12.1f}{extra}",
-                  flush=True)
+                  f"{r['cpu_s']:8.2f} {cpu_rate / 1e6:16.2f} {r['peak_bytes'] / r['cells']:12.1f}  "
+                  f"({min(wall_rates) / 1e6:.1f}-{max(wall_rates) / 1e6:.1f}){extra}", flush=True)
         for ours in ("kernel", "loop"):
+            per_round = [(o["steps"] / o["wall_s"]) / (l["steps"] / l["wall_s"])
+                         for o, l in zip(runs[ours], runs["landlab"])]
             print(f"  {size}x{size}: {ours} / landlab = {rates[ours][0] / rates['landlab'][0]:.1f}x wall, "
-                  f"{rates[ours][1] / rates['landlab'][1]:.1f}x CPU", flush=True)
+                  f"{rates[ours][1] / rates['landlab'][1]:.1f}x CPU (medians; per round "
+                  f"{min(per_round):.1f}-{max(per_round):.1f}x)", flush=True)
         if a.passes:
             proc = subprocess.run([sys.executable, __file__, "--worker", "passes", str(size), str(a.steps)],
                                   env=env, capture_output=True, text=True, check=True)
