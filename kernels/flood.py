@@ -237,32 +237,30 @@ def _face_q(q, q_up, q_down, q_perp, eta0, eta1, z0, z1, n_sum, shut, g_dt_dx, g
 
 
 @njit(cache=True, error_model="numpy")
-def _ns_faces(out, q_old, q_up, q_down, qx_up, qx_down, h0, h1, z0, z1, n0, n1, b0, b1,
-              g_dt_dx, g_dt_4, theta, h_min):
-    """New discharge on one row of interior north-south faces, between cell rows 0 and 1.
+def _row_faces(qy_out, qx_out, qy_old, qy_prev, qy_next, qx_prev, qx_old, h0, h1, z0, z1, n0,
+               n1, b0, b1, g_dt_dx, g_dt_4, theta, h_min):
+    """New discharge on a row of north-south faces and on the interior east-west faces of the
+    cell row south of it, in one pass over the columns (the cells' loads are shared).
 
-    ``q_up`` / ``q_down`` are the old face rows north and south of it, ``qx_up`` / ``qx_down``
-    the old east-west faces of the two cell rows (for the perpendicular flux).
+    The north-south faces lie between cell rows 0 (``h0``, ``z0``, ``n0``, ``b0``) and 1
+    (``h1``, ...); ``qy_old`` is their old discharge and ``qy_prev`` / ``qy_next`` the old face
+    rows north and south of them. ``qx_old`` / ``qx_prev`` are the old east-west faces of
+    cell rows 1 and 0 (the perpendicular flux); ``qx_out[1:-1]`` receives the new interior
+    east-west faces of cell row 1, ``qy_out`` the new north-south faces.
     """
-    for c in range(out.size):
-        q_perp = 0.25 * (qx_up[c] + qx_up[c + 1] + qx_down[c] + qx_down[c + 1])
-        out[c] = _face_q(q_old[c], q_up[c], q_down[c], q_perp, z0[c] + h0[c], z1[c] + h1[c],
-                         z0[c], z1[c], n0[c] + n1[c], b0[c] | b1[c], g_dt_dx, g_dt_4,
-                         theta, h_min)
-
-
-@njit(cache=True, error_model="numpy")
-def _ew_faces(out, q_old, qy_n, qy_s, h, z, n, b, g_dt_dx, g_dt_4, theta, h_min):
-    """New discharge on the interior east-west faces ``out[1:-1]`` of one cell row.
-
-    ``q_old`` is the row's old east-west discharge, ``qy_n`` / ``qy_s`` its old north and
-    south faces (for the perpendicular flux).
-    """
-    for c in range(1, out.size - 1):
-        q_perp = 0.25 * (qy_n[c - 1] + qy_n[c] + qy_s[c - 1] + qy_s[c])
-        out[c] = _face_q(q_old[c], q_old[c - 1], q_old[c + 1], q_perp,
-                         z[c - 1] + h[c - 1], z[c] + h[c], z[c - 1], z[c],
-                         n[c - 1] + n[c], b[c - 1] | b[c], g_dt_dx, g_dt_4, theta, h_min)
+    for c in range(1, h1.size):
+        q_perp = 0.25 * (qx_prev[c] + qx_prev[c + 1] + qx_old[c] + qx_old[c + 1])
+        qy_out[c] = _face_q(qy_old[c], qy_prev[c], qy_next[c], q_perp, z0[c] + h0[c],
+                            z1[c] + h1[c], z0[c], z1[c], n0[c] + n1[c], b0[c] | b1[c],
+                            g_dt_dx, g_dt_4, theta, h_min)
+        q_perp = 0.25 * (qy_old[c - 1] + qy_old[c] + qy_next[c - 1] + qy_next[c])
+        qx_out[c] = _face_q(qx_old[c], qx_old[c - 1], qx_old[c + 1], q_perp,
+                            z1[c - 1] + h1[c - 1], z1[c] + h1[c], z1[c - 1], z1[c],
+                            n1[c - 1] + n1[c], b1[c - 1] | b1[c], g_dt_dx, g_dt_4, theta, h_min)
+    q_perp = 0.25 * (qx_prev[0] + qx_prev[1] + qx_old[0] + qx_old[1])
+    qy_out[0] = _face_q(qy_old[0], qy_prev[0], qy_next[0], q_perp, z0[0] + h0[0], z1[0] + h1[0],
+                        z0[0], z1[0], n0[0] + n1[0], b0[0] | b1[0], g_dt_dx, g_dt_4, theta,
+                        h_min)
 
 
 @njit(cache=True, error_model="numpy")
@@ -386,33 +384,33 @@ def _sweep(h, z, n, blocked, qx, qy, q_north, q_south, q_east, q_west, dt, dx, t
     ny, nx = h.shape
     g_dt_dx = g * dt / dx
     g_dt_4 = 0.25 * g * dt                       # g dt / 4, see _face_q
-    qx_prev = np.empty(nx + 1, dtype=qx.dtype)   # old qx of cell row r - 1
+    qx_prev = np.zeros(nx + 1, dtype=qx.dtype)   # old qx of cell row r - 1
     qx_cur = np.empty(nx + 1, dtype=qx.dtype)    # old qx of cell row r
-    qy_prev = np.empty(nx, dtype=qy.dtype)       # old qy of face row r - 1
+    qy_prev = np.zeros(nx, dtype=qy.dtype)       # old qy of face row r - 1
+    discard = np.empty(nx)                       # north-south faces computed on row 0
     qy_cur = np.empty(nx, dtype=qy.dtype)        # old qy of face row r
     fac = np.ones((3, nx + 2))                   # limiter factors: two rows in turn, then ones
     fac_up, up_lo, up_hi = fac[2], -1, -1         # factors and limited columns of row r - 2
     taken = np.empty((2, nx))                    # infiltration and drainage taken in a row
     h_max, rain_s, inf_s, drain_s = 0.0, 0.0, 0.0, 0.0
     for r in range(ny + 2):
-        # 1. new discharge on face row r and (r < ny) on the east-west faces of cell row r
+        # 1. new discharge on face row r and (r < ny) on the east-west faces of cell row r;
+        #    on row 0 the north-south faces computed (from row 0 twice) are discarded
         if r <= ny:
             if r < ny:
                 qx_cur[:] = qx[r]
             qy_cur[:] = qy[r]
+            if r < ny:
+                north = max(r - 1, 0)
+                _row_faces(qy[r] if r > 0 else discard, qx[r], qy_cur, qy_prev, qy[r + 1],
+                           qx_prev, qx_cur, h[north], h[r], z[north], z[r], n[north], n[r],
+                           blocked[north], blocked[r], g_dt_dx, g_dt_4, theta, h_min)
+                qx[r, 0] = q_west[r]
+                qx[r, nx] = q_east[r]
             if r == 0:
                 qy[0, :] = q_north
             elif r == ny:
                 qy[ny, :] = q_south
-            else:
-                _ns_faces(qy[r], qy_cur, qy_prev, qy[r + 1], qx_prev, qx_cur, h[r - 1], h[r],
-                          z[r - 1], z[r], n[r - 1], n[r], blocked[r - 1], blocked[r],
-                          g_dt_dx, g_dt_4, theta, h_min)
-            if r < ny:
-                _ew_faces(qx[r], qx_cur, qy_cur, qy[r + 1], h[r], z[r], n[r], blocked[r],
-                          g_dt_dx, g_dt_4, theta, h_min)
-                qx[r, 0] = q_west[r]
-                qx[r, nx] = q_east[r]
         # 2. every face of cell row r - 1 is now known: its limiter factors (ones when no cell
         #    is limited), then its east-west faces over the columns of limited cells
         lo, hi = -1, -1
