@@ -70,6 +70,10 @@ CLOSED, FREE, LEVEL = 0, 1, 2
 #: Depth (m) at or below which a face carries no flow (default of ``h_min``).
 H_MIN = 1e-3
 
+#: Edge flags ``(north, south, east, west)`` of :func:`_sweep`'s boundary volumes.
+_ALL_SIDES = np.ones(4, dtype=np.bool_)
+_NO_SIDES = np.zeros(4, dtype=np.bool_)
+
 #: Round-off allowance (m) for a depth that ends a step a hair below zero; it is set to zero.
 #: Anything more negative is an instability.
 NEGATIVE_ROUNDOFF = 1e-12
@@ -371,15 +375,17 @@ def _depth_row(h, qx_row, qy_n, qy_s, b, w, f_rate, d_rate, k, rain_dt, dt, f_ta
 
 @njit(cache=True, error_model="numpy", nogil=True)
 def _sweep(h, z, n, blocked, qx, qy, q_north, q_south, q_east, q_west, dt, dx, theta, h_min,
-           g, rain_rate, rain_weight, infiltration_rate, drainage_rate, r0, r1, c0, c1):
+           g, rain_rate, rain_weight, infiltration_rate, drainage_rate, r0, r1, c0, c1, sides):
     """Momentum and limiter over the grid in one north-to-south sweep of rows, in place.
 
     With ``rain_weight`` not None the continuity update of each row follows two rows behind
     (once all four faces of its cells are final), so one sweep is a whole step; it returns
-    ``(h_max, rain, infiltration, drainage, bad_flat_index, bad_value)`` as _update_depth,
-    the maximum and sums taken over the window of cells ``[r0, r1) x [c0, c1)`` only (every
-    cell is updated and checked). A window narrower than the grid splits each row's
-    continuity at ``c0`` and ``c1`` (per cell the same arithmetic).
+    ``(h_max, rain, infiltration, drainage, boundary_in, boundary_out, bad_flat_index,
+    bad_value)``: the maximum and sums as _update_depth, taken over the window of cells
+    ``[r0, r1) x [c0, c1)`` only (every cell is updated and checked), and the volumes (m^3)
+    that entered and left through the final edge faces of the window on the grid edges
+    flagged in ``sides`` (north, south, east, west). A window narrower than the grid splits
+    each row's continuity at ``c0`` and ``c1`` (per cell the same arithmetic).
     """
     ny, nx = h.shape
     g_dt_dx = g * dt / dx
@@ -393,6 +399,7 @@ def _sweep(h, z, n, blocked, qx, qy, q_north, q_south, q_east, q_west, dt, dx, t
     fac_up, up_lo, up_hi = fac[2], -1, -1         # factors and limited columns of row r - 2
     taken = np.empty((2, nx))                    # infiltration and drainage taken in a row
     h_max, rain_s, inf_s, drain_s = 0.0, 0.0, 0.0, 0.0
+    b_in, b_out = 0.0, 0.0                       # inward discharge summed over edge faces
     for r in range(ny + 2):
         # 1. new discharge on face row r and (r < ny) on the east-west faces of cell row r;
         #    on row 0 the north-south faces computed (from row 0 twice) are discarded
@@ -427,6 +434,17 @@ def _sweep(h, z, n, blocked, qx, qy, q_north, q_south, q_east, q_west, dt, dx, t
         if r >= 1 and last >= 0:
             _scale_faces(qy[r - 1, first:last + 1], fac_row[first:], fac_up[first + 1:])
         fac_up, up_lo, up_hi = fac_row, lo, hi
+        # the west and east faces of cell row r - 1 and face row r - 1 are final: edge volumes
+        if 1 <= r <= ny and r0 <= r - 1 < r1:
+            if sides[WEST]:
+                b_in, b_out = b_in + max(qx[r - 1, 0], 0.0), b_out + max(-qx[r - 1, 0], 0.0)
+            if sides[EAST]:
+                b_in, b_out = b_in + max(-qx[r - 1, nx], 0.0), b_out + max(qx[r - 1, nx], 0.0)
+        if (r == 1 and r0 == 0 and sides[NORTH]) or (r == ny + 1 and r1 == ny and sides[SOUTH]):
+            inward = 1.0 if r == 1 else -1.0
+            for c in range(c0, c1):
+                v = inward * qy[r - 1, c]
+                b_in, b_out = b_in + max(v, 0.0), b_out + max(-v, 0.0)
         # 4. cell row r - 2 has all four faces final: continuity
         if rain_weight is not None and r >= 2:
             rr = r - 2
@@ -442,7 +460,8 @@ def _sweep(h, z, n, blocked, qx, qy, q_north, q_south, q_east, q_west, dt, dx, t
                                                 drainage_rate[rr, a:b], dt / dx, rain_rate * dt,
                                                 dt, taken[0, a:b], taken[1, a:b])
                 if bad >= 0:
-                    return h_max, rain_s, inf_s, drain_s, rr * nx + a + bad, h[rr, a + bad]
+                    return (h_max, rain_s, inf_s, drain_s, 0.0, 0.0, rr * nx + a + bad,
+                            h[rr, a + bad])
                 if r0 <= rr < r1 and (whole or seg == 1):
                     h_max = max(h_max, m)
                     rain_s += rs
@@ -450,14 +469,15 @@ def _sweep(h, z, n, blocked, qx, qy, q_north, q_south, q_east, q_west, dt, dx, t
                     drain_s += ds
         qx_prev, qx_cur = qx_cur, qx_prev
         qy_prev, qy_cur = qy_cur, qy_prev
-    return h_max, rain_s, inf_s, drain_s, -1, 0.0
+    k = dt * dx
+    return h_max, rain_s, inf_s, drain_s, k * b_in, k * b_out, -1, 0.0
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
 def _update_fluxes(h, z, n, blocked, qx, qy, q_north, q_south, q_east, q_west,
                    dt, dx, theta, h_min, g):
     _sweep(h, z, n, blocked, qx, qy, q_north, q_south, q_east, q_west, dt, dx, theta, h_min,
-           g, 0.0, None, None, None, 0, 0, 0, 0)
+           g, 0.0, None, None, None, 0, 0, 0, 0, _NO_SIDES)
 
 
 def update_fluxes(h, z, n, blocked, qx, qy, q_north, q_south, q_east, q_west, dt, dx,
@@ -694,26 +714,6 @@ def update_depth(h, qx, qy, blocked, dt, dx, rain_rate, rain_weight, infiltratio
     return h_max, rain_s, inf_s, drain_s
 
 
-def edge_volumes(qx, qy, dt, dx):
-    """Volume (m^3) that crossed the four outer edges in one step, as ``(in, out)``.
-
-    Parameters
-    ----------
-    qx, qy : ndarray
-        Unit discharges (m^2/s) of the step (sign convention in the module docstring).
-    dt, dx : float
-        Time step (s) and cell size (m).
-
-    Returns
-    -------
-    tuple of float
-        Inflow and outflow volumes (m^3), both >= 0.
-    """
-    inward = np.concatenate([qx[:, 0], -qx[:, -1], qy[0, :], -qy[-1, :]])
-    k = dt * dx
-    return k * float(np.clip(inward, 0.0, None).sum()), k * float(np.clip(-inward, 0.0, None).sum())
-
-
 def flood_step(h, qx, qy, z, n, blocked, dt, dx, *, edge_kind, edge_level, rain_rate,
                rain_weight, infiltration_rate, drainage_rate, theta=0.8, h_min=H_MIN, g=G,
                t_end=0.0, edge_buffers=None) -> StepVolumes:
@@ -756,19 +756,18 @@ def flood_step(h, qx, qy, z, n, blocked, dt, dx, *, edge_kind, edge_level, rain_
     edges = edge_fluxes(h, z, n, blocked, qx, qy, edge_kind, edge_level, dt, dx, h_min, g,
                         out=edge_buffers)
     # update_fluxes then update_depth, fused into one sweep (rows stay in cache)
-    h_max, rain_s, inf_s, drain_s, bad, value = _sweep(
+    h_max, rain_s, inf_s, drain_s, b_in, b_out, bad, value = _sweep(
         h, z, n, blocked, qx, qy, *edges, float(dt), float(dx), float(theta), float(h_min),
         float(g), float(rain_rate), rain_weight, infiltration_rate, drainage_rate,
-        0, h.shape[0], 0, h.shape[1])
+        0, h.shape[0], 0, h.shape[1], _ALL_SIDES)
     if bad >= 0:
         raise FloodInstability(t_end, *divmod(bad, h.shape[1]), value)
-    b_in, b_out = edge_volumes(qx, qy, dt, dx)
     return StepVolumes(h_max, rain_s, inf_s, drain_s, b_in, b_out)
 
 
-def tile_step(h, qx, qy, z, n, blocked, dt, dx, *, edge_q, window, rain_rate, rain_weight,
-              infiltration_rate, drainage_rate, theta=0.8, h_min=H_MIN, g=G,
-              t_end=0.0) -> tuple[float, float, float, float]:
+def tile_step(h, qx, qy, z, n, blocked, dt, dx, *, edge_q, window, sides, rain_rate,
+              rain_weight, infiltration_rate, drainage_rate, theta=0.8, h_min=H_MIN, g=G,
+              t_end=0.0) -> StepVolumes:
     """One step on a tile of a larger grid, in place, with given edge discharges and sums
     over a window of cells (the tile's core).
 
@@ -776,8 +775,8 @@ def tile_step(h, qx, qy, z, n, blocked, dt, dx, *, edge_q, window, rain_rate, ra
     de Almeida et al. 2012 theta-weighting; every cell's arithmetic identical), except that the
     four edge face rows/columns take ``edge_q`` as given (from :func:`edge_fluxes` on a true
     domain edge, the old values where the tile borders another tile), and that the largest
-    depth and the applied sums count only the cells of ``window``. Boundary volumes are left
-    to the caller (only true edges count).
+    depth and the applied sums count only the cells of ``window``, and the boundary volumes
+    only the grid edges in ``sides``.
 
     Parameters
     ----------
@@ -792,6 +791,9 @@ def tile_step(h, qx, qy, z, n, blocked, dt, dx, *, edge_q, window, rain_rate, ra
         edge faces, in the grid's sign convention.
     window : (int, int, int, int)
         Cells ``[r0, r1) x [c0, c1)`` whose largest depth and sums are returned.
+    sides : sequence of 4 bool
+        Which tile edges ``(north, south, east, west)`` are edges of the whole grid: only
+        those count in the boundary volumes, over the window's rows / columns.
     rain_rate : float
         Rain intensity (m/s).
     rain_weight, infiltration_rate, drainage_rate : ndarray (ny, nx)
@@ -803,9 +805,9 @@ def tile_step(h, qx, qy, z, n, blocked, dt, dx, *, edge_q, window, rain_rate, ra
 
     Returns
     -------
-    tuple of float
-        ``(h_max, rain_depth, infiltration_depth, drainage_depth)`` over the window: largest
-        depth (m, 0 for an empty window) and cell sums (m) of what was applied.
+    StepVolumes
+        Over the window: largest depth (m, 0 for an empty window), cell sums (m) of what
+        was applied, and the volumes (m^3) in and out through the grid edges in ``sides``.
 
     Raises
     ------
@@ -813,10 +815,10 @@ def tile_step(h, qx, qy, z, n, blocked, dt, dx, *, edge_q, window, rain_rate, ra
         A depth anywhere on the tile became non-finite or negative.
     """
     r0, r1, c0, c1 = (int(v) for v in window)
-    h_max, rain_s, inf_s, drain_s, bad, value = _sweep(
+    h_max, rain_s, inf_s, drain_s, b_in, b_out, bad, value = _sweep(
         h, z, n, blocked, qx, qy, *edge_q, float(dt), float(dx), float(theta), float(h_min),
         float(g), float(rain_rate), rain_weight, infiltration_rate, drainage_rate,
-        r0, r1, c0, c1)
+        r0, r1, c0, c1, np.array(sides, dtype=np.bool_))
     if bad >= 0:
         raise FloodInstability(t_end, *divmod(bad, h.shape[1]), value)
-    return h_max, rain_s, inf_s, drain_s
+    return StepVolumes(h_max, rain_s, inf_s, drain_s, b_in, b_out)

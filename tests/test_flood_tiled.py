@@ -214,27 +214,29 @@ def _moving_state():
 
 def test_tile_step_is_flood_step_with_sums_over_its_window():
     """kernels.flood.tile_step given the edge discharges of edge_fluxes moves the state exactly as
-    flood_step; its sums over the four windows of a 2 x 2 partition add up to flood_step's and
-    its largest depth is the window's."""
+    flood_step; its sums over the four windows of a 2 x 2 partition (applied volumes, and
+    boundary volumes over each window's grid edges) add up to flood_step's and its largest
+    depth is the window's."""
     inp, h, qx, qy, kind, level, args = _moving_state()
     ny, nx = inp.shape
     ref = [a.copy() for a in (h, qx, qy)]
     vol = F.flood_step(*ref, inp.z, inp.manning_n, inp.blocked, 0.4, inp.dx, edge_kind=kind,
                        edge_level=level, **args)
     assert vol.infiltration_depth > 0 and vol.drainage_depth > 0
-    total = np.zeros(3)
+    total = np.zeros(5)
     for r0, r1, c0, c1 in [(0, 23, 0, 37), (23, ny, 0, 37), (0, 23, 37, nx), (23, ny, 37, nx)]:
         state = [a.copy() for a in (h, qx, qy)]
         edges = F.edge_fluxes(*state[:1], inp.z, inp.manning_n, inp.blocked, *state[1:], kind, level,
                               0.4, inp.dx)
-        h_top, *sums = F.tile_step(*state, inp.z, inp.manning_n, inp.blocked, 0.4, inp.dx,
-                                   edge_q=edges, window=(r0, r1, c0, c1), **args)
+        sides = (r0 == 0, r1 == ny, c1 == nx, c0 == 0)
+        step = F.tile_step(*state, inp.z, inp.manning_n, inp.blocked, 0.4, inp.dx,
+                           edge_q=edges, window=(r0, r1, c0, c1), sides=sides, **args)
         for a, b in zip(state, ref):
             np.testing.assert_array_equal(a, b)
-        assert h_top == state[0][r0:r1, c0:c1].max()
-        total += sums
-    np.testing.assert_allclose(total, [vol.rain_depth, vol.infiltration_depth, vol.drainage_depth],
-                               rtol=1e-12)
+        assert step.h_max == state[0][r0:r1, c0:c1].max()
+        total += step[1:]
+    assert vol.boundary_in > 0 and vol.boundary_out > 0
+    np.testing.assert_allclose(total, vol[1:], rtol=1e-12)
 
 
 def test_tile_step_takes_the_given_edge_discharges():
@@ -245,7 +247,7 @@ def test_tile_step_takes_the_given_edge_discharges():
     given = (rng.uniform(-0.01, 0.01, nx), rng.uniform(-0.01, 0.01, nx),
              rng.uniform(-0.01, 0.01, ny), rng.uniform(-0.01, 0.01, ny))
     F.tile_step(h, qx, qy, inp.z, inp.manning_n, inp.blocked, 0.4, inp.dx, edge_q=given,
-                window=(0, ny, 0, nx), **args)
+                window=(0, ny, 0, nx), sides=(False,) * 4, **args)
     open_ns, open_ew = ~inp.blocked[0] & ~inp.blocked[-1], ~inp.blocked[:, 0] & ~inp.blocked[:, -1]
     # the limiter may scale an outgoing edge face down, never up or across zero
     for got, want in ((qy[0], given[0]), (qy[-1], given[1]), (qx[:, -1], given[2]), (qx[:, 0], given[3])):

@@ -210,27 +210,6 @@ class _Tiling:
         return r0, r1, c0, c1, max(0, r0 - self.halo), max(0, c0 - self.halo)
 
 
-def _edge_volumes(qx, qy, sides, rows, cols, dt, dx):
-    """Volumes (m^3) in and out through the true domain edges of a tile over its core.
-
-    ``sides`` = (north, south, east, west) flags; ``rows``/``cols`` slice the core cells.
-    """
-    inward = []
-    if sides[0]:
-        inward.append(qy[0, cols])
-    if sides[1]:
-        inward.append(-qy[-1, cols])
-    if sides[2]:
-        inward.append(-qx[rows, -1])
-    if sides[3]:
-        inward.append(qx[rows, 0])
-    if not inward:
-        return 0.0, 0.0
-    q = np.concatenate(inward)
-    k = dt * dx
-    return k * float(np.clip(q, 0.0, None).sum()), k * float(np.clip(-q, 0.0, None).sum())
-
-
 def _advance_tile(block, *static_blocks, block_info=None, tiling, uniform, plan, inflows, opts,
                   xy):
     """Advance one tile (a halo block of the stack) through the steps of ``plan``.
@@ -274,19 +253,19 @@ def _advance_tile(block, *static_blocks, block_info=None, tiling, uniform, plan,
         new = edge_fluxes(h, z, n, blocked, qx, qy, kind, level, dt, dx, h_min, out=edge_buffers)
         held = (qy[0].copy(), qy[-1].copy(), qx[:, -1].copy(), qx[:, 0].copy())
         try:
-            h_top, *sums = tile_step(h, qx, qy, z, n, blocked, dt, dx,
-                                     edge_q=tuple(new[k] if sides[k] else held[k] for k in range(4)),
-                                     window=window, rain_rate=rain_rate, rain_weight=rain_w,
-                                     infiltration_rate=loss, drainage_rate=drain, theta=theta,
-                                     h_min=h_min, t_end=t_end)
+            step = tile_step(h, qx, qy, z, n, blocked, dt, dx,
+                             edge_q=tuple(new[k] if sides[k] else held[k] for k in range(4)),
+                             window=window, sides=sides, rain_rate=rain_rate, rain_weight=rain_w,
+                             infiltration_rate=loss, drainage_rate=drain, theta=theta,
+                             h_min=h_min, t_end=t_end)
         except FloodInstability as err:
             row, col = ar + err.row, ac + err.col
             raise RunError(f"flood run unstable at t = {err.time_s:.3f} s at x = {xy[0][col]:.2f} m, "
                            f"y = {xy[1][row]:.2f} m (row {row}, col {col}): depth {err.value!r} m "
                            f"(tile {iy}, {ix})") from None
-        ledger[3:_LEDGER] += _edge_volumes(qx, qy, sides, core[0], core[1], dt, dx)
-        ledger[:3] += np.array(sums) * dx * dx
-        ledger[_LEDGER + i] = h_top
+        ledger[:3] += np.array([step.rain_depth, step.infiltration_depth, step.drainage_depth]) * dx * dx
+        ledger[3:_LEDGER] += step.boundary_in, step.boundary_out
+        ledger[_LEDGER + i] = step.h_max
         for (rows, cols, weights, in_core), volume in zip(local, volumes):
             if volume > 0 and rows.size:
                 np.add.at(h, (rows, cols), volume * weights / (dx * dx))
