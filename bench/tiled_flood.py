@@ -60,7 +60,7 @@ def run(size: int, steps: int, tiles: tuple[int, int] | None, halo: int, workers
     import dask
     from twin.flood_model import simulate_flood
     from twin.flood_tiled import simulate_flood_tiled
-    inp, small = inputs(size), inputs(size, crop=128)
+    inp, small = inputs(size), inputs(size, crop=max(128, 2 * halo + 2))
     scheduler, cluster = "synchronous", None
     if threads > 1:
         scheduler = "threads"
