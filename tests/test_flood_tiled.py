@@ -76,6 +76,23 @@ def test_tiles_equal_one_tile_to_round_off(tiles, one_tile):
     assert res.ledger.closure_relative < 1e-9
 
 
+def test_default_halo_fits_the_tiles():
+    """Without halo or steps, a tile advances DEFAULT_STEPS_PER_EXCHANGE (16) steps per exchange,
+    fewer when its tiles are narrower than that halo (33 cells): 3 x 1 tiles of the 60-row test
+    grid (61 rows extended) are 20 rows tall at least, so K = 9 (halo 19), and the run equals one
+    block's with K = 9."""
+    from twin.flood_tiled import DEFAULT_STEPS_PER_EXCHANGE
+    assert DEFAULT_STEPS_PER_EXCHANGE == 16
+    inp = _inputs()
+    assert inp.shape == (60, 80)
+    res = simulate_flood_tiled(inp, 300.0, tiles=(3, 1), scheduler="synchronous")
+    ref = simulate_flood_tiled(inp, 300.0, tiles=(1, 1), steps_per_exchange=9, scheduler="synchronous")
+    _assert_same(res, ref)
+    with pytest.raises(AssertionError):       # a different K gives another dt sequence
+        _assert_same(res, simulate_flood_tiled(inp, 300.0, tiles=(1, 1), steps_per_exchange=8,
+                                               scheduler="synchronous"))
+
+
 def test_one_step_per_exchange_equals_simulate_flood():
     """With one step per exchange the dt sequence is simulate_flood's, so the tiled run (2 x 2
     tiles, halo 3) equals the untiled time loop to round-off: gridded rain routed off the roofs,
