@@ -52,9 +52,19 @@ def is_ensemble(sf: ScenarioFile) -> bool:
     return ens.members > 1 or any(v is not None for v in ens.perturb.model_dump().values())
 
 
+def member_draws(sf: ScenarioFile, twin: xr.Dataset) -> list[MemberDraw]:
+    """The scenario's members: its ensemble's draws, or the control alone."""
+    return draw_members(sf, twin) if is_ensemble(sf) else [MemberDraw(0)]
+
+
+def control_only(draws: list[MemberDraw]) -> bool:
+    """True when ``draws`` is the control run alone (no dask members to run)."""
+    return len(draws) == 1 and draws[0].values == {} and draws[0].forecast_member is None
+
+
 def reduce_members(sf: ScenarioFile, twin: xr.Dataset, module, control_result, folder: Path,
                    draws: list[MemberDraw] | None = None, scheduler: str | None = None,
-                   workers: int | None = None, progress: bool = True):
+                   workers: int | None = None, progress: bool = True, client=None):
     """Risk maps and building columns of a run, with the members that failed.
 
     Parameters
@@ -67,7 +77,7 @@ def reduce_members(sf: ScenarioFile, twin: xr.Dataset, module, control_result, f
         The run's temporary folder (member maps are spilled to a subfolder and removed).
     draws : list of MemberDraw, optional
         Members to run; default: the scenario's ensemble (:func:`twin.members.draw_members`).
-    scheduler, workers, progress
+    scheduler, workers, progress, client
         See :func:`twin.ensemble.run_members`.
 
     Returns
@@ -81,7 +91,7 @@ def reduce_members(sf: ScenarioFile, twin: xr.Dataset, module, control_result, f
     """
     hazard = sf.scenario.hazard
     if draws is None:
-        draws = draw_members(sf, twin) if is_ensemble(sf) else [MemberDraw(0)]
+        draws = member_draws(sf, twin)
     weights = [d.weight for d in draws]
     inside = twin["domain_mask"].values == 1
     table = building_table(twin)
@@ -95,11 +105,11 @@ def reduce_members(sf: ScenarioFile, twin: xr.Dataset, module, control_result, f
         per_building.add(draw.index, maps)
 
     with cells:
-        if len(draws) == 1 and draws[0].values == {} and draws[0].forecast_member is None:
+        if control_only(draws):
             add(draws[0], module.member_maps(control_result))
         else:
             failures = run_members(hazard, sf, draws, add, scheduler=scheduler, workers=workers,
-                                   progress=progress)
+                                   progress=progress, client=client)
         if len(failures) == len(draws):
             raise RunError("every ensemble member failed; first: member "
                            f"{failures[0].index}: {failures[0].error}")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import importlib
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -123,36 +124,47 @@ def run_scenario(scenario_path: str | Path, out: str | Path | None = None, progr
         members failed, the outputs are written over the members that succeeded, say so, and the
         manifest's status is ``members_failed``; otherwise nothing is left behind.
     """
-    from twin.risk_run import reduce_members, write_risk
+    from twin.ensemble import dask_client, warm_workers
+    from twin.risk_run import control_only, member_draws, reduce_members, write_risk
 
     started = utc_now()
     t0 = time.perf_counter()
     prep = prepare_run(scenario_path, until, scenario)
     sf = prep.sf
     module = hazard_module(sf.scenario.hazard)
-    t_prepared = time.perf_counter()
-    result = module.simulate(prep.inputs, sf, progress)
-    t_simulated = time.perf_counter()
-    run_dir = sf.output_dir(out)
-    with atomic_dir(run_dir) as folder:
-        save_twin(prep.twin, folder / "twin.nc")
-        summary = module.write(folder, sf, prep.twin, result)
-        t_control_written = time.perf_counter()
-        risk = reduce_members(sf, prep.twin, module, result, folder, draws=draws,
-                              scheduler=scheduler or sf.scenario.scheduler, workers=workers, progress=progress)
-        failures = risk.failures
-        t_members = time.perf_counter()
-        summary["risk"] = write_risk(folder, sf, prep.twin, risk, module.building_columns(result))
-        if extra_outputs is not None:
-            extra_outputs(folder, sf)
-        t_written = time.perf_counter()
-        timings = {"prepare_s": t_prepared - t0, "control_run_s": t_simulated - t_prepared,
-                   "control_write_s": t_control_written - t_simulated,
-                   "members_s": t_members - t_control_written, "write_s": t_written - t_members,
-                   "total_s": t_written - t0}
-        write_json(folder / "summary.json", {**summary, "timings": timings})
-        status = "members_failed" if failures else "complete"
-        write_json(folder / "manifest.json", run_manifest(prep, started, timings, status, risk.n_members))
+    if draws is None:
+        draws = member_draws(sf, prep.twin)
+    with ExitStack() as stack:
+        client, warm_up = None, []
+        if not control_only(draws):
+            # the cluster first, so that its workers load themselves while the control run computes
+            client = stack.enter_context(dask_client(scheduler or sf.scenario.scheduler, workers))
+            warm_up = warm_workers(client, sf.scenario.hazard, sf)
+        t_prepared = time.perf_counter()
+        result = module.simulate(prep.inputs, sf, progress)
+        t_simulated = time.perf_counter()
+        run_dir = sf.output_dir(out)
+        with atomic_dir(run_dir) as folder:
+            save_twin(prep.twin, folder / "twin.nc")
+            summary = module.write(folder, sf, prep.twin, result)
+            t_control_written = time.perf_counter()
+            risk = reduce_members(sf, prep.twin, module, result, folder, draws=draws, client=client,
+                                  progress=progress)
+            for future in warm_up:
+                future.release()
+            failures = risk.failures
+            t_members = time.perf_counter()
+            summary["risk"] = write_risk(folder, sf, prep.twin, risk, module.building_columns(result))
+            if extra_outputs is not None:
+                extra_outputs(folder, sf)
+            t_written = time.perf_counter()
+            timings = {"prepare_s": t_prepared - t0, "control_run_s": t_simulated - t_prepared,
+                       "control_write_s": t_control_written - t_simulated,
+                       "members_s": t_members - t_control_written, "write_s": t_written - t_members,
+                       "total_s": t_written - t0}
+            write_json(folder / "summary.json", {**summary, "timings": timings})
+            status = "members_failed" if failures else "complete"
+            write_json(folder / "manifest.json", run_manifest(prep, started, timings, status, risk.n_members))
     if failures:
         listed = "; ".join(f"member {f.index}: {f.error}" for f in failures[:5])
         raise RunError(f"{len(failures)} ensemble member(s) failed twice ({listed}); outputs in {run_dir} "
