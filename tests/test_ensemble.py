@@ -17,7 +17,7 @@ import pytest
 import xarray as xr
 
 from conftest import write_valley_twin
-from twin.errors import RunError
+from twin.errors import InputError, RunError
 from twin.members import draw_members
 from twin.runner import prepare_run, run_scenario
 
@@ -189,3 +189,18 @@ def test_tiled_members_run_on_workers(tmp_path, small_twin):
     run = run_scenario(path, out=tmp_path / "run", progress=False, workers=1)
     summary = json.loads((run / "summary.json").read_text())
     assert summary["risk"]["members_used"] == 2 and summary["volume_ledger_m3"]["closure_relative"] < 1e-9
+
+
+def test_unreachable_scheduler_is_bad_input_before_the_control_run(tmp_path, small_twin, monkeypatch):
+    """A wrong --scheduler address is an InputError (exit code 2) naming the field and the address,
+    raised when the cluster is opened, before the control run computes, and nothing is written."""
+    import twin.ensemble as E
+    import twin.flood_run as F
+
+    monkeypatch.setattr(E, "SCHEDULER_TIMEOUT", "2s")
+    simulated = []
+    monkeypatch.setattr(F, "simulate", lambda *a, **k: simulated.append(1))
+    path = _scenario(tmp_path, small_twin)
+    with pytest.raises(InputError, match=r"scheduler: cannot reach the dask scheduler.*tcp://127\.0\.0\.1:1"):
+        run_scenario(path, out=tmp_path / "run", progress=False, scheduler="tcp://127.0.0.1:1")
+    assert simulated == [] and not (tmp_path / "run").exists()

@@ -70,6 +70,9 @@ def _worker_twin(source_json: str, base_dir: str):
     return load_twin(json.loads(source_json), base_dir=base_dir)
 
 
+#: How long to try to reach a scheduler given by address before calling it bad input.
+SCHEDULER_TIMEOUT = "20s"
+
 #: Simulated time (s) of the short control member each worker runs to load itself (warm_workers).
 WARM_UP_S = 1.0
 
@@ -124,9 +127,10 @@ def dask_client(scheduler: str | None = None, workers: int | None = None):
 
     if scheduler is not None:
         try:
-            client = Client(scheduler, timeout="20s", set_as_default=False)
+            client = Client(scheduler, timeout=SCHEDULER_TIMEOUT, set_as_default=False)
         except (OSError, TimeoutError) as exc:
             raise InputError(f"cannot reach the dask scheduler ({exc})", field="scheduler",
+                             expected="the address of a running scheduler, tcp://HOST:PORT",
                              found=scheduler) from None
         try:
             yield client
