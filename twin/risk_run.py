@@ -63,8 +63,7 @@ def control_only(draws: list[MemberDraw]) -> bool:
 
 
 def reduce_members(sf: ScenarioFile, twin: xr.Dataset, module, control_result, folder: Path,
-                   draws: list[MemberDraw] | None = None, scheduler: str | None = None,
-                   workers: int | None = None, progress: bool = True, client=None):
+                   draws: list[MemberDraw] | None = None, progress: bool = True, client=None):
     """Risk maps and building columns of a run, with the members that failed.
 
     Parameters
@@ -77,8 +76,9 @@ def reduce_members(sf: ScenarioFile, twin: xr.Dataset, module, control_result, f
         The run's temporary folder (member maps are spilled to a subfolder and removed).
     draws : list of MemberDraw, optional
         Members to run; default: the scenario's ensemble (:func:`twin.members.draw_members`).
-    scheduler, workers, progress, client
-        See :func:`twin.ensemble.run_members`.
+    progress, client
+        See :func:`twin.ensemble.run_members` (without a client, members run on a new local
+        cluster).
 
     Returns
     -------
@@ -108,8 +108,7 @@ def reduce_members(sf: ScenarioFile, twin: xr.Dataset, module, control_result, f
         if control_only(draws):
             add(draws[0], module.member_maps(control_result))
         else:
-            failures = run_members(hazard, sf, draws, add, scheduler=scheduler, workers=workers,
-                                   progress=progress, client=client)
+            failures = run_members(hazard, sf, draws, add, progress=progress, client=client)
         if len(failures) == len(draws):
             raise RunError("every ensemble member failed; first: member "
                            f"{failures[0].index}: {failures[0].error}")
