@@ -15,7 +15,7 @@ import functools
 import json
 import logging
 import os
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable
 
@@ -144,8 +144,7 @@ def dask_client(scheduler: str | None = None, workers: int | None = None):
 
 
 def run_members(hazard: str, sf, draws: list[MemberDraw], on_member: Callable[[MemberDraw, dict], None],
-                scheduler: str | None = None, workers: int | None = None,
-                progress: bool = True, client=None) -> list[MemberFailure]:
+                client, progress: bool = True) -> list[MemberFailure]:
     """Run members as dask tasks and hand each result to ``on_member`` as it finishes.
 
     Parameters
@@ -156,12 +155,11 @@ def run_members(hazard: str, sf, draws: list[MemberDraw], on_member: Callable[[M
         The members to run.
     on_member : callable
         ``on_member(draw, maps)``, called in the driver in the order members finish.
-    scheduler, workers
-        See :func:`dask_client`; not used when ``client`` is given.
+    client : distributed.Client
+        An open client (:func:`dask_client`; the runner opens it before the control run and
+        warms its workers, :func:`warm_workers`).
     progress : bool
         Show a progress bar counting members.
-    client : distributed.Client, optional
-        An open client to run on (e.g. the runner's, whose workers are warm).
 
     Returns
     -------
@@ -171,9 +169,7 @@ def run_members(hazard: str, sf, draws: list[MemberDraw], on_member: Callable[[M
     from distributed import as_completed
 
     failures = []
-    with (nullcontext(client) if client is not None else dask_client(scheduler, workers)) as client, \
-            client.as_current(), \
-            CountBar(len(draws), "members", progress) as bar:
+    with client.as_current(), CountBar(len(draws), "members", progress) as bar:
         futures = {client.submit(member_maps, hazard, sf, d, retries=1, pure=False): d for d in draws}
         for future in as_completed(futures):
             draw = futures.pop(future)

@@ -247,8 +247,9 @@ def _advance_tile(block, *static_blocks, block_info=None, tiling, uniform, plan,
     plane whose first five values are the core's ledger sums (m^3), followed by the core's
     largest depth (m) after each step. A block that map_overlap assembled from several tiles
     is a new array used by this task alone and is advanced in place; a lone tile's block may
-    be the stored state itself and is copied first. Depth and north faces are worked on as
-    contiguous copies (the kernels vectorize only over contiguous rows). Each step is one fused
+    be the stored state itself and is copied first. Depth, north faces and the hazard
+    accumulators (over the whole tile, halo included) are worked on as contiguous copies (the
+    kernels vectorize only over contiguous rows), and written back over the core. Each step is one fused
     sweep (:func:`kernels.flood.tile_step`): held discharges on the faces bordering other
     tiles, sums and largest depth over the core only.
     """

@@ -63,7 +63,7 @@ def control_only(draws: list[MemberDraw]) -> bool:
 
 
 def reduce_members(sf: ScenarioFile, twin: xr.Dataset, module, control_result, folder: Path,
-                   draws: list[MemberDraw] | None = None, progress: bool = True, client=None):
+                   draws: list[MemberDraw], client=None, progress: bool = True):
     """Risk maps and building columns of a run, with the members that failed.
 
     Parameters
@@ -74,11 +74,14 @@ def reduce_members(sf: ScenarioFile, twin: xr.Dataset, module, control_result, f
         The control run's result (the only member when the scenario has no ensemble).
     folder : Path
         The run's temporary folder (member maps are spilled to a subfolder and removed).
-    draws : list of MemberDraw, optional
-        Members to run; default: the scenario's ensemble (:func:`twin.members.draw_members`).
-    progress, client
-        See :func:`twin.ensemble.run_members` (without a client, members run on a new local
-        cluster).
+    draws : list of MemberDraw
+        Members to run (:func:`member_draws`); the control alone (:func:`control_only`) is
+        reduced from ``control_result`` without dask.
+    client : distributed.Client or None
+        The cluster the members run on (see :func:`twin.ensemble.run_members`); None only for
+        the control alone.
+    progress : bool
+        Show a progress bar counting members.
 
     Returns
     -------
@@ -90,8 +93,6 @@ def reduce_members(sf: ScenarioFile, twin: xr.Dataset, module, control_result, f
         When every member failed.
     """
     hazard = sf.scenario.hazard
-    if draws is None:
-        draws = member_draws(sf, twin)
     weights = [d.weight for d in draws]
     inside = twin["domain_mask"].values == 1
     table = building_table(twin)
@@ -108,7 +109,7 @@ def reduce_members(sf: ScenarioFile, twin: xr.Dataset, module, control_result, f
         if control_only(draws):
             add(draws[0], module.member_maps(control_result))
         else:
-            failures = run_members(hazard, sf, draws, add, progress=progress, client=client)
+            failures = run_members(hazard, sf, draws, add, client, progress=progress)
         if len(failures) == len(draws):
             raise RunError("every ensemble member failed; first: member "
                            f"{failures[0].index}: {failures[0].error}")
