@@ -46,13 +46,13 @@ def _scenario(folder: Path, members: int, until: str) -> Path:
 
 def _members_phase(path: Path, workers: int, out: Path) -> tuple[float, float]:
     """(members phase, cluster start-up) wall time (s) of one run with ``workers`` processes."""
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
+    from twin.ensemble import local_cluster
     from twin.runner import run_scenario
 
     t0 = time.perf_counter()
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as c, \
-            Client(c, set_as_default=False) as client:
+    with local_cluster(workers) as c, Client(c, set_as_default=False) as client:
         client.wait_for_workers(workers)
         startup = time.perf_counter() - t0
         run_dir = run_scenario(path, out=out, progress=False, scheduler=c.scheduler_address)

@@ -18,7 +18,8 @@ import xarray as xr
 
 from conftest import write_valley_twin
 from twin.errors import InputError, RunError
-from twin.members import draw_members
+from twin.ensemble import local_cluster
+from twin.members import draw_members, heaviest_first
 from twin.runner import prepare_run, run_scenario
 
 ENSEMBLE = """
@@ -71,6 +72,25 @@ def test_member_draws_depend_only_on_seed_and_index(tmp_path, small_twin):
     assert [d.values for d in d8[:4]] == [d.values for d in d4], "member k does not depend on the ensemble size"
     scales = [d.values["rainfall_scale"] for d in d8]
     assert len(set(scales)) == 8 and all(s > 0 for s in scales)
+
+
+def test_members_start_heaviest_forcing_first(tmp_path, small_twin):
+    prep = prepare_run(_scenario(tmp_path, small_twin, members=8))
+    draws = draw_members(prep.sf, prep.twin)
+    order = heaviest_first(draws)
+    assert sorted(d.index for d in order) == list(range(8))
+    scales = [d.values["rainfall_scale"] for d in order]
+    assert scales == sorted(scales, reverse=True) and scales != [d.values["rainfall_scale"] for d in draws]
+
+
+def test_local_cluster_workers_run_without_the_profiler():
+    import dask
+    from distributed import Client
+
+    with local_cluster(1) as cluster, Client(cluster, set_as_default=False) as client:
+        enabled = client.run(lambda: dask.config.get("distributed.worker.profile.enabled"))
+    assert list(enabled.values()) == [False]
+    assert dask.config.get("distributed.worker.profile.enabled") is True, "the driver's settings are restored"
 
 
 @pytest.fixture(scope="module")

@@ -110,6 +110,29 @@ def draw_members(sf: ScenarioFile, twin: xr.Dataset) -> list[MemberDraw]:
     return draws
 
 
+def heaviest_first(draws: list[MemberDraw]) -> list[MemberDraw]:
+    """The draws in the order to start them: the members expected to run longest first.
+
+    Starting the longest jobs first keeps the last ones short, so that workers finish close
+    together (Graham 1969, "longest processing time first"). The expected length is ranked by
+    the forcing drawn: a larger rainfall scale (deeper water, a shorter stable time step, more
+    steps: on the sample city 7.6 s at scale 0.90, 11.0 s at 1.53), then more wind added (a
+    fire reaching more cells). Only the order of starting changes; each member's result and the
+    reduced risk do not (see :func:`draw_members`).
+
+    Parameters
+    ----------
+    draws : list of MemberDraw
+
+    Returns
+    -------
+    list of MemberDraw
+        The same draws, reordered (ties keep index order).
+    """
+    return sorted(draws, key=lambda d: (-d.values.get("rainfall_scale", 1.0),
+                                        -d.values.get("wind_speed", 0.0)))
+
+
 def _shift_hyetograph(rain: UniformRainfall, shift: float) -> UniformRainfall:
     """Move a hyetograph by ``shift`` s; the part moved before t = 0 is cut (interpolated at 0)."""
     times = np.asarray(rain.times) + shift
