@@ -373,6 +373,25 @@ def _depth_row(h, qx_row, qy_n, qy_s, b, w, f_rate, d_rate, k, rain_dt, dt, f_ta
     return h_max, rain_s, inf_s, drain_s, -1
 
 
+@njit(cache=True, error_model="numpy")
+def _row(a, r):
+    """Row ``r`` of a cell field, or its only row when the field is one row (uniform along y)."""
+    return a[min(r, a.shape[0] - 1)]
+
+
+def _as_rows(a):
+    """A cell field as the sweep reads it: a field broadcast along y (zero row stride, e.g.
+    ``np.broadcast_to`` of a scalar, which costs no memory) becomes its one row, contiguous.
+
+    Compiled loops over the strided rows of a broadcast array do not vectorize: a uniform
+    Manning n given that way made the step 2.3 times slower (21.5 against 9.45 ns per cell at
+    2000 x 2000). Other arrays are returned as they are.
+    """
+    if a is not None and a.ndim == 2 and a.shape[0] > 1 and a.strides[0] == 0:
+        return np.ascontiguousarray(a[:1])
+    return a
+
+
 @njit(cache=True, error_model="numpy", nogil=True)
 def _sweep(h, z, n, blocked, qx, qy, q_north, q_south, q_east, q_west, dt, dx, theta, h_min,
            g, rain_rate, rain_weight, infiltration_rate, drainage_rate, r0, r1, c0, c1, sides):
@@ -410,7 +429,7 @@ def _sweep(h, z, n, blocked, qx, qy, q_north, q_south, q_east, q_west, dt, dx, t
             if r < ny:
                 north = max(r - 1, 0)
                 _row_faces(qy[r] if r > 0 else discard, qx[r], qy_cur, qy_prev, qy[r + 1],
-                           qx_prev, qx_cur, h[north], h[r], z[north], z[r], n[north], n[r],
+                           qx_prev, qx_cur, h[north], h[r], z[north], z[r], _row(n, north), _row(n, r),
                            blocked[north], blocked[r], g_dt_dx, g_dt_4, theta, h_min)
                 qx[r, 0] = q_west[r]
                 qx[r, nx] = q_east[r]
@@ -456,8 +475,9 @@ def _sweep(h, z, n, blocked, qx, qy, q_north, q_south, q_east, q_west, dt, dx, t
                     continue
                 m, rs, fs, ds, bad = _depth_row(h[rr, a:b], qx[rr, a:b + 1], qy[rr, a:b],
                                                 qy[rr + 1, a:b], blocked[rr, a:b],
-                                                rain_weight[rr, a:b], infiltration_rate[rr, a:b],
-                                                drainage_rate[rr, a:b], dt / dx, rain_rate * dt,
+                                                _row(rain_weight, rr)[a:b],
+                                                _row(infiltration_rate, rr)[a:b],
+                                                _row(drainage_rate, rr)[a:b], dt / dx, rain_rate * dt,
                                                 dt, taken[0, a:b], taken[1, a:b])
                 if bad >= 0:
                     return (h_max, rain_s, inf_s, drain_s, 0.0, 0.0, rr * nx + a + bad,
@@ -522,7 +542,7 @@ def update_fluxes(h, z, n, blocked, qx, qy, q_north, q_south, q_east, q_west, dt
     g : float
         Acceleration due to gravity (m/s^2).
     """
-    _update_fluxes(h, z, n, blocked, qx, qy, q_north, q_south, q_east, q_west,
+    _update_fluxes(h, z, _as_rows(n), blocked, qx, qy, q_north, q_south, q_east, q_west,
                    float(dt), float(dx), float(theta), float(h_min), float(g))
 
 
@@ -655,7 +675,7 @@ def _update_depth(h, qx, qy, blocked, dt, dx, rain_rate, rain_weight, infiltrati
     h_max, rain_s, inf_s, drain_s = 0.0, 0.0, 0.0, 0.0
     for r in range(ny):
         m, rs, fs, ds, bad = _depth_row(h[r], qx[r], qy[r], qy[r + 1], blocked[r],
-                                        rain_weight[r], infiltration_rate[r], drainage_rate[r],
+                                        _row(rain_weight, r), _row(infiltration_rate, r), _row(drainage_rate, r),
                                         dt / dx, rain_rate * dt, dt, taken[0], taken[1])
         if bad >= 0:
             return h_max, rain_s, inf_s, drain_s, r * nx + bad, h[r, bad]
@@ -707,8 +727,8 @@ def update_depth(h, qx, qy, blocked, dt, dx, rain_rate, rain_weight, infiltratio
         A depth became non-finite or negative (beyond round-off); ``h`` is then partly updated.
     """
     h_max, rain_s, inf_s, drain_s, bad, value = _update_depth(
-        h, qx, qy, blocked, float(dt), float(dx), float(rain_rate), rain_weight,
-        infiltration_rate, drainage_rate)
+        h, qx, qy, blocked, float(dt), float(dx), float(rain_rate), _as_rows(rain_weight),
+        _as_rows(infiltration_rate), _as_rows(drainage_rate))
     if bad >= 0:
         raise FloodInstability(t_end, *divmod(bad, h.shape[1]), value)
     return h_max, rain_s, inf_s, drain_s
@@ -757,9 +777,10 @@ def flood_step(h, qx, qy, z, n, blocked, dt, dx, *, edge_kind, edge_level, rain_
                         out=edge_buffers)
     # update_fluxes then update_depth, fused into one sweep (rows stay in cache)
     h_max, rain_s, inf_s, drain_s, b_in, b_out, bad, value = _sweep(
-        h, z, n, blocked, qx, qy, *edges, float(dt), float(dx), float(theta), float(h_min),
-        float(g), float(rain_rate), rain_weight, infiltration_rate, drainage_rate,
-        0, h.shape[0], 0, h.shape[1], _ALL_SIDES)
+        h, z, _as_rows(n), blocked, qx, qy, *edges, float(dt), float(dx), float(theta),
+        float(h_min), float(g), float(rain_rate), _as_rows(rain_weight),
+        _as_rows(infiltration_rate), _as_rows(drainage_rate), 0, h.shape[0], 0, h.shape[1],
+        _ALL_SIDES)
     if bad >= 0:
         raise FloodInstability(t_end, *divmod(bad, h.shape[1]), value)
     return StepVolumes(h_max, rain_s, inf_s, drain_s, b_in, b_out)
@@ -816,9 +837,10 @@ def tile_step(h, qx, qy, z, n, blocked, dt, dx, *, edge_q, window, sides, rain_r
     """
     r0, r1, c0, c1 = (int(v) for v in window)
     h_max, rain_s, inf_s, drain_s, b_in, b_out, bad, value = _sweep(
-        h, z, n, blocked, qx, qy, *edge_q, float(dt), float(dx), float(theta), float(h_min),
-        float(g), float(rain_rate), rain_weight, infiltration_rate, drainage_rate,
-        r0, r1, c0, c1, np.array(sides, dtype=np.bool_))
+        h, z, _as_rows(n), blocked, qx, qy, *edge_q, float(dt), float(dx), float(theta),
+        float(h_min), float(g), float(rain_rate), _as_rows(rain_weight),
+        _as_rows(infiltration_rate), _as_rows(drainage_rate), r0, r1, c0, c1,
+        np.array(sides, dtype=np.bool_))
     if bad >= 0:
         raise FloodInstability(t_end, *divmod(bad, h.shape[1]), value)
     return StepVolumes(h_max, rain_s, inf_s, drain_s, b_in, b_out)

@@ -72,6 +72,42 @@ def test_fused_step_equals_the_three_stages_bitwise(seed, ny, nx):
                                rtol=1e-13, atol=1e-300)
 
 
+def test_uniform_fields_given_as_broadcasts_equal_full_arrays_bitwise():
+    """Uniform fields: Manning n, rain weight and loss rates given as zero-stride broadcasts
+    (read by the sweep as one contiguous row, so that its loops vectorize) give exactly the
+    state and volumes of the same values as full arrays, in flood_step and tile_step."""
+    ny, nx, dx, dt = 17, 29, 2.0, 0.2
+    z, blocked, h0, _, qx0, qy0, _, _, _ = _random_state(6, ny, nx)
+    uniform = {"n": 0.035, "rain_weight": 1.0, "infiltration_rate": 1e-4, "drainage_rate": 3e-4}
+    full = {k: np.full((ny, nx), v) for k, v in uniform.items()}
+    views = {k: np.broadcast_to(np.float64(v), (ny, nx)) for k, v in uniform.items()}
+    assert F._as_rows(views["n"]).shape == (1, nx) and F._as_rows(views["n"]).flags.c_contiguous
+    kinds, levels = np.array([1, 2, 0, 1]), np.array([0.0, 1.1, 0.0, 0.0])
+    results = []
+    for fields in (full, views):
+        h, qx, qy = h0.copy(), qx0.copy(), qy0.copy()
+        sums = []
+        for _ in range(5):
+            sums.append(F.flood_step(h, qx, qy, z, fields["n"], blocked, dt, dx, edge_kind=kinds,
+                                     edge_level=levels, rain_rate=1e-5,
+                                     rain_weight=fields["rain_weight"],
+                                     infiltration_rate=fields["infiltration_rate"],
+                                     drainage_rate=fields["drainage_rate"]))
+        held = (qy[0].copy(), qy[-1].copy(), qx[:, -1].copy(), qx[:, 0].copy())
+        sums.append(F.tile_step(h, qx, qy, z, fields["n"], blocked, dt, dx, edge_q=held,
+                                window=(2, ny - 3, 4, nx - 5), sides=(True, False, True, False),
+                                rain_rate=1e-5, rain_weight=fields["rain_weight"],
+                                infiltration_rate=fields["infiltration_rate"],
+                                drainage_rate=fields["drainage_rate"]))
+        results.append((h, qx, qy, sums))
+    (h1, qx1, qy1, s1), (h2, qx2, qy2, s2) = results
+    assert h1.max() > 0 and s1[0].infiltration_depth > 0
+    np.testing.assert_array_equal(h2, h1)
+    np.testing.assert_array_equal(qx2, qx1)
+    np.testing.assert_array_equal(qy2, qy1)
+    assert s2 == s1
+
+
 def test_results_do_not_depend_on_column_alignment():
     """SIMD consistency: shifting the grid east by 1..9 columns of blocked cells (so each
     cell falls in a different SIMD lane or in the scalar remainder loop) leaves the solution
