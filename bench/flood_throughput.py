@@ -7,9 +7,13 @@ dt. Each case runs in its own subprocess with NUMBA_NUM_THREADS=1 / OMP_NUM_THRE
 reports cell-updates per second (cells x steps / wall s) and the tracemalloc peak of every
 allocation made while building and running the model, per cell.
 
-Two of ours are timed: ``kernel`` (kernels.flood.flood_step alone, fixed dt) and ``loop``
-(twin.flood_model.simulate_flood with the stable dt capped at the same dt, free edges, losses,
-hazard accumulators and the ledger, no snapshots; wall time is the loop's own). Numba code is
+Three of ours are timed: ``kernel`` (kernels.flood.flood_step alone, fixed dt, given the
+uniform Manning n, rain weight and zero losses the way twin.flood_model holds a number: as
+zero-stride broadcasts, the like-for-like input to Landlab's scalar n), ``kernel-cells`` (the
+same with those four fields as per-cell arrays, as from a land-cover map; Landlab keeps its n
+per link in either case) and ``loop`` (twin.flood_model.simulate_flood with per-cell Manning n
+and losses, the stable dt capped at the same dt, free edges, hazard accumulators and the
+ledger, no snapshots; wall time is the loop's own). Numba code is
 compiled on a 20 x 20 corner before memory tracing starts. ``passes`` times the stages apart
 (edge_fluxes, update_fluxes, update_depth, then the fused flood_step and the hazard
 accumulators), median thread-CPU ns per cell over the steps, to show where the time goes.
@@ -18,7 +22,7 @@ Usage::
 
     python bench/flood_throughput.py --sizes 1000 2000 --steps 100 --landlab-steps 20 [--repeat 3]
 
-Each case is run ``--repeat`` times, the rounds interleaving the three cases so that a drift of
+Each case is run ``--repeat`` times, the rounds interleaving the cases so that a drift of
 the machine's speed hits all of them; the tables give the median rate and the range, and the
 ratio to Landlab is the ratio of the medians (and its range over the rounds).
 """
@@ -26,6 +30,7 @@ ratio to Landlab is the ratio of the medians (and its range over the rounds).
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import subprocess
@@ -53,19 +58,26 @@ def _tiny_copy(z, blocked):
     return z[:20, :20].copy(), blocked[:20, :20].copy()
 
 
-def run_kernel(z, blocked, dx, steps, warm=True):
+def _fields(shape, per_cell: bool):
+    """Manning n (s m^-1/3), rain weight (-) and loss rates (m/s, zero): per-cell arrays, or
+    uniform fields as zero-stride broadcasts (how FloodInputs holds a number; no memory)."""
+    values = ((N_MANNING, np.float64), (1.0, np.float32), (0.0, np.float64), (0.0, np.float64))
+    if per_cell:
+        return tuple(np.full(shape, v, dtype) for v, dtype in values)
+    return tuple(np.broadcast_to(dtype(v), shape) for v, dtype in values)
+
+
+def run_kernel(z, blocked, dx, steps, warm=True, per_cell=False):
     from kernels.flood import flood_step
     if warm:
-        run_kernel(*_tiny_copy(z, blocked), dx, 1, warm=False)
+        run_kernel(*_tiny_copy(z, blocked), dx, 1, warm=False, per_cell=per_cell)
         tracemalloc.start()
     ny, nx = z.shape
     z = z.copy()
     blocked = blocked.copy()
-    n = np.full((ny, nx), N_MANNING)
+    n, w, f, d = _fields((ny, nx), per_cell)
     h = np.where(blocked, 0.0, H_START)
     qx, qy = np.zeros((ny, nx + 1)), np.zeros((ny + 1, nx))
-    w = np.ones((ny, nx), np.float32)
-    f, d = np.zeros((ny, nx)), np.zeros((ny, nx))
     kw = dict(edge_kind=np.array([1, 1, 1, 1]), edge_level=np.zeros(4), rain_rate=RAIN, rain_weight=w,
               infiltration_rate=f, drainage_rate=d)
     flood_step(h, qx, qy, z, n, blocked, DT, dx, **kw)      # compile / warm up
@@ -123,11 +135,9 @@ def run_passes(z, blocked, dx, steps):
     from kernels import flood as F
     from kernels.flood_hazard import accumulate_hazard
     ny, nx = z.shape
-    n = np.full((ny, nx), N_MANNING)
+    n, w, f, d = _fields((ny, nx), per_cell=True)
     h = np.where(blocked, 0.0, H_START)
     qx, qy = np.zeros((ny, nx + 1)), np.zeros((ny + 1, nx))
-    w = np.ones((ny, nx), np.float32)
-    f, d = np.zeros((ny, nx)), np.zeros((ny, nx))
     kind, level = np.array([1, 1, 1, 1]), np.zeros(4)
     acc = (np.zeros((ny, nx)), np.zeros((ny, nx), np.float32), np.zeros((ny, nx), np.float32),
            np.full((ny, nx), np.nan, np.float32), np.zeros((ny, nx)))
@@ -152,7 +162,8 @@ def run_passes(z, blocked, dx, steps):
     return {k: 1e9 * float(np.median(v)) / (ny * nx) for k, v in times.items()}
 
 
-CASES = {"kernel": run_kernel, "loop": run_loop, "landlab": run_landlab, "passes": run_passes}
+CASES = {"kernel": run_kernel, "kernel-cells": functools.partial(run_kernel, per_cell=True),
+         "loop": run_loop, "landlab": run_landlab, "passes": run_passes}
 
 
 def worker(case: str, size: int, steps: int) -> None:
@@ -179,12 +190,13 @@ def main(argv=None) -> None:
     env = dict(os.environ, NUMBA_NUM_THREADS="1", OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
                MKL_NUM_THREADS="1")
     ll_steps = a.landlab_steps * len(a.sizes) if len(a.landlab_steps) == 1 else a.landlab_steps
-    print(f"{'case':8s} {'cells':>9s} {'steps':>6s} {'wall s':>8s} {'Mcell-upd/s':>12s} {'CPU s':>8s} "
+    print(f"{'case':12s} {'cells':>9s} {'steps':>6s} {'wall s':>8s} {'Mcell-upd/s':>12s} {'CPU s':>8s} "
           f"{'Mcell-upd/CPU-s':>16s} {'peak B/cell':>12s}  (median of {a.repeat}; range of Mcell-upd/s)")
     for size, lsteps in zip(a.sizes, ll_steps):
-        runs = {"kernel": [], "loop": [], "landlab": []}
+        runs = {"kernel": [], "kernel-cells": [], "loop": [], "landlab": []}
         for _ in range(a.repeat):                   # rounds interleave the cases (machine drift)
-            for case, steps in (("kernel", a.steps), ("loop", a.steps), ("landlab", lsteps)):
+            for case in runs:
+                steps = lsteps if case == "landlab" else a.steps
                 proc = subprocess.run([sys.executable, __file__, "--worker", case, str(size), str(steps)],
                                       env=env, capture_output=True, text=True, check=True)
                 runs[case].append(json.loads(proc.stdout.strip().splitlines()[-1]))
@@ -196,10 +208,10 @@ def main(argv=None) -> None:
             rates[case] = (rate, cpu_rate)
             r = rs[int(np.argsort(wall_rates)[len(rs) // 2])]          # the median run
             extra = f"  closure {r['closure_relative']:.1e}" if "closure_relative" in r else ""
-            print(f"{case:8s} {r['cells']:9d} {r['steps']:6d} {r['wall_s']:8.2f} {rate / 1e6:12.2f} "
+            print(f"{case:12s} {r['cells']:9d} {r['steps']:6d} {r['wall_s']:8.2f} {rate / 1e6:12.2f} "
                   f"{r['cpu_s']:8.2f} {cpu_rate / 1e6:16.2f} {r['peak_bytes'] / r['cells']:12.1f}  "
                   f"({min(wall_rates) / 1e6:.1f}-{max(wall_rates) / 1e6:.1f}){extra}", flush=True)
-        for ours in ("kernel", "loop"):
+        for ours in ("kernel", "kernel-cells", "loop"):
             per_round = [(o["steps"] / o["wall_s"]) / (l["steps"] / l["wall_s"])
                          for o, l in zip(runs[ours], runs["landlab"])]
             print(f"  {size}x{size}: {ours} / landlab = {rates[ours][0] / rates['landlab'][0]:.1f}x wall, "
