@@ -12,11 +12,10 @@ from numba import njit
 
 @njit(cache=True, error_model="numpy")
 def _accumulate(h, qx, qy, t_end, dt, wet_threshold, h_min, max_depth, max_speed,
-                max_unit_discharge, arrival_time, wet_duration):
-    ny, nx = h.shape
+                max_unit_discharge, arrival_time, wet_duration, r0, c0, ny, nx):
     for r in range(ny):
         for c in range(nx):
-            d = h[r, c]
+            d = h[r0 + r, c0 + c]
             if d > max_depth[r, c]:
                 max_depth[r, c] = d
             if d >= wet_threshold:
@@ -25,8 +24,8 @@ def _accumulate(h, qx, qy, t_end, dt, wet_threshold, h_min, max_depth, max_speed
                     arrival_time[r, c] = t_end
             if d > h_min:
                 # compare squares first: the square root and division run only on a new maximum
-                qu = 0.5 * (qx[r, c] + qx[r, c + 1])
-                qv = 0.5 * (qy[r, c] + qy[r + 1, c])
+                qu = 0.5 * (qx[r0 + r, c0 + c] + qx[r0 + r, c0 + c + 1])
+                qv = 0.5 * (qy[r0 + r, c0 + c] + qy[r0 + r + 1, c0 + c])
                 q2 = qu * qu + qv * qv
                 m = max_unit_discharge[r, c]
                 if q2 > m * m:
@@ -39,7 +38,7 @@ def _accumulate(h, qx, qy, t_end, dt, wet_threshold, h_min, max_depth, max_speed
 
 
 def accumulate_hazard(h, qx, qy, t_end, dt, wet_threshold, h_min, max_depth, max_speed,
-                      max_unit_discharge, arrival_time, wet_duration):
+                      max_unit_discharge, arrival_time, wet_duration, window=None):
     """Fold the state at the end of a step into the hazard accumulators, in place.
 
     The cell-centred unit discharge is the mean of the two opposite faces in each direction,
@@ -62,12 +61,23 @@ def accumulate_hazard(h, qx, qy, t_end, dt, wet_threshold, h_min, max_depth, max
         Depth (m) from which a cell counts as flooded.
     h_min : float
         Depth (m) below which no speed is recorded.
-    max_depth, max_speed, max_unit_discharge : ndarray (ny, nx)
+    max_depth, max_speed, max_unit_discharge : ndarray (ny, nx) (or the window's shape)
         Running maxima of depth (m), speed (m/s) and unit discharge (m^2/s), start at 0.
     arrival_time : ndarray (ny, nx)
         First wet time (s), NaN until wet.
     wet_duration : ndarray (ny, nx)
         Time spent wet (s), starts at 0.
+    window : (int, int, int, int), optional
+        Cells ``[r0, r1) x [c0, c1)`` of the state to fold in (default: all); the accumulators
+        then hold that window from their own row and column 0 (they may be larger, e.g. a
+        tile's core with a spare row or column, which is left alone).
     """
+    r0, r1, c0, c1 = (0, h.shape[0], 0, h.shape[1]) if window is None else window
+    accs = (max_depth, max_speed, max_unit_discharge, arrival_time, wet_duration)
+    if not (0 <= r0 <= r1 <= h.shape[0] and 0 <= c0 <= c1 <= h.shape[1]) or any(
+            a.shape[0] < r1 - r0 or a.shape[1] < c1 - c0 for a in accs):
+        raise ValueError(f"accumulate_hazard: window {(r0, r1, c0, c1)} is not inside the state "
+                         f"{h.shape} or larger than an accumulator {[a.shape for a in accs]}")
     _accumulate(h, qx, qy, float(t_end), float(dt), float(wet_threshold), float(h_min),
-                max_depth, max_speed, max_unit_discharge, arrival_time, wet_duration)
+                max_depth, max_speed, max_unit_discharge, arrival_time, wet_duration,
+                int(r0), int(c0), int(r1) - int(r0), int(c1) - int(c0))

@@ -1,8 +1,8 @@
 """One flood member on tiles: the local inertial model advanced with ``dask.array.map_overlap``.
 
 For a grid too big for one core or one machine. The grid is cut into ``tiles = (ty, tx)`` blocks;
-each exchange copies a halo of ``halo`` cells from the neighbours (:func:`dask.array.map_overlap`,
-``boundary="none"`` so that true domain edges get no padding), every tile then advances
+each exchange copies a halo of ``halo`` cells from the neighbours (``dask.array.map_overlap``'s
+halo exchange, ``boundary="none"`` so that true domain edges get no padding), every tile then advances
 ``K = steps_per_exchange`` steps of :mod:`kernels.flood` on its block alone, and the cores
 (the halo trimmed away) form the new state. SI units throughout (m, s, m/s, m^2/s, m^3).
 
@@ -34,9 +34,12 @@ plane 1 is ``qx`` on the **west** face of each extended cell (so its column nx i
 face of the grid), plane 2 is ``qy`` on the **north** face (its row ny is the south edge). A
 block of the extended grid covering rows ``[a, b)`` is the kernel grid of cells ``[a, b - 1)``
 with all their faces: ``h = blk[0, :-1, :-1]``, ``qx = blk[1, :-1, :]``, ``qy = blk[2, :, :-1]``.
-The five hazard accumulators and a ledger plane ride in the same stack (9 planes in all); their
-halos are not needed but cost little, and one stack means one halo block per tile, which the
-tile advances in place. The static fields (elevation, roughness, blocked cells, losses, rain
+The five hazard accumulators and a ledger plane ride in the same stack (9 planes in all), but
+only the three state planes get halos: each exchange is ``dask.array.map_overlap`` spelled as its
+two halves, :func:`dask.array.overlap.overlap` on the state planes and :func:`dask.array.map_blocks`
+over those halo blocks, the stored accumulator cores and the static halo blocks (map_overlap
+itself copies even its inputs of depth 0 into fresh blocks every exchange). The accumulators
+fold in the core only. The static fields (elevation, roughness, blocked cells, losses, rain
 weights) are padded the same way, cut into halo blocks once and kept (persisted) for the run;
 uniform ones travel as numbers.
 
@@ -239,19 +242,21 @@ class _Tiling:
         return r0, r1, c0, c1, max(0, r0 - self.halo), max(0, c0 - self.halo)
 
 
-def _advance_tile(block, *static_blocks, block_info=None, tiling, uniform, plan, inflows, opts,
-                  xy):
-    """Advance one tile (a halo block of the stack) through the steps of ``plan``.
+def _advance_tile(block, carried, *static_blocks, block_info=None, tiling, uniform, plan, inflows,
+                  opts, xy):
+    """Advance one tile through the steps of ``plan``; returns its core of the new stack.
 
-    Returns the tile's core of the stack: state and hazard accumulators advanced, and a ledger
+    ``block`` is the tile's state (depth, faces) with its halo, ``carried`` its core of the
+    other planes (hazard accumulators, ledger), ``static_blocks`` its halo blocks of the static
+    fields. The result is a new core stack: state and accumulators advanced, and a ledger
     plane whose first five values are the core's ledger sums (m^3), followed by the core's
-    largest depth (m) after each step. A block that map_overlap assembled from several tiles
-    is a new array used by this task alone and is advanced in place; a lone tile's block may
-    be the stored state itself and is copied first. Depth, north faces and the hazard
-    accumulators (over the whole tile, halo included) are worked on as contiguous copies (the
-    kernels vectorize only over contiguous rows), and written back over the core. Each step is one fused
-    sweep (:func:`kernels.flood.tile_step`): held discharges on the faces bordering other
-    tiles, sums and largest depth over the core only.
+    largest depth (m) after each step. A state block that dask assembled from several tiles is a
+    new array used by this task alone and is advanced in place; a lone tile's block may be the
+    stored state itself and is copied first; ``carried`` is stored state and is only read.
+    Depth and north faces are worked on as contiguous copies (the kernels vectorize only over
+    contiguous rows). Each step is one fused sweep (:func:`kernels.flood.tile_step`): held
+    discharges on the faces bordering other tiles, sums and largest depth over the core only;
+    the accumulators fold in the core only.
     """
     _, iy, ix = block_info[0]["chunk-location"]
     nty, ntx = len(tiling.rows), len(tiling.cols)
@@ -267,10 +272,10 @@ def _advance_tile(block, *static_blocks, block_info=None, tiling, uniform, plan,
     # the core in block coordinates; its real cells stop before the dummy row / column
     cr0, cc0 = r0 - ar, c0 - ac
     cr1, cc1 = min(r1 - ar, nyk), min(c1 - ac, nxk)
-    core = (slice(cr0, cr1), slice(cc0, cc1))
     window = (cr0, cr1, cc0, cc1)
-    # the accumulators over the whole tile, contiguous (the halo's values are discarded)
-    accs = [np.ascontiguousarray(work[_STATE + k, :-1, :-1]) for k in range(_ACC)]
+    out = np.empty((_PLANES, r1 - r0, c1 - c0))
+    out[_STATE:_STATE + _ACC] = carried[:_ACC]
+    accs = out[_STATE:_STATE + _ACC]
     local = []
     for rows, cols, weights in inflows:
         inside = (rows >= ar) & (rows < ar + nyk) & (cols >= ac) & (cols < ac + nxk)
@@ -302,12 +307,12 @@ def _advance_tile(block, *static_blocks, block_info=None, tiling, uniform, plan,
                 np.add.at(h, (rows, cols), volume * weights / (dx * dx))
                 if in_core.any():
                     ledger[_LEDGER + i] = max(ledger[_LEDGER + i], h[rows[in_core], cols[in_core]].max())
-        accumulate_hazard(h, qx, qy, t_end, dt, opts["wet_threshold"], opts["speed_depth"], *accs)
+        accumulate_hazard(h, qx, qy, t_end, dt, opts["wet_threshold"], opts["speed_depth"], *accs,
+                          window=window)
     work[0, :-1, :-1] = h
-    for k, acc in enumerate(accs):
-        work[_STATE + k][core] = acc[core]
     work[2, :, :-1] = qy
-    out = work[:, cr0:cr0 + r1 - r0, cc0:cc0 + c1 - c0]
+    out[:_STATE] = work[:, cr0:cr0 + r1 - r0, cc0:cc0 + c1 - c0]
+    out[-1] = 0.0
     out[-1].flat[:ledger.size] = ledger
     return out
 
@@ -450,7 +455,6 @@ def simulate_flood_tiled(inputs: FloodInputs, duration_s: float, tiles: tuple[in
             "speed_depth": max(float(inputs.h_min), SPEED_DEPTH_MIN_M)}
     xy = (inputs.x if inputs.x is not None else (np.arange(nx) + 0.5) * dx,
           inputs.y if inputs.y is not None else -(np.arange(ny) + 0.5) * dx)
-    depth = [{0: 0, 1: halo, 2: halo}] + [0] * len(blocks)
     ledger = VolumeLedger(storage_initial=float(h0.sum()) * dx * dx)
     snapshots = np.zeros((snap_t.size, ny, nx), np.float32)
     if snap_t.size and snap_t[0] == 0.0:
@@ -473,11 +477,16 @@ def simulate_flood_tiled(inputs: FloodInputs, duration_s: float, tiles: tuple[in
             dt_x = stable_timestep(h_guess, dx, inputs.alpha, inputs.dt_max)
             for _ in range(MAX_RETRIES + 1):
                 plan = _plan(inputs, t, stop, dt_x, steps, rain_cum, inflow_cum)
-                new = da.map_overlap(_advance_tile, stack, *blocks.values(), depth=depth,
-                                     boundary="none", trim=False, align_arrays=False,
-                                     chunks=stack.chunks, dtype=np.float64, meta=np.empty((0, 0, 0)),
-                                     tiling=tiling, uniform=uniform, plan=plan, inflows=inflows,
-                                     opts=opts, xy=xy, name=f"flood-tiles-{uuid.uuid4().hex}")
+                # map_overlap in its two halves: the halo exchange of the state alone, then
+                # map_blocks, which hands each task the stored blocks of the other planes and
+                # static fields as they are (map_overlap would copy those every exchange)
+                state = da.overlap.overlap(stack[:_STATE], depth={0: 0, 1: halo, 2: halo},
+                                           boundary="none")
+                new = da.map_blocks(_advance_tile, state, stack[_STATE:], *blocks.values(),
+                                    chunks=stack.chunks, dtype=np.float64,
+                                    meta=np.empty((0, 0, 0)), tiling=tiling, uniform=uniform,
+                                    plan=plan, inflows=inflows, opts=opts, xy=xy,
+                                    name=f"flood-tiles-{uuid.uuid4().hex}")
                 width = _LEDGER + len(plan)
                 new, per_tile = dask.persist(new, _tile_ledgers(new[-1], tiling, width),
                                              scheduler=scheduler, optimize_graph=False)
