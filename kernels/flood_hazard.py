@@ -2,6 +2,7 @@
 
 Pure array functions over the state of :mod:`kernels.flood` (same grid and sign conventions),
 updating caller-owned accumulators in place so a time loop keeps no temporaries. SI units.
+The compiled loop releases the GIL, so threads can fold several tiles at once.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import numpy as np
 from numba import njit
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def _accumulate(h, qx, qy, t_end, dt, wet_threshold, h_min, max_depth, max_speed,
                 max_unit_discharge, arrival_time, wet_duration, r0, c0, ny, nx):
     for r in range(ny):

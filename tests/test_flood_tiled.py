@@ -77,12 +77,12 @@ def test_tiles_equal_one_tile_to_round_off(tiles, one_tile):
 
 
 def test_default_halo_fits_the_tiles():
-    """Without halo or steps, a tile advances DEFAULT_STEPS_PER_EXCHANGE (16) steps per exchange,
-    fewer when its tiles are narrower than that halo (33 cells): 3 x 1 tiles of the 60-row test
+    """Without halo or steps, a tile advances DEFAULT_STEPS_PER_EXCHANGE (32) steps per exchange,
+    fewer when its tiles are narrower than that halo (65 cells): 3 x 1 tiles of the 60-row test
     grid (61 rows extended) are 20 rows tall at least, so K = 9 (halo 19), and the run equals one
     block's with K = 9."""
     from twin.flood_tiled import DEFAULT_STEPS_PER_EXCHANGE
-    assert DEFAULT_STEPS_PER_EXCHANGE == 16
+    assert DEFAULT_STEPS_PER_EXCHANGE == 32
     inp = _inputs()
     assert inp.shape == (60, 80)
     res = simulate_flood_tiled(inp, 300.0, tiles=(3, 1), scheduler="synchronous")
@@ -188,11 +188,12 @@ def test_halo_too_small_and_bad_tiles_are_refused():
 
 
 def test_auto_tiles_one_square_tile_per_worker():
-    """auto_tiles: one tile per worker, closest to square, none smaller than min_tile."""
+    """auto_tiles: one tile per worker, closest to square (row bands on a tie), none smaller
+    than min_tile."""
     assert auto_tiles((2000, 2000), 4) == (2, 2)
     assert auto_tiles((1000, 4000), 4) == (1, 4)
     assert auto_tiles((3000, 1000), 3) == (3, 1)
-    assert auto_tiles((2000, 2000), 2) in ((1, 2), (2, 1))
+    assert auto_tiles((2000, 2000), 2) == (2, 1), "row bands when equally square"
     assert auto_tiles((100, 100), 8) == (1, 1)
     assert auto_tiles((300, 130), 8, min_tile=64) == (4, 2)
     with pytest.raises(InputError):

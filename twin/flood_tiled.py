@@ -98,9 +98,11 @@ except ImportError:                                     # numpy < 2
     from numpy.core.multiarray import _set_madvise_hugepage
 
 #: Steps between halo exchanges when neither ``halo`` nor ``steps_per_exchange`` is given (fewer
-#: on tiles too small for its halo of 33 cells). Measured on a 2000 x 2000 member in two tiles on
-#: one worker: K = 4, 8, 16, 32 cost 65 %, 33 %, 19 %, 18 % over the untiled run (bench/README.md).
-DEFAULT_STEPS_PER_EXCHANGE = 16
+#: on tiles too small for its halo of 65 cells). Measured on a 2000 x 2000 member in 2 x 1 tiles
+#: on one worker, 192 steps: K = 16, 32, 48, 64 cost 40 %, 22-24 %, 19-20 %, 18 % over the
+#: untiled run (bench/README.md); longer exchanges also take their one time step from a depth
+#: guessed further ahead, so the gain past 32 is not worth it.
+DEFAULT_STEPS_PER_EXCHANGE = 32
 
 #: Tries of an exchange with a smaller step before the run is declared unstable.
 MAX_RETRIES = 30
@@ -151,7 +153,9 @@ def auto_tiles(shape: tuple[int, int], n_workers: int, min_tile: int = 64) -> tu
 
     Among the factorisations ``ty * tx = n`` of the largest ``n <= n_workers`` whose tiles are at
     least ``min_tile`` cells on each side, the one whose tiles are closest to square (least halo
-    per cell) is chosen.
+    per cell) is chosen; between equally square ones, the one with more tiles along y (bands
+    of whole rows: their halos are contiguous rows and the sweep's rows stay long; on a
+    2000 x 2000 grid in two tiles, 2 x 1 cost 18-24 % over untiled on one worker, 1 x 2 27-28 %).
 
     Parameters
     ----------
@@ -175,7 +179,7 @@ def auto_tiles(shape: tuple[int, int], n_workers: int, min_tile: int = 64) -> tu
         options = [(d, n // d) for d in range(1, n + 1) if n % d == 0
                    and ny // d >= min_tile and nx // (n // d) >= min_tile]
         if options:
-            return min(options, key=lambda t: abs(np.log((ny / t[0]) / (nx / t[1]))))
+            return min(options, key=lambda t: (abs(np.log((ny / t[0]) / (nx / t[1]))), -t[0]))
     return (1, 1)
 
 
@@ -376,8 +380,8 @@ def simulate_flood_tiled(inputs: FloodInputs, duration_s: float, tiles: tuple[in
         Halo width (cells); default :func:`required_halo` of ``steps_per_exchange``.
     steps_per_exchange : int, optional
         Steps ``K`` between halo exchanges; default the most the halo allows,
-        ``(halo - 1) // 2``, or when neither is given :data:`DEFAULT_STEPS_PER_EXCHANGE` (16,
-        halo 33), fewer if the smallest tile is narrower than that halo.
+        ``(halo - 1) // 2``, or when neither is given :data:`DEFAULT_STEPS_PER_EXCHANGE` (32,
+        halo 65), fewer if the smallest tile is narrower than that halo.
     snapshot_every_s : float or None
         Interval (s) between depth snapshots (from t = 0); None for none.
     wet_threshold_m : float
