@@ -46,6 +46,8 @@ functions release the GIL (numba ``nogil``), so threads can run tiles at once.
 Speed: the inner loops over a row are branch-free (both outcomes computed, one selected) so
 that LLVM compiles them to SIMD code; the friction term's ``h_f^(7/3)`` uses :func:`cbrt`, a
 vectorizing cube root, instead of the libm call that took half of the flux pass before.
+A uniform field given as a zero-stride broadcast (how ``twin.flood_model`` holds a number) is
+read as its single row (:func:`_as_rows`): loops over broadcast rows would not vectorize.
 Only IEEE operations with explicit fused multiply-adds are used (no fast-math), so a SIMD lane
 and the scalar remainder loop give the same bits and tiles match the whole grid exactly.
 """
@@ -429,8 +431,8 @@ def _sweep(h, z, n, blocked, qx, qy, q_north, q_south, q_east, q_west, dt, dx, t
             if r < ny:
                 north = max(r - 1, 0)
                 _row_faces(qy[r] if r > 0 else discard, qx[r], qy_cur, qy_prev, qy[r + 1],
-                           qx_prev, qx_cur, h[north], h[r], z[north], z[r], _row(n, north), _row(n, r),
-                           blocked[north], blocked[r], g_dt_dx, g_dt_4, theta, h_min)
+                           qx_prev, qx_cur, h[north], h[r], z[north], z[r], _row(n, north),
+                           _row(n, r), blocked[north], blocked[r], g_dt_dx, g_dt_4, theta, h_min)
                 qx[r, 0] = q_west[r]
                 qx[r, nx] = q_east[r]
             if r == 0:
@@ -477,8 +479,8 @@ def _sweep(h, z, n, blocked, qx, qy, q_north, q_south, q_east, q_west, dt, dx, t
                                                 qy[rr + 1, a:b], blocked[rr, a:b],
                                                 _row(rain_weight, rr)[a:b],
                                                 _row(infiltration_rate, rr)[a:b],
-                                                _row(drainage_rate, rr)[a:b], dt / dx, rain_rate * dt,
-                                                dt, taken[0, a:b], taken[1, a:b])
+                                                _row(drainage_rate, rr)[a:b], dt / dx,
+                                                rain_rate * dt, dt, taken[0, a:b], taken[1, a:b])
                 if bad >= 0:
                     return (h_max, rain_s, inf_s, drain_s, 0.0, 0.0, rr * nx + a + bad,
                             h[rr, a + bad])
@@ -675,8 +677,9 @@ def _update_depth(h, qx, qy, blocked, dt, dx, rain_rate, rain_weight, infiltrati
     h_max, rain_s, inf_s, drain_s = 0.0, 0.0, 0.0, 0.0
     for r in range(ny):
         m, rs, fs, ds, bad = _depth_row(h[r], qx[r], qy[r], qy[r + 1], blocked[r],
-                                        _row(rain_weight, r), _row(infiltration_rate, r), _row(drainage_rate, r),
-                                        dt / dx, rain_rate * dt, dt, taken[0], taken[1])
+                                        _row(rain_weight, r), _row(infiltration_rate, r),
+                                        _row(drainage_rate, r), dt / dx, rain_rate * dt, dt,
+                                        taken[0], taken[1])
         if bad >= 0:
             return h_max, rain_s, inf_s, drain_s, r * nx + bad, h[r, bad]
         h_max = max(h_max, m)

@@ -2,8 +2,8 @@
 
 For a grid too big for one core or one machine. The grid is cut into ``tiles = (ty, tx)`` blocks;
 each exchange copies a halo of ``halo`` cells from the neighbours (``dask.array.map_overlap``'s
-halo exchange, ``boundary="none"`` so that true domain edges get no padding), every tile then advances
-``K = steps_per_exchange`` steps of :mod:`kernels.flood` on its block alone, and the cores
+halo exchange, ``boundary="none"`` so that true domain edges get no padding), every tile then
+advances ``K = steps_per_exchange`` steps of :mod:`kernels.flood` on its block alone, and the cores
 (the halo trimmed away) form the new state. SI units throughout (m, s, m/s, m^2/s, m^3).
 
 Halo size
@@ -35,11 +35,11 @@ face of the grid), plane 2 is ``qy`` on the **north** face (its row ny is the so
 block of the extended grid covering rows ``[a, b)`` is the kernel grid of cells ``[a, b - 1)``
 with all their faces: ``h = blk[0, :-1, :-1]``, ``qx = blk[1, :-1, :]``, ``qy = blk[2, :, :-1]``.
 The five hazard accumulators and a ledger plane ride in the same stack (9 planes in all), but
-only the three state planes get halos: each exchange is ``dask.array.map_overlap`` spelled as its
-two halves, :func:`dask.array.overlap.overlap` on the state planes and :func:`dask.array.map_blocks`
-over those halo blocks, the stored accumulator cores and the static halo blocks (map_overlap
-itself copies even its inputs of depth 0 into fresh blocks every exchange). The accumulators
-fold in the core only. The static fields (elevation, roughness, blocked cells, losses, rain
+only the three state planes get halos: each exchange is ``dask.array.map_overlap`` spelled as
+its two halves, :func:`dask.array.overlap.overlap` on the state planes and
+:func:`dask.array.map_blocks` over those halo blocks, the stored accumulator cores and the
+static halo blocks (map_overlap itself copies even its inputs of depth 0 into fresh blocks
+every exchange). The accumulators fold in the core only. The static fields (elevation, roughness, blocked cells, losses, rain
 weights) are padded the same way, cut into halo blocks once and kept (persisted) for the run;
 uniform ones travel as numbers.
 
