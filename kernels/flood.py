@@ -396,7 +396,8 @@ def _as_rows(a):
 
 @njit(cache=True, error_model="numpy", nogil=True)
 def _sweep(h, z, n, blocked, qx, qy, q_north, q_south, q_east, q_west, dt, dx, theta, h_min,
-           g, rain_rate, rain_weight, infiltration_rate, drainage_rate, r0, r1, c0, c1, sides):
+           g, rain_rate, rain_weight, infiltration_rate, drainage_rate, r0, r1, c0, c1, sides,
+           ny, nx):
     """Momentum and limiter over the grid in one north-to-south sweep of rows, in place.
 
     With ``rain_weight`` not None the continuity update of each row follows two rows behind
@@ -406,9 +407,10 @@ def _sweep(h, z, n, blocked, qx, qy, q_north, q_south, q_east, q_west, dt, dx, t
     ``[r0, r1) x [c0, c1)`` only (every cell is updated and checked), and the volumes (m^3)
     that entered and left through the final edge faces of the window on the grid edges
     flagged in ``sides`` (north, south, east, west). A window narrower than the grid splits
-    each row's continuity at ``c0`` and ``c1`` (per cell the same arithmetic).
+    each row's continuity at ``c0`` and ``c1`` (per cell the same arithmetic). The grid is
+    ``ny x nx`` cells: the arrays may be larger (longer rows), only their leading rows and
+    columns are used, each row as a contiguous slice.
     """
-    ny, nx = h.shape
     g_dt_dx = g * dt / dx
     g_dt_4 = 0.25 * g * dt                       # g dt / 4, see _face_q
     qx_prev = np.zeros(nx + 1, dtype=qx.dtype)   # old qx of cell row r - 1
@@ -426,25 +428,26 @@ def _sweep(h, z, n, blocked, qx, qy, q_north, q_south, q_east, q_west, dt, dx, t
         #    on row 0 the north-south faces computed (from row 0 twice) are discarded
         if r <= ny:
             if r < ny:
-                qx_cur[:] = qx[r]
-            qy_cur[:] = qy[r]
+                qx_cur[:] = qx[r, :nx + 1]
+            qy_cur[:] = qy[r, :nx]
             if r < ny:
                 north = max(r - 1, 0)
-                _row_faces(qy[r] if r > 0 else discard, qx[r], qy_cur, qy_prev, qy[r + 1],
-                           qx_prev, qx_cur, h[north], h[r], z[north], z[r], _row(n, north),
-                           _row(n, r), blocked[north], blocked[r], g_dt_dx, g_dt_4, theta, h_min)
+                _row_faces(qy[r, :nx] if r > 0 else discard, qx[r, :nx + 1], qy_cur, qy_prev,
+                           qy[r + 1, :nx], qx_prev, qx_cur, h[north, :nx], h[r, :nx],
+                           z[north, :nx], z[r, :nx], _row(n, north)[:nx], _row(n, r)[:nx],
+                           blocked[north, :nx], blocked[r, :nx], g_dt_dx, g_dt_4, theta, h_min)
                 qx[r, 0] = q_west[r]
                 qx[r, nx] = q_east[r]
             if r == 0:
-                qy[0, :] = q_north
+                qy[0, :nx] = q_north
             elif r == ny:
-                qy[ny, :] = q_south
+                qy[ny, :nx] = q_south
         # 2. every face of cell row r - 1 is now known: its limiter factors (ones when no cell
         #    is limited), then its east-west faces over the columns of limited cells
         lo, hi = -1, -1
         if 1 <= r <= ny:
-            lo, hi = _limit_factors(fac[(r - 1) % 2], qx[r - 1], qy[r - 1], qy[r], h[r - 1],
-                                    blocked[r - 1], dt, dx)
+            lo, hi = _limit_factors(fac[(r - 1) % 2], qx[r - 1, :nx + 1], qy[r - 1, :nx],
+                                    qy[r, :nx], h[r - 1, :nx], blocked[r - 1, :nx], dt, dx)
         fac_row = fac[(r - 1) % 2] if hi >= 0 else fac[2]
         if hi >= 0:
             _scale_faces(qx[r - 1, lo:hi + 2], fac_row[lo:], fac_row[lo:])
@@ -499,7 +502,7 @@ def _sweep(h, z, n, blocked, qx, qy, q_north, q_south, q_east, q_west, dt, dx, t
 def _update_fluxes(h, z, n, blocked, qx, qy, q_north, q_south, q_east, q_west,
                    dt, dx, theta, h_min, g):
     _sweep(h, z, n, blocked, qx, qy, q_north, q_south, q_east, q_west, dt, dx, theta, h_min,
-           g, 0.0, None, None, None, 0, 0, 0, 0, _NO_SIDES)
+           g, 0.0, None, None, None, 0, 0, 0, 0, _NO_SIDES, h.shape[0], h.shape[1])
 
 
 def update_fluxes(h, z, n, blocked, qx, qy, q_north, q_south, q_east, q_west, dt, dx,
@@ -783,7 +786,7 @@ def flood_step(h, qx, qy, z, n, blocked, dt, dx, *, edge_kind, edge_level, rain_
         h, z, _as_rows(n), blocked, qx, qy, *edges, float(dt), float(dx), float(theta),
         float(h_min), float(g), float(rain_rate), _as_rows(rain_weight),
         _as_rows(infiltration_rate), _as_rows(drainage_rate), 0, h.shape[0], 0, h.shape[1],
-        _ALL_SIDES)
+        _ALL_SIDES, h.shape[0], h.shape[1])
     if bad >= 0:
         raise FloodInstability(t_end, *divmod(bad, h.shape[1]), value)
     return StepVolumes(h_max, rain_s, inf_s, drain_s, b_in, b_out)
@@ -791,7 +794,7 @@ def flood_step(h, qx, qy, z, n, blocked, dt, dx, *, edge_kind, edge_level, rain_
 
 def tile_step(h, qx, qy, z, n, blocked, dt, dx, *, edge_q, window, sides, rain_rate,
               rain_weight, infiltration_rate, drainage_rate, theta=0.8, h_min=H_MIN, g=G,
-              t_end=0.0) -> StepVolumes:
+              t_end=0.0, shape=None) -> StepVolumes:
     """One step on a tile of a larger grid, in place, with given edge discharges and sums
     over a window of cells (the tile's core).
 
@@ -806,6 +809,9 @@ def tile_step(h, qx, qy, z, n, blocked, dt, dx, *, edge_q, window, sides, rain_r
     ----------
     h, qx, qy : ndarray
         Tile state: depth (m, ny x nx), unit discharges (m^2/s, ny x nx+1 and ny+1 x nx).
+        With ``shape`` given they may be larger C-contiguous arrays of which only the leading
+        rows and columns are the state, e.g. the planes of ``twin/flood_tiled.py``'s extended
+        layout (one spare row and column): worked on in place, no copy.
     z, n, blocked : ndarray (ny, nx)
         Bed elevation (m), Manning n (s m^-1/3), blocked cells (bool).
     dt, dx : float
@@ -826,6 +832,8 @@ def tile_step(h, qx, qy, z, n, blocked, dt, dx, *, edge_q, window, sides, rain_r
         Weighting (-), no-flow depth (m), gravity (m/s^2).
     t_end : float
         Simulated time (s) at the end of the step, to name it in an error.
+    shape : (int, int), optional
+        The tile's cells ``(ny, nx)``; default ``h.shape``.
 
     Returns
     -------
@@ -839,11 +847,16 @@ def tile_step(h, qx, qy, z, n, blocked, dt, dx, *, edge_q, window, sides, rain_r
         A depth anywhere on the tile became non-finite or negative.
     """
     r0, r1, c0, c1 = (int(v) for v in window)
+    ny, nx = h.shape if shape is None else (int(shape[0]), int(shape[1]))
+    if shape is not None and (h.shape[0] < ny or h.shape[1] < nx or qx.shape[0] < ny
+                              or qx.shape[1] < nx + 1 or qy.shape[0] < ny + 1 or qy.shape[1] < nx):
+        raise ValueError(f"tile_step: shape {(ny, nx)} does not fit the state arrays "
+                         f"{h.shape}, {qx.shape}, {qy.shape}")
     h_max, rain_s, inf_s, drain_s, b_in, b_out, bad, value = _sweep(
         h, z, _as_rows(n), blocked, qx, qy, *edge_q, float(dt), float(dx), float(theta),
         float(h_min), float(g), float(rain_rate), _as_rows(rain_weight),
         _as_rows(infiltration_rate), _as_rows(drainage_rate), r0, r1, c0, c1,
-        np.array(sides, dtype=np.bool_))
+        np.array(sides, dtype=np.bool_), ny, nx)
     if bad >= 0:
-        raise FloodInstability(t_end, *divmod(bad, h.shape[1]), value)
+        raise FloodInstability(t_end, *divmod(bad, nx), value)
     return StepVolumes(h_max, rain_s, inf_s, drain_s, b_in, b_out)

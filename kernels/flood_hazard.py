@@ -11,31 +11,34 @@ import numpy as np
 from numba import njit
 
 
+@njit(cache=True, error_model="numpy")
+def _accumulate_row(h, qx, qy_n, qy_s, t_end, dt, wet_threshold, h_min, max_depth, max_speed,
+                    max_unit_discharge, arrival_time, wet_duration):
+    """Fold one row of cells into its accumulator rows (see accumulate_hazard). Branch-free
+    (both outcomes computed, one selected) so that the loop vectorizes over contiguous rows."""
+    for c in range(h.size):
+        d = h[c]
+        max_depth[c] = max(max_depth[c], d)
+        wet = d >= wet_threshold
+        wet_duration[c] += dt if wet else 0.0
+        first = arrival_time[c]
+        arrival_time[c] = t_end if wet & np.isnan(first) else first
+        qu = 0.5 * (qx[c] + qx[c + 1])
+        qv = 0.5 * (qy_n[c] + qy_s[c])
+        q = np.sqrt(qu * qu + qv * qv)
+        flowing = d > h_min
+        max_unit_discharge[c] = max(max_unit_discharge[c], q if flowing else 0.0)
+        max_speed[c] = max(max_speed[c], q / d if flowing else 0.0)
+
+
 @njit(cache=True, error_model="numpy", nogil=True)
 def _accumulate(h, qx, qy, t_end, dt, wet_threshold, h_min, max_depth, max_speed,
                 max_unit_discharge, arrival_time, wet_duration, r0, c0, ny, nx):
     for r in range(ny):
-        for c in range(nx):
-            d = h[r0 + r, c0 + c]
-            if d > max_depth[r, c]:
-                max_depth[r, c] = d
-            if d >= wet_threshold:
-                wet_duration[r, c] += dt
-                if np.isnan(arrival_time[r, c]):
-                    arrival_time[r, c] = t_end
-            if d > h_min:
-                # compare squares first: the square root and division run only on a new maximum
-                qu = 0.5 * (qx[r0 + r, c0 + c] + qx[r0 + r, c0 + c + 1])
-                qv = 0.5 * (qy[r0 + r, c0 + c] + qy[r0 + r + 1, c0 + c])
-                q2 = qu * qu + qv * qv
-                m = max_unit_discharge[r, c]
-                if q2 > m * m:
-                    max_unit_discharge[r, c] = np.sqrt(q2)
-                v = max_speed[r, c] * d
-                if q2 > v * v:
-                    speed = np.sqrt(q2) / d
-                    if speed > max_speed[r, c]:
-                        max_speed[r, c] = speed
+        rs, c1 = r0 + r, c0 + nx
+        _accumulate_row(h[rs, c0:c1], qx[rs, c0:c1 + 1], qy[rs, c0:c1], qy[rs + 1, c0:c1], t_end,
+                        dt, wet_threshold, h_min, max_depth[r, :nx], max_speed[r, :nx],
+                        max_unit_discharge[r, :nx], arrival_time[r, :nx], wet_duration[r, :nx])
 
 
 def accumulate_hazard(h, qx, qy, t_end, dt, wet_threshold, h_min, max_depth, max_speed,

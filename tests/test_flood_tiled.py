@@ -272,3 +272,26 @@ def test_tile_step_takes_the_given_edge_discharges():
         assert np.all(np.abs(got) <= np.abs(want)) and np.all(got * want >= 0)
     assert np.count_nonzero(qy[0][open_ns] == given[0][open_ns]) > nx // 2
     assert np.count_nonzero(qx[:, 0][open_ew] == given[3][open_ew]) > ny // 2
+
+
+def test_tile_step_on_planes_of_a_larger_layout_equals_exact_arrays_bitwise():
+    """With ``shape`` given, tile_step works on the leading rows and columns of larger
+    C-contiguous planes (the extended layout of twin/flood_tiled.py: one spare row and column)
+    exactly as on arrays of the state's own shape, and leaves the spare row and column alone."""
+    inp, h, qx, qy, kind, level, args = _moving_state()
+    ny, nx = inp.shape
+    exact = [a.copy() for a in (h, qx, qy)]
+    planes = np.full((3, ny + 1, nx + 1), 7.0)
+    planes[0, :ny, :nx], planes[1, :ny, :], planes[2, :, :nx] = h, qx, qy
+    edges = F.edge_fluxes(h, inp.z, inp.manning_n, inp.blocked, qx, qy, kind, level, 0.4, inp.dx)
+    common = dict(edge_q=edges, window=(3, ny - 2, 4, nx - 5), sides=(True, False, True, False), **args)
+    want = F.tile_step(*exact, inp.z, inp.manning_n, inp.blocked, 0.4, inp.dx, **common)
+    got = F.tile_step(*planes, inp.z, inp.manning_n, inp.blocked, 0.4, inp.dx, shape=(ny, nx), **common)
+    assert got == want
+    np.testing.assert_array_equal(planes[0, :ny, :nx], exact[0])
+    np.testing.assert_array_equal(planes[1, :ny, :], exact[1])
+    np.testing.assert_array_equal(planes[2, :, :nx], exact[2])
+    assert np.all(planes[0, ny] == 7.0) and np.all(planes[0, :, nx] == 7.0)
+    assert np.all(planes[1, ny] == 7.0) and np.all(planes[2, :, nx] == 7.0)
+    with pytest.raises(ValueError, match="does not fit"):
+        F.tile_step(*planes, inp.z, inp.manning_n, inp.blocked, 0.4, inp.dx, shape=(ny + 1, nx), **common)

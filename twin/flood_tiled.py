@@ -1,10 +1,10 @@
-"""One flood member on tiles: the local inertial model advanced with ``dask.array.map_overlap``.
+"""One flood member on tiles: the local inertial model advanced by dask in halo exchanges.
 
-For a grid too big for one core or one machine. The grid is cut into ``tiles = (ty, tx)`` blocks;
-each exchange copies a halo of ``halo`` cells from the neighbours (``dask.array.map_overlap``'s
-halo exchange, ``boundary="none"`` so that true domain edges get no padding), every tile then
-advances ``K = steps_per_exchange`` steps of :mod:`kernels.flood` on its block alone, and the cores
-(the halo trimmed away) form the new state. SI units throughout (m, s, m/s, m^2/s, m^3).
+For a grid too big for one core or one machine. The grid is cut into ``tiles = (ty, tx)`` blocks
+of a dask array; each exchange copies a halo of ``halo`` cells from the neighbours (the halo
+exchange of ``dask.array.map_overlap`` with ``boundary="none"``, so that true domain edges get
+no padding), every tile then advances ``K = steps_per_exchange`` steps of :mod:`kernels.flood`
+on its block alone, and the cores (the halo trimmed away) form the new state. SI units throughout (m, s, m/s, m^2/s, m^3).
 
 Halo size
 ---------
@@ -28,20 +28,27 @@ idle, fails on random shallow states.)
 Face layout
 -----------
 The state ``h`` (ny, nx), ``qx`` (ny, nx + 1), ``qy`` (ny + 1, nx) of :mod:`kernels.flood` is
-carried in one float64 stack of shape (9, ny + 1, nx + 1) on an *extended* grid with one dummy
+carried as a float64 array of shape (3, ny + 1, nx + 1) on an *extended* grid with one dummy
 row at the south and one dummy column at the east: plane 0 is ``h`` (zero on the dummies),
 plane 1 is ``qx`` on the **west** face of each extended cell (so its column nx is the east edge
 face of the grid), plane 2 is ``qy`` on the **north** face (its row ny is the south edge). A
 block of the extended grid covering rows ``[a, b)`` is the kernel grid of cells ``[a, b - 1)``
 with all their faces: ``h = blk[0, :-1, :-1]``, ``qx = blk[1, :-1, :]``, ``qy = blk[2, :, :-1]``.
-The five hazard accumulators and a ledger plane ride in the same stack (9 planes in all), but
-only the three state planes get halos: each exchange is ``dask.array.map_overlap`` spelled as
-its two halves, :func:`dask.array.overlap.overlap` on the state planes and
-:func:`dask.array.map_blocks` over those halo blocks, the stored accumulator cores and the
-static halo blocks (map_overlap itself copies even its inputs of depth 0 into fresh blocks
-every exchange). The accumulators fold in the core only. The static fields (elevation, roughness, blocked cells, losses, rain
-weights) are padded the same way, cut into halo blocks once and kept (persisted) for the run;
-uniform ones travel as numbers.
+The five hazard accumulators are two more arrays on the same grid and chunks (maximum depth and
+wet duration in float64, maximum speed, maximum unit discharge and arrival time in float32, as
+in :func:`twin.flood_model.simulate_flood`), without halos. The exchange is map_overlap's graph
+written out (:func:`_exchange`): one dask task per neighbour cuts the strip of its state that
+lies in a tile's halo, and the tile's task copies its own state and those strips into a halo
+block, advances it in place, and returns the block's core as its new state, its accumulators
+folded into output blocks, and its ledger sums. The halo and output blocks are allocated once
+per run and reused, alternating between two sets (:func:`_reused_block`). ``map_overlap``
+itself (or ``dask.array.overlap.overlap`` followed by ``map_blocks``) assembles every halo
+block, and copies even inputs of depth 0, into fresh arrays every exchange; on the development
+machine faulting in those fresh pages cost more than the tiling's extra cells
+(bench/README.md). The accumulators fold in the core only. The static fields (elevation,
+roughness, blocked cells, losses, rain weights) are cut into halo blocks with
+:func:`dask.array.overlap.overlap` once and kept (persisted) for the run; uniform ones travel
+as numbers.
 
 Time step
 ---------
@@ -65,14 +72,18 @@ flow across true edges), so it closes as the untiled ledger does.
 
 from __future__ import annotations
 
+import operator
+import threading
 import time
 import uuid
 from contextlib import contextmanager
-from typing import Callable
+from functools import partial
+from typing import Callable, NamedTuple
 
 import dask
 import dask.array as da
 import numpy as np
+from dask.highlevelgraph import HighLevelGraph
 
 from kernels.flood import FloodInstability, edge_fluxes, stable_timestep, tile_step
 from kernels.flood_hazard import accumulate_hazard
@@ -84,13 +95,29 @@ from twin.flood_model import (SPEED_DEPTH_MIN_M, FloodInputs, FloodResult, Gridd
 #: Cells the region of valid values shrinks by, per step, from each side of a tile.
 HALO_PER_STEP = 2
 
-#: The stack's planes: state (h, qx, qy), hazard accumulators (max depth, max speed, max unit
-#: discharge, arrival, wet duration), and one ledger plane. A tile's ledger plane starts with
-#: the _LEDGER sums of its core (rain, infiltration, drainage, boundary in, boundary out; m^3).
+#: Planes of the state array: depth h (m), qx and qy (m^2/s).
 _STATE = 3
-_ACC = 5
-_PLANES = _STATE + _ACC + 1
+#: Ledger sums a tile reports per exchange (rain, infiltration, drainage, boundary in, boundary
+#: out; m^3); its core's largest depth (m) after each step follows them.
 _LEDGER = 5
+
+
+class _Fields(NamedTuple):
+    """The run's fields on the extended grid, as dask arrays chunked by tile (plane axis first).
+
+    Attributes
+    ----------
+    state : dask.array.Array (3, ny + 1, nx + 1) float64
+        Depth (m), unit discharges qx and qy (m^2/s) in the face layout.
+    acc64 : dask.array.Array (2, ny + 1, nx + 1) float64
+        Maximum depth (m) and wet duration (s).
+    acc32 : dask.array.Array (3, ny + 1, nx + 1) float32
+        Maximum speed (m/s), maximum unit discharge (m^2/s) and arrival time (s, NaN until wet).
+    """
+
+    state: da.Array
+    acc64: da.Array
+    acc32: da.Array
 
 try:
     from numpy._core.multiarray import _set_madvise_hugepage
@@ -127,6 +154,45 @@ def _without_huge_pages():
         yield
     finally:
         _set_madvise_hugepage(previous)
+
+
+#: Blocks reused from exchange to exchange, by ``(run, role...)``: see :func:`_reused_block`.
+_REUSED_BLOCKS: dict[tuple, np.ndarray] = {}
+_REUSED_BLOCKS_LOCK = threading.Lock()
+
+
+def _reused_block(run: str, key: tuple, shape: tuple[int, ...], dtype=np.float64) -> np.ndarray:
+    """A block of ``shape`` and ``dtype`` for ``key`` of a run, allocated once in each process
+    and then reused (its content is whatever was last written to it).
+
+    The tiles keep three per tile and exchange parity: the halo block the kernels advance
+    (``("halo", iy, ix, e % 2)``), whose core is the tile's new state, and the two accumulator
+    blocks (``("acc64", ...)``, ``("acc32", ...)``). Exchange ``e`` writes slot
+    ``e % 2`` and reads the fields of exchange ``e - 1`` (the other slot); by the time exchange
+    ``e + 2`` writes slot ``e % 2`` again, exchange ``e + 1`` has finished reading it and the
+    driver has let go of it (it waits for every tile's ledger, and copies snapshots out before
+    the next exchange). A retried exchange rewrites its own slot. Fresh blocks every exchange
+    were the tiled run's largest cost after the kernels: each one's pages are faulted in anew
+    (as slowly as 0.35 GB/s for memory the virtual machine had not touched before;
+    bench/README.md). Blocks of other runs are dropped from the cache when a run allocates one
+    (arrays that still refer to them keep them alive, unchanged), so a process holds the blocks
+    of at most one finished run.
+    """
+    key = (run,) + key
+    with _REUSED_BLOCKS_LOCK:
+        block = _REUSED_BLOCKS.get(key)
+        if block is None or block.shape != shape or block.dtype != dtype:
+            for old in [k for k in _REUSED_BLOCKS if k[0] != run]:
+                del _REUSED_BLOCKS[old]
+            block = _REUSED_BLOCKS[key] = np.empty(shape, dtype)
+        return block
+
+
+def _forget_reused_blocks(run: str) -> None:
+    """Drop a finished run's blocks from this process's cache."""
+    with _REUSED_BLOCKS_LOCK:
+        for key in [k for k in _REUSED_BLOCKS if k[0] == run]:
+            del _REUSED_BLOCKS[key]
 
 
 def required_halo(steps_per_exchange: int) -> int:
@@ -197,12 +263,21 @@ def _extended(a: np.ndarray, dtype=None) -> np.ndarray:
     return out
 
 
-def _initial_planes(h0: np.ndarray, wet_threshold: float) -> np.ndarray:
-    """One tile's stack at t = 0 from its depth ``h0`` (m): see :meth:`_Tiling.initial_stack`."""
-    planes = np.zeros((_PLANES,) + h0.shape)
-    planes[0] = planes[_STATE] = h0
-    planes[_STATE + 3] = np.where(h0 >= wet_threshold, 0.0, np.nan)
-    return planes
+def _initial_state(h0: np.ndarray) -> np.ndarray:
+    """A tile's state at t = 0: depth ``h0`` (m), no flow."""
+    return np.stack([h0, np.zeros_like(h0), np.zeros_like(h0)])
+
+
+def _initial_acc64(h0: np.ndarray) -> np.ndarray:
+    """A tile's float64 accumulators at t = 0: maximum depth ``h0`` (m), wet duration 0."""
+    return np.stack([h0, np.zeros_like(h0)])
+
+
+def _initial_acc32(h0: np.ndarray, wet_threshold: float) -> np.ndarray:
+    """A tile's float32 accumulators at t = 0: no speed, no discharge, arrival 0 where
+    ``h0 >= wet_threshold`` (m), NaN elsewhere."""
+    zero = np.zeros(h0.shape, np.float32)
+    return np.stack([zero, zero, np.where(h0 >= wet_threshold, np.float32(0.0), np.float32(np.nan))])
 
 
 def _uniform_value(a: np.ndarray) -> float | None:
@@ -220,13 +295,17 @@ class _Tiling:
         self.row_start = np.concatenate([[0], np.cumsum(self.rows)])
         self.col_start = np.concatenate([[0], np.cumsum(self.cols)])
 
-    def initial_stack(self, h0: np.ndarray, wet_threshold: float) -> da.Array:
-        """The stack at t = 0 as a dask array chunked by tile, each tile's planes made by its
-        own task (no whole-grid copy of all planes): depth ``h0`` (m), no flow, maximum depth
-        ``h0``, arrival 0 where ``h0 >= wet_threshold`` (m) and NaN elsewhere, zero otherwise."""
+    def initial_fields(self, h0: np.ndarray, wet_threshold: float) -> _Fields:
+        """The fields at t = 0, each tile's blocks made by its own tasks (no whole-grid copy of
+        all planes): depth ``h0`` (m), no flow, maximum depth ``h0``, arrival 0 where
+        ``h0 >= wet_threshold`` (m) and NaN elsewhere, zero otherwise."""
         depth = da.from_array(_extended(h0), chunks=(self.rows, self.cols), name=False)
-        return depth.map_blocks(_initial_planes, wet_threshold, new_axis=0, dtype=np.float64,
-                                chunks=((_PLANES,),) + depth.chunks)
+        return _Fields(*(depth.map_blocks(f, *args, new_axis=0, dtype=dtype,
+                                          chunks=((planes,),) + depth.chunks)
+                         for f, args, planes, dtype in
+                         ((_initial_state, (), _STATE, np.float64),
+                          (_initial_acc64, (), 2, np.float64),
+                          (_initial_acc32, (wet_threshold,), 3, np.float32))))
 
     def halo_blocks(self, a: np.ndarray, scheduler) -> da.Array:
         """An extended 2-D field cut into tiles with their halos, each block less its last row
@@ -245,29 +324,63 @@ class _Tiling:
         c0, c1 = int(self.col_start[ix]), int(self.col_start[ix + 1])
         return r0, r1, c0, c1, max(0, r0 - self.halo), max(0, c0 - self.halo)
 
+    def halo_shape(self, iy: int, ix: int) -> tuple[int, int]:
+        """Rows and columns of a tile's halo block (its core and halo, clipped to the grid)."""
+        r0, r1, c0, c1, ar, ac = self.block(iy, ix)
+        return (min(int(self.row_start[-1]), r1 + self.halo) - ar,
+                min(int(self.col_start[-1]), c1 + self.halo) - ac)
 
-def _advance_tile(block, carried, *static_blocks, block_info=None, tiling, uniform, plan, inflows,
-                  opts, xy):
-    """Advance one tile through the steps of ``plan``; returns its core of the new stack.
+    def neighbour_strips(self, iy: int, ix: int) -> list[tuple[int, int, slice, slice, int, int]]:
+        """The parts of the neighbouring tiles that lie in a tile's halo block:
+        ``(jy, jx, rows, cols, row, col)`` with ``rows``, ``cols`` the slices of tile
+        ``(jy, jx)``'s block and ``row``, ``col`` where they start in the halo block. With tiles
+        at least ``halo`` cells a side, the eight neighbours (fewer at the edges) cover it."""
+        _, _, _, _, ar, ac = self.block(iy, ix)
+        hy, hx = self.halo_shape(iy, ix)
+        strips = []
+        for jy in range(max(0, iy - 1), min(len(self.rows), iy + 2)):
+            for jx in range(max(0, ix - 1), min(len(self.cols), ix + 2)):
+                if (jy, jx) == (iy, ix):
+                    continue
+                q0, q1, p0, p1, _, _ = self.block(jy, jx)
+                rows = (max(q0, ar), min(q1, ar + hy))
+                cols = (max(p0, ac), min(p1, ac + hx))
+                if rows[0] < rows[1] and cols[0] < cols[1]:
+                    strips.append((jy, jx, slice(rows[0] - q0, rows[1] - q0),
+                                   slice(cols[0] - p0, cols[1] - p0), rows[0] - ar, cols[0] - ac))
+        return strips
 
-    ``block`` is the tile's state (depth, faces) with its halo, ``carried`` its core of the
-    other planes (hazard accumulators, ledger), ``static_blocks`` its halo blocks of the static
-    fields. The result is a new core stack: state and accumulators advanced, and a ledger
-    plane whose first five values are the core's ledger sums (m^3), followed by the core's
-    largest depth (m) after each step. A state block that dask assembled from several tiles is a
-    new array used by this task alone and is advanced in place; a lone tile's block may be the
-    stored state itself and is copied first; ``carried`` is stored state and is only read.
-    Depth and north faces are worked on as contiguous copies (the kernels vectorize only over
-    contiguous rows). Each step is one fused sweep (:func:`kernels.flood.tile_step`): held
-    discharges on the faces bordering other tiles, sums and largest depth over the core only;
-    the accumulators fold in the core only.
+
+def _strip(block: np.ndarray, rows: slice, cols: slice) -> np.ndarray:
+    """A tile's state block over ``rows`` x ``cols`` (a view)."""
+    return block[:, rows, cols]
+
+
+def _advance_tile(own, own64, own32, strips, *static_blocks, iy, ix, tiling, uniform, plan,
+                  inflows, opts, xy, run, slot):
+    """Advance tile ``(iy, ix)`` through the steps of ``plan``.
+
+    ``own``, ``own64``, ``own32`` are the tile's blocks of the :class:`_Fields` (stored, only
+    read), ``strips`` the state of its neighbours' parts in its halo
+    (:meth:`_Tiling.neighbour_strips`, in that order), ``static_blocks`` its halo blocks of the
+    static fields. The state and the strips are
+    copied into the tile's reused halo block of ``slot``, which the kernels advance in place (its
+    planes are C-contiguous, so the sweep's rows vectorize; :func:`kernels.flood.tile_step` is
+    told the kernel grid's shape). Each step is one fused sweep: held discharges on the faces
+    bordering other tiles, sums and largest depth over the core only; the accumulators fold in
+    the core only. Returns the core's new state (a view of the halo block), its accumulators,
+    written into the reused blocks of ``slot`` (:func:`_reused_block`), and its ledger as a
+    (1, n) row: the _LEDGER sums (m^3), then the core's largest depth (m) after each step.
     """
-    _, iy, ix = block_info[0]["chunk-location"]
     nty, ntx = len(tiling.rows), len(tiling.cols)
     r0, r1, c0, c1, ar, ac = tiling.block(iy, ix)
     sides = (iy == 0, iy == nty - 1, ix == ntx - 1, ix == 0)
-    work = block.copy() if nty * ntx == 1 else block
-    h, qx, qy = work[0, :-1, :-1].copy(), work[1, :-1, :], work[2, :, :-1].copy()
+    work = _reused_block(run, ("halo", iy, ix, slot), (_STATE,) + tiling.halo_shape(iy, ix))
+    work[:, r0 - ar:r1 - ar, c0 - ac:c1 - ac] = own
+    for (_, _, _, _, row, col), strip in zip(tiling.neighbour_strips(iy, ix), strips):
+        work[:, row:row + strip.shape[1], col:col + strip.shape[2]] = strip
+    planes = work[0], work[1], work[2]                  # (nyk + 1, nxk + 1) each, C-contiguous
+    h, qx, qy = work[0, :-1, :-1], work[1, :-1, :], work[2, :, :-1]     # the kernel grid's views
     nyk, nxk = h.shape
     fields = dict(zip([k for k in _STATIC if k not in uniform], static_blocks))
     for k, value in uniform.items():
@@ -277,9 +390,11 @@ def _advance_tile(block, carried, *static_blocks, block_info=None, tiling, unifo
     cr0, cc0 = r0 - ar, c0 - ac
     cr1, cc1 = min(r1 - ar, nyk), min(c1 - ac, nxk)
     window = (cr0, cr1, cc0, cc1)
-    out = np.empty((_PLANES, r1 - r0, c1 - c0))
-    out[_STATE:_STATE + _ACC] = carried[:_ACC]
-    accs = out[_STATE:_STATE + _ACC]
+    out64 = _reused_block(run, ("acc64", iy, ix, slot), own64.shape)
+    out32 = _reused_block(run, ("acc32", iy, ix, slot), own32.shape, np.float32)
+    out64[:] = own64
+    out32[:] = own32
+    accs = out64[0], out32[0], out32[1], out32[2], out64[1]   # as accumulate_hazard takes them
     local = []
     for rows, cols, weights in inflows:
         inside = (rows >= ar) & (rows < ar + nyk) & (cols >= ac) & (cols < ac + nxk)
@@ -291,13 +406,13 @@ def _advance_tile(block, carried, *static_blocks, block_info=None, tiling, unifo
     ledger = np.zeros(_LEDGER + len(plan))
     for i, (t_end, dt, rain_rate, kind, level, volumes) in enumerate(plan):
         new = edge_fluxes(h, z, n, blocked, qx, qy, kind, level, dt, dx, h_min, out=edge_buffers)
-        held = (qy[0].copy(), qy[-1].copy(), qx[:, -1].copy(), qx[:, 0].copy())
+        held = (qy[0], qy[-1], qx[:, -1], qx[:, 0])         # copied where they border a tile
         try:
-            step = tile_step(h, qx, qy, z, n, blocked, dt, dx,
-                             edge_q=tuple(new[k] if sides[k] else held[k] for k in range(4)),
+            step = tile_step(*planes, z, n, blocked, dt, dx,
+                             edge_q=tuple(new[k] if sides[k] else held[k].copy() for k in range(4)),
                              window=window, sides=sides, rain_rate=rain_rate, rain_weight=rain_w,
                              infiltration_rate=loss, drainage_rate=drain, theta=theta,
-                             h_min=h_min, t_end=t_end)
+                             h_min=h_min, t_end=t_end, shape=(nyk, nxk))
         except FloodInstability as err:
             row, col = ar + err.row, ac + err.col
             raise RunError(f"flood run unstable at t = {err.time_s:.3f} s at x = {xy[0][col]:.2f} m, "
@@ -311,14 +426,9 @@ def _advance_tile(block, carried, *static_blocks, block_info=None, tiling, unifo
                 np.add.at(h, (rows, cols), volume * weights / (dx * dx))
                 if in_core.any():
                     ledger[_LEDGER + i] = max(ledger[_LEDGER + i], h[rows[in_core], cols[in_core]].max())
-        accumulate_hazard(h, qx, qy, t_end, dt, opts["wet_threshold"], opts["speed_depth"], *accs,
+        accumulate_hazard(*planes, t_end, dt, opts["wet_threshold"], opts["speed_depth"], *accs,
                           window=window)
-    work[0, :-1, :-1] = h
-    work[2, :, :-1] = qy
-    out[:_STATE] = work[:, cr0:cr0 + r1 - r0, cc0:cc0 + c1 - c0]
-    out[-1] = 0.0
-    out[-1].flat[:ledger.size] = ledger
-    return out
+    return work[:, cr0:cr0 + r1 - r0, cc0:cc0 + c1 - c0], out64, out32, ledger[None, :]
 
 
 def _plan(inputs: FloodInputs, t: float, stop: float, dt_x: float, steps: int, rain_cum,
@@ -348,10 +458,39 @@ def _plan(inputs: FloodInputs, t: float, stop: float, dt_x: float, steps: int, r
     return plan
 
 
-def _tile_ledgers(plane: da.Array, tiling: _Tiling, width: int) -> da.Array:
-    """The first ``width`` values of every tile's ledger plane, as (tiles_y, width tiles_x)."""
-    return plane.map_blocks(lambda b: np.array(b.flat[:width])[None, :], dtype=plane.dtype,
-                            chunks=((1,) * len(tiling.rows), (width,) * len(tiling.cols)))
+def _exchange(fields: _Fields, static_blocks: list[da.Array], tiling: _Tiling, width: int,
+              **advance) -> tuple[_Fields, da.Array]:
+    """The fields after one exchange, and the tiles' ledgers: the halo exchange of
+    ``map_overlap`` written as a dask graph.
+
+    Per tile one task cuts each neighbour's strip (:func:`_strip`, a view; between workers only
+    the strip travels) and one task advances the tile (:func:`_advance_tile` with the keyword
+    arguments ``advance``) from its own blocks, the strips and its static halo blocks; four
+    more take its results apart. The ledgers are a (tiles_y, width tiles_x) array: per tile the
+    ``width`` values of :func:`_advance_tile`'s ledger.
+    """
+    name = f"flood-tiles-{uuid.uuid4().hex}"
+    tasks, parts = {}, {f"{name}-{part}": {} for part in (*_Fields._fields, "ledger")}
+    for iy in range(len(tiling.rows)):
+        for ix in range(len(tiling.cols)):
+            strips = []
+            for k, (jy, jx, rows, cols, _, _) in enumerate(tiling.neighbour_strips(iy, ix)):
+                strips.append((f"{name}-halo", iy, ix, k))
+                tasks[strips[-1]] = (_strip, (fields.state.name, 0, jy, jx), rows, cols)
+            tasks[(name, iy, ix)] = (partial(_advance_tile, iy=iy, ix=ix, tiling=tiling, **advance),
+                                     *[(a.name, 0, iy, ix) for a in fields], strips,
+                                     *[(b.name, iy, ix) for b in static_blocks])
+            for k, part in enumerate(parts):
+                key = (part, 0, iy, ix) if k < len(fields) else (part, iy, ix)
+                parts[part][key] = (operator.getitem, (name, iy, ix), k)
+    graph = HighLevelGraph.from_collections(name, tasks, dependencies=[*fields, *static_blocks])
+    graph = HighLevelGraph({**graph.layers, **parts}, {**graph.dependencies, **{p: {name} for p in parts}})
+    names = list(parts)
+    new = _Fields(*(da.Array(graph, p, chunks=a.chunks, dtype=a.dtype, meta=np.empty((0, 0, 0), a.dtype))
+                    for p, a in zip(names, fields)))
+    ledgers = da.Array(graph, names[-1], chunks=((1,) * len(tiling.rows), (width,) * len(tiling.cols)),
+                       dtype=np.float64, meta=np.empty((0, 0)))
+    return new, ledgers
 
 
 @_without_huge_pages()
@@ -451,7 +590,7 @@ def simulate_flood_tiled(inputs: FloodInputs, duration_s: float, tiles: tuple[in
     blocks = {k: tiling.halo_blocks(_extended(a), scheduler) for k, a in static.items() if k not in uniform}
 
     h0 = np.asarray(inputs.h0, dtype=np.float64)
-    stack = tiling.initial_stack(h0, wet_threshold_m)
+    fields = tiling.initial_fields(h0, wet_threshold_m)
     inflows = [(f.rows, f.cols, f.weights) for f in inputs.inflows]
     inflow_cum = [cumulative_series(f.times, f.discharge) for f in inputs.inflows]
     opts = {"dx": dx, "theta": float(inputs.theta), "h_min": float(inputs.h_min),
@@ -464,7 +603,7 @@ def simulate_flood_tiled(inputs: FloodInputs, duration_s: float, tiles: tuple[in
     if snap_t.size and snap_t[0] == 0.0:
         snapshots[0] = h0
 
-    t, n_steps, rain_interval = 0.0, 0, None
+    t, n_steps, rain_interval, exchanges, run = 0.0, 0, None, 0, uuid.uuid4().hex
     h_max = float(h0.max(initial=0.0))
     h_prev, n_prev = h_max, 1
     loop_start = time.perf_counter()
@@ -481,19 +620,11 @@ def simulate_flood_tiled(inputs: FloodInputs, duration_s: float, tiles: tuple[in
             dt_x = stable_timestep(h_guess, dx, inputs.alpha, inputs.dt_max)
             for _ in range(MAX_RETRIES + 1):
                 plan = _plan(inputs, t, stop, dt_x, steps, rain_cum, inflow_cum)
-                # map_overlap in its two halves: the halo exchange of the state alone, then
-                # map_blocks, which hands each task the stored blocks of the other planes and
-                # static fields as they are (map_overlap would copy those every exchange)
-                state = da.overlap.overlap(stack[:_STATE], depth={0: 0, 1: halo, 2: halo},
-                                           boundary="none")
-                new = da.map_blocks(_advance_tile, state, stack[_STATE:], *blocks.values(),
-                                    chunks=stack.chunks, dtype=np.float64,
-                                    meta=np.empty((0, 0, 0)), tiling=tiling, uniform=uniform,
-                                    plan=plan, inflows=inflows, opts=opts, xy=xy,
-                                    name=f"flood-tiles-{uuid.uuid4().hex}")
                 width = _LEDGER + len(plan)
-                new, per_tile = dask.persist(new, _tile_ledgers(new[-1], tiling, width),
-                                             scheduler=scheduler, optimize_graph=False)
+                new, per_tile = _exchange(fields, list(blocks.values()), tiling, width, uniform=uniform,
+                                          plan=plan, inflows=inflows, opts=opts, xy=xy, run=run,
+                                          slot=exchanges % 2)
+                *new, per_tile = dask.persist(*new, per_tile, scheduler=scheduler, optimize_graph=False)
                 per_tile = per_tile.compute(scheduler=scheduler, optimize_graph=False)
                 per_tile = per_tile.reshape(len(tiling.rows), len(tiling.cols), width)
                 step_max = per_tile[..., _LEDGER:].max(axis=(0, 1))
@@ -516,18 +647,21 @@ def simulate_flood_tiled(inputs: FloodInputs, duration_s: float, tiles: tuple[in
                         ledger.inflow_in += volume * float(f.weights.sum())
             h_prev, n_prev = h_max, len(plan)
             h_max, t = float(step_max[-1]), plan[-1][0]
-            stack = new
+            fields = _Fields(*new)
             n_steps += len(plan)
+            exchanges += 1
             if progress is not None:
                 progress(t, duration_s)
         k = np.searchsorted(snap_t, t)
         if k < snap_t.size and snap_t[k] == t:
-            snapshots[k] = stack[0, :ny, :nx].compute(scheduler=scheduler)
-    final, accs = dask.compute(stack[0, :ny, :nx], stack[_STATE:_STATE + _ACC, :ny, :nx],
-                               scheduler=scheduler)
+            snapshots[k] = fields.state[0, :ny, :nx].compute(scheduler=scheduler)
+    final, acc64, acc32 = dask.compute(fields.state[0, :ny, :nx], fields.acc64[:, :ny, :nx],
+                                       fields.acc32[:, :ny, :nx], scheduler=scheduler)
+    _forget_reused_blocks(run)
+    if hasattr(scheduler, "run"):                      # a distributed Client: its workers too
+        scheduler.run(_forget_reused_blocks, run)
     ledger.storage_final = float(final.sum()) * dx * dx
-    max_depth, max_speed, max_q, arrival, wet_duration = accs
-    return FloodResult(max_depth, max_speed.astype(np.float32), max_q.astype(np.float32),
-                       arrival.astype(np.float32), wet_duration, final, snap_t, snapshots,
+    (max_depth, wet_duration), (max_speed, max_q, arrival) = acc64, acc32
+    return FloodResult(max_depth, max_speed, max_q, arrival, wet_duration, final, snap_t, snapshots,
                        np.array([]), np.zeros((0, 0)), np.zeros((0, 0)), np.zeros((0, 0)),
                        ledger, n_steps, float("nan"), time.perf_counter() - loop_start)
