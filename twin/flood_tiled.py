@@ -76,7 +76,6 @@ import operator
 import threading
 import time
 import uuid
-from contextlib import contextmanager
 from functools import partial
 from typing import Callable, NamedTuple
 
@@ -119,10 +118,6 @@ class _Fields(NamedTuple):
     acc64: da.Array
     acc32: da.Array
 
-try:
-    from numpy._core.multiarray import _set_madvise_hugepage
-except ImportError:                                     # numpy < 2
-    from numpy.core.multiarray import _set_madvise_hugepage
 
 #: Steps between halo exchanges when neither ``halo`` nor ``steps_per_exchange`` is given (fewer
 #: on tiles too small for its halo of 65 cells). Measured on a 2000 x 2000 member in 2 x 1 tiles
@@ -136,25 +131,6 @@ MAX_RETRIES = 30
 
 #: Static per-cell fields handed to the tiles, in this order.
 _STATIC = ("z", "manning_n", "blocked", "loss_rate", "drainage_rate", "rain_weight")
-
-
-@contextmanager
-def _without_huge_pages():
-    """Large arrays allocated meanwhile are not marked for transparent huge pages.
-
-    numpy advises the kernel to back large arrays with huge pages (``madvise``); every halo
-    exchange allocates fresh blocks, and on the development machine (THP in ``madvise`` mode)
-    faulting them in as huge pages made dask's assembly of the halo blocks 2.5 times slower
-    (2.0 s against 0.78 s over a 64-step 2000 x 2000 run, bench/README.md). The previous
-    setting is restored on exit. It acts in this process (synchronous and threaded schedulers);
-    distributed workers can be started with ``NUMPY_MADVISE_HUGEPAGE=0``.
-    """
-    previous = _set_madvise_hugepage(False)
-    try:
-        yield
-    finally:
-        _set_madvise_hugepage(previous)
-
 
 #: Blocks reused from exchange to exchange, by ``(run, role...)``: see :func:`_reused_block`.
 _REUSED_BLOCKS: dict[tuple, np.ndarray] = {}
@@ -493,7 +469,6 @@ def _exchange(fields: _Fields, static_blocks: list[da.Array], tiling: _Tiling, w
     return new, ledgers
 
 
-@_without_huge_pages()
 def simulate_flood_tiled(inputs: FloodInputs, duration_s: float, tiles: tuple[int, int] = (2, 2),
                          halo: int | None = None, steps_per_exchange: int | None = None,
                          snapshot_every_s: float | None = None, wet_threshold_m: float = 0.05,
