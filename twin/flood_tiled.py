@@ -338,15 +338,16 @@ def _advance_tile(own, own64, own32, strips, *static_blocks, iy, ix, tiling, uni
 
     ``own``, ``own64``, ``own32`` are the tile's blocks of the :class:`_Fields` (stored, only
     read), ``strips`` the state of its neighbours' parts in its halo
-    (:meth:`_Tiling.neighbour_strips`, in that order), ``static_blocks`` its halo blocks of the
-    static fields. The state and the strips are
-    copied into the tile's reused halo block of ``slot``, which the kernels advance in place (its
-    planes are C-contiguous, so the sweep's rows vectorize; :func:`kernels.flood.tile_step` is
-    told the kernel grid's shape). Each step is one fused sweep: held discharges on the faces
-    bordering other tiles, sums and largest depth over the core only; the accumulators fold in
-    the core only. Returns the core's new state (a view of the halo block), its accumulators,
-    written into the reused blocks of ``slot`` (:func:`_reused_block`), and its ledger as a
-    (1, n) row: the _LEDGER sums (m^3), then the core's largest depth (m) after each step.
+    (:meth:`_Tiling.neighbour_strips`, in that order; together with ``own`` they cover the halo
+    block), ``static_blocks`` its halo blocks of the static fields. The state and the strips are
+    copied into the tile's reused halo block of ``slot``, which the kernels advance in place
+    (its planes are C-contiguous, so the sweep's rows vectorize; :func:`kernels.flood.tile_step`
+    is told the kernel grid's shape). Each step is one fused sweep: held discharges on the
+    faces bordering other tiles, sums and largest depth over the core only; the accumulators
+    fold in the core only. Returns the core's new state (a view of the halo block), its
+    accumulators, written into the reused blocks of ``slot`` (:func:`_reused_block`), and its
+    ledger as a (1, n) row: the _LEDGER sums (m^3), then the core's largest depth (m) after
+    each step.
     """
     nty, ntx = len(tiling.rows), len(tiling.cols)
     r0, r1, c0, c1, ar, ac = tiling.block(iy, ix)
