@@ -212,6 +212,50 @@ def test_instability_in_a_tile_is_a_run_error_naming_time_cell_and_tile(monkeypa
         simulate_flood_tiled(_inputs(), 30.0, tiles=(2, 2), halo=3, scheduler="synchronous")
 
 
+def _retrying(monkeypatch, factor):
+    """Make every exchange first try ``factor`` times the step it would take; count the tries."""
+    import twin.flood_tiled as T
+    tries, first_try = [], T._stable_exchange
+    real_exchange = T._exchange
+
+    def counted(*args, **kwargs):
+        tries.append(1)
+        return real_exchange(*args, **kwargs)
+
+    monkeypatch.setattr(T, "_exchange", counted)
+    monkeypatch.setattr(T, "_stable_exchange", lambda f, b, t, s, dt, *a, **k: first_try(f, b, t, s, factor * dt, *a, **k))
+    return tries
+
+
+def test_retried_exchanges_redo_from_the_same_fields(monkeypatch):
+    """An exchange whose step proves too long is redone from the stored fields with a stable step
+    (the reused blocks of the failed try are written again, never read): every exchange of more
+    than one step tried twice, tiles still equal one tile to round-off, and the ledger closes."""
+    tries = _retrying(monkeypatch, 4.0)
+    res = simulate_flood_tiled(_inputs(), 120.0, tiles=(2, 2), halo=17, scheduler="synchronous")
+    n_tiled = len(tries)
+    ref = simulate_flood_tiled(_inputs(), 120.0, tiles=(1, 1), steps_per_exchange=8,
+                               scheduler="synchronous")
+    # an exchange of one step has no intermediate depth to check, every longer one is tried twice
+    full, last = divmod(res.n_steps, 8)
+    assert n_tiled == len(tries) - n_tiled == 2 * full + (2 if last > 1 else last) and full > 5
+    _assert_same(res, ref)
+    assert res.ledger.closure_relative < 1e-9
+
+
+def test_an_exchange_without_a_stable_step_is_a_run_error(monkeypatch):
+    """When even the smaller tries are too long, the run stops with a RunError after MAX_RETRIES."""
+    import itertools
+
+    import twin.flood_tiled as T
+    calls = itertools.count()
+    monkeypatch.setattr(T, "MAX_RETRIES", 2)
+    # a stable step that halves at every call: no try is ever within it
+    monkeypatch.setattr(T, "stable_timestep", lambda *args: 0.5 ** next(calls))
+    with pytest.raises(RunError, match="no stable step for the exchange at t = 0.000 s after 2"):
+        simulate_flood_tiled(_inputs(), 300.0, tiles=(2, 2), halo=17, scheduler="synchronous")
+
+
 def _moving_state():
     """The test city's grid with water everywhere open, after three whole-grid steps (so that
     faces carry flow and the limiter and losses act), and the arguments of a step."""

@@ -76,6 +76,8 @@ import operator
 import threading
 import time
 import uuid
+from collections import OrderedDict
+from contextlib import contextmanager
 from functools import partial
 from typing import Callable, NamedTuple
 
@@ -132,9 +134,14 @@ MAX_RETRIES = 30
 #: Static per-cell fields handed to the tiles, in this order.
 _STATIC = ("z", "manning_n", "blocked", "loss_rate", "drainage_rate", "rain_weight")
 
-#: Blocks reused from exchange to exchange, by ``(run, role...)``: see :func:`_reused_block`.
-_REUSED_BLOCKS: dict[tuple, np.ndarray] = {}
+#: Blocks reused from exchange to exchange, per run (most recently used last), then by role:
+#: see :func:`_reused_block`.
+_REUSED_BLOCKS: OrderedDict[str, dict[tuple, np.ndarray]] = OrderedDict()
 _REUSED_BLOCKS_LOCK = threading.Lock()
+#: Runs whose blocks a process keeps at most: a run that died without forgetting its blocks
+#: (its driver killed) costs memory until three newer runs have used the process, and up to four
+#: runs at once (threads of one worker) keep their blocks.
+_RUNS_KEPT = 4
 
 
 def _reused_block(run: str, key: tuple, shape: tuple[int, ...], dtype=np.float64) -> np.ndarray:
@@ -150,25 +157,65 @@ def _reused_block(run: str, key: tuple, shape: tuple[int, ...], dtype=np.float64
     the next exchange). A retried exchange rewrites its own slot. Fresh blocks every exchange
     were the tiled run's largest cost after the kernels: each one's pages are faulted in anew
     (as slowly as 0.35 GB/s for memory the virtual machine had not touched before;
-    bench/README.md). Blocks of other runs are dropped from the cache when a run allocates one
-    (arrays that still refer to them keep them alive, unchanged), so a process holds the blocks
-    of at most one finished run.
+    bench/README.md). A run forgets its blocks when it ends (:func:`_forget_reused_blocks`);
+    beyond that a process keeps the blocks of the :data:`_RUNS_KEPT` most recently used runs
+    (dropping them from the cache frees nothing that an array still refers to).
     """
-    key = (run,) + key
     with _REUSED_BLOCKS_LOCK:
-        block = _REUSED_BLOCKS.get(key)
+        blocks = _REUSED_BLOCKS.setdefault(run, {})
+        _REUSED_BLOCKS.move_to_end(run)
+        while len(_REUSED_BLOCKS) > _RUNS_KEPT:
+            _REUSED_BLOCKS.popitem(last=False)
+        block = blocks.get(key)
         if block is None or block.shape != shape or block.dtype != dtype:
-            for old in [k for k in _REUSED_BLOCKS if k[0] != run]:
-                del _REUSED_BLOCKS[old]
-            block = _REUSED_BLOCKS[key] = np.empty(shape, dtype)
+            block = blocks[key] = np.empty(shape, dtype)
         return block
 
 
 def _forget_reused_blocks(run: str) -> None:
-    """Drop a finished run's blocks from this process's cache."""
+    """Drop a run's blocks from this process's cache."""
     with _REUSED_BLOCKS_LOCK:
-        for key in [k for k in _REUSED_BLOCKS if k[0] == run]:
-            del _REUSED_BLOCKS[key]
+        _REUSED_BLOCKS.pop(run, None)
+
+
+def _stable_exchange(fields: _Fields, static_blocks: list[da.Array], tiling: _Tiling, scheduler,
+                     dt: float, plan_of: Callable[[float], list], stable_dt: Callable[[float], float],
+                     **advance) -> tuple[_Fields, list, np.ndarray]:
+    """One exchange with a stable step: tried with ``dt`` (s) and, while a tile's intermediate
+    largest depth asks for a smaller stable step than the one taken, redone from the same fields
+    with the stable step of the largest depth reached (at most :data:`MAX_RETRIES` times).
+
+    ``plan_of(dt)`` gives the exchange's steps (:func:`_plan`), ``stable_dt(h)`` the stable
+    step (s) of a largest depth ``h`` (m); ``advance`` goes to :func:`_advance_tile`. Returns
+    the new fields (persisted), the plan taken and the tiles' ledgers as
+    (tiles_y, tiles_x, width).
+    """
+    for _ in range(MAX_RETRIES + 1):
+        plan = plan_of(dt)
+        width = _LEDGER + len(plan)
+        new, ledgers = _exchange(fields, static_blocks, tiling, width, plan=plan, **advance)
+        *new, ledgers = dask.persist(*new, ledgers, scheduler=scheduler, optimize_graph=False)
+        per_tile = ledgers.compute(scheduler=scheduler, optimize_graph=False)
+        per_tile = per_tile.reshape(len(tiling.rows), len(tiling.cols), width)
+        stable = [stable_dt(h) for h in per_tile[..., _LEDGER:].max(axis=(0, 1))[:-1]]
+        if all(dt <= dt_ok for dt_ok in stable):
+            return _Fields(*new), plan, per_tile
+        dt = min(stable)
+    raise RunError(f"flood tiles: no stable step for the exchange at t = {plan[0][0] - plan[0][1]:.3f} s "
+                   f"after {MAX_RETRIES} smaller tries (dt {dt!r} s)")
+
+
+@contextmanager
+def _blocks_of_a_run(scheduler):
+    """A new run id, whose reused blocks (:func:`_reused_block`) are forgotten when the run ends:
+    in this process always, and on a distributed ``scheduler``'s workers when it succeeds."""
+    run = uuid.uuid4().hex
+    try:
+        yield run
+        if hasattr(scheduler, "run"):                      # a distributed Client
+            scheduler.run(_forget_reused_blocks, run)
+    finally:
+        _forget_reused_blocks(run)
 
 
 def required_halo(steps_per_exchange: int) -> int:
@@ -579,63 +626,49 @@ def simulate_flood_tiled(inputs: FloodInputs, duration_s: float, tiles: tuple[in
     if snap_t.size and snap_t[0] == 0.0:
         snapshots[0] = h0
 
-    t, n_steps, rain_interval, exchanges, run = 0.0, 0, None, 0, uuid.uuid4().hex
-    h_max = float(h0.max(initial=0.0))
-    h_prev, n_prev = h_max, 1
-    loop_start = time.perf_counter()
-    for stop in stops:
-        while t < stop:
-            if gridded:
-                k = int(np.searchsorted(inputs.rain.times, t, side="right")) - 1
-                if k != rain_interval:
-                    gridded_rain_field(inputs.rain, k, routing, blocked, rain_weight)
-                    blocks["rain_weight"] = tiling.halo_blocks(_extended(rain_weight), scheduler)
-                    rain_interval = k
-            # the depth the intermediate steps may reach, from the growth rate of the last exchange
-            h_guess = h_max + (steps - 1) * max(0.0, h_max - h_prev) / n_prev
-            dt_x = stable_timestep(h_guess, dx, inputs.alpha, inputs.dt_max)
-            for _ in range(MAX_RETRIES + 1):
-                plan = _plan(inputs, t, stop, dt_x, steps, rain_cum, inflow_cum)
-                width = _LEDGER + len(plan)
-                new, per_tile = _exchange(fields, list(blocks.values()), tiling, width, uniform=uniform,
-                                          plan=plan, inflows=inflows, opts=opts, xy=xy, run=run,
-                                          slot=exchanges % 2)
-                *new, per_tile = dask.persist(*new, per_tile, scheduler=scheduler, optimize_graph=False)
-                per_tile = per_tile.compute(scheduler=scheduler, optimize_graph=False)
-                per_tile = per_tile.reshape(len(tiling.rows), len(tiling.cols), width)
+    with _blocks_of_a_run(scheduler) as run:
+        t, n_steps, rain_interval, exchanges = 0.0, 0, None, 0
+        h_max = float(h0.max(initial=0.0))
+        h_prev, n_prev = h_max, 1
+        loop_start = time.perf_counter()
+        for stop in stops:
+            while t < stop:
+                if gridded:
+                    k = int(np.searchsorted(inputs.rain.times, t, side="right")) - 1
+                    if k != rain_interval:
+                        gridded_rain_field(inputs.rain, k, routing, blocked, rain_weight)
+                        blocks["rain_weight"] = tiling.halo_blocks(_extended(rain_weight), scheduler)
+                        rain_interval = k
+                # the depth the intermediate steps may reach, from the growth rate of the last exchange
+                h_guess = h_max + (steps - 1) * max(0.0, h_max - h_prev) / n_prev
+                dt_x = stable_timestep(h_guess, dx, inputs.alpha, inputs.dt_max)
+                fields, plan, per_tile = _stable_exchange(
+                    fields, list(blocks.values()), tiling, scheduler, dt_x,
+                    lambda dt: _plan(inputs, t, stop, dt, steps, rain_cum, inflow_cum),
+                    lambda h: stable_timestep(h, dx, inputs.alpha, inputs.dt_max),
+                    uniform=uniform, inflows=inflows, opts=opts, xy=xy, run=run, slot=exchanges % 2)
                 step_max = per_tile[..., _LEDGER:].max(axis=(0, 1))
-                stable = [stable_timestep(hm, dx, inputs.alpha, inputs.dt_max) for hm in step_max[:-1]]
-                if all(dt_x <= dt_ok for dt_ok in stable):
-                    break
-                dt_x = min(stable)
-            else:
-                raise RunError(f"flood tiles: no stable step for the exchange at t = {t:.3f} s "
-                               f"after {MAX_RETRIES} smaller tries (dt {dt_x!r} s)")
-            sums = per_tile[..., :_LEDGER].sum(axis=(0, 1))
-            ledger.rain_in += sums[0]
-            ledger.infiltration += sums[1]
-            ledger.drainage += sums[2]
-            ledger.boundary_in += sums[3]
-            ledger.boundary_out += sums[4]
-            for step in plan:
-                for f, volume in zip(inputs.inflows, step[-1]):
-                    if volume > 0:
-                        ledger.inflow_in += volume * float(f.weights.sum())
-            h_prev, n_prev = h_max, len(plan)
-            h_max, t = float(step_max[-1]), plan[-1][0]
-            fields = _Fields(*new)
-            n_steps += len(plan)
-            exchanges += 1
-            if progress is not None:
-                progress(t, duration_s)
-        k = np.searchsorted(snap_t, t)
-        if k < snap_t.size and snap_t[k] == t:
-            snapshots[k] = fields.state[0, :ny, :nx].compute(scheduler=scheduler)
-    final, acc64, acc32 = dask.compute(fields.state[0, :ny, :nx], fields.acc64[:, :ny, :nx],
-                                       fields.acc32[:, :ny, :nx], scheduler=scheduler)
-    _forget_reused_blocks(run)
-    if hasattr(scheduler, "run"):                      # a distributed Client: its workers too
-        scheduler.run(_forget_reused_blocks, run)
+                sums = per_tile[..., :_LEDGER].sum(axis=(0, 1))
+                ledger.rain_in += sums[0]
+                ledger.infiltration += sums[1]
+                ledger.drainage += sums[2]
+                ledger.boundary_in += sums[3]
+                ledger.boundary_out += sums[4]
+                for step in plan:
+                    for f, volume in zip(inputs.inflows, step[-1]):
+                        if volume > 0:
+                            ledger.inflow_in += volume * float(f.weights.sum())
+                h_prev, n_prev = h_max, len(plan)
+                h_max, t = float(step_max[-1]), plan[-1][0]
+                n_steps += len(plan)
+                exchanges += 1
+                if progress is not None:
+                    progress(t, duration_s)
+            k = np.searchsorted(snap_t, t)
+            if k < snap_t.size and snap_t[k] == t:
+                snapshots[k] = fields.state[0, :ny, :nx].compute(scheduler=scheduler)
+        final, acc64, acc32 = dask.compute(fields.state[0, :ny, :nx], fields.acc64[:, :ny, :nx],
+                                           fields.acc32[:, :ny, :nx], scheduler=scheduler)
     ledger.storage_final = float(final.sum()) * dx * dx
     (max_depth, wet_duration), (max_speed, max_q, arrival) = acc64, acc32
     return FloodResult(max_depth, max_speed, max_q, arrival, wet_duration, final, snap_t, snapshots,
