@@ -123,9 +123,9 @@ class _Fields(NamedTuple):
 
 #: Steps between halo exchanges when neither ``halo`` nor ``steps_per_exchange`` is given (fewer
 #: on tiles too small for its halo of 65 cells). Measured on a 2000 x 2000 member in 2 x 1 tiles
-#: on one worker, 192 steps: K = 16, 32, 48, 64 cost 40 %, 22-24 %, 19-20 %, 18 % over the
-#: untiled run (bench/README.md); longer exchanges also take their one time step from a depth
-#: guessed further ahead, so the gain past 32 is not worth it.
+#: on one worker, 192 steps: K = 16, 32, 48 cost 19.7 %, 15.7 %, 18.0 % over the untiled run
+#: (bench/README.md): more steps per exchange mean fewer exchanges but more halo cells, and their
+#: one time step comes from a depth guessed further ahead.
 DEFAULT_STEPS_PER_EXCHANGE = 32
 
 #: Tries of an exchange with a smaller step before the run is declared unstable.
@@ -522,7 +522,7 @@ def simulate_flood_tiled(inputs: FloodInputs, duration_s: float, tiles: tuple[in
                          snapshot_every_s: float | None = None, wet_threshold_m: float = 0.05,
                          scheduler=None,
                          progress: Callable[[float, float], None] | None = None) -> FloodResult:
-    """Run one flood member on tiles with ``dask.array.map_overlap`` (see the module docstring).
+    """Run one flood member on tiles advanced in dask halo exchanges (see the module docstring).
 
     Same physics and forcings as :func:`twin.flood_model.simulate_flood` (Bates et al. 2010,
     eqs. 6, 11, 12; de Almeida et al. 2012 theta-weighting), with one global stable step per

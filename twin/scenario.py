@@ -379,7 +379,7 @@ class EnsembleSpec(Frozen):
 
 
 class ParallelSpec(Frozen):
-    """The ``parallel:`` block: tiles of one flood member's grid, run with dask.array.map_overlap.
+    """The ``parallel:`` block: tiles of one flood member's grid, advanced in dask halo exchanges.
 
     ``halo`` (cells) lets a tile advance ``(halo - 1) // 2`` steps between exchanges (the step
     reads neighbours' fluxes and the outflow limiter one cell further: 2 cells per step).
