@@ -550,8 +550,8 @@ def simulate_flood_tiled(inputs: FloodInputs, duration_s: float, tiles: tuple[in
         Depth (m) from which a cell counts as flooded (arrival time, wet duration).
     scheduler : str, distributed.Client or None
         Passed to ``dask.persist`` / ``dask.compute`` (``"synchronous"``, ``"threads"``, a
-        ``Client``, ...); None uses dask's default. The flood step releases the GIL (numba
-        ``nogil``), so threads run tiles in parallel too (the hazard accumulation does not).
+        ``Client``, ...); None uses dask's default. The flood step and the hazard accumulation
+        release the GIL (numba ``nogil``), so threads run tiles in parallel too.
     progress : callable, optional
         Called as ``progress(t_sim, duration_s)`` after every exchange.
 
