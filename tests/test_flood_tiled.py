@@ -223,7 +223,10 @@ def _retrying(monkeypatch, factor):
         return real_exchange(*args, **kwargs)
 
     monkeypatch.setattr(T, "_exchange", counted)
-    monkeypatch.setattr(T, "_stable_exchange", lambda f, b, t, s, dt, *a, **k: first_try(f, b, t, s, factor * dt, *a, **k))
+    def first_try_longer(fields, static_blocks, tiling, scheduler, dt, *args, **kwargs):
+        return first_try(fields, static_blocks, tiling, scheduler, factor * dt, *args, **kwargs)
+
+    monkeypatch.setattr(T, "_stable_exchange", first_try_longer)
     return tries
 
 

@@ -4,7 +4,8 @@ For a grid too big for one core or one machine. The grid is cut into ``tiles = (
 of a dask array; each exchange copies a halo of ``halo`` cells from the neighbours (the halo
 exchange of ``dask.array.map_overlap`` with ``boundary="none"``, so that true domain edges get
 no padding), every tile then advances ``K = steps_per_exchange`` steps of :mod:`kernels.flood`
-on its block alone, and the cores (the halo trimmed away) form the new state. SI units throughout (m, s, m/s, m^2/s, m^3).
+on its block alone, and the cores (the halo trimmed away) form the new state. SI units
+throughout (m, s, m/s, m^2/s, m^3).
 
 Halo size
 ---------
