@@ -163,7 +163,38 @@ def test_bad_forecast_exits_2_with_one_line(setup, tmp_path, case):
     assert str(bad.name) in lines[0]
 
 
-def test_a_failing_scenario_exits_1_and_the_others_complete(setup, tmp_path):
+def test_a_failing_scenario_exits_1_and_the_others_complete(setup, tmp_path, monkeypatch):
+    """A run that fails (here made to fail with a RunError) is recorded; the others still run."""
+    import twin.runner
+    from twin.errors import RunError
+
+    root, twin, forecast, scenarios = setup
+    mixed = tmp_path / "mixed"
+    mixed.mkdir()
+    (mixed / "good.yaml").write_text((scenarios / "valley-a.yaml").read_text())
+    (mixed / "bad.yaml").write_text(SCENARIO.format(name="valley-bad", twin=twin,
+                                                    manning="{uniform: {low: 0.9, high: 1.1}}"))
+    real_run = twin.runner.run_scenario
+
+    def failing_run(path, **kw):
+        if kw["scenario"].scenario.name == "valley-bad":
+            raise RunError("member 2 became unstable")
+        return real_run(path, **kw)
+
+    monkeypatch.setattr(twin.runner, "run_scenario", failing_run)
+    out = tmp_path / "runs"
+    assert run_batch(forecast, mixed, out, workers=1, echo=lambda s: None) == 1
+    record = json.loads((out / "latest" / "batch.json").read_text())
+    assert record["status"] == "failed"
+    assert record["scenarios"]["valley-a"]["status"] == "complete"
+    assert record["scenarios"]["valley-bad"]["status"] == "failed"
+    assert "member 2" in record["scenarios"]["valley-bad"]["error"]
+
+
+def test_a_member_draw_out_of_bounds_is_bad_input_before_anything_runs(setup, tmp_path):
+    """A Manning scale drawn negative is found when the members are drawn: exit 2, nothing written."""
+    from twin.errors import InputError
+
     root, twin, forecast, scenarios = setup
     mixed = tmp_path / "mixed"
     mixed.mkdir()
@@ -171,12 +202,10 @@ def test_a_failing_scenario_exits_1_and_the_others_complete(setup, tmp_path):
     (mixed / "bad.yaml").write_text(SCENARIO.format(name="valley-bad", twin=twin,
                                                     manning="{uniform: {low: -2.0, high: -1.0}}"))
     out = tmp_path / "runs"
-    assert run_batch(forecast, mixed, out, workers=1, echo=lambda s: None) == 1
-    record = json.loads((out / "latest" / "batch.json").read_text())
-    assert record["status"] == "failed"
-    assert record["scenarios"]["valley-a"]["status"] == "complete"
-    assert record["scenarios"]["valley-bad"]["status"] == "failed"
-    assert "member" in record["scenarios"]["valley-bad"]["error"]
+    with pytest.raises(InputError, match=r"bad.yaml: ensemble.perturb: member 0 draws .*manning_scale.*"
+                                         r"greater than 0.*\(line 8\)"):
+        run_batch(forecast, mixed, out, workers=1, echo=lambda s: None)
+    assert not out.exists()
 
 
 def test_forecast_in_another_crs_keeps_the_rain_volume(setup, tmp_path):

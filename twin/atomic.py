@@ -1,15 +1,26 @@
-"""Writing files and folders atomically: to a temporary name beside the target, then rename.
+"""Writing files atomically: to a temporary name beside the target, then rename.
 
-A failed or interrupted write leaves no file under the final name.
+A failed or interrupted write leaves no file under the final name. Temporary names are
+``.NAME.tmp-XXXXXXXX`` (:func:`temporary_name`, recognised by :data:`TEMPORARY`), so that a
+writer that holds a folder's lock can tell a crashed writer's leftovers from anything else.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
+import re
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
+
+#: A temporary name of this project: ``.NAME.tmp-XXXXXXXX`` or, for a folder moved aside while
+#: it is replaced, ``.NAME.old-XXXXXXXX`` (8 hexadecimal digits).
+TEMPORARY = re.compile(r"^\.(?P<name>.+)\.(?P<kind>tmp|old)-[0-9a-f]{8}$")
+
+
+def temporary_name(path: Path, kind: str = "tmp") -> Path:
+    """A fresh temporary path beside ``path``: ``.NAME.KIND-XXXXXXXX``."""
+    return path.with_name(f".{path.name}.{kind}-{uuid.uuid4().hex[:8]}")
 
 
 @contextmanager
@@ -17,35 +28,10 @@ def atomic_path(path: str | Path):
     """Yield a temporary path beside ``path``; on success rename it to ``path``, else delete it."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:8]}")
+    tmp = temporary_name(path)
     try:
         yield tmp
         os.replace(tmp, path)
     finally:
         if tmp.exists():
             tmp.unlink()
-
-
-@contextmanager
-def atomic_dir(path: str | Path):
-    """Yield a temporary folder beside ``path``; on success it replaces ``path`` whole.
-
-    An existing folder at ``path`` is moved aside first and removed after the rename, so at no
-    time does ``path`` hold a mix of old and new files.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:8]}")
-    tmp.mkdir()
-    try:
-        yield tmp
-        old = None
-        if path.exists():
-            old = path.with_name(f".{path.name}.old-{uuid.uuid4().hex[:8]}")
-            os.replace(path, old)
-        os.replace(tmp, path)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sys
 import time
 import uuid
@@ -36,8 +35,11 @@ import numpy as np
 from twin.errors import InputError, RunError
 from twin.members import MemberDraw
 from twin.provenance import file_sha256, utc_now, write_json
+from twin.atomic import TEMPORARY
+from twin.run_folders import claimed_batch_folder, folder_name, remove_stale_staging
 from twin.rainfall import Forecast, read_forecast
 from twin.scenario import GriddedRainfall, ScenarioFile
+from twin.yamlio import line_of
 
 #: Probability of a depth above 0.5 m at a building from which the batch raises an alert.
 DEFAULT_ALERT_PROBABILITY = 0.5
@@ -63,9 +65,7 @@ def issued_label(issued: str | None, forecast: Forecast) -> str:
     """The folder name of the batch: ``--issued`` as given (e.g. ``2026-11-25T00Z``), else the
     forecast's first time as ``YYYY-MM-DDTHHZ``, else today's date at 00Z (UTC)."""
     if issued:
-        if not all(c.isalnum() or c in "-:_." for c in issued):
-            raise InputError("--issued holds characters not allowed in a folder name", found=issued)
-        return issued.replace(":", "")
+        return folder_name(issued.replace(":", ""), "--issued")
     if forecast.start is not None:
         return np.datetime_as_string(forecast.start, unit="h").replace(":", "") + "Z"
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT00Z")
@@ -114,14 +114,35 @@ def _complete_and_current(run_dir: Path, inputs: dict) -> bool:
             and sorted(recorded.get("inputs", {}).values()) == sorted(inputs.values()))
 
 
-def _remove_leftovers(folder: Path) -> list[str]:
-    """Remove temporary folders and files an interrupted run left in ``folder``."""
-    removed = []
-    for p in folder.iterdir() if folder.exists() else []:
-        if p.name.startswith(".") and (".tmp-" in p.name or ".old-" in p.name):
-            shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
+def _remove_leftovers(batch_dir: Path) -> list[str]:
+    """Remove what a crashed batch left in its (locked) folder: staging folders of its runs and
+    temporary files of ``batch.json``."""
+    removed = remove_stale_staging(batch_dir)
+    for p in batch_dir.iterdir():
+        if p.is_file() and not p.is_symlink() and TEMPORARY.match(p.name):
+            p.unlink(missing_ok=True)
             removed.append(p.name)
     return removed
+
+
+def _check_unique_names(prepared: list) -> None:
+    """Two scenarios of one batch with the same name would write one folder: refuse."""
+    seen = {}
+    for path, sf, _, _ in prepared:
+        name = sf.scenario.name
+        if name in seen:
+            raise InputError(f"two scenarios are named {name!r} ({seen[name]} and {path}); each writes the "
+                             "folder of its name, so names must differ within a batch", file=path,
+                             field="name", line=line_of(sf.lines, ("name",)))
+        seen[name] = path
+
+
+def _check_latest(out: Path) -> None:
+    """``OUT/latest`` must be free or a link this project made (switched at the end)."""
+    latest = out / "latest"
+    if (latest.exists() or latest.is_symlink()) and not latest.is_symlink():
+        raise InputError("exists and is not a symbolic link; the batch points 'latest' at the newest issue "
+                         "when it finishes: move it away", file=latest)
 
 
 def _alerts(run_dir: Path, threshold: float) -> list[dict]:
@@ -179,18 +200,15 @@ def run_batch(forecast_file: str | Path, scenarios_dir: str | Path, out: str | P
     InputError
         Bad forecast or scenario (exit code 2), before any scenario runs.
     """
-    from twin.runner import prepare_run, run_scenario
+    from twin.runner import prepare_run
 
     forecast_file = Path(forecast_file)
     forecast = read_forecast(forecast_file, variable)
     label = issued_label(issued, forecast)
-    out = Path(out)
-    batch_dir = out / label
-    batch_dir.mkdir(parents=True, exist_ok=True)
-    log = BatchLog(batch_dir / "batch.log", echo)
-    removed = _remove_leftovers(batch_dir)
-    log("batch_start", issued=label, forecast=str(forecast_file), members=forecast.n_members,
-        removed_leftovers=len(removed))
+    out = Path(os.path.abspath(out))
+    if out.exists() and not out.is_dir():
+        raise InputError("the batch output root exists and is not a folder", file=out)
+    _check_latest(out)
     prepared = []
     for path in _scenarios(Path(scenarios_dir)):
         prep = prepare_run(path)                       # InputError: bad scenario -> exit 2
@@ -199,13 +217,46 @@ def run_batch(forecast_file: str | Path, scenarios_dir: str | Path, out: str | P
             from twin.citytwin import twin_grid
 
             forecast.remap(twin_grid(prep.twin))       # InputError: forecast does not cover the twin
-        prepared.append((path, sf, prep))
+        draws = forecast_draws(sf, prep.twin, forecast) if sf.scenario.flood is not None else None
+        prepared.append((path, sf, prep, draws))
+    _check_unique_names(prepared)
+    inputs = [forecast_file, *(f for _, _, prep, _ in prepared for f in prep.input_files)]
+    with claimed_batch_folder(out / label, inputs, force) as batch_dir:
+        log = BatchLog(batch_dir / "batch.log", echo)
+        removed = _remove_leftovers(batch_dir)
+        log("batch_start", issued=label, forecast=str(forecast_file), members=forecast.n_members,
+            removed_leftovers=len(removed))
+        record, failed = _run_prepared(prepared, forecast, forecast_file, batch_dir, log, scheduler=scheduler,
+                                       workers=workers, force=force, alert_probability=alert_probability,
+                                       extra_outputs=extra_outputs)
+        _link_latest(out, label)
+        record.update(finished=utc_now(), status="failed" if failed else "complete")
+        write_json(batch_dir / "batch.json", record)
+        log("batch_end", status=record["status"], failed=failed)
+    return 1 if failed else 0
+
+
+def _run_prepared(prepared: list, forecast: Forecast, forecast_file: Path, batch_dir: Path, log: BatchLog, *,
+                  scheduler, workers, force: bool, alert_probability: float,
+                  extra_outputs) -> tuple[dict, int]:
+    """Run the batch's scenarios one after the other, recording each in ``batch.json``.
+
+    Returns
+    -------
+    record : dict
+        The batch record (status still "running").
+    failed : int
+        How many scenarios failed.
+    """
+    from twin.runner import run_scenario
+
+    label = batch_dir.name
     forecast_hash = file_sha256(forecast_file)
     record = {"issued": label, "forecast": str(forecast_file), "forecast_sha256": forecast_hash,
               "forecast_members": forecast.n_members, "started": utc_now(), "scenarios": {}}
     write_json(batch_dir / "batch.json", {**record, "status": "running"})
     failed = 0
-    for path, sf, prep in prepared:
+    for path, sf, prep, draws in prepared:
         name = sf.scenario.name
         run_dir = batch_dir / name
         inputs = {str(p): file_sha256(p) for p in prep.input_files}
@@ -218,10 +269,9 @@ def run_batch(forecast_file: str | Path, scenarios_dir: str | Path, out: str | P
         else:
             log("scenario_start", scenario=name)
             t0 = time.perf_counter()
-            draws = forecast_draws(sf, prep.twin, forecast) if sf.scenario.flood is not None else None
             try:
                 run_scenario(path, out=run_dir, progress=False, scheduler=scheduler, workers=workers,
-                             extra_outputs=extra_outputs, scenario=sf, draws=draws)
+                             extra_outputs=extra_outputs, scenario=sf, draws=draws, force=force)
                 entry.update(status="complete", alerts=_alerts(run_dir, alert_probability))
                 log("scenario_complete", scenario=name, seconds=round(time.perf_counter() - t0, 2),
                     alerts=len(entry["alerts"]))
@@ -232,9 +282,5 @@ def run_batch(forecast_file: str | Path, scenarios_dir: str | Path, out: str | P
             entry["seconds"] = time.perf_counter() - t0
         record["scenarios"][name] = entry
         write_json(batch_dir / "batch.json", {**record, "status": "running"})
-    record.update(finished=utc_now(), status="failed" if failed else "complete")
-    write_json(batch_dir / "batch.json", record)
-    _link_latest(out, label)
-    log("batch_end", status=record["status"], failed=failed)
-    return 1 if failed else 0
+    return record, failed
 

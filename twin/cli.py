@@ -8,7 +8,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
+import threading
 from pathlib import Path
 
 from twin.errors import InputError, RunError
@@ -64,9 +66,13 @@ def _cmd_sample_city(args) -> int:
 
 
 def _cmd_validate(args) -> int:
+    from twin.risk_run import member_draws
+    from twin.run_folders import check_output_folder
     from twin.runner import prepare_run
 
-    prepare_run(args.scenario)
+    prep = prepare_run(args.scenario)
+    member_draws(prep.sf, prep.twin)
+    check_output_folder(prep.sf.output_dir(), "run", prep.input_files)
     print(f"{args.scenario}: valid")
     return EXIT_OK
 
@@ -89,13 +95,25 @@ def _cmd_run(args) -> int:
             until = parse_duration(args.until)
         except ValueError as exc:
             raise InputError(str(exc), field="--until", found=args.until) from None
-    if args.workers is not None and args.workers < 1:
-        raise InputError("--workers must be at least 1", found=str(args.workers))
+    _check_cluster_options(args)
     run_dir = run_scenario(args.scenario, out=args.out, progress=not args.quiet, until=until,
                            extra_outputs=None if args.no_render else _render_into,
-                           scheduler=args.scheduler, workers=args.workers)
+                           scheduler=args.scheduler, workers=args.workers, force=args.force)
     print(f"run complete: {os.path.normpath(run_dir)}")
     return EXIT_OK
+
+
+def _check_cluster_options(args) -> None:
+    """``--workers`` and ``--scheduler`` checked before anything is read or run."""
+    from twin.scenario import scheduler_address
+
+    if args.workers is not None and not 1 <= args.workers <= 1024:
+        raise InputError("--workers must be between 1 and 1024", found=str(args.workers))
+    if args.scheduler is not None:
+        try:
+            scheduler_address(args.scheduler)
+        except ValueError as exc:
+            raise InputError(str(exc), field="--scheduler", found=args.scheduler) from None
 
 
 def _cmd_render(args) -> int:
@@ -118,6 +136,7 @@ def _cmd_render(args) -> int:
 def _cmd_batch(args) -> int:
     from twin.batch import run_batch
 
+    _check_cluster_options(args)
     return run_batch(args.forecast, args.scenarios, args.out, issued=args.issued, variable=args.variable,
                      scheduler=args.scheduler, workers=args.workers, force=args.force,
                      alert_probability=args.alert_probability,
@@ -142,6 +161,9 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-render", action="store_true", help="skip the renderings of the render: block")
     parser.add_argument("--workers", type=int, help="worker processes of the local dask cluster (default: one per core)")
     parser.add_argument("--scheduler", help="address of an existing dask scheduler, e.g. tcp://10.0.0.5:8786")
+    parser.add_argument("--force", action="store_true",
+                        help="replace the run folder even if it is not a run folder of this project "
+                             "(its files are deleted; never a folder holding the scenario or the twin)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
 
@@ -185,7 +207,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--variable", default="rainfall", help="rainfall variable of the forecast")
     p.add_argument("--scheduler", help="address of an existing dask scheduler")
     p.add_argument("--workers", type=int, help="worker processes of the local dask cluster")
-    p.add_argument("--force", action="store_true", help="redo scenarios that are complete")
+    p.add_argument("--force", action="store_true",
+                   help="redo scenarios that are complete, and write into (and replace run folders in) a "
+                        "folder that is not a batch folder of this project")
     p.add_argument("--alert-probability", type=float, default=0.5,
                    help="alert on buildings whose probability of a depth above 0.5 m exceeds this")
     p.add_argument("--no-render", action="store_true", help="skip the renderings")
@@ -215,10 +239,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(BaseException):
+    """SIGTERM received: unwinds like KeyboardInterrupt, so staging folders are removed."""
+
+
+def _raise_terminated(signum, frame):
+    raise Terminated()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    if threading.current_thread() is not threading.main_thread():
+        return _dispatch(args)
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        return _dispatch(args)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _dispatch(args) -> int:
+    """Run the subcommand; every exception becomes a one-line message and an exit code."""
     try:
         return args.func(args)
     except InputError as exc:
@@ -227,8 +270,15 @@ def main(argv: list[str] | None = None) -> int:
     except RunError as exc:
         print(f"run failed: {exc}", file=sys.stderr)
         return EXIT_RUN_FAILURE
-    except KeyboardInterrupt:
-        print("interrupted; no partial outputs were kept", file=sys.stderr)
+    except (KeyboardInterrupt, Terminated) as exc:
+        what = "terminated" if isinstance(exc, Terminated) else "interrupted"
+        print(f"{what}; no partial outputs were kept", file=sys.stderr)
+        return EXIT_RUN_FAILURE
+    except OSError as exc:  # e.g. the disk filled up while writing
+        if getattr(args, "debug", False):
+            raise
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"run failed: {exc.strerror or exc}{where}; no partial outputs were kept", file=sys.stderr)
         return EXIT_RUN_FAILURE
     except Exception as exc:  # an unexpected failure is a run failure, not a traceback dump
         if getattr(args, "debug", False):

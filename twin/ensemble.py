@@ -21,6 +21,7 @@ from typing import Callable
 
 from twin.errors import InputError
 from twin.members import MemberDraw, heaviest_first, member_scenario
+from twin.scenario import scheduler_address
 from twin.progress import CountBar
 
 
@@ -126,6 +127,10 @@ def dask_client(scheduler: str | None = None, workers: int | None = None):
     from distributed import Client
 
     if scheduler is not None:
+        try:
+            scheduler_address(scheduler)
+        except ValueError as exc:
+            raise InputError(str(exc), field="scheduler", found=scheduler) from None
         try:
             client = Client(scheduler, timeout=SCHEDULER_TIMEOUT, set_as_default=False)
         except (OSError, TimeoutError) as exc:

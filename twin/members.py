@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import xarray as xr
+from pydantic import ValidationError
 
 from twin.citytwin import twin_grid
 from twin.rasters import read_on_grid
-from twin.scenario import ConstantWind, GriddedRainfall, ScenarioFile, UniformRainfall
+from twin.scenario import ConstantWind, GriddedRainfall, Scenario, ScenarioFile, UniformRainfall
 
 #: Fixed order of the perturbations' child streams (never reorder: it would change every member).
 PERTURBATION_ORDER = ("rainfall_scale", "rainfall_shift", "manning_scale", "wind_speed", "wind_direction",
@@ -106,8 +107,33 @@ def draw_members(sf: ScenarioFile, twin: xr.Dataset) -> list[MemberDraw]:
             rng = np.random.default_rng(streams[name])
             values[name] = _ignition_draw(sf, twin, rng) if name == "ignition" else spec.draw(rng)
         noise_seed = int(children[-1].generate_state(1, np.uint64)[0])
-        draws.append(MemberDraw(k, values, float(weights[k]), noise_seed=noise_seed))
+        draw = MemberDraw(k, values, float(weights[k]), noise_seed=noise_seed)
+        check_member(sf, draw)
+        draws.append(draw)
     return draws
+
+
+def check_member(sf: ScenarioFile, draw: MemberDraw) -> None:
+    """Refuse a draw whose member scenario breaks the schema's bounds (before anything runs).
+
+    A perturbation can push a valid scenario out of range (a rainfall scale drawn from a wide
+    log-normal, a negative Manning scale from a normal): the member's scenario is validated
+    again and the first error is reported at ``ensemble.perturb``, naming the member and draw.
+
+    Raises
+    ------
+    InputError
+        Naming the member, its drawn values and the bound broken.
+    """
+    member = member_scenario(sf, draw).scenario
+    try:
+        Scenario.model_validate(member.model_dump(warnings=False))
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        drawn = {k: v for k, v in draw.values.items() if k != "ignition"}
+        raise sf.error(("ensemble", "perturb"), f"member {draw.index} draws {drawn}, which gives {where}: "
+                       f"{err['msg']}; narrow the distribution") from None
 
 
 def heaviest_first(draws: list[MemberDraw]) -> list[MemberDraw]:

@@ -24,10 +24,10 @@ from typing import Callable
 
 import xarray as xr
 
-from twin.atomic import atomic_dir
 from twin.citytwin import load_twin, save_twin, twin_input_files
 from twin.errors import InputError, RunError
 from twin.provenance import file_sha256, package_versions, utc_now, write_json
+from twin.run_folders import check_output_folder, staged_run_folder
 from twin.scenario import ScenarioFile, load_scenario
 
 #: Hazard name -> module implementing the hazard interface (module docstring).
@@ -79,7 +79,8 @@ def run_scenario(scenario_path: str | Path, out: str | Path | None = None, progr
                  until: float | None = None,
                  extra_outputs: Callable[[Path, ScenarioFile], object] | None = None,
                  scheduler: str | None = None, workers: int | None = None,
-                 scenario: ScenarioFile | None = None, draws: list | None = None) -> Path:
+                 scenario: ScenarioFile | None = None, draws: list | None = None,
+                 force: bool = False) -> Path:
     """Run a scenario and write its run folder.
 
     The control run (the scenario as written) gives ``hazard.nc`` and the other hazard outputs;
@@ -109,6 +110,9 @@ def run_scenario(scenario_path: str | Path, out: str | Path | None = None, progr
         Run this scenario instead of reading ``scenario_path`` (see :func:`prepare_run`).
     draws : list of MemberDraw, optional
         The members to run instead of the scenario's ensemble (e.g. one per forecast member).
+    force : bool
+        Replace the run folder even if it is not a run folder of this project (never one that
+        holds an input of the run; see :mod:`twin.run_folders`).
 
     Returns
     -------
@@ -118,7 +122,8 @@ def run_scenario(scenario_path: str | Path, out: str | Path | None = None, progr
     Raises
     ------
     InputError
-        Bad input (exit code 2 in the CLI).
+        Bad input (exit code 2 in the CLI), including a run folder that may not be written or
+        is being written by another process; raised before the simulation starts.
     RunError
         The simulation failed, or some ensemble members failed twice (exit code 1). When
         members failed, the outputs are written over the members that succeeded, say so, and the
@@ -134,7 +139,9 @@ def run_scenario(scenario_path: str | Path, out: str | Path | None = None, progr
     module = hazard_module(sf.scenario.hazard)
     if draws is None:
         draws = member_draws(sf, prep.twin)
+    run_dir = sf.output_dir(out)
     with ExitStack() as stack:
+        folder = stack.enter_context(staged_run_folder(run_dir, prep.input_files, force))
         client, warm_up = None, []
         if not control_only(draws):
             # the cluster first, so that its workers load themselves while the control run computes
@@ -143,28 +150,26 @@ def run_scenario(scenario_path: str | Path, out: str | Path | None = None, progr
         t_prepared = time.perf_counter()
         result = module.simulate(prep.inputs, sf, progress)
         t_simulated = time.perf_counter()
-        run_dir = sf.output_dir(out)
-        with atomic_dir(run_dir) as folder:
-            save_twin(prep.twin, folder / "twin.nc")
-            summary = module.write(folder, sf, prep.twin, result)
-            t_control_written = time.perf_counter()
-            risk = reduce_members(sf, prep.twin, module, result, folder, draws=draws, client=client,
-                                  progress=progress)
-            for future in warm_up:
-                future.release()
-            failures = risk.failures
-            t_members = time.perf_counter()
-            summary["risk"] = write_risk(folder, sf, prep.twin, risk, module.building_columns(result))
-            if extra_outputs is not None:
-                extra_outputs(folder, sf)
-            t_written = time.perf_counter()
-            timings = {"prepare_s": t_prepared - t0, "control_run_s": t_simulated - t_prepared,
-                       "control_write_s": t_control_written - t_simulated,
-                       "members_s": t_members - t_control_written, "write_s": t_written - t_members,
-                       "total_s": t_written - t0}
-            write_json(folder / "summary.json", {**summary, "timings": timings})
-            status = "members_failed" if failures else "complete"
-            write_json(folder / "manifest.json", run_manifest(prep, started, timings, status, risk.n_members))
+        save_twin(prep.twin, folder / "twin.nc")
+        summary = module.write(folder, sf, prep.twin, result)
+        t_control_written = time.perf_counter()
+        risk = reduce_members(sf, prep.twin, module, result, folder, draws=draws, client=client,
+                              progress=progress)
+        for future in warm_up:
+            future.release()
+        failures = risk.failures
+        t_members = time.perf_counter()
+        summary["risk"] = write_risk(folder, sf, prep.twin, risk, module.building_columns(result))
+        if extra_outputs is not None:
+            extra_outputs(folder, sf)
+        t_written = time.perf_counter()
+        timings = {"prepare_s": t_prepared - t0, "control_run_s": t_simulated - t_prepared,
+                   "control_write_s": t_control_written - t_simulated,
+                   "members_s": t_members - t_control_written, "write_s": t_written - t_members,
+                   "total_s": t_written - t0}
+        write_json(folder / "summary.json", {**summary, "timings": timings})
+        status = "members_failed" if failures else "complete"
+        write_json(folder / "manifest.json", run_manifest(prep, started, timings, status, risk.n_members))
     if failures:
         listed = "; ".join(f"member {f.index}: {f.error}" for f in failures[:5])
         raise RunError(f"{len(failures)} ensemble member(s) failed twice ({listed}); outputs in {run_dir} "

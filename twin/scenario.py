@@ -14,24 +14,37 @@ from pathlib import Path
 from typing import Annotated, Literal, Union
 
 import numpy as np
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag, model_validator
 
+from twin import limits
 from twin.classes import LANDCOVER
 from twin.errors import InputError
+from twin.run_folders import MAX_NAME_BYTES, NAME_PATTERN
 from twin.units import MM_PER_H, parse_duration
 from twin.validation import validate
 from twin.yamlio import line_of, load_yaml_with_lines
 
 #: A duration in seconds, written as ``"3 h"``, ``"90 min"``, ``"5400 s"`` or a number of seconds.
 Seconds = Annotated[float, BeforeValidator(parse_duration)]
+#: A time after the scenario start (s), at most :data:`twin.limits.MAX_DURATION_S`.
+Time = Annotated[Seconds, Field(ge=0, le=limits.MAX_DURATION_S)]
 Point = tuple[float, float]
 NonNegative = Annotated[float, Field(ge=0)]
+RainMmH = Annotated[float, Field(ge=0, le=limits.MAX_RAIN_MM_H)]
+LossMmH = Annotated[float, Field(ge=0, le=limits.MAX_LOSS_MM_H)]
+ManningN = Annotated[float, Field(gt=0, le=limits.MAX_MANNING_N)]
+Level = Annotated[float, Field(ge=limits.MIN_LEVEL_M, le=limits.MAX_LEVEL_M)]
+WindSpeed = Annotated[float, Field(ge=0, le=limits.MAX_WIND_M_S)]
+Seed = Annotated[int, Field(ge=0, le=limits.MAX_SEED)]
+#: Most snapshots a run may record (``duration / output.every``), and gauge samples per gauge.
+MAX_SNAPSHOTS = 100_000
+MAX_GAUGE_SAMPLES = 10_000_000
 
 
 class Frozen(BaseModel):
     """Base of every schema block: frozen, unknown keys refused."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 def _check_series(times: list[float], values: list[float], values_name: str) -> None:
@@ -39,17 +52,17 @@ def _check_series(times: list[float], values: list[float], values_name: str) -> 
         raise ValueError(f"{values_name}: {len(values)} values but times has {len(times)}")
     if len(times) == 0:
         raise ValueError("times: at least one time is needed")
-    if any(b < a for a, b in zip(times, times[1:])):
-        raise ValueError(f"times must not decrease; found {times}")
-    if times[0] < 0:
-        raise ValueError(f"times must be >= 0; found {times[0]}")
+    back = next((k for k, (a, b) in enumerate(zip(times, times[1:])) if b <= a), None)
+    if back is not None:
+        raise ValueError(f"times must increase strictly; found {times[back]:g} s then {times[back + 1]:g} s "
+                         f"(items {back} and {back + 1})")
 
 
 class UniformRainfall(Frozen):
     """Uniform hyetograph: intensity (mm/h) piecewise linear between times, 0 after the last time."""
 
-    times: list[Seconds]
-    intensity_mm_h: list[NonNegative]
+    times: list[Time]
+    intensity_mm_h: list[RainMmH]
 
     @model_validator(mode="after")
     def _lengths(self):
@@ -66,7 +79,7 @@ class GriddedRainfall(Frozen):
 
     file: str
     variable: str = "rainfall"
-    scale: Annotated[float, Field(gt=0)] = 1.0
+    scale: Annotated[float, Field(gt=0, le=limits.MAX_RAIN_SCALE)] = 1.0
     member: Annotated[int, Field(ge=0)] | None = None
 
 
@@ -76,8 +89,8 @@ class Inflow(Frozen):
     name: str
     at: Point | None = None
     line: Annotated[list[Point], Field(min_length=2)] | None = None
-    times: list[Seconds]
-    discharge_m3_s: list[NonNegative]
+    times: list[Time]
+    discharge_m3_s: list[Annotated[float, Field(ge=0, le=limits.MAX_DISCHARGE_M3_S)]]
 
     @model_validator(mode="after")
     def _shape(self):
@@ -90,13 +103,34 @@ class Inflow(Frozen):
 class LevelSeries(Frozen):
     """A fixed water level (m above datum) at an open boundary, piecewise linear in time."""
 
-    times: list[Seconds]
-    level_m: list[float]
+    times: list[Time]
+    level_m: list[Level]
 
     @model_validator(mode="after")
     def _lengths(self):
         _check_series(self.times, self.level_m, "level_m")
         return self
+
+
+def scheduler_address(address: str) -> str:
+    """Check a dask scheduler address, ``PROTOCOL://HOST:PORT``, without connecting.
+
+    Raises
+    ------
+    ValueError
+        For anything else (the message says what was expected).
+    """
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    try:
+        _, location = parse_address(address, strict=True)
+        _, port = parse_host_port(location)
+        valid = 0 < int(port) < 65536
+    except (ValueError, TypeError):
+        valid = False
+    if not valid:
+        raise ValueError("not a dask scheduler address; expected PROTOCOL://HOST:PORT, e.g. tcp://10.0.0.5:8786")
+    return address
 
 
 def _number_or_mapping(value: object, number: str, mapping: str, other: str | None = None) -> str:
@@ -109,7 +143,7 @@ def _number_or_mapping(value: object, number: str, mapping: str, other: str | No
 
 
 Boundary = Annotated[
-    Union[Annotated[Literal["closed", "free"], Tag("keyword")], Annotated[float, Tag("level")],
+    Union[Annotated[Literal["closed", "free"], Tag("keyword")], Annotated[Level, Tag("level")],
           Annotated[LevelSeries, Tag("series")]],
     Discriminator(lambda v: _number_or_mapping(v, "level", "series", "keyword")),
 ]
@@ -133,8 +167,8 @@ def _check_landcover_names(table: dict) -> None:
 class ManningTable(Frozen):
     """Roughness: a default n (s m^-1/3) and overrides by land-cover name."""
 
-    default: Annotated[float, Field(gt=0)] | None = None
-    by_landcover: dict[str, Annotated[float, Field(gt=0)]] = {}
+    default: ManningN | None = None
+    by_landcover: dict[str, ManningN] = {}
 
     @model_validator(mode="after")
     def _names(self):
@@ -146,10 +180,10 @@ class Losses(Frozen):
     """Infiltration (mm/h, a number or by land-cover name) and urban drainage capacity (mm/h)."""
 
     infiltration_mm_h: Annotated[
-        Union[Annotated[NonNegative, Tag("number")], Annotated[dict[str, NonNegative], Tag("table")]],
+        Union[Annotated[LossMmH, Tag("number")], Annotated[dict[str, LossMmH], Tag("table")]],
         Discriminator(lambda v: _number_or_mapping(v, "number", "table")),
     ] = 0.0
-    drainage_mm_h: NonNegative = 0.0
+    drainage_mm_h: LossMmH = 0.0
 
     @model_validator(mode="after")
     def _names(self):
@@ -163,8 +197,8 @@ class FloodNumerics(Frozen):
 
     theta: Annotated[float, Field(ge=0.5, le=1.0)] = 0.8
     alpha: Annotated[float, Field(gt=0, le=1.0)] = 0.7
-    max_dt: Annotated[float, Field(gt=0)] = 10.0
-    wet_threshold_m: Annotated[float, Field(gt=0)] = 0.05
+    max_dt: Annotated[float, Field(ge=1e-3, le=limits.MAX_TIME_STEP_S)] = 10.0
+    wet_threshold_m: Annotated[float, Field(gt=0, le=10.0)] = 0.05
 
 
 class FloodSpec(Frozen):
@@ -177,12 +211,12 @@ class FloodSpec(Frozen):
     inflows: list[Inflow] = []
     boundaries: Boundaries = Boundaries()
     manning_n: Annotated[
-        Union[Annotated[Annotated[float, Field(gt=0)], Tag("number")], Annotated[ManningTable, Tag("table")]],
+        Union[Annotated[ManningN, Tag("number")], Annotated[ManningTable, Tag("table")]],
         Discriminator(lambda v: _number_or_mapping(v, "number", "table")),
     ] | None = None
     losses: Losses = Losses()
-    initial_depth_m: NonNegative | str = 0.0
-    manning_scale: Annotated[float, Field(gt=0)] = 1.0
+    initial_depth_m: Annotated[float, Field(ge=0, le=limits.MAX_DEPTH_M)] | str = 0.0
+    manning_scale: Annotated[float, Field(gt=0, le=limits.MAX_MANNING_SCALE)] = 1.0
     numerics: FloodNumerics = FloodNumerics()
 
 
@@ -191,7 +225,7 @@ class Ignition(Frozen):
 
     at: Point | None = None
     line: Annotated[list[Point], Field(min_length=2)] | None = None
-    time: Annotated[Seconds, Field(ge=0)] = 0.0
+    time: Time = 0.0
 
     @model_validator(mode="after")
     def _shape(self):
@@ -203,15 +237,15 @@ class Ignition(Frozen):
 class ConstantWind(Frozen):
     """Wind at 10 m: speed (m/s) and the direction it blows FROM (degrees clockwise from north)."""
 
-    speed_m_s: NonNegative
+    speed_m_s: WindSpeed
     from_deg: Annotated[float, Field(ge=0, le=360)]
 
 
 class WindSeries(Frozen):
     """Piecewise-constant wind: ``speed_m_s[k]`` and ``from_deg[k]`` hold from ``times[k]`` on."""
 
-    times: list[Seconds]
-    speed_m_s: list[NonNegative]
+    times: list[Time]
+    speed_m_s: list[WindSpeed]
     from_deg: list[Annotated[float, Field(ge=0, le=360)]]
 
     @model_validator(mode="after")
@@ -243,12 +277,12 @@ class Moisture(Frozen):
 class Spotting(Frozen):
     """Firebrand spotting (see ``twin.fire_model.SpottingOptions``)."""
 
-    brands_per_cell: Annotated[float, Field(gt=0)] = 1.0
-    median_distance_m: Annotated[float, Field(gt=0)] = 60.0
-    sigma_log: Annotated[float, Field(gt=0)] = 0.5
-    lateral_sd_deg: Annotated[float, Field(ge=0)] = 15.0
+    brands_per_cell: Annotated[float, Field(gt=0, le=1000)] = 1.0
+    median_distance_m: Annotated[float, Field(gt=0, le=limits.MAX_SPOT_DISTANCE_M)] = 60.0
+    sigma_log: Annotated[float, Field(gt=0, le=5)] = 0.5
+    lateral_sd_deg: Annotated[float, Field(ge=0, le=180)] = 15.0
     ignition_probability: Annotated[float, Field(ge=0, le=1)] = 0.1
-    delay_s: Annotated[Seconds, Field(ge=0)] = 120.0
+    delay_s: Time = 120.0
     min_intensity_w_m: NonNegative = 4000.0
     max_generations: Annotated[int, Field(ge=1, le=50)] = 10
 
@@ -257,8 +291,8 @@ class FireNumerics(Frozen):
     """Solver and model settings of the fire run."""
 
     n_directions: Literal[16, 32] = 32
-    hamada_window_m: Annotated[float, Field(gt=0)] = 150.0
-    urban_max_gap_m: Annotated[float, Field(ge=0)] = 16.0
+    hamada_window_m: Annotated[float, Field(gt=0, le=5000)] = 150.0
+    urban_max_gap_m: Annotated[float, Field(ge=0, le=1000)] = 16.0
     wind_limit: Literal["rothermel1972", "andrews2013", "none"] = "rothermel1972"
 
 
@@ -291,7 +325,7 @@ class LogNormal(Frozen):
     """Log-normal distribution: median and sigma of the log."""
 
     median: Annotated[float, Field(gt=0)] = 1.0
-    sigma: Annotated[float, Field(ge=0)]
+    sigma: Annotated[float, Field(ge=0, le=5)]
 
     def draw(self, rng) -> float:
         """One value."""
@@ -338,7 +372,7 @@ class IgnitionPerturbation(Frozen):
     """Ignition uncertainty: move each ignition uniformly within ``jitter_m`` of where it is, or draw
     ``count`` ignition points from a probability raster (``random_from``, on the twin grid)."""
 
-    jitter_m: Annotated[float, Field(gt=0)] | None = None
+    jitter_m: Annotated[float, Field(gt=0, le=1e5)] | None = None
     random_from: str | None = None
     count: Annotated[int, Field(ge=1)] = 1
 
@@ -364,7 +398,7 @@ class EnsembleSpec(Frozen):
     """The ``ensemble:`` block: members, their seed, and the perturbations they draw."""
 
     members: Annotated[int, Field(ge=1, le=100000)] = 1
-    seed: int | None = None
+    seed: Seed | None = None
     perturb: Perturbations = Perturbations()
     weights: list[Annotated[float, Field(ge=0)]] | None = None
 
@@ -400,8 +434,8 @@ class OutputSpec(Frozen):
     """The ``output:`` block; ``dir`` defaults to ``runs/<name>`` beside the scenario file."""
 
     dir: str | None = None
-    every: Annotated[Seconds, Field(gt=0)] = 600.0
-    gauge_every: Annotated[Seconds, Field(gt=0)] = 60.0
+    every: Annotated[Time, Field(gt=0)] = 600.0
+    gauge_every: Annotated[Time, Field(gt=0)] = 60.0
     gauges: list[Gauge] = []
     geotiff: bool = True
 
@@ -425,19 +459,28 @@ class RenderSpec(Frozen):
 class Scenario(Frozen):
     """A validated scenario."""
 
-    name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9._-]+$")]
-    description: str = ""
+    name: Annotated[str, Field(min_length=1, max_length=MAX_NAME_BYTES, pattern=NAME_PATTERN.pattern)]
+    description: Annotated[str, Field(max_length=100_000)] = ""
     twin: str | dict
     hazard: Literal["flood", "fire"]
-    duration: Annotated[Seconds, Field(gt=0)]
-    seed: int = 0
+    duration: Annotated[Seconds, Field(gt=0, le=limits.MAX_DURATION_S)]
+    seed: Seed = 0
     flood: FloodSpec | None = None
     fire: FireSpec | None = None
     output: OutputSpec = OutputSpec()
     render: RenderSpec = RenderSpec()
     ensemble: EnsembleSpec = EnsembleSpec()
     parallel: ParallelSpec = ParallelSpec()
-    scheduler: str | None = None
+    scheduler: Annotated[str, AfterValidator(scheduler_address)] | None = None
+
+    @model_validator(mode="after")
+    def _counts(self):
+        for key, most in (("every", MAX_SNAPSHOTS), ("gauge_every", MAX_GAUGE_SAMPLES)):
+            n = self.duration / getattr(self.output, key)
+            if n > most:
+                raise ValueError(f"output: {key} gives {n:.3g} samples over the duration; at most {most:,} "
+                                 "(a longer interval, or a shorter duration)")
+        return self
 
     @model_validator(mode="after")
     def _hazard_block(self):
