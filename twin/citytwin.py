@@ -25,7 +25,8 @@ from twin.classes import (FUEL_MODEL_BY_LANDCOVER, LANDCOVER, MANNING_BY_LANDCOV
 from twin.errors import InputError
 from twin.fields import TWIN_FIELDS, cf_attrs
 from twin.grid import Grid
-from twin.rasters import read_grid, read_on_grid, read_terrain
+from twin.rasters import (check_band, check_class_codes, check_regular_file, fill_band, read_band, read_grid,
+                          read_terrain, refuse_cells)
 from twin.validation import validate
 from twin.yamlio import load_yaml_with_lines
 
@@ -33,6 +34,10 @@ from twin.yamlio import load_yaml_with_lines
 TWIN_BYTES_PER_CELL = sum(np.dtype(f.dtype).itemsize for f in TWIN_FIELDS.values())
 #: Bytes per cell a flood run needs on top of the twin (state, sources, maxima; see bench/README.md).
 RUN_BYTES_PER_CELL = 120
+#: First bytes of classic (CDF-1) and 64-bit offset (CDF-2) netCDF files. :func:`open_twin` reads
+#: them with scipy (without mmap), which refuses a truncated file, where netCDF-C reads the missing
+#: bytes as zeros.
+_CLASSIC_NETCDF = (b"CDF\x01", b"CDF\x02")
 
 
 class RasterFiles(BaseModel):
@@ -118,7 +123,7 @@ def _outside_domain(valid: np.ndarray, terrain_file: Path) -> np.ndarray:
 
 
 def build_dataset(grid: Grid, arrays: dict[str, np.ndarray], name: str = "twin",
-                  outside: np.ndarray | None = None) -> xr.Dataset:
+                  outside: np.ndarray | None = None, files: dict[str, Path] | None = None) -> xr.Dataset:
     """Assemble a CityTwin Dataset from arrays on ``grid``, deriving the fields that are missing.
 
     Parameters
@@ -131,6 +136,8 @@ def build_dataset(grid: Grid, arrays: dict[str, np.ndarray], name: str = "twin",
         Twin name (global attribute).
     outside : numpy.ndarray of bool, optional
         Cells outside the domain (masked: elevation NaN, codes 0, ``domain_mask`` 0).
+    files : dict, optional
+        Field name -> the raster it was read from, named in errors.
 
     Returns
     -------
@@ -140,6 +147,11 @@ def build_dataset(grid: Grid, arrays: dict[str, np.ndarray], name: str = "twin",
         footprints when absent; ``landcover`` urban open with buildings on footprints when
         absent; ``fuel_model`` and ``manning_n`` from land cover through the tables in
         :mod:`twin.classes`, also where a given raster has nodata.
+
+    Raises
+    ------
+    InputError
+        A cell in the domain without a known land-cover code (0, unknown) off building footprints.
     """
     shape = grid.shape
     outside = np.zeros(shape, bool) if outside is None else outside
@@ -156,17 +168,10 @@ def build_dataset(grid: Grid, arrays: dict[str, np.ndarray], name: str = "twin",
         use = np.where(footprint, arrays["building_use"], 0).astype(np.int8)
     else:
         use = footprint.astype(np.int8)  # residential
-    if "landcover" in arrays:
-        landcover = np.where(inside, arrays["landcover"], 0).astype(np.int8)
-    else:
-        landcover = np.where(inside, LANDCOVER["urban_open"], 0).astype(np.int8)
+    landcover = np.where(inside, arrays.get("landcover", LANDCOVER["urban_open"]), 0)
     landcover[footprint] = LANDCOVER["building"]
-    bad = inside & ((landcover < 1) | (landcover > max(LANDCOVER.values())))
-    if bad.any():
-        r, c = np.argwhere(bad)[0]
-        raise InputError(f"landcover: {int(bad.sum())} cells with unknown class codes (first {landcover[r, c]} "
-                         f"at row {r}, col {c}); valid codes: " +
-                         ", ".join(f"{v} {k}" for k, v in LANDCOVER.items()))
+    check_class_codes("landcover", landcover, inside, (files or {}).get("landcover"), none_allowed=False)
+    landcover = landcover.astype(np.int8)
     # Given fuel models and roughness win; their nodata cells (0 / non-positive) take the table value.
     fuel = code_table(FUEL_MODEL_BY_LANDCOVER)[landcover].astype(np.int16)
     if "fuel_model" in arrays:
@@ -247,11 +252,29 @@ def load_twin(source: str | Path | dict, base_dir: str | Path | None = None,
     check_memory(grid.shape, terrain_file, available_memory)
     elevation, valid, grid = read_terrain(terrain_file)
     outside = _outside_domain(valid, terrain_file)
-    arrays = {"elevation": elevation}
-    for name, file in files.items():
-        if name != "elevation":
-            arrays[name] = read_on_grid(file, name, grid, terrain_file, resample=manifest.resample)
-    return build_dataset(grid, arrays, name=manifest.name, outside=outside)
+    bands = {name: read_band(file, name, grid, terrain_file, resample=manifest.resample)
+             for name, file in files.items() if name != "elevation"}
+    for name, band in bands.items():
+        check_band(name, band, ~outside, files[name])
+    _check_footprint_heights(bands, files, ~outside)
+    arrays = {"elevation": elevation, **{name: fill_band(name, band) for name, band in bands.items()}}
+    return build_dataset(grid, arrays, name=manifest.name, outside=outside, files=files)
+
+
+def _check_footprint_heights(bands: dict[str, np.ma.MaskedArray], files: dict[str, Path],
+                             inside: np.ndarray) -> None:
+    """Refuse footprints of a ``building_id`` raster with cells of no height (nodata or NaN).
+
+    Without a ``building_id`` raster footprints are where the height is above 0, and height
+    nodata or NaN means "no building".
+    """
+    if not {"building_id", "building_height"} <= bands.keys():
+        return
+    height = bands["building_height"]
+    footprint = inside & (fill_band("building_id", bands["building_id"]) > 0)
+    missing = np.ma.getmaskarray(height) | np.isnan(np.ma.getdata(height))
+    refuse_cells(footprint & missing, np.ma.getdata(height), files["building_height"], "building_height",
+                 "building footprint cells (building_id > 0) without a height", "a height on every footprint cell")
 
 
 def twin_input_files(source: str | Path | dict, base_dir: str | Path | None = None) -> list[Path]:
@@ -282,15 +305,25 @@ def save_twin(ds: xr.Dataset, path: str | Path) -> Path:
 
 
 def open_twin(path: str | Path) -> xr.Dataset:
-    """Read a twin written by :func:`save_twin`; the round trip is exact (dtypes and values)."""
+    """Read a twin written by :func:`save_twin`; the round trip is exact (dtypes and values).
+
+    Raises
+    ------
+    InputError
+        Naming the file: missing, not a regular file, not netCDF, damaged or truncated, or
+        without the twin's variables.
+    """
     path = Path(path)
-    if not path.exists():
-        raise InputError("twin netCDF not found", file=path)
+    check_regular_file(path, "twin netCDF")
+    with open(path, "rb") as f:
+        classic = f.read(4) in _CLASSIC_NETCDF
+    engine = {"engine": "scipy", "mmap": False} if classic else {"engine": "netcdf4"}
     try:
-        with xr.open_dataset(path, engine="netcdf4", decode_coords="all", mask_and_scale=False) as ds:
+        with xr.open_dataset(path, **engine, decode_coords="all", mask_and_scale=False) as ds:
             ds = ds.load()
-    except (OSError, ValueError) as exc:
-        raise InputError(f"not a readable netCDF twin ({exc})", file=path) from None
+    except (OSError, RuntimeError, ValueError, IndexError) as exc:  # what netCDF-C, HDF5 and scipy raise
+        raise InputError(f"not a readable netCDF twin: not netCDF, or damaged or truncated ({exc})",
+                         file=path) from None
     missing = [k for k in TWIN_FIELDS if k not in ds]
     if missing:
         raise InputError(f"not a twin: missing variables {', '.join(missing)}", file=path)

@@ -1,6 +1,7 @@
 """Class codes of the twin's categorical rasters and the documented tables derived from them.
 
-Land cover (``landcover``) and building use (``building_use``) are small integer codes. Two
+Land cover (``landcover``), building use (``building_use``) and fuel models (``fuel_model``) are
+small integer codes; :data:`CLASS_RASTER_CODES` lists the codes their rasters may hold. Two
 physical parameters are derived from land cover when a twin does not supply them:
 
 * Manning's roughness ``n`` (s m^-1/3). Values are mid-range figures from Chow (1959,
@@ -16,6 +17,8 @@ Every table can be overridden in a scenario (Manning) or by giving the raster di
 from __future__ import annotations
 
 from types import MappingProxyType
+
+from kernels.fuel_models import MODEL_NAMES
 
 #: Land-cover class codes (0 = outside the domain / unknown).
 LANDCOVER = MappingProxyType({
@@ -70,6 +73,27 @@ FIRE_RESISTANT_SHARE_BY_USE = MappingProxyType({
     "commercial": 0.8,
     "industrial": 0.4,
     "public": 0.9,
+})
+
+
+def _ranges(codes) -> str:
+    """Integer codes as runs: ``1-13, 91-99, 101-109``."""
+    runs: list[list[int]] = []
+    for code in sorted(codes):
+        if runs and code == runs[-1][-1] + 1:
+            runs[-1].append(code)
+        else:
+            runs.append([code])
+    return ", ".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
+
+
+#: Codes each class raster may hold, besides 0 ("not given"), and their description for messages:
+#: land cover and building use from the tables above, fuel model numbers known to the fire kernels
+#: (:data:`kernels.fuel_models.MODEL_NAMES`: Anderson 1-13, non-burnable 91-99, Scott & Burgan).
+CLASS_RASTER_CODES = MappingProxyType({
+    "landcover": (frozenset(LANDCOVER.values()), ", ".join(f"{v} {k}" for k, v in LANDCOVER.items())),
+    "building_use": (frozenset(BUILDING_USE.values()), ", ".join(f"{v} {k}" for k, v in BUILDING_USE.items())),
+    "fuel_model": (frozenset(MODEL_NAMES), f"fuel model numbers {_ranges(MODEL_NAMES)}"),
 })
 
 
