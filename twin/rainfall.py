@@ -26,12 +26,20 @@ relative error is of order ``d / (s D)`` for source cells of size ``D``; ``s`` i
 that a sub-cell is at most :data:`SUBCELL_FRACTION` of a source cell. The remap is computed
 once per grid and reused for every member and time, and only the source window over the twin
 is read from the file.
+
+:func:`read_forecast` checks the whole file before anything runs, so that a bad forecast is one
+:class:`~twin.errors.InputError` at once rather than a failure per member at run time: known
+units, at least one time, interval edges finite and strictly increasing, and every value of every
+member, time and cell (not only those over a twin) finite, >= 0 and at most
+:func:`max_mean_intensity_mm_h` of its interval. The values are read once, in blocks of whole
+on-disk chunks, and checked with array operations.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +51,7 @@ from scipy import sparse
 
 from twin.errors import InputError
 from twin.grid import Grid
+from twin.limits import MAX_RAIN_MM_H
 
 _MM_H = 1e-3 / 3600.0
 #: Factor from each accepted rate unit to m/s.
@@ -60,6 +69,44 @@ _X_DIMS = ("x", "lon", "longitude")
 _Y_DIMS = ("y", "lat", "latitude")
 #: Twin sub-cell centres projected per block (bounds the temporary memory).
 _BLOCK_POINTS = 1 << 21
+#: Most rain (mm) accepted in one hour, and so the bound on the mean intensity (mm/h) over an
+#: interval of an hour or more (a longer interval's mean is at most its wettest hour's). The
+#: largest 1-h fall on record is 305 mm (Holt, Missouri, 22 June 1947, in 42 min; WMO Archive of
+#: Weather and Climate Extremes); 500 mm is 1.6 times that, while the usual errors (mm taken for
+#: m, per second for per hour, fill values such as 9.97e36) are orders of magnitude above it.
+MAX_HOURLY_RAIN_MM = 500.0
+#: Exponent of the world-record depth-duration envelope, depth ~ D**0.475 (Jennings 1950,
+#: Mon. Wea. Rev. 78, 4-5; Paulhus 1965, Mon. Wea. Rev. 93, 331-335: 422 mm D[h]**0.475).
+RECORD_DEPTH_EXPONENT = 0.475
+#: Values read at once by the value checks (bounds the temporary memory).
+_CHECK_BLOCK_VALUES = 1 << 24
+#: Characters of a member label (from the file) echoed in an error.
+_LABEL_CHARS = 40
+
+
+def max_mean_intensity_mm_h(interval_s: np.ndarray | float) -> np.ndarray:
+    """Plausibility bound (mm/h) on the mean rain intensity over intervals of the given length.
+
+    :data:`MAX_HOURLY_RAIN_MM` per hour for intervals of an hour or more. A shorter interval
+    may hold a higher mean (a burst inside the hour): below an hour the bound follows the
+    world-record envelope, depth ~ D**:data:`RECORD_DEPTH_EXPONENT` through 500 mm in 1 h
+    (intensity ~ D**-0.525), up to :data:`twin.limits.MAX_RAIN_MM_H`, the bound on an
+    instantaneous intensity (reached at about 3 min). Every record stays below it: 31.2 mm in
+    1 min (Unionville, Maryland, 1956) against 2500 mm/h, 305 mm in 42 min against 603 mm/h,
+    1825 mm in 24 h (Foc-Foc, La Reunion, 1966) against 500 mm/h.
+
+    Parameters
+    ----------
+    interval_s : float or ndarray
+        Interval length (s), > 0.
+
+    Returns
+    -------
+    ndarray
+        The bound (mm/h), same shape as ``interval_s``.
+    """
+    hours = np.minimum(1.0, np.asarray(interval_s, dtype=np.float64) / 3600.0)
+    return np.minimum(MAX_RAIN_MM_H, MAX_HOURLY_RAIN_MM * hours ** (RECORD_DEPTH_EXPONENT - 1.0))
 
 
 def _normalise_units(units: str) -> str:
@@ -209,13 +256,13 @@ class Forecast:
         Returns
         -------
         ndarray (nt, ny, nx)
-            Intensity (m/s) over each interval of :attr:`edges`, >= 0.
+            Intensity (m/s) over each interval of :attr:`edges`, >= 0 and finite (the values
+            were checked by :func:`read_forecast`).
 
         Raises
         ------
         InputError
-            Member out of range, negative values, missing values (NaN) over the twin, or a grid
-            not covering the twin.
+            Member out of range, or a grid not covering the twin.
         """
         if not 0 <= k < self.n_members:
             raise InputError("no such rainfall member", file=self.file, field=self.variable,
@@ -230,13 +277,7 @@ class Forecast:
             index[member_dim] = k
         with _open(self.file) as ds:
             window = ds[self.variable].isel(index).transpose(time_dim, y_dim, x_dim).values.astype(np.float64)
-        if np.any(window < 0):
-            raise InputError("rainfall has negative values", file=self.file, field=self.variable,
-                             expected=">= 0", found=f"minimum {np.nanmin(window):.6g} {self.units}")
-        rates = remap.apply(window * self._to_m_s()[:, None, None])
-        if not np.all(np.isfinite(rates)):
-            raise InputError("rainfall has missing (NaN) values over the twin", file=self.file, field=self.variable)
-        return rates
+        return remap.apply(window * self._to_m_s()[:, None, None])
 
     def _to_m_s(self) -> np.ndarray:
         """Factor (per interval) from the file's units to m/s."""
@@ -246,8 +287,8 @@ class Forecast:
         return AMOUNT_UNITS[units] / np.diff(self.edges)
 
 
-def read_forecast(file: str | Path, variable: str = "rainfall") -> Forecast:
-    """Open a rainfall netCDF and check its layout, units, times and CRS (values are read later).
+def read_forecast(file: str | Path, variable: str = "rainfall", scale: float = 1.0) -> Forecast:
+    """Open a rainfall netCDF and check its layout, units, times, CRS and every value.
 
     Parameters
     ----------
@@ -255,6 +296,9 @@ def read_forecast(file: str | Path, variable: str = "rainfall") -> Forecast:
         netCDF file (see the module docstring for the accepted layouts).
     variable : str
         Rainfall variable.
+    scale : float
+        Largest factor (-), > 0, that will be applied to the intensities: the values times
+        ``scale`` must stay within the plausibility bound.
 
     Returns
     -------
@@ -263,9 +307,17 @@ def read_forecast(file: str | Path, variable: str = "rainfall") -> Forecast:
     Raises
     ------
     InputError
-        Missing or unreadable file, missing variable, wrong dims, unknown units, empty or
-        non-increasing time axis, non-contiguous time bounds, non-monotonic coordinates, no CRS.
+        Missing or unreadable file, missing variable, wrong dims, unknown units, empty time axis,
+        interval edges not finite or not strictly increasing, non-contiguous time bounds,
+        non-monotonic coordinates, no CRS; values (of any member, time or cell) NaN, infinite,
+        negative or, times ``scale``, above :func:`max_mean_intensity_mm_h`. A bad value is
+        reported with the member, time and position of the first one (in member, then time
+        order) and the number of bad values of each kind.
+    ValueError
+        ``scale`` not finite and > 0.
     """
+    if not (scale > 0 and math.isfinite(scale)):
+        raise ValueError(f"scale must be finite and > 0, got {scale}")
     file = Path(file)
     with _open(file) as ds:
         if variable not in ds.data_vars:
@@ -294,9 +346,12 @@ def read_forecast(file: str | Path, variable: str = "rainfall") -> Forecast:
             members = ds[member_dim].values
         else:
             members = np.arange(da.sizes[member_dim])
-    if members.size == 0:
-        raise InputError("rainfall has an empty member axis", file=file, field=member_dim)
-    return Forecast(file, variable, members, edges, start, units, crs, x, y, dims)
+        if members.size == 0:
+            raise InputError("rainfall has an empty member axis", file=file, field=member_dim)
+        forecast = Forecast(file, variable, members, edges, start if isinstance(start, np.datetime64) else None,
+                            units, crs, x, y, dims)
+        _check_values(da, forecast, start, scale)
+    return forecast
 
 
 def read_gridded_rainfall(file: str | Path, variable: str, grid: Grid, scale: float = 1.0,
@@ -326,10 +381,10 @@ def read_gridded_rainfall(file: str | Path, variable: str, grid: Grid, scale: fl
     Raises
     ------
     InputError
-        As :func:`read_forecast` and :meth:`Forecast.member_rates`, and for a file of several
-        members without ``member``.
+        As :func:`read_forecast` (every member checked, with ``scale``) and
+        :meth:`Forecast.member_rates`, and for a file of several members without ``member``.
     """
-    forecast = read_forecast(file, variable)
+    forecast = read_forecast(file, variable, scale)
     if member is None:
         if forecast.n_members > 1:
             raise InputError(f"rainfall file holds {forecast.n_members} ensemble members; pick one",
@@ -371,7 +426,8 @@ def _coordinate(ds: xr.Dataset, dim: str, file: Path) -> np.ndarray:
     return c
 
 
-def _time_edges(ds: xr.Dataset, dim: str, file: Path) -> tuple[np.ndarray, np.datetime64 | None]:
+def _time_edges(ds: xr.Dataset, dim: str, file: Path) -> tuple[np.ndarray, object]:
+    """Interval edges (s since the first start; finite, strictly increasing) and the first start as in the file."""
     bounds_name = ds[dim].attrs.get("bounds") or ds[dim].encoding.get("bounds")
     if bounds_name is not None and bounds_name in ds.variables:
         b = ds[bounds_name].values
@@ -379,9 +435,11 @@ def _time_edges(ds: xr.Dataset, dim: str, file: Path) -> tuple[np.ndarray, np.da
             raise InputError("time bounds must have shape (time, 2)", file=file, field=bounds_name,
                              found=str(b.shape))
         start = b[0, 0]
-        edges = np.append(_seconds(b[:, 0], start, file), _seconds(b[-1:, 1], start, file))
-        if not np.allclose(_seconds(b[:-1, 1], start, file), edges[1:-1], rtol=0, atol=1e-6):
+        lower, upper = _seconds(b[:, 0], start, file), _seconds(b[:, 1], start, file)
+        _check_finite_times(np.column_stack([lower, upper]), file, bounds_name)
+        if not np.allclose(upper[:-1], lower[1:], rtol=0, atol=1e-6):
             raise InputError("time bounds are not contiguous", file=file, field=bounds_name)
+        edges, field = np.append(lower, upper[-1]), bounds_name
     else:
         t = ds[dim].values
         if t.size < 2:
@@ -389,10 +447,34 @@ def _time_edges(ds: xr.Dataset, dim: str, file: Path) -> tuple[np.ndarray, np.da
                              expected="time bounds (time:bounds) or at least two times", found="1 time")
         start = t[0]
         s = _seconds(t, start, file)
-        edges = np.append(s, 2 * s[-1] - s[-2])
-    if np.any(np.diff(edges) <= 0):
-        raise InputError("rainfall times must increase", file=file, field=dim)
-    return edges, (start if isinstance(start, np.datetime64) else None)
+        _check_finite_times(s, file, dim)
+        edges, field = np.append(s, 2 * s[-1] - s[-2]), dim
+    back = np.flatnonzero(np.diff(edges) <= 0)
+    if back.size:
+        k = back[0]
+        raise InputError("rainfall times must increase strictly", file=file, field=field,
+                         expected="each interval ending after it starts",
+                         found=f"interval {k} (time index {k}) from {_time_text(start, edges[k])} to "
+                               f"{_time_text(start, edges[k + 1])}; {back.size} such interval(s)")
+    return edges, start
+
+
+def _check_finite_times(seconds: np.ndarray, file: Path, field: str) -> None:
+    """Refuse NaN or NaT times; ``seconds`` is (nt,) or (nt, 2), one row per time."""
+    bad = ~np.isfinite(seconds)
+    if bad.any():
+        k = int(np.argwhere(bad)[0][0])
+        raise InputError("rainfall times must be finite", file=file, field=field, expected="no NaN or NaT",
+                         found=f"{int(bad.sum())} missing, the first at time index {k}")
+
+
+def _time_text(start, seconds: float) -> str:
+    """The time ``seconds`` after ``start`` (a file's first time): ISO 8601 for dates, else seconds."""
+    if isinstance(start, np.datetime64):
+        return np.datetime_as_string(start + np.timedelta64(round(seconds * 1e3), "ms"), unit="s")
+    if hasattr(start, "isoformat"):                                   # cftime dates
+        return (start + timedelta(seconds=float(seconds))).isoformat()
+    return f"{float(start) + seconds:g} s"
 
 
 def _seconds(values: np.ndarray, start, file: Path) -> np.ndarray:
@@ -404,6 +486,87 @@ def _seconds(values: np.ndarray, start, file: Path) -> np.ndarray:
         return np.array([(v - start).total_seconds() for v in values], dtype=np.float64)
     raise InputError("time is neither CF datetimes nor numbers of seconds", file=file, field="time",
                      found=str(values.dtype))
+
+
+class _BadValues:
+    """Counts of each kind of bad value over the blocks of a file, and the first one found.
+
+    Parameters
+    ----------
+    limit : ndarray (nt,)
+        Largest accepted value per time, in the file's units (the scale applied).
+    """
+
+    #: Kind of bad value -> the error message when the first bad value is of that kind.
+    KINDS = {"NaN": "rainfall has NaN (missing) values", "inf": "rainfall has infinite values",
+             "negative": "rainfall has negative values",
+             "above the bound": "rainfall has values above the plausibility bound"}
+
+    def __init__(self, limit: np.ndarray):
+        self.limit = limit
+        self.counts = dict.fromkeys(self.KINDS, 0)
+        self.first: tuple[tuple[int, ...], str, float] | None = None      # (member, time, y, x), kind, value
+
+    def add(self, block: np.ndarray, offset: tuple[int, ...]) -> None:
+        """Tally ``block`` (member, time, y, x), whose first value is at ``offset`` in the file."""
+        finite = np.isfinite(block)
+        limit = self.limit[offset[1]:offset[1] + block.shape[1], None, None]
+        masks = dict(zip(self.KINDS, (np.isnan(block), np.isinf(block), finite & (block < 0),
+                                      finite & (block > limit))))
+        bad = np.zeros(block.shape, dtype=bool)
+        for kind, mask in masks.items():
+            self.counts[kind] += int(np.count_nonzero(mask))
+            bad |= mask
+        if not bad.any():
+            return
+        at = np.unravel_index(np.argmax(bad), block.shape)
+        position = tuple(int(o + i) for o, i in zip(offset, at))
+        if self.first is None or position < self.first[0]:
+            kind = next(k for k, mask in masks.items() if mask[at])
+            self.first = position, kind, float(block[at])
+
+    def error(self, forecast: Forecast, start, scale: float) -> InputError:
+        """The InputError: the counts and where the first bad value is in the message, the value as found."""
+        (m, t, j, i), kind, value = self.first
+        member_dim, _, y_dim, x_dim = forecast.dims
+        label = str(forecast.members[m])
+        label = label if len(label) <= _LABEL_CHARS else label[:_LABEL_CHARS] + "…"
+        where = (f"member {m} (label {label}), " if member_dim is not None else "") + (
+            f"time {_time_text(start, forecast.edges[t])} (index {t}), {y_dim} {forecast.y[j]:.6g}, "
+            f"{x_dim} {forecast.x[i]:.6g}")
+        tally = ", ".join(f"{n} {k}" for k, n in self.counts.items() if n)
+        interval = float(forecast.edges[t + 1] - forecast.edges[t])
+        found = {"nan": "NaN", "inf": "+inf"}.get(f"{value:.6g}", f"{value:.6g}") + f" {forecast.units}"
+        if kind == "above the bound":
+            found += f" = {value * forecast._to_m_s()[t] / _MM_H * scale:.6g} mm/h" + (
+                f" with scale {scale:g}" if scale != 1 else "")
+        return InputError(f"{self.KINDS[kind]}: {sum(self.counts.values())} bad value(s) in all ({tally}), "
+                          f"the first at {where}", file=forecast.file, field=forecast.variable,
+                          expected=f"finite values >= 0, at most {max_mean_intensity_mm_h(interval):.4g} mm/h "
+                                   f"over this {interval:g}-s interval", found=found)
+
+
+def _check_values(da: xr.DataArray, forecast: Forecast, start, scale: float) -> None:
+    """Refuse NaN, infinite, negative or implausibly large values (times ``scale``) anywhere in ``da``."""
+    limit = max_mean_intensity_mm_h(np.diff(forecast.edges)) * _MM_H / (forecast._to_m_s() * scale)
+    bad = _BadValues(limit)
+    for offset, block in _blocks(da, forecast.dims):
+        bad.add(block, offset)
+    if bad.first is not None:
+        raise bad.error(forecast, start, scale)
+
+
+def _blocks(da: xr.DataArray, dims: tuple[str | None, str, str, str]):
+    """Yield ``(offset, values)``: all of ``da`` once, in blocks of whole on-disk chunks along its
+    first dim, each as (member, time, y, x) with its offset in the file along those dims."""
+    outer = da.dims[0]
+    n = da.sizes[outer]
+    chunk = (da.encoding.get("chunksizes") or (1,))[0]
+    step = max(chunk, _CHECK_BLOCK_VALUES // (da.size // n) // chunk * chunk)
+    order = [d for d in dims if d is not None]
+    for a in range(0, n, step):
+        block = da.isel({outer: slice(a, a + step)}).transpose(*order).values
+        yield tuple(a if d == outer else 0 for d in dims), (block if dims[0] is not None else block[None])
 
 
 def _edges(centres: np.ndarray) -> np.ndarray:
