@@ -165,7 +165,7 @@ def test_bad_forecast_exits_2_with_one_line(setup, tmp_path, case):
 
 def test_a_failing_scenario_exits_1_and_the_others_complete(setup, tmp_path, monkeypatch):
     """A run that fails (here made to fail with a RunError) is recorded; the others still run."""
-    import twin.runner
+    import twin.runner as runner
     from twin.errors import RunError
 
     root, twin, forecast, scenarios = setup
@@ -174,14 +174,14 @@ def test_a_failing_scenario_exits_1_and_the_others_complete(setup, tmp_path, mon
     (mixed / "good.yaml").write_text((scenarios / "valley-a.yaml").read_text())
     (mixed / "bad.yaml").write_text(SCENARIO.format(name="valley-bad", twin=twin,
                                                     manning="{uniform: {low: 0.9, high: 1.1}}"))
-    real_run = twin.runner.run_scenario
+    real_run = runner.run_scenario
 
     def failing_run(path, **kw):
         if kw["scenario"].scenario.name == "valley-bad":
             raise RunError("member 2 became unstable")
         return real_run(path, **kw)
 
-    monkeypatch.setattr(twin.runner, "run_scenario", failing_run)
+    monkeypatch.setattr(runner, "run_scenario", failing_run)
     out = tmp_path / "runs"
     assert run_batch(forecast, mixed, out, workers=1, echo=lambda s: None) == 1
     record = json.loads((out / "latest" / "batch.json").read_text())

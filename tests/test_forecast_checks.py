@@ -172,3 +172,20 @@ def test_batch_with_a_corrupt_forecast_exits_2_and_writes_nothing(sample, tmp_pa
     (member, time, _, _), = rain
     assert f"member {member} (label {member}), time 2025-07-15T0{time}:00:00" in lines[0]
     assert not out.exists() or not any(out.iterdir())
+
+
+def test_batch_member_draws_that_scale_the_forecast_past_the_bound_exit_2(sample, tmp_path, nightly, capsys):
+    """A rainfall_scale drawn per member multiplies the forecast: the scaled file is checked upfront."""
+    path = next(nightly.glob("*.yaml"))
+    peak = float(sample["rainfall"].max())
+    low = 1.05 * MAX_HOURLY_RAIN_MM / peak
+    path.write_text(path.read_text().replace("manning_scale: {uniform: {low: 0.85, high: 1.15}}",
+                                             f"rainfall_scale: {{uniform: {{low: {low:.3f}, high: {low + 1:.3f}}}}}"))
+    forecast = _write(sample, tmp_path / "forecast.nc")
+    out = tmp_path / "runs"
+    code = main(["batch", "--forecast", str(forecast), "--scenarios", str(nightly), "--out", str(out),
+                 "--no-render"])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    assert "above the plausibility bound" in err and "with scale" in err, err
+    assert not out.exists()

@@ -200,7 +200,7 @@ def run_batch(forecast_file: str | Path, scenarios_dir: str | Path, out: str | P
     InputError
         Bad forecast or scenario (exit code 2), before any scenario runs.
     """
-    from twin.runner import prepare_run
+    from twin.runner import hazard_module, prepare_run
 
     forecast_file = Path(forecast_file)
     forecast = read_forecast(forecast_file, variable)
@@ -218,6 +218,7 @@ def run_batch(forecast_file: str | Path, scenarios_dir: str | Path, out: str | P
 
             forecast.remap(twin_grid(prep.twin))       # InputError: forecast does not cover the twin
         draws = forecast_draws(sf, prep.twin, forecast) if sf.scenario.flood is not None else None
+        hazard_module(sf.scenario.hazard).check_draws(sf, draws or [])
         prepared.append((path, sf, prep, draws))
     _check_unique_names(prepared)
     inputs = [forecast_file, *(f for _, _, prep, _ in prepared for f in prep.input_files)]

@@ -21,6 +21,9 @@ from twin.outputs import result_dataset, write_cog, write_netcdf
 from twin.scenario import ConstantWind, ScenarioFile
 
 
+def check_draws(sf: ScenarioFile, draws: list) -> None:
+    """Nothing to check beyond the schema: a fire member's draws are bounded there."""
+
 def input_files(sf: ScenarioFile) -> list[Path]:
     """Files a fire scenario reads besides the twin (none)."""
     return []

@@ -22,7 +22,7 @@ from twin.flood_setup import (blocked_cells, boundary_kinds, gauge_cells, inflow
 from twin.flood_tiled import auto_tiles, simulate_flood_tiled
 from twin.outputs import result_dataset, write_cog, write_csv, write_netcdf
 from twin.progress import SimTimeBar
-from twin.rainfall import read_gridded_rainfall
+from twin.rainfall import read_forecast, read_gridded_rainfall
 from twin.rasters import read_on_grid
 from twin.scenario import GriddedRainfall, ScenarioFile
 
@@ -36,6 +36,26 @@ def input_files(sf: ScenarioFile) -> list[Path]:
     if isinstance(spec.initial_depth_m, str):
         files.append(sf.resolve(spec.initial_depth_m))
     return files
+
+
+def check_draws(sf: ScenarioFile, draws: list) -> None:
+    """Refuse member draws that scale gridded rainfall past its plausibility bound (before any run).
+
+    The schema bounds a rainfall scale alone; what a member rains is the file's values times the
+    scale drawn, so the file is checked again with the largest scale of the members (only when
+    a member scales it up).
+
+    Raises
+    ------
+    InputError
+        As :func:`twin.rainfall.read_forecast`, for the scaled values.
+    """
+    rain = sf.scenario.flood.rainfall
+    if not isinstance(rain, GriddedRainfall):
+        return
+    largest = max((d.values.get("rainfall_scale", 1.0) for d in draws), default=1.0)
+    if largest > 1.0:
+        read_forecast(sf.resolve(rain.file), rain.variable, scale=rain.scale * largest)
 
 
 def _rain(sf: ScenarioFile, twin: xr.Dataset):

@@ -12,9 +12,10 @@ from __future__ import annotations
 #: models are event models; continuous simulation over years is out of their scope.
 MAX_DURATION_S = 366 * 86400.0
 
-#: Highest rain intensity (mm/h). Above the world-record 1-minute rainfall, 38 mm at Barot,
-#: Guadeloupe, 1970 (2280 mm/h; WMO Archive of Weather and Climate Extremes), so that a
+#: Highest rain intensity (mm/h). Above the world-record 1-minute rainfall of the WMO Archive of
+#: Weather and Climate Extremes, 31.2 mm at Unionville, Maryland, 1956 (1872 mm/h), so that a
 #: hyetograph written at any step is accepted; a mm/m or per-minute/per-hour mix-up is not.
+#: Forecasts over longer intervals have tighter bounds (:func:`twin.rainfall.max_mean_intensity_mm_h`).
 MAX_RAIN_MM_H = 2500.0
 
 #: Highest infiltration or drainage capacity (mm/h): the saturated hydraulic conductivity of

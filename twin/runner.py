@@ -8,7 +8,8 @@ write ``manifest.json`` last, and rename the folder into place. A failed or inte
 leaves nothing under the final name.
 
 Each hazard is a module (see :data:`HAZARDS`) with ``prepare(sf, twin) -> inputs``,
-``input_files(sf)``, ``simulate(inputs, sf, progress) -> result``,
+``input_files(sf)``, ``check_draws(sf, draws)`` (bounds of the members' forcing, before any
+run), ``simulate(inputs, sf, progress) -> result``,
 ``write(folder, sf, twin, result) -> summary``, ``member_maps(result)`` (what a member brings to
 the risk) and ``building_columns(result)`` (control-run columns of buildings.csv).
 """
@@ -139,6 +140,7 @@ def run_scenario(scenario_path: str | Path, out: str | Path | None = None, progr
     module = hazard_module(sf.scenario.hazard)
     if draws is None:
         draws = member_draws(sf, prep.twin)
+    module.check_draws(sf, draws)
     run_dir = sf.output_dir(out)
     with ExitStack() as stack:
         folder = stack.enter_context(staged_run_folder(run_dir, prep.input_files, force))
