@@ -9,6 +9,29 @@ from __future__ import annotations
 
 from pathlib import Path
 
+FOUND_MAX_CHARS = 120
+"""Longest ``found`` text an error echoes; longer text (a whole file read as one value) is cut."""
+
+
+def shorten(text: str, limit: int = FOUND_MAX_CHARS) -> str:
+    """``text`` cut to ``limit`` characters, ending in "…" and its full length when it was longer.
+
+    Parameters
+    ----------
+    text : str
+        Text from the user's data, to be echoed in a message.
+    limit : int, optional
+        Characters kept.
+
+    Returns
+    -------
+    str
+        ``text`` itself when short enough, else e.g. ``"root:x:0:0:… (1739 characters in all)"``.
+    """
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text)} characters in all)"
+
 
 class InputError(Exception):
     """Bad input, reported as one line naming the file, the field, what was expected and found.
@@ -24,7 +47,8 @@ class InputError(Exception):
     line : int, optional
         1-based line number in the file, where known.
     expected, found : str, optional
-        What was expected and what was found.
+        What was expected and what was found; ``found`` is cut to :data:`FOUND_MAX_CHARS` characters
+        (see :func:`shorten`).
     """
 
     def __init__(self, message: str, *, file: str | Path | None = None, field: str | None = None,
@@ -34,7 +58,7 @@ class InputError(Exception):
         self.field = field
         self.line = line
         self.expected = expected
-        self.found = found
+        self.found = shorten(str(found)) if found is not None else None
         super().__init__(self.one_line())
 
     def one_line(self) -> str:
