@@ -1,0 +1,176 @@
+"""Tests of twin.memory_budget: the whole-run estimate (memory peak and disk) and the check that it fits.
+
+Fast: only scenario files and raster headers are read; nothing runs. The estimate's figures are
+checked against measured peaks by bench/memory_peak.py (bench/README.md, "Memory: estimate
+against measured peak").
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from twin.citytwin import estimate_memory, load_twin, save_twin
+from twin.errors import InputError
+from twin.flood_model import output_times
+from twin.memory_budget import (GiB, Budget, check_run_fits, estimate_run, nearest_existing, snapshot_count,
+                                 twin_shape)
+from twin.scenario import ScenarioFile, load_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+SHIPPED = sorted((ROOT / "scenarios").glob("*.yaml")) + sorted((ROOT / "scenarios" / "nightly").glob("*.yaml"))
+SAMPLE_GRID = (500, 500)
+
+
+def _with(sf: ScenarioFile, **output) -> ScenarioFile:
+    """The scenario with some ``output:`` keys changed."""
+    sc = sf.scenario.model_copy(update={"output": sf.scenario.output.model_copy(update=output)})
+    return ScenarioFile(sc, sf.path, sf.lines)
+
+
+def _grid(sf: ScenarioFile) -> tuple[int, int]:
+    return twin_shape(sf)
+
+
+@pytest.fixture(scope="module")
+def flash() -> ScenarioFile:
+    return load_scenario(ROOT / "scenarios" / "sample_flash_flood.yaml")
+
+
+def test_one_second_snapshots_over_a_day_do_not_fit(flash):
+    sf = _with(flash, every=1.0).with_duration(86400.0)
+    budget = estimate_run(sf, SAMPLE_GRID)
+    assert budget.snapshots == 86401
+    # the snapshots alone: 86401 x 500 x 500 float32 = 80.5 GiB, held in memory until hazard.nc is written
+    assert budget.total > 50 * GiB
+    assert budget.component("snapshots") >= 86401 * 500 * 500 * 4
+    assert dict(budget.disk)["hazard.nc snapshots"] == 86401 * 500 * 500 * 4
+    with pytest.raises(InputError) as err:
+        check_run_fits(budget, sf.path, available_memory=24 * GiB)
+    text = str(err.value)
+    assert err.value.field == "output.every"
+    assert "sample_flash_flood.yaml" in text and "output.every" in text
+    assert "the run needs about" in text and "snapshots" in text and "24.0 GiB is available" in text
+    # given the ScenarioFile, the error carries the line of output.every
+    with pytest.raises(InputError) as err:
+        check_run_fits(budget, sf, available_memory=24 * GiB)
+    assert err.value.line == sf.lines[("output", "every")]
+
+
+def test_snapshot_count_drives_the_estimate(flash):
+    totals = [estimate_run(_with(flash, every=every), SAMPLE_GRID).total for every in (3600.0, 600.0, 60.0, 10.0)]
+    assert totals == sorted(totals) and len(set(totals)) == 4
+    few, many = (estimate_run(_with(flash, every=e), (2000, 2000)) for e in (600.0, 60.0))
+    extra = (many.snapshots - few.snapshots) * 2000 * 2000 * 4
+    # at least the snapshots themselves (and their copies while hazard.nc is written)
+    assert many.total - few.total >= extra
+
+
+def test_snapshot_count_matches_the_models(flash):
+    for duration, every in ((7200.0, 600.0), (7000.0, 600.0), (120.0, 20.0), (86400.0, 1.0)):
+        sf = _with(flash, every=every).with_duration(duration)
+        assert snapshot_count(sf) == output_times(duration, every).size
+    fire = load_scenario(ROOT / "scenarios" / "sample_wildland_fire.yaml")
+    for duration, every in ((10800.0, 900.0), (3600.0, 1000.0)):
+        sf = _with(fire, every=every).with_duration(duration)
+        # twin.fire_model.simulate_fire: 0, every, ... below the duration, and the duration
+        assert snapshot_count(sf) == np.unique(np.append(np.arange(0.0, duration, every), duration)).size
+
+
+@pytest.mark.parametrize("name", ["sample_flash_flood", "sample_wildland_fire"])
+def test_estimate_grows_with_grid_size(name):
+    sf = load_scenario(ROOT / "scenarios" / f"{name}.yaml")
+    totals = [estimate_run(sf, (n, n)).total for n in (100, 500, 1000, 2000, 5000)]
+    assert all(a < b for a, b in zip(totals, totals[1:]))
+    disks = [estimate_run(sf, (n, n)).disk_total for n in (100, 500, 1000, 2000, 5000)]
+    assert all(a < b for a, b in zip(disks, disks[1:]))
+
+
+@pytest.mark.parametrize("workers", [1, 2, 4])
+def test_estimate_is_monotone_in_members(flash, workers):
+    totals = [estimate_run(flash, (1000, 1000), members=m, workers=workers).total for m in (1, 2, 4, 8, 50)]
+    assert all(a <= b for a, b in zip(totals, totals[1:]))
+    disks = [estimate_run(flash, (1000, 1000), members=m, workers=workers).disk_total for m in (1, 2, 4, 8, 50)]
+    assert all(a < b for a, b in zip(disks, disks[1:]))   # spilled member maps
+
+
+def test_members_on_an_external_cluster_are_not_counted_here(flash):
+    local = estimate_run(flash, (1000, 1000), members=8, workers=2)
+    remote = estimate_run(flash, (1000, 1000), members=8, workers=2, scheduler="tcp://10.0.0.5:8786")
+    assert remote.total < local.total
+    assert local.component("dask workers") > 0 and remote.component("dask workers") == 0
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
+def test_shipped_scenarios_fit(path):
+    sf = load_scenario(path)
+    budget = estimate_run(sf, _grid(sf))
+    # a 4 GiB machine with 1 GiB of free disk runs every shipped scenario
+    check_run_fits(budget, sf.path, available_memory=4 * GiB, free_disk=GiB)
+    assert budget.total < 0.8 * 4 * GiB
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
+def test_components_sum_to_total(path):
+    sf = load_scenario(path)
+    budget = estimate_run(sf, _grid(sf))
+    assert isinstance(budget, Budget)
+    assert budget.total == sum(b for _, b in budget.components) > 0
+    assert budget.disk_total == sum(b for _, b in budget.disk) > 0
+    assert all(b > 0 for _, b in budget.components)
+    assert dict(budget.phases)[budget.phase] == budget.total == max(dict(budget.phases).values())
+    line = budget.describe()
+    assert "\n" not in line and budget.phase in line and ("GiB" in line or "MiB" in line)
+    # never below the old check (twin + one flood loop)
+    assert budget.total > estimate_memory(_grid(sf))
+
+
+def test_budget_is_frozen(flash):
+    budget = estimate_run(flash, SAMPLE_GRID)
+    with pytest.raises(Exception):
+        budget.phase = "x"  # type: ignore[misc]
+
+
+def test_rendering_counts_when_it_runs(flash):
+    with_render = estimate_run(flash, (2000, 2000), render=True)
+    without = estimate_run(flash, (2000, 2000), render=False)
+    assert with_render.total > without.total
+    assert with_render.phase == "rendering" and "rendering" not in dict(without.phases)
+
+
+def test_fire_snapshots_are_bytes(flash):
+    fire = load_scenario(ROOT / "scenarios" / "sample_wildland_fire.yaml")
+    a, b = (estimate_run(_with(fire, every=e), (1000, 1000)) for e in (900.0, 90.0))
+    assert dict(b.disk)["hazard.nc snapshots"] - dict(a.disk)["hazard.nc snapshots"] == \
+        (b.snapshots - a.snapshots) * 1000 * 1000
+
+
+def test_disk_check_uses_the_nearest_existing_folder(flash, tmp_path):
+    sf = _with(flash, every=1.0).with_duration(86400.0)
+    budget = estimate_run(sf, SAMPLE_GRID)
+    out = tmp_path / "not" / "yet" / "there"
+    assert nearest_existing(out) == tmp_path
+    with pytest.raises(InputError) as err:
+        check_run_fits(budget, sf.path, available_memory=2**50, free_disk=10 * GiB, out_dir=out)
+    assert err.value.field == "output.every" and "is free" in str(err.value)
+    check_run_fits(budget, sf.path, available_memory=2**50, free_disk=100 * GiB, out_dir=out)
+
+
+def test_a_big_grid_names_the_twin(flash):
+    budget = estimate_run(flash, (20000, 20000), render=False)
+    with pytest.raises(InputError) as err:
+        check_run_fits(budget, flash.path, available_memory=24 * GiB)
+    assert err.value.field == "twin" and "coarser cell size" in str(err.value)
+
+
+def test_twin_shape_reads_headers_only(flash, tmp_path):
+    assert twin_shape(flash) == SAMPLE_GRID
+    twin = load_twin(flash.twin_source())
+    nc = save_twin(twin, tmp_path / "twin.nc")
+    sc = flash.scenario.model_copy(update={"twin": str(nc)})
+    assert twin_shape(ScenarioFile(sc, flash.path, flash.lines)) == SAMPLE_GRID
+    sc = flash.scenario.model_copy(update={"twin": str(tmp_path / "missing.yaml")})
+    with pytest.raises(InputError):
+        twin_shape(ScenarioFile(sc, flash.path, flash.lines))
