@@ -354,8 +354,6 @@ def test_short_found_is_kept_whole():
     assert str(InputError("bad", expected="a duration", found="3 h")) == "bad (expected a duration, found 3 h)"
 
 
-@pytest.mark.xfail(strict=True, reason="twin/validation.py _describe echoes the whole input value "
-                                       "(`found {found!r}`); see the report of this change")
 def test_twin_pointing_at_a_text_file_does_not_echo_it(tmp_path, capsys):
     text_file = tmp_path / "notes.txt"
     text_file.write_text("".join(f"line {i} of some text that is not a twin manifest\n" for i in range(100)))

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 from twin.classes import BUILDING_USE
 from twin.errors import InputError
+from twin.yamlio import load_yaml_with_lines
 
 DATA = Path(__file__).parent / "data"
 #: The default depth-damage curves (JRC, Asia).
@@ -223,10 +223,7 @@ def load_values(path: str | Path | None = None, overrides: dict | None = None) -
         Unreadable file, unknown keys or use names, a missing use, a value that is not positive.
     """
     path = Path(path) if path is not None else DEFAULT_VALUES
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as e:
-        raise InputError(f"cannot read building values: {e}", file=path) from None
+    data = load_yaml_with_lines(path)[0] or {}
     source = str(path)
     for where, table in ((path, data), ("overrides", overrides or {})):
         if not isinstance(table, dict):

@@ -79,13 +79,11 @@ FIRE_RESULT_BYTES_PER_CELL = 25
 #: Bytes per cell of the fire hazard.nc maps (:func:`twin.fire_run.hazard_dataset`): three
 #: float64 copies and final_burned int8.
 FIRE_HAZARD_FIELD_BYTES_PER_CELL = 25
-#: Deep copies of every map and snapshot that :func:`twin.outputs.result_dataset` makes:
-#: ``ds.rio.write_crs(...)`` and ``ds.rio.write_transform(...)`` each return
-#: ``Dataset.copy(deep=True)`` (rioxarray's ``_get_obj(inplace=False)``). The copies sit in
-#: reference cycles (the ``.rio`` accessor cached on each Dataset refers back to it), so the one
-#: thrown away stays allocated until Python's cyclic collector runs, and the measured runs held
-#: both (``bench/README.md``). 0 once both calls pass ``inplace=True``.
-RESULT_DATASET_COPIES = 2
+#: Deep copies of every map and snapshot that :func:`twin.outputs.result_dataset` makes: none,
+#: since ``ds.rio.write_crs`` and ``ds.rio.write_transform`` are called with ``inplace=True``.
+#: (Without it each returns ``Dataset.copy(deep=True)``, and the copies sat in reference cycles
+#: until Python's cyclic collector ran: 2 copies were measured, ``bench/README.md``.)
+RESULT_DATASET_COPIES = 0
 #: Probability maps held as int64 counts by :class:`twin.risk.RiskAccumulator` (default
 #: thresholds and horizons): flood 4 exceedance + 4 hazard classes + 2 arrival horizons, fire
 #: burn probability + 2 horizons (``docs/risk.md``, "Memory bound").

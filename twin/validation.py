@@ -11,7 +11,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from twin.errors import InputError
+from twin.errors import InputError, shorten
 from twin.yamlio import line_of
 
 M = TypeVar("M", bound=BaseModel)
@@ -60,7 +60,7 @@ def _describe(err: dict) -> str:
     found = err.get("input")
     if isinstance(found, (dict, list)) or found is None:
         return msg
-    return f"{msg}; found {found!r}"
+    return f"{msg}; found {shorten(repr(found))}"
 
 
 def _node(data: object, loc: tuple) -> object:
