@@ -261,11 +261,23 @@ def test_a_read_only_disk_is_bad_input_before_the_simulation(project, small_disk
     assert time.perf_counter() - t0 < 20
 
 
-def test_a_full_disk_leaves_nothing_behind(project, small_disk, capsys):
+def test_a_full_disk_is_bad_input_before_the_simulation(project, small_disk, capsys):
     scenario, _ = project
     (small_disk / "filler").write_bytes(b"\0" * (2 * 2**20 - 64 * 1024))
     code, err = _cli(["run", scenario, "--out", small_disk / "run", "--quiet", "--no-render"], capsys)
-    assert code in (1, 2) and ("No space left" in err or "disk" in err), err
+    assert code == 2 and "is free at" in err, err
+    assert sorted(p.name for p in small_disk.iterdir()) == ["filler"]
+
+
+def test_a_disk_that_fills_up_while_writing_leaves_nothing_behind(project, small_disk, capsys, monkeypatch):
+    """The estimate let the run start (patched here); the disk then fills: exit 1, nothing kept."""
+    import twin.runner
+
+    scenario, _ = project
+    monkeypatch.setattr(twin.runner, "check_run_fits", lambda *a, **kw: None)
+    (small_disk / "filler").write_bytes(b"\0" * (2 * 2**20 - 64 * 1024))
+    code, err = _cli(["run", scenario, "--out", small_disk / "run", "--quiet", "--no-render"], capsys)
+    assert code == 1 and "the disk filled up while the run was written" in err, err
     assert sorted(p.name for p in small_disk.iterdir()) == ["filler"]
 
 

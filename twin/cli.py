@@ -66,6 +66,7 @@ def _cmd_sample_city(args) -> int:
 
 
 def _cmd_validate(args) -> int:
+    from twin.memory_budget import estimate_run
     from twin.risk_run import member_draws
     from twin.run_folders import check_output_folder
     from twin.runner import prepare_run
@@ -73,7 +74,8 @@ def _cmd_validate(args) -> int:
     prep = prepare_run(args.scenario)
     member_draws(prep.sf, prep.twin)
     check_output_folder(prep.sf.output_dir(), "run", prep.input_files)
-    print(f"{args.scenario}: valid")
+    budget = estimate_run(prep.sf, prep.twin["elevation"].shape)
+    print(f"{args.scenario}: valid; {budget.describe()}")
     return EXIT_OK
 
 

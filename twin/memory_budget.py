@@ -442,7 +442,7 @@ def _tiled_blocks(sc, shape) -> int:
 def nearest_existing(path: str | Path) -> Path:
     """The path itself, or its nearest ancestor that exists (where free disk space is measured)."""
     p = Path(path).absolute()
-    while not p.exists() and p != p.parent:
+    while not os.path.exists(p) and p != p.parent:  # False on any OSError (loops, long names)
         p = p.parent
     return p
 

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Iterable
 
 from twin.atomic import TEMPORARY, temporary_name
-from twin.errors import InputError
+from twin.errors import InputError, RunError
 from twin.locks import exclusive_lock, lock_if_free
 
 #: The file that marks a folder as written by this project: JSON ``{"kind": "run" | "batch"}``.
@@ -243,8 +243,33 @@ def staged_run_folder(folder: str | Path, inputs: Iterable[Path] = (), force: bo
         try:
             yield staging
             _replace(folder, staging)
+        except Exception as exc:
+            _raise_if_disk_full(folder.parent, exc)
+            raise
         finally:
             _remove_tree(staging)
+
+
+#: Free bytes below which a failed write is put down to a full disk.
+DISK_FULL_BYTES = 1 << 20
+
+
+def _raise_if_disk_full(parent: Path, exc: Exception) -> None:
+    """A write that failed on a full disk surfaces as whatever the writing library raises (HDF5
+    says "HDF error"): name the cause instead.
+
+    Raises
+    ------
+    RunError
+        When less than :data:`DISK_FULL_BYTES` is free at ``parent``.
+    """
+    try:
+        free = shutil.disk_usage(parent).free
+    except OSError:
+        return
+    if free < DISK_FULL_BYTES:
+        raise RunError(f"the disk filled up while the run was written ({free} bytes free at {parent}; "
+                       f"the writer said: {exc}); nothing was kept") from exc
 
 
 def _replace(folder: Path, staging: Path) -> None:

@@ -27,6 +27,7 @@ import xarray as xr
 
 from twin.citytwin import load_twin, save_twin, twin_input_files
 from twin.errors import InputError, RunError
+from twin.memory_budget import check_run_fits, estimate_run, twin_shape
 from twin.provenance import file_sha256, package_versions, utc_now, write_json
 from twin.run_folders import check_output_folder, staged_run_folder
 from twin.scenario import ScenarioFile, load_scenario
@@ -51,23 +52,33 @@ class PreparedRun:
 
 
 def prepare_run(scenario_path: str | Path, until: float | None = None,
-                scenario: ScenarioFile | None = None) -> PreparedRun:
-    """Validate a scenario, load its twin and prepare the hazard inputs (no simulation).
+                scenario: ScenarioFile | None = None, *, render: bool | None = None,
+                out: str | Path | None = None, members: int | None = None, workers: int | None = None,
+                scheduler: str | None = None) -> PreparedRun:
+    """Validate a scenario, check that its run fits, load its twin and prepare the hazard inputs.
 
     ``until`` (s), when given, replaces the scenario's duration (it must be > 0). ``scenario``,
     when given, is used instead of reading ``scenario_path`` (e.g. the batch's scenario with the
-    forecast wired in).
+    forecast wired in). Before the twin is loaded, the run's peak memory and output size are
+    estimated (:func:`twin.memory_budget.estimate_run`, from the grid in the terrain's header)
+    and checked against the memory available and the free disk at the run folder; ``render``,
+    ``members``, ``workers`` and ``scheduler`` refine the estimate as in ``estimate_run``, and
+    ``out`` is the run folder (default the scenario's ``output.dir``).
 
     Raises
     ------
     InputError
-        For any problem with the scenario, the twin or the positions in it.
+        For any problem with the scenario, the twin or the positions in it, and for a run that
+        will not fit in memory or on disk.
     """
     sf = scenario if scenario is not None else load_scenario(scenario_path)
     if until is not None:
         if not until > 0:
             raise InputError("--until must be a positive duration", found=repr(until))
         sf = sf.with_duration(until)
+    budget = estimate_run(sf, twin_shape(sf), render=render, members=members, workers=workers,
+                          scheduler=scheduler or sf.scenario.scheduler)
+    check_run_fits(budget, sf, out_dir=sf.output_dir(out))
     source = sf.twin_source()
     twin = load_twin(source, base_dir=sf.folder)
     module = hazard_module(sf.scenario.hazard)
@@ -135,7 +146,8 @@ def run_scenario(scenario_path: str | Path, out: str | Path | None = None, progr
 
     started = utc_now()
     t0 = time.perf_counter()
-    prep = prepare_run(scenario_path, until, scenario)
+    prep = prepare_run(scenario_path, until, scenario, render=extra_outputs is not None, out=out,
+                       members=len(draws) if draws is not None else None, workers=workers, scheduler=scheduler)
     sf = prep.sf
     module = hazard_module(sf.scenario.hazard)
     if draws is None:
