@@ -185,13 +185,25 @@ def test_worker_killed_during_the_run_still_completes(tmp_path, small_twin):
     _assert_same_risk(reference, run)
 
 
-def test_members_that_fail_twice_are_reported_not_averaged_away(tmp_path, small_twin):
-    # A normal scale with sd 1 draws negative roughness for some members: their runs fail (bad n).
-    path = _scenario(tmp_path, small_twin, members=6, manning="{normal: {mean: 1.0, sd: 1.0}}")
-    prep = prepare_run(path)
-    bad = [d.index for d in draw_members(prep.sf, prep.twin) if d.values["manning_scale"] <= 0]
-    assert 0 < len(bad) < 6, "the seed must give some failing and some good members"
-    with pytest.raises(RunError, match=f"{len(bad)} ensemble member"):
+def test_members_that_fail_twice_are_reported_not_averaged_away(tmp_path, small_twin, monkeypatch):
+    """Members 1 and 4 fail on every try (made to, on an in-process cluster): they are reported,
+    and the risk is over the other four."""
+    import twin.ensemble as E
+    from distributed import LocalCluster
+
+    bad = [1, 4]
+    real_member_maps = E.member_maps
+
+    def failing_member_maps(hazard, sf, draw, *args, **kw):
+        if draw.index in bad:
+            raise RunError(f"member {draw.index} made to fail")
+        return real_member_maps(hazard, sf, draw, *args, **kw)
+
+    monkeypatch.setattr(E, "member_maps", failing_member_maps)
+    monkeypatch.setattr(E, "local_cluster", lambda workers=None: LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None))
+    path = _scenario(tmp_path, small_twin, members=6, manning="{uniform: {low: 0.9, high: 1.1}}")
+    with pytest.raises(RunError, match="2 ensemble member"):
         run_scenario(path, out=tmp_path / "run", progress=False, workers=1)
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert [f["member"] for f in summary["risk"]["members_failed"]] == bad
@@ -200,6 +212,14 @@ def test_members_that_fail_twice_are_reported_not_averaged_away(tmp_path, small_
     assert manifest["status"] == "members_failed"
     with xr.open_dataset(tmp_path / "run" / "risk.nc") as ds:
         assert ds.attrs["members_used"] == 6 - len(bad)
+
+
+def test_member_draws_outside_the_bounds_are_bad_input_before_any_run(tmp_path, small_twin):
+    """A normal Manning scale with sd 1 draws negative roughness for some members: refused at once."""
+    path = _scenario(tmp_path, small_twin, members=6, manning="{normal: {mean: 1.0, sd: 1.0}}")
+    with pytest.raises(InputError, match=r"ensemble.perturb: member \d+ draws .*flood.manning_scale"):
+        run_scenario(path, out=tmp_path / "run", progress=False, workers=1)
+    assert not (tmp_path / "run").exists()
 
 
 def test_tiled_members_run_on_workers(tmp_path, small_twin):
