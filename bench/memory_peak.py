@@ -23,6 +23,7 @@ Usage::
 
     python bench/memory_peak.py                              # shipped + ensemble + 2000^2 cases
     python bench/memory_peak.py --cases flash-flood-render   # one case
+    python bench/memory_peak.py --city2k /tmp/city2k         # reuse (or make) the 2000^2 city there
     python bench/memory_peak.py --big /tmp/city5k --cases flash-flood-5k
     python bench/memory_peak.py --list
 """
@@ -209,14 +210,14 @@ def estimate(scenario: Path, until: str | None, render: bool):
 
 
 def generated_scenario(name: str, base: str, twin: str | None, changes: dict, folder: Path,
-                       big: Path | None) -> Path:
+                       big: Path | None, city2k: Path | None = None) -> Path:
     """A copy of a shipped scenario with another twin and changed keys, written into ``folder``."""
     import yaml
 
     data = yaml.safe_load((ROOT / base).read_text())
     data["twin"] = str((ROOT / base).parent.joinpath(data["twin"]).resolve())
     if twin is not None:
-        city = {"2k": folder / "city2k", "5k": big}[twin]
+        city = {"2k": city2k or folder / "city2k", "5k": big}[twin]
         if twin == "2k" and not (city / "twin.yaml").exists():
             subprocess.run([sys.executable, "-m", "twin.cli", "sample-city", "--size-m", "4000", "--cell", "2",
                             "--out", str(city)], check=True, stdout=subprocess.DEVNULL, cwd=ROOT)
@@ -236,6 +237,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cases", nargs="*", help="case names (default: all but the 5000^2 one)")
     parser.add_argument("--big", type=Path, help="folder of the 5000 x 5000 sample city (twin.yaml)")
+    parser.add_argument("--city2k", type=Path,
+                        help="folder of the 2000 x 2000 sample city (reused when it has twin.yaml, else made there; "
+                             "default: made in a temporary folder)")
     parser.add_argument("--list", action="store_true", help="list the cases")
     parser.add_argument("--json", type=Path, help="also write the results as JSON here")
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -274,7 +278,7 @@ def main() -> int:
                     print(f"skipping {name}: {free / 2**30:.1f} GiB available, "
                           f"needs {BIG_FREE_BYTES / 2**30:.0f}")
                     continue
-            scenario = generated_scenario(name, base, twin, changes, tmp, args.big)
+            scenario = generated_scenario(name, base, twin, changes, tmp, args.big, args.city2k)
             cases.append((name, scenario, until, render, note))
         print(f"{'case':24s} {'cells':>11s} {'snap':>4s} {'estimate':>9s} {'measured':>9s} {'ratio':>6s} "
               f"{'est. phase':>14s} {'meas. phase':>14s} {'wall s':>7s}  note", flush=True)

@@ -6,8 +6,10 @@ snapshots of the control run are kept in memory until ``hazard.nc`` is written (
 streamed: :func:`twin.flood_model.simulate_flood` allocates ``(n_snapshots, ny, nx)`` float32,
 :func:`twin.fire_model.simulate_fire` stacks one bool map per snapshot), the control result,
 the risk maps and the twin stay referenced in :func:`twin.runner.run_scenario` until the run
-folder is complete, :func:`twin.outputs.result_dataset` deep-copies every map twice
-(rioxarray's ``write_crs`` / ``write_transform`` without ``inplace=True``), HDF5 keeps a chunk
+folder is complete, the Dataset :func:`twin.outputs.result_dataset` builds for a file sits in a
+reference cycle (its cached ``.rio`` accessor refers back to it), so the float64 maps made for
+``hazard.nc`` stay allocated until Python's cyclic collector runs (they are no longer deep-copied:
+``write_crs`` / ``write_transform`` are called with ``inplace=True``), HDF5 keeps a chunk
 cache per compressed variable until a netCDF file is closed, and the renderings load the whole
 run folder back and build grid meshes. :func:`estimate_run` follows the run phase by phase,
 adds up what each phase holds, and returns the peak (:class:`Budget`) with its named parts and
@@ -70,7 +72,7 @@ FIRE_INPUT_BYTES_PER_CELL = 8
 #: work arrays and the result. Measured on the 2000 x 2000 sample city, wildland fire (two wind
 #: periods, spotting): ``tracemalloc`` counts 311 bytes a cell of live arrays above the inputs,
 #: the process RSS (with glibc's retained heap) 1936 MiB, from which this value is fitted with a
-#: 7 % margin (bench/README.md). At grids where the arrays exceed glibc's 32 MiB mmap threshold
+#: 7 % margin (bench/README.md; remeasured 2026-12-07: 1814 MiB, estimate 1.20 times that). At grids where the arrays exceed glibc's 32 MiB mmap threshold
 #: (over 4.2e6 cells for float64) less heap is retained, so the figure is an upper bound there.
 FIRE_MODEL_BYTES_PER_CELL = 409
 #: Bytes per cell of a fire result (:class:`twin.fire_model.FireResult`): arrival time, rate of
@@ -82,7 +84,11 @@ FIRE_HAZARD_FIELD_BYTES_PER_CELL = 25
 #: Deep copies of every map and snapshot that :func:`twin.outputs.result_dataset` makes: none,
 #: since ``ds.rio.write_crs`` and ``ds.rio.write_transform`` are called with ``inplace=True``.
 #: (Without it each returns ``Dataset.copy(deep=True)``, and the copies sat in reference cycles
-#: until Python's cyclic collector ran: 2 copies were measured, ``bench/README.md``.)
+#: until Python's cyclic collector ran: 2 copies were measured, ``bench/README.md``.) Remeasured
+#: with the fix (bench/memory_peak.py, 2026-12-07): the 2000 x 2000 flash flood peaked at 2029 MiB
+#: instead of 3278 MiB, the 500 x 500 floods at 456 instead of 549 MiB. The Dataset itself still
+#: sits in a reference cycle after the file is written (a weakref to it stays alive after ``del``
+#: until ``gc.collect()``), so its maps are still counted as held (``hazard.nc maps``).
 RESULT_DATASET_COPIES = 0
 #: Probability maps held as int64 counts by :class:`twin.risk.RiskAccumulator` (default
 #: thresholds and horizons): flood 4 exceedance + 4 hazard classes + 2 arrival horizons, fire
@@ -104,6 +110,12 @@ RISK_FINALIZE_BLOCK_BYTES = 64 * MiB
 #: footprint and ring cells as int64 pairs, ``np.unique`` of the pairs). Measured on the 2000 x
 #: 2000 sample city (20 % of cells are buildings): 169 MiB for 4e6 cells.
 BUILDING_TABLE_BYTES_PER_CELL = 45
+#: Bytes per cell the building table keeps after :func:`twin.buildings.building_table` returns
+#: (its temporaries are freed before the risk accumulators exist, so the peak above does not add
+#: to them): ``tracemalloc`` on the 500 x 500 sample city, 10.3 bytes a cell kept (66 at the peak).
+#: Counted this way since the 5000 x 5000 run measured after the in-place fix (risk reduction
+#: 8578 MiB, where adding the table's peak to the accumulators' gave 11412 MiB, 1.29 of the run).
+BUILDING_TABLE_KEPT_BYTES_PER_CELL = 11
 #: netCDF-C's HDF5 chunk cache per variable (``netCDF4.get_chunk_cache()``: 64 MiB), which keeps
 #: the chunks of each compressed variable until the file is closed, so a file with V variables
 #: holds up to ``V x min(64 MiB, variable size)`` while it is written; measured on top: 48 MiB
@@ -113,13 +125,17 @@ NETCDF_CHUNK_CACHE_BYTES = 64 * MiB
 NETCDF_WRITE_BYTES = 48 * MiB
 #: Resident bytes of the driver process before any grid-sized array: the interpreter, numpy,
 #: xarray, rasterio, numba's compiled kernels, netCDF4, dask. Fitted on ``twin run`` of the
-#: 500 x 500 sample scenarios (bench/memory_peak.py: their risk.nc phase peaked at 549 MiB, of
-#: which the grid-sized arrays of this model are about 260 MiB) with some margin.
+#: 500 x 500 sample scenarios (bench/memory_peak.py: their risk.nc phase peaked at 549 MiB while
+#: result_dataset deep-copied, of which the grid-sized arrays of this model were about 260 MiB).
+#: Rechecked after the in-place fix: the flash and river flood peak at 455 MiB at risk.nc, of
+#: which this model's grid-sized arrays are about 150 MiB (so about 305 MiB are the libraries);
+#: the 500 x 500 estimates are then 1.09-1.14 times the measured peaks, so the value is kept.
 DRIVER_BASE_BYTES = 330 * MiB
 #: Resident bytes the renderings add before any grid-sized mesh: pyvista/VTK, the offscreen
 #: OpenGL context (Mesa llvmpipe) and its 1920 x 1080 buffers, trame's serializers. With
 #: :data:`RENDER_BYTES_PER_CELL` fitted (two points, then a margin of about 5 %) on the flash
-#: flood with rendering at 500 x 500 (peak 1130 MiB) and 2000 x 2000 (5005 MiB).
+#: flood with rendering at 500 x 500 (peak 1130 MiB) and 2000 x 2000 (5005 MiB); rechecked after
+#: result_dataset stopped copying (1122 and 5074 MiB: estimates 1.09 and 1.11 times those).
 RENDER_BASE_BYTES = 560 * MiB
 #: Bytes per cell the renderings add at their peak (the HTML export): the run folder loaded
 #: again (:func:`viz.run_data.load_run`: twin.nc, hazard.nc maps, risk.nc), the terrain and
@@ -371,22 +387,28 @@ def estimate_run(sf: ScenarioFile, shape: tuple[int, int], *, render: bool | Non
     phases["twin load"] = {"python and libraries": base, "twin": LOAD_PEAK_BYTES_PER_CELL * n}
     phases["control run"] = {**kept, "hazard state": state, "snapshots": s_bytes}
     after = {**kept, "control result": result, "snapshots": s_bytes}
-    # hazard_dataset's maps and result_dataset's copies stay allocated after hazard.nc is written:
-    # they sit in reference cycles until the cyclic collector runs (measured, RESULT_DATASET_COPIES)
+    # hazard_dataset's maps (and result_dataset's copies, none since inplace=True) stay allocated
+    # after hazard.nc is written: the Dataset sits in a reference cycle until the cyclic collector
+    # runs (RESULT_DATASET_COPIES)
     held = {**after, "snapshots": snap_held, "hazard.nc maps": fields, "xarray/rioxarray copies": map_copies}
     phases["hazard.nc"] = {**held, "netCDF chunk cache": _netcdf(hazard_vars)}
     # RiskAccumulator: the int64 counts throughout; then either add() with a member's maps and
     # temporaries, or finalize() with the probabilities, the statistics and its row blocks
     adding = RISK_ADD_BYTES_PER_CELL[hazard] * n + (MEMBER_MAPS_BYTES_PER_CELL[hazard] * n if dask_members else 0)
-    phases["risk reduction"] = {**held, "risk counts and maps": counts + max(adding, risk_maps
-                                                                              + RISK_FINALIZE_BLOCK_BYTES),
-                                "building table": BUILDING_TABLE_BYTES_PER_CELL * n}
+    # building_table runs first (reduce_members) and keeps only the table once its temporaries are freed
+    accumulating = counts + max(adding, risk_maps + RISK_FINALIZE_BLOCK_BYTES)
+    table_kept = BUILDING_TABLE_KEPT_BYTES_PER_CELL * n
+    table_peak = BUILDING_TABLE_BYTES_PER_CELL * n
+    phases["risk reduction"] = {**held, "risk counts and maps": max(accumulating, table_peak - table_kept),
+                                "building table": table_kept}
     phases["risk.nc"] = {**held, "risk maps": risk_maps,
                          "xarray/rioxarray copies": map_copies + copies * risk_maps,
                          "netCDF chunk cache": _netcdf([8 * n] * RISK_MAPS[hazard])}
     if render:
-        phases["rendering"] = {**after, "risk maps": risk_maps,
-                               "rendering": RENDER_BASE_BYTES + RENDER_BYTES_PER_CELL * n + s_bytes}
+        # viz.run_data.load_run reads hazard.nc's snapshots again: counted with the snapshots, so
+        # that a run dominated by them is told to change output.every, not to skip the renderings
+        phases["rendering"] = {**after, "snapshots": 2 * s_bytes, "risk maps": risk_maps,
+                               "rendering": RENDER_BASE_BYTES + RENDER_BYTES_PER_CELL * n}
     local_workers = dask_members and (scheduler or sc.scheduler) is None
     if local_workers:
         k = max(1, min(workers or os.cpu_count() or 1, n_members))
