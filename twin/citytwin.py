@@ -18,7 +18,7 @@ from typing import Annotated
 import numpy as np
 import rioxarray  # noqa: F401  (registers the .rio accessor)
 import xarray as xr
-from pydantic import BaseModel, ConfigDict, Field as PydField
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field as PydField
 from scipy import ndimage
 
 from twin.classes import (FUEL_MODEL_BY_LANDCOVER, LANDCOVER, MANNING_BY_LANDCOVER, code_table)
@@ -53,12 +53,23 @@ class RasterFiles(BaseModel):
     manning_n: str | None = None
 
 
+def _known_crs(text: str) -> str:
+    """Check a CRS given as text (``EPSG:5186``, WKT, PROJ) with pyproj (which prints nothing)."""
+    import pyproj
+
+    try:
+        pyproj.CRS.from_user_input(text)
+    except pyproj.exceptions.CRSError:
+        raise ValueError("not a valid CRS; expected e.g. EPSG:5186") from None
+    return text
+
+
 class TwinManifest(BaseModel):
     """A twin description: ``name``, optional ``crs`` to check, ``rasters`` and ``resample``."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     name: str = "twin"
-    crs: str | None = None
+    crs: Annotated[str, AfterValidator(_known_crs)] | None = None
     rasters: RasterFiles
     resample: bool = False
 
@@ -226,26 +237,20 @@ def load_twin(source: str | Path | dict, base_dir: str | Path | None = None,
         For every problem with the manifest or the rasters, naming the file.
     """
     if isinstance(source, dict):
-        manifest_file = "inline twin"
-        manifest = validate(TwinManifest, source, {}, manifest_file)
+        manifest = validate(TwinManifest, source, {}, "inline twin")
         folder = Path(base_dir or ".")
     else:
         path = Path(source)
         if path.suffix == ".nc":
             return open_twin(path)
         manifest, folder = read_manifest(path)
-        manifest_file = path
     files = {k: folder / v for k, v in manifest.rasters.model_dump().items() if v is not None}
     terrain_file = files["elevation"]
     grid = read_grid(terrain_file)
     if manifest.crs is not None:
         from rasterio.crs import CRS
 
-        try:
-            want = CRS.from_user_input(manifest.crs)
-        except Exception:
-            raise InputError("not a valid CRS", file=manifest_file, field="crs", expected="e.g. EPSG:5186",
-                             found=manifest.crs) from None
+        want = CRS.from_user_input(manifest.crs)  # checked by TwinManifest
         if want != grid.crs:
             raise InputError("terrain CRS differs from the manifest's crs", file=terrain_file,
                              expected=manifest.crs, found=grid.crs.to_string())

@@ -47,6 +47,7 @@ import pyproj
 import rioxarray  # noqa: F401  (registers the .rio accessor)
 import xarray as xr
 from rasterio.crs import CRS
+from rasterio.errors import CRSError
 from scipy import sparse
 
 from twin.errors import InputError
@@ -334,7 +335,11 @@ def read_forecast(file: str | Path, variable: str = "rainfall", scale: float = 1
             raise InputError("rainfall has an empty time axis", file=file, field=time_dim)
         edges, start = _time_edges(ds, time_dim, file)
         x, y = (_coordinate(ds, d, file) for d in (x_dim, y_dim))
-        crs = da.rio.crs
+        try:
+            crs = da.rio.crs
+        except (CRSError, pyproj.exceptions.CRSError, ValueError) as exc:
+            raise InputError(f"rainfall's CRS cannot be read ({exc})", file=file, field=variable,
+                             expected="a CF grid_mapping with a valid crs_wkt or spatial_ref") from None
         if crs is None:
             if x_dim == "x" and not str(ds[x_dim].attrs.get("units", "")).startswith("degree"):
                 raise InputError("rainfall has no CRS (grid_mapping)", file=file, field=variable,
@@ -429,13 +434,14 @@ def _coordinate(ds: xr.Dataset, dim: str, file: Path) -> np.ndarray:
 def _time_edges(ds: xr.Dataset, dim: str, file: Path) -> tuple[np.ndarray, object]:
     """Interval edges (s since the first start; finite, strictly increasing) and the first start as in the file."""
     bounds_name = ds[dim].attrs.get("bounds") or ds[dim].encoding.get("bounds")
+    units = ds[dim].attrs.get("units")
     if bounds_name is not None and bounds_name in ds.variables:
         b = ds[bounds_name].values
         if b.ndim != 2 or b.shape[1] != 2:
             raise InputError("time bounds must have shape (time, 2)", file=file, field=bounds_name,
                              found=str(b.shape))
         start = b[0, 0]
-        lower, upper = _seconds(b[:, 0], start, file), _seconds(b[:, 1], start, file)
+        lower, upper = _seconds(b[:, 0], start, file, units), _seconds(b[:, 1], start, file, units)
         _check_finite_times(np.column_stack([lower, upper]), file, bounds_name)
         if not np.allclose(upper[:-1], lower[1:], rtol=0, atol=1e-6):
             raise InputError("time bounds are not contiguous", file=file, field=bounds_name)
@@ -446,7 +452,7 @@ def _time_edges(ds: xr.Dataset, dim: str, file: Path) -> tuple[np.ndarray, objec
             raise InputError("one time without bounds: interval length unknown", file=file, field=dim,
                              expected="time bounds (time:bounds) or at least two times", found="1 time")
         start = t[0]
-        s = _seconds(t, start, file)
+        s = _seconds(t, start, file, units)
         _check_finite_times(s, file, dim)
         edges, field = np.append(s, 2 * s[-1] - s[-2]), dim
     back = np.flatnonzero(np.diff(edges) <= 0)
@@ -477,10 +483,18 @@ def _time_text(start, seconds: float) -> str:
     return f"{float(start) + seconds:g} s"
 
 
-def _seconds(values: np.ndarray, start, file: Path) -> np.ndarray:
+#: Units under which plain numbers of a time axis are read as seconds (no reference date).
+SECONDS_UNITS = ("s", "sec", "second", "seconds")
+
+
+def _seconds(values: np.ndarray, start, file: Path, units: str | None) -> np.ndarray:
     if np.issubdtype(values.dtype, np.datetime64):
         return (values - start) / np.timedelta64(1, "s")
     if np.issubdtype(values.dtype, np.number):
+        if str(units).strip().lower() not in SECONDS_UNITS:
+            raise InputError("time values are plain numbers without CF units", file=file, field="time.units",
+                             expected="'hours since 2026-11-25 00:00' (any CF unit and date), or 's'",
+                             found=repr(units) if units is not None else "none")
         return (values - start).astype(np.float64)
     if values.dtype == object and hasattr(start, "year"):            # cftime dates (non-standard calendars)
         return np.array([(v - start).total_seconds() for v in values], dtype=np.float64)

@@ -58,8 +58,12 @@ def check_regular_file(path: Path, what: str) -> None:
     InputError
         Naming ``path``.
     """
-    if not path.exists():
-        raise InputError(f"{what} not found", file=path)
+    try:
+        path.stat()
+    except FileNotFoundError:
+        raise InputError(f"{what} not found", file=path) from None
+    except (OSError, ValueError) as exc:  # a symlink loop, a name too long, a NUL byte
+        raise InputError(f"cannot open the {what}: {getattr(exc, 'strerror', None) or exc}", file=path) from None
     if not path.is_file():
         found = "a directory" if path.is_dir() else "a device, pipe or socket"
         raise InputError("not a regular file", file=path, expected=f"a {what}", found=found)

@@ -512,8 +512,19 @@ class ScenarioFile:
         return self.path.parent
 
     def resolve(self, relative: str | Path) -> Path:
-        """A path from the scenario, resolved against the scenario's folder."""
-        p = Path(relative).expanduser()
+        """A path from the scenario, resolved against the scenario's folder.
+
+        Raises
+        ------
+        InputError
+            For a path that cannot name a file: a NUL byte, ``~user`` of an unknown user.
+        """
+        if "\0" in str(relative):
+            raise InputError("a path holds a NUL byte", file=self.path, found=repr(str(relative)))
+        try:
+            p = Path(relative).expanduser()
+        except RuntimeError as exc:  # ~user of an unknown user
+            raise InputError(f"cannot expand the path: {exc}", file=self.path, found=str(relative)) from None
         return p if p.is_absolute() else (self.folder / p)
 
     def error(self, field_path: tuple, message: str, **kw) -> InputError:
@@ -526,7 +537,13 @@ class ScenarioFile:
     def twin_source(self) -> str | dict:
         """The scenario's twin: an absolute path, or the inline mapping (paths relative to :attr:`folder`)."""
         source = self.scenario.twin
-        return str(self.resolve(source).resolve()) if isinstance(source, str) else source
+        if not isinstance(source, str):
+            return source
+        path = self.resolve(source)
+        try:
+            return str(path.resolve())
+        except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop on Python < 3.13
+            raise self.error(("twin",), f"cannot resolve the twin's path: {exc}", found=str(path)) from None
 
     def with_duration(self, duration_s: float) -> "ScenarioFile":
         """The same scenario with another duration (s), e.g. for a quick look with ``--until``."""
@@ -555,4 +572,16 @@ def load_scenario(path: str | Path) -> ScenarioFile:
         raise InputError("a scenario is a YAML mapping", file=path, expected="keys name, twin, hazard, duration",
                          found=type(data).__name__)
     data = {"name": path.stem, **data}  # the name defaults to the file's stem
-    return ScenarioFile(validate(Scenario, data, lines, path), path, lines)
+    sf = ScenarioFile(validate(Scenario, data, lines, path), path, lines)
+    if isinstance(sf.scenario.twin, dict):
+        _validate_inline_twin(sf)
+    return sf
+
+
+def _validate_inline_twin(sf: ScenarioFile) -> None:
+    """An inline ``twin:`` mapping is validated as a twin manifest here, so that its errors name
+    the scenario file and their lines (paths shown relative to ``twin``)."""
+    from twin.citytwin import TwinManifest
+
+    lines = {key[1:]: line for key, line in sf.lines.items() if key[:1] == ("twin",)}
+    validate(TwinManifest, sf.scenario.twin, lines, f"{sf.path}: twin")

@@ -42,7 +42,10 @@ def parse_duration(value: object) -> float:
     if isinstance(value, bool):
         raise ValueError("expected a duration like '3 h', '90 min', '5400 s' or a number of seconds")
     if isinstance(value, (int, float)):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:
+            raise ValueError("duration too large to be a number of seconds") from None
     if isinstance(value, str):
         m = _DURATION.match(value)
         if m:
