@@ -163,17 +163,23 @@ def test_bad_forecast_exits_2_with_one_line(setup, tmp_path, case):
     assert str(bad.name) in lines[0]
 
 
+def _good_and_bad(setup, tmp_path: Path, manning: str) -> Path:
+    """A scenario folder with valley-a and a "valley-bad" whose Manning scale draws from ``manning``."""
+    root, twin, forecast, scenarios = setup
+    mixed = tmp_path / "mixed"
+    mixed.mkdir()
+    (mixed / "good.yaml").write_text((scenarios / "valley-a.yaml").read_text())
+    (mixed / "bad.yaml").write_text(SCENARIO.format(name="valley-bad", twin=twin, manning=manning))
+    return mixed
+
+
 def test_a_failing_scenario_exits_1_and_the_others_complete(setup, tmp_path, monkeypatch):
     """A run that fails (here made to fail with a RunError) is recorded; the others still run."""
     import twin.runner as runner
     from twin.errors import RunError
 
-    root, twin, forecast, scenarios = setup
-    mixed = tmp_path / "mixed"
-    mixed.mkdir()
-    (mixed / "good.yaml").write_text((scenarios / "valley-a.yaml").read_text())
-    (mixed / "bad.yaml").write_text(SCENARIO.format(name="valley-bad", twin=twin,
-                                                    manning="{uniform: {low: 0.9, high: 1.1}}"))
+    forecast = setup[2]
+    mixed = _good_and_bad(setup, tmp_path, "{uniform: {low: 0.9, high: 1.1}}")
     real_run = runner.run_scenario
 
     def failing_run(path, **kw):
@@ -195,12 +201,8 @@ def test_a_member_draw_out_of_bounds_is_bad_input_before_anything_runs(setup, tm
     """A Manning scale drawn negative is found when the members are drawn: exit 2, nothing written."""
     from twin.errors import InputError
 
-    root, twin, forecast, scenarios = setup
-    mixed = tmp_path / "mixed"
-    mixed.mkdir()
-    (mixed / "good.yaml").write_text((scenarios / "valley-a.yaml").read_text())
-    (mixed / "bad.yaml").write_text(SCENARIO.format(name="valley-bad", twin=twin,
-                                                    manning="{uniform: {low: -2.0, high: -1.0}}"))
+    forecast = setup[2]
+    mixed = _good_and_bad(setup, tmp_path, "{uniform: {low: -2.0, high: -1.0}}")
     out = tmp_path / "runs"
     with pytest.raises(InputError, match=r"bad.yaml: ensemble.perturb: member 0 draws .*manning_scale.*"
                                          r"greater than 0.*\(line 8\)"):
