@@ -361,3 +361,9 @@ def test_twin_pointing_at_a_text_file_does_not_echo_it(tmp_path, capsys):
     assert main(["validate", str(scenario)]) == EXIT_BAD_INPUT
     err = capsys.readouterr().err
     assert "line 99 of" not in err and len(err) < 1000
+
+
+def test_control_characters_in_names_are_shown_escaped():
+    """A file name or value cannot move the cursor or recolour the terminal."""
+    text = str(InputError("2 errors:\n  x: bad", file="run\x1b[31m\tname", found="\x07"))
+    assert text == "run\\x1b[31m\\tname: 2 errors:\n  x: bad (found \\x07)"

@@ -7,7 +7,12 @@ as one line and exits with code 2. :class:`RunError` is a failure while running 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+
+#: Control characters (all but the newline that separates listed schema errors): shown escaped,
+#: so that a file name or value cannot move the cursor or recolour the terminal.
+_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
 
 FOUND_MAX_CHARS = 120
 """Longest ``found`` text an error echoes; longer text (a whole file read as one value) is cut."""
@@ -69,12 +74,14 @@ class InputError(Exception):
         if self.field:
             parts.append(self.field)
         text = self.message
-        if self.expected is not None or self.found is not None:
-            text += f" (expected {self.expected}, found {self.found})"
+        said = [f"{what} {value}" for what, value in (("expected", self.expected), ("found", self.found))
+                if value is not None]
+        if said:
+            text += f" ({', '.join(said)})"
         if self.line is not None:
             text += f" (line {self.line})"
         parts.append(text)
-        return ": ".join(parts)
+        return _CONTROL.sub(lambda m: repr(m.group())[1:-1], ": ".join(parts))
 
 
 class RunError(Exception):
