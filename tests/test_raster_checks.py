@@ -296,3 +296,15 @@ def test_validate_refuses_a_bad_land_cover_code_with_exit_2_and_no_traceback(tmp
     assert "Traceback" not in err
     assert err.count("\n") == 1
     assert "landcover.tif: landcover: unknown class codes in 3 cells" in err and "found 257" in err
+
+
+def test_a_saved_twin_is_checked_like_its_rasters(tmp_path, twin_dir):
+    """A twin .nc round-trips; one edited to hold land cover 99 is refused, naming file and field."""
+    from twin.citytwin import open_twin, save_twin
+
+    path = save_twin(load_twin(twin_dir / "twin.yaml"), tmp_path / "twin.nc")
+    ds = open_twin(path)
+    ds["landcover"].values[0, 0] = 99
+    save_twin(ds, tmp_path / "edited.nc")
+    with pytest.raises(InputError, match=r"edited.nc: landcover: .*99"):
+        open_twin(tmp_path / "edited.nc")

@@ -25,8 +25,8 @@ from twin.classes import (FUEL_MODEL_BY_LANDCOVER, LANDCOVER, MANNING_BY_LANDCOV
 from twin.errors import InputError
 from twin.fields import TWIN_FIELDS, cf_attrs
 from twin.grid import Grid
-from twin.rasters import (check_band, check_class_codes, check_regular_file, fill_band, read_band, read_grid,
-                          read_terrain, refuse_cells)
+from twin.rasters import (CHECKED_FIELDS, check_band, check_class_codes, check_regular_file, fill_band, read_band,
+                          read_grid, read_terrain, refuse_cells)
 from twin.validation import validate
 from twin.yamlio import load_yaml_with_lines
 
@@ -315,8 +315,9 @@ def open_twin(path: str | Path) -> xr.Dataset:
     Raises
     ------
     InputError
-        Naming the file: missing, not a regular file, not netCDF, damaged or truncated, or
-        without the twin's variables.
+        Naming the file: missing, not a regular file, not netCDF, damaged or truncated,
+        without the twin's variables, or with values a raster of the twin may not hold
+        (:func:`twin.rasters.check_band`: class codes, building ids and heights, Manning's n).
     """
     path = Path(path)
     check_regular_file(path, "twin netCDF")
@@ -332,6 +333,9 @@ def open_twin(path: str | Path) -> xr.Dataset:
     missing = [k for k in TWIN_FIELDS if k not in ds]
     if missing:
         raise InputError(f"not a twin: missing variables {', '.join(missing)}", file=path)
+    inside = ds["domain_mask"].values == 1
+    for name in CHECKED_FIELDS:
+        check_band(name, np.ma.asarray(ds[name].values), inside, f"{path}: {name}")
     return ds
 
 

@@ -305,6 +305,8 @@ _CHECKS = {
     "manning_n": _check_manning,
     **dict.fromkeys(CLASS_RASTER_CODES, check_class_codes),
 }
+#: The twin fields whose values :func:`check_band` checks.
+CHECKED_FIELDS = tuple(_CHECKS)
 
 
 def check_band(name: str, band: np.ma.MaskedArray, inside: np.ndarray, file: str | Path) -> None:
