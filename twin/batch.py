@@ -38,7 +38,7 @@ from twin.provenance import file_sha256, utc_now, write_json
 from twin.atomic import TEMPORARY
 from twin.run_folders import claimed_batch_folder, folder_name, remove_stale_staging
 from twin.rainfall import Forecast, read_forecast
-from twin.scenario import GriddedRainfall, ScenarioFile
+from twin.scenario import GriddedRainfall, ScenarioFile, load_scenario
 from twin.yamlio import line_of
 
 #: Probability of a depth above 0.5 m at a building from which the batch raises an alert.
@@ -211,7 +211,11 @@ def run_batch(forecast_file: str | Path, scenarios_dir: str | Path, out: str | P
     _check_latest(out)
     prepared = []
     for path in _scenarios(Path(scenarios_dir)):
-        prep = prepare_run(path)                       # InputError: bad scenario -> exit 2
+        written = load_scenario(path)                  # InputError: bad scenario -> exit 2
+        # the budget as the batch runs it: on the batch folder's disk, one member per forecast member
+        members = forecast.n_members if written.scenario.flood is not None else None
+        prep = prepare_run(path, scenario=written, render=extra_outputs is not None, out=out / label,
+                           members=members, workers=workers, scheduler=scheduler)
         sf = _with_forecast(prep.sf, forecast)
         if sf is not prep.sf:
             from twin.citytwin import twin_grid
