@@ -48,8 +48,8 @@ def _members_phase(path: Path, workers: int, out: Path) -> tuple[float, float]:
     """(members phase, cluster start-up) wall time (s) of one run with ``workers`` processes."""
     from distributed import Client
 
-    from twin.ensemble import local_cluster
-    from twin.runner import run_scenario
+    from twin.ensemble.cluster import local_cluster
+    from twin.pipeline.run import run_scenario
 
     t0 = time.perf_counter()
     with local_cluster(workers) as c, Client(c, set_as_default=False) as client:
@@ -69,9 +69,9 @@ def main() -> None:
     parser.add_argument("--until", default="10 min", help="simulated time of each member")
     parser.add_argument("--repeat", type=int, default=1, help="alternating pairs of 1- and 2-worker runs")
     args = parser.parse_args()
-    from twin.ensemble import member_maps
-    from twin.members import draw_members
-    from twin.runner import prepare_run
+    from twin.ensemble.cluster import member_maps
+    from twin.ensemble.draws import draw_members
+    from twin.pipeline.run import prepare_run
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)

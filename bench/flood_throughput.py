@@ -1,6 +1,6 @@
 """Flood kernel throughput and memory against Landlab's OverlandFlow, on one core.
 
-Both models run the same synthetic city (twin.sample_city: valley terrain, hills, buildings as
+Both models run the same synthetic city (twin.samples.city: valley terrain, hills, buildings as
 walls), the same uniform Manning n, the same 50 mm/h rain and the same start (0.1 m of water on
 every open cell, so every face is active), for a fixed number of steps at the same fixed
 dt. Each case runs in its own subprocess with NUMBA_NUM_THREADS=1 / OMP_NUM_THREADS=1 and
@@ -8,10 +8,10 @@ reports cell-updates per second (cells x steps / wall s) and the tracemalloc pea
 allocation made while building and running the model, per cell.
 
 Three of ours are timed: ``kernel`` (kernels.flood.flood_step alone, fixed dt, given the
-uniform Manning n, rain weight and zero losses the way twin.flood_model holds a number: as
+uniform Manning n, rain weight and zero losses the way twin.hazards.flood.model holds a number: as
 zero-stride broadcasts, the like-for-like input to Landlab's scalar n), ``kernel-cells`` (the
 same with those four fields as per-cell arrays, as from a land-cover map; Landlab keeps its n
-per link in either case) and ``loop`` (twin.flood_model.simulate_flood with per-cell Manning n
+per link in either case) and ``loop`` (twin.hazards.flood.model.simulate_flood with per-cell Manning n
 and losses, the stable dt capped at the same dt, free edges, hazard accumulators and the
 ledger, no snapshots; wall time is the loop's own). Numba code is
 compiled on a 20 x 20 corner before memory tracing starts. ``passes`` times the stages apart
@@ -48,7 +48,7 @@ DT = 0.5                   # s, fixed step for the kernel and Landlab cases
 
 def city(n: int, cell: float = 5.0):
     """Elevation (m) and building mask of an n x n sample city with ``cell`` m cells."""
-    from twin.sample_city import generate_sample_city
+    from twin.samples.city import generate_sample_city
     c = generate_sample_city(size_m=n * cell, cell=cell, seed=1)
     return np.array(c.elevation, dtype=np.float64), np.array(c.building_id) > 0, cell
 
@@ -90,7 +90,7 @@ def run_kernel(z, blocked, dx, steps, warm=True, per_cell=False):
 
 
 def run_loop(z, blocked, dx, steps, warm=True):
-    from twin.flood_model import FloodInputs, UniformRain, simulate_flood
+    from twin.hazards.flood.model import FloodInputs, UniformRain, simulate_flood
     if warm:
         run_loop(*_tiny_copy(z, blocked), dx, 2, warm=False)
         tracemalloc.start()

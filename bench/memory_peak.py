@@ -1,4 +1,4 @@
-"""Peak resident memory of whole runs, measured, against twin.memory_budget.estimate_run.
+"""Peak resident memory of whole runs, measured, against twin.pipeline.budget.estimate_run.
 
 Each case is ``twin run`` (``twin.cli.main``) in its own subprocess. The parent polls the
 resident set size of the subprocess and all its descendants (dask's nanny and worker
@@ -81,8 +81,8 @@ def _child(args) -> int:
     import functools
 
     import twin.cli
-    import twin.risk_run
-    import twin.runner
+    import twin.pipeline.risk_run
+    import twin.pipeline.run
 
     page = os.sysconf("SC_PAGE_SIZE")
     stack, peaks, stop = ["between phases"], {}, threading.Event()
@@ -110,14 +110,14 @@ def _child(args) -> int:
                 stack.pop()
         setattr(module, attr, wrapped)
 
-    import twin.fire_run
-    import twin.flood_run
-    phase(twin.runner, "prepare_run", "twin load")
-    for m in (twin.flood_run, twin.fire_run):
+    import twin.hazards.fire.run
+    import twin.hazards.flood.run
+    phase(twin.pipeline.run, "prepare_run", "twin load")
+    for m in (twin.hazards.flood.run, twin.hazards.fire.run):
         phase(m, "simulate", "control run")
         phase(m, "write", "hazard.nc")
-    phase(twin.risk_run, "reduce_members", "risk reduction")
-    phase(twin.risk_run, "write_risk", "risk.nc")
+    phase(twin.pipeline.risk_run, "reduce_members", "risk reduction")
+    phase(twin.pipeline.risk_run, "write_risk", "risk.nc")
     phase(twin.cli, "_render_into", "rendering")
     thread = threading.Thread(target=sample, daemon=True)
     thread.start()
@@ -197,10 +197,10 @@ def measure(scenario: Path, until: str | None, render: bool, workdir: Path) -> d
 
 
 def estimate(scenario: Path, until: str | None, render: bool):
-    """The budget of a case (twin.memory_budget.estimate_run on the scenario and its twin's grid)."""
-    from twin.memory_budget import estimate_run, twin_shape
-    from twin.scenario import load_scenario
-    from twin.units import parse_duration
+    """The budget of a case (twin.pipeline.budget.estimate_run on the scenario and its twin's grid)."""
+    from twin.pipeline.budget import estimate_run, twin_shape
+    from twin.scenario.schema import load_scenario
+    from twin.scenario.units import parse_duration
 
     sf = load_scenario(scenario)
     if until:

@@ -1,4 +1,4 @@
-"""Tiled flood run (twin.flood_tiled, dask map_overlap) against the untiled loop, wall time.
+"""Tiled flood run (twin.hazards.flood.tiled, dask map_overlap) against the untiled loop, wall time.
 
 One member on the synthetic sample city (the same inputs as bench/flood_throughput.py: 0.1 m of
 water on every open cell so every face is active, 50 mm/h rain, free edges, small losses), for
@@ -8,8 +8,8 @@ the same number of steps with the same dt and the results can be compared cell b
 Cases, each in its own subprocess with NUMBA_NUM_THREADS=1 (numba code compiled on a small grid
 before timing):
 
-* ``untiled``: twin.flood_model.simulate_flood (no snapshots, no gauges);
-* ``tiles TYxTX halo H``: twin.flood_tiled.simulate_flood_tiled on the synchronous scheduler
+* ``untiled``: twin.hazards.flood.model.simulate_flood (no snapshots, no gauges);
+* ``tiles TYxTX halo H``: twin.hazards.flood.tiled.simulate_flood_tiled on the synchronous scheduler
   (one worker, one core), K = (H - 1) / 2 steps per exchange;
 * ``... 2 workers``: the same on a distributed LocalCluster of 2 single-threaded processes;
 * ``... 2 threads``: the same on dask's threaded scheduler with 2 threads in one process (the
@@ -44,7 +44,7 @@ from flood_throughput import DT, H_START, N_MANNING, RAIN, city  # noqa: E402
 def inputs(size: int, crop: int | None = None):
     """Flood inputs on the ``size`` x ``size`` sample city (or its ``crop`` x ``crop`` north-west
     corner, to compile numba code), stepping at the fixed DT (s)."""
-    from twin.flood_model import FloodInputs, UniformRain
+    from twin.hazards.flood.model import FloodInputs, UniformRain
     z, blocked, dx = city(size)
     z, blocked = z[:crop, :crop], blocked[:crop, :crop]
     return FloodInputs(z=z, blocked=blocked, manning_n=N_MANNING, dx=dx,
@@ -58,8 +58,8 @@ def run(size: int, steps: int, tiles: tuple[int, int] | None, halo: int, workers
     """Time one case (``threads`` > 1: dask's threaded scheduler); save its final depth to
     ``out`` (.npy) and return its figures."""
     import dask
-    from twin.flood_model import simulate_flood
-    from twin.flood_tiled import simulate_flood_tiled
+    from twin.hazards.flood.model import simulate_flood
+    from twin.hazards.flood.tiled import simulate_flood_tiled
     inp, small = inputs(size), inputs(size, crop=max(128, 2 * halo + 2))
     scheduler, cluster = "synchronous", None
     if threads > 1:

@@ -25,7 +25,7 @@ while the edge stage runs only on true edges. A halo of 2K cells lets a tile adv
 and match the whole-grid run exactly: each step, a face update reads the neighbouring faces
 (theta-weighting, perpendicular flux) and the outflow limiter scales it by a factor that depends
 on the drained cell's other faces, so the valid region shrinks by two cells per step (tested;
-a halo of K + 1 fails on some states). ``twin/flood_tiled.py`` adds one cell for its storage of
+a halo of K + 1 fails on some states). ``twin/hazards/flood/tiled.py`` adds one cell for its storage of
 the faces and uses 2K + 1.
 
 1. :func:`edge_fluxes` - new discharge on the four outer edges (closed, free or fixed level),
@@ -37,7 +37,7 @@ the faces and uses 2K + 1.
 :func:`flood_step` runs the three on a whole grid, with stages 2 and 3 fused into one
 north-to-south sweep of rows (a row's continuity follows two rows behind its fluxes, while
 they are still in cache); the result is bitwise that of the stages run one after another.
-:func:`tile_step` is the same sweep for a tile of a larger grid (``twin/flood_tiled.py``): the
+:func:`tile_step` is the same sweep for a tile of a larger grid (``twin/hazards/flood/tiled.py``): the
 edge discharges are given (held where the tile borders another), and the largest depth and the
 applied sums count only a window of cells (the tile's core). The flood step's compiled
 functions release the GIL (numba ``nogil``), so threads can run tiles at once.
@@ -48,7 +48,7 @@ that LLVM compiles them to SIMD code; the friction term is evaluated with ``h_f^
 :func:`rcbrt`, a division-free Newton iteration that vectorizes, instead of libm's ``cbrt``
 (whose calls took half of the flux pass) or a vectorized cube root with its extra correction
 step (8 % of the step).
-A uniform field given as a zero-stride broadcast (how ``twin.flood_model`` holds a number) is
+A uniform field given as a zero-stride broadcast (how ``twin.hazards.flood.model`` holds a number) is
 read as its single row (:func:`_as_rows`): loops over broadcast rows would not vectorize.
 Only IEEE operations with explicit fused multiply-adds are used (no fast-math), so a SIMD lane
 and the scalar remainder loop give the same bits and tiles match the whole grid exactly.
@@ -814,7 +814,7 @@ def tile_step(h, qx, qy, z, n, blocked, dt, dx, *, edge_q, window, sides, rain_r
     h, qx, qy : ndarray
         Tile state: depth (m, ny x nx), unit discharges (m^2/s, ny x nx+1 and ny+1 x nx).
         With ``shape`` given they may be larger C-contiguous arrays of which only the leading
-        rows and columns are the state, e.g. the planes of ``twin/flood_tiled.py``'s extended
+        rows and columns are the state, e.g. the planes of ``twin/hazards/flood/tiled.py``'s extended
         layout (one spare row and column): worked on in place, no copy.
     z, n, blocked : ndarray (ny, nx)
         Bed elevation (m), Manning n (s m^-1/3), blocked cells (bool).

@@ -279,7 +279,7 @@ BAD_RAIN = (math.nan, math.inf, -math.inf, -1.0, -1e-3, 1e30, 1e6)
 
 def _known_units(units: str) -> bool:
     """Whether the forecast reader accepts ``units`` (such a value would not break the file)."""
-    from twin.rainfall import AMOUNT_UNITS, RATE_UNITS, _normalise_units
+    from twin.io.rainfall import AMOUNT_UNITS, RATE_UNITS, _normalise_units
 
     return _normalise_units(units) in RATE_UNITS or _normalise_units(units) in AMOUNT_UNITS
 
@@ -319,7 +319,7 @@ def apply_forecast_ops(path: Path, ops: tuple, variable: str = "rainfall") -> No
     Parameters
     ----------
     path : Path
-        A forecast written by ``twin.forecast.write_sample_forecast``.
+        A forecast written by ``twin.samples.forecast.write_sample_forecast``.
     ops : tuple
         ``("value", member, time, row, col, v)``, ``("reverse_times",)``, ``("duplicate_time", k)``
         (time ``k`` set to time ``k - 1``), ``("units", text or None)`` (None drops it),

@@ -17,8 +17,8 @@ import rioxarray  # noqa: F401
 import xarray as xr
 
 from conftest import write_valley_twin
-from twin.batch import run_batch
-from twin.forecast import district_bounds_lonlat, write_sample_forecast
+from twin.pipeline.batch import run_batch
+from twin.samples.forecast import district_bounds_lonlat, write_sample_forecast
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = """name: {name}
@@ -175,8 +175,8 @@ def _good_and_bad(setup, tmp_path: Path, manning: str) -> Path:
 
 def test_a_failing_scenario_exits_1_and_the_others_complete(setup, tmp_path, monkeypatch):
     """A run that fails (here made to fail with a RunError) is recorded; the others still run."""
-    import twin.runner as runner
-    from twin.errors import RunError
+    import twin.pipeline.run as runner
+    from twin.core.errors import RunError
 
     forecast = setup[2]
     mixed = _good_and_bad(setup, tmp_path, "{uniform: {low: 0.9, high: 1.1}}")
@@ -199,7 +199,7 @@ def test_a_failing_scenario_exits_1_and_the_others_complete(setup, tmp_path, mon
 
 def test_a_member_draw_out_of_bounds_is_bad_input_before_anything_runs(setup, tmp_path):
     """A Manning scale drawn negative is found when the members are drawn: exit 2, nothing written."""
-    from twin.errors import InputError
+    from twin.core.errors import InputError
 
     forecast = setup[2]
     mixed = _good_and_bad(setup, tmp_path, "{uniform: {low: -2.0, high: -1.0}}")
@@ -213,7 +213,7 @@ def test_a_member_draw_out_of_bounds_is_bad_input_before_anything_runs(setup, tm
 def test_forecast_in_another_crs_keeps_the_rain_volume(setup, tmp_path):
     """A uniform 36 mm/h forecast on a 1 km UTM grid gives 36 mm/h over the whole twin."""
     root, twin, forecast, scenarios = setup
-    from twin.citytwin import load_twin
+    from twin.core.citytwin import load_twin
 
     ds_twin = load_twin(twin)
     w, s, e, n = ds_twin.rio.transform_bounds("EPSG:32652")
@@ -236,10 +236,10 @@ def test_forecast_in_another_crs_keeps_the_rain_volume(setup, tmp_path):
 
 
 def test_shipped_nightly_scenario_validates_with_the_sample_forecast(tmp_path):
-    from twin.batch import _with_forecast
-    from twin.citytwin import twin_grid
-    from twin.rainfall import read_forecast
-    from twin.runner import prepare_run
+    from twin.pipeline.batch import _with_forecast
+    from twin.core.citytwin import twin_grid
+    from twin.io.rainfall import read_forecast
+    from twin.pipeline.run import prepare_run
 
     forecast = read_forecast(write_sample_forecast(tmp_path / "f.nc", members=2, hours=2))
     for path in sorted((ROOT / "scenarios" / "nightly").glob("*.yaml")):

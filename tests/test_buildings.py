@@ -9,12 +9,12 @@ import pytest
 from affine import Affine
 from rasterio.crs import CRS
 
-from twin.buildings import BuildingRiskAccumulator, building_table, depth_at_buildings, ring_cells, write_geojson
-from twin.citytwin import build_dataset
-from twin.damage import damage_fraction, load_curves, load_values
-from twin.errors import RunError
-from twin.grid import Grid
-from twin.risk import risk_summary
+from twin.risk.exposure import BuildingRiskAccumulator, building_table, depth_at_buildings, ring_cells, write_geojson
+from twin.core.citytwin import build_dataset
+from twin.risk.vulnerability import damage_fraction, load_curves, load_values
+from twin.core.errors import RunError
+from twin.core.grid import Grid
+from twin.risk.accumulator import risk_summary
 
 SHAPE = (9, 12)
 CELL = 5.0

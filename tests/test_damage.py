@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from twin.classes import BUILDING_USE
-from twin.damage import (damage_fraction, load_curves, load_values, risk_class, risk_index, storeys)
-from twin.errors import InputError
+from twin.core.classes import BUILDING_USE
+from twin.risk.vulnerability import (damage_fraction, load_curves, load_values, risk_class, risk_index, storeys)
+from twin.core.errors import InputError
 
 DEPTHS = [0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0]
 #: Huizinga et al. (2017), Asia, as published (typed here independently of the shipped CSV).

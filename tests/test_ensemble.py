@@ -17,10 +17,10 @@ import pytest
 import xarray as xr
 
 from conftest import write_valley_twin
-from twin.errors import InputError, RunError
-from twin.ensemble import local_cluster
-from twin.members import draw_members, heaviest_first
-from twin.runner import prepare_run, run_scenario
+from twin.core.errors import InputError, RunError
+from twin.ensemble.cluster import local_cluster
+from twin.ensemble.draws import draw_members, heaviest_first
+from twin.pipeline.run import prepare_run, run_scenario
 
 ENSEMBLE = """
 ensemble:
@@ -188,7 +188,7 @@ def test_worker_killed_during_the_run_still_completes(tmp_path, small_twin):
 def test_members_that_fail_twice_are_reported_not_averaged_away(tmp_path, small_twin, monkeypatch):
     """Members 1 and 4 fail on every try (made to, on an in-process cluster): they are reported,
     and the risk is over the other four."""
-    import twin.ensemble as E
+    import twin.ensemble.cluster as E
     from distributed import LocalCluster
 
     bad = [1, 4]
@@ -234,8 +234,8 @@ def test_tiled_members_run_on_workers(tmp_path, small_twin):
 def test_unreachable_scheduler_is_bad_input_before_the_control_run(tmp_path, small_twin, monkeypatch):
     """A wrong --scheduler address is an InputError (exit code 2) naming the field and the address,
     raised when the cluster is opened, before the control run computes, and nothing is written."""
-    import twin.ensemble as E
-    import twin.flood_run as F
+    import twin.ensemble.cluster as E
+    import twin.hazards.flood.run as F
 
     monkeypatch.setattr(E, "SCHEDULER_TIMEOUT", "2s")
     simulated = []

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from kernels.fire import backing_rate, hamada_spread_rates, length_to_breadth, surface_spread_rate
-from twin.classes import FIRE_RESISTANT_SHARE_BY_USE, LANDCOVER
-from twin.errors import InputError
-from twin.fire_model import (DEFAULT_WIND_ADJUSTMENT, FireInputs, SpottingOptions, _hamada_inputs,
+from twin.core.classes import FIRE_RESISTANT_SHARE_BY_USE, LANDCOVER
+from twin.core.errors import InputError
+from twin.hazards.fire.model import (DEFAULT_WIND_ADJUSTMENT, FireInputs, SpottingOptions, _hamada_inputs,
                              simulate_fire)
 
 DX = 5.0

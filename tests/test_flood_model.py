@@ -1,11 +1,11 @@
-"""Tests of the flood time loop (twin/flood_model.py): volume ledger, roof routing, records."""
+"""Tests of the flood time loop (twin/hazards/flood/model.py): volume ledger, roof routing, records."""
 
 import numpy as np
 import pytest
 
 from kernels.flood import FloodInstability
-from twin import flood_model as M
-from twin.errors import InputError, RunError
+from twin.hazards.flood import model as M
+from twin.core.errors import InputError, RunError
 
 MM_H = 1e-3 / 3600.0
 

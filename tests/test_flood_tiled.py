@@ -1,4 +1,4 @@
-"""Tests of the tiled flood run (twin/flood_tiled.py): tiles equal the untiled run to round-off.
+"""Tests of the tiled flood run (twin/hazards/flood/tiled.py): tiles equal the untiled run to round-off.
 
 The city (60 x 80 cells of 4 m) has buildings, a line inflow and a point inflow that straddle the
 tile borders of both 2 x 2 and 3 x 1 tilings (the extended grid is 61 x 81: borders at row 31 and
@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 import kernels.flood as F
-from twin import flood_model as M
-from twin.errors import InputError, RunError
-from twin.flood_tiled import auto_tiles, required_halo, simulate_flood_tiled
+from twin.hazards.flood import model as M
+from twin.core.errors import InputError, RunError
+from twin.hazards.flood.tiled import auto_tiles, required_halo, simulate_flood_tiled
 
 MM_H = 1e-3 / 3600.0
 FIELDS = ("final_depth", "max_depth", "max_speed", "max_unit_discharge", "arrival_time", "wet_duration")
@@ -81,7 +81,7 @@ def test_default_halo_fits_the_tiles():
     fewer when its tiles are narrower than that halo (65 cells): 3 x 1 tiles of the 60-row test
     grid (61 rows extended) are 20 rows tall at least, so K = 9 (halo 19), and the run equals one
     block's with K = 9."""
-    from twin.flood_tiled import DEFAULT_STEPS_PER_EXCHANGE
+    from twin.hazards.flood.tiled import DEFAULT_STEPS_PER_EXCHANGE
     assert DEFAULT_STEPS_PER_EXCHANGE == 32
     inp = _inputs()
     assert inp.shape == (60, 80)
@@ -203,7 +203,7 @@ def test_auto_tiles_one_square_tile_per_worker():
 def test_instability_in_a_tile_is_a_run_error_naming_time_cell_and_tile(monkeypatch):
     """A kernel instability inside a tile comes back as a RunError with the time, the cell in
     grid coordinates and the tile."""
-    import twin.flood_tiled as T
+    import twin.hazards.flood.tiled as T
 
     def unstable(h, *args, **kwargs):
         raise F.FloodInstability(12.5, 1, 2, -0.5)
@@ -214,7 +214,7 @@ def test_instability_in_a_tile_is_a_run_error_naming_time_cell_and_tile(monkeypa
 
 def _retrying(monkeypatch, factor):
     """Make every exchange first try ``factor`` times the step it would take; count the tries."""
-    import twin.flood_tiled as T
+    import twin.hazards.flood.tiled as T
     tries, first_try = [], T._stable_exchange
     real_exchange = T._exchange
 
@@ -250,7 +250,7 @@ def test_an_exchange_without_a_stable_step_is_a_run_error(monkeypatch):
     """When even the smaller tries are too long, the run stops with a RunError after MAX_RETRIES."""
     import itertools
 
-    import twin.flood_tiled as T
+    import twin.hazards.flood.tiled as T
     calls = itertools.count()
     monkeypatch.setattr(T, "MAX_RETRIES", 2)
     # a stable step that halves at every call: no try is ever within it
@@ -323,7 +323,7 @@ def test_tile_step_takes_the_given_edge_discharges():
 
 def test_tile_step_on_planes_of_a_larger_layout_equals_exact_arrays_bitwise():
     """With ``shape`` given, tile_step works on the leading rows and columns of larger
-    C-contiguous planes (the extended layout of twin/flood_tiled.py: one spare row and column)
+    C-contiguous planes (the extended layout of twin/hazards/flood/tiled.py: one spare row and column)
     exactly as on arrays of the state's own shape, and leaves the spare row and column alone."""
     inp, h, qx, qy, kind, level, args = _moving_state()
     ny, nx = inp.shape

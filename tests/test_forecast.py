@@ -7,12 +7,12 @@ import pytest
 import xarray as xr
 from rasterio.warp import transform
 
-from twin.citytwin import read_manifest
-from twin.errors import InputError
-from twin.forecast import (SAMPLE_TWIN, StormParameters, district_bounds_lonlat, generate_sample_forecast,
+from twin.core.citytwin import read_manifest
+from twin.core.errors import InputError
+from twin.samples.forecast import (SAMPLE_TWIN, StormParameters, district_bounds_lonlat, generate_sample_forecast,
                            write_sample_forecast)
-from twin.rainfall import read_forecast
-from twin.rasters import read_grid
+from twin.io.rainfall import read_forecast
+from twin.core.rasters import read_grid
 
 #: The sample district's corners (EPSG:5186, m): NW corner 233264 E 418244 N, 2.5 km side.
 CORNERS_5186 = ([233_264.0, 235_764.0, 233_264.0, 235_764.0], [418_244.0, 418_244.0, 415_744.0, 415_744.0])

@@ -1,6 +1,6 @@
 """A forecast is checked whole before anything runs: every member, time and cell, and the time axis.
 
-Each test writes a small sample forecast (:func:`twin.forecast.generate_sample_forecast`, 5 members
+Each test writes a small sample forecast (:func:`twin.samples.forecast.generate_sample_forecast`, 5 members
 of 8 hourly intervals from 2025-07-15T00:00 over the sample district), corrupts it and expects one
 :class:`InputError` naming the file, the variable, the member, the time and the kind of problem.
 """
@@ -14,13 +14,13 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from twin.citytwin import read_manifest
+from twin.core.citytwin import read_manifest
 from twin.cli import main
-from twin.errors import InputError
-from twin.forecast import SAMPLE_TWIN, generate_sample_forecast
-from twin.limits import MAX_RAIN_MM_H
-from twin.rainfall import MAX_HOURLY_RAIN_MM, max_mean_intensity_mm_h, read_forecast, read_gridded_rainfall
-from twin.rasters import read_grid
+from twin.core.errors import InputError
+from twin.samples.forecast import SAMPLE_TWIN, generate_sample_forecast
+from twin.scenario.limits import MAX_RAIN_MM_H
+from twin.io.rainfall import MAX_HOURLY_RAIN_MM, max_mean_intensity_mm_h, read_forecast, read_gridded_rainfall
+from twin.core.rasters import read_grid
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -168,7 +168,7 @@ INLINE_CASES = {hazard: mutated_yaml({**BASES[hazard], "twin": TWIN},
 @pytest.fixture(scope="module")
 def template(tmp_path_factory) -> Path:
     """The project every example copies: ``twin/``, ``scen/{flood,fire}.yaml``, ``nightly/``, ``forecast.nc``."""
-    from twin.forecast import district_bounds_lonlat, write_sample_forecast
+    from twin.samples.forecast import district_bounds_lonlat, write_sample_forecast
 
     root = tmp_path_factory.mktemp("fuzz-template")
     twin = write_valley_twin(root / "twin", shape=SHAPE)

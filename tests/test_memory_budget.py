@@ -1,4 +1,4 @@
-"""Tests of twin.memory_budget: the whole-run estimate (memory peak and disk) and the check that it fits.
+"""Tests of twin.pipeline.budget: the whole-run estimate (memory peak and disk) and the check that it fits.
 
 Fast: only scenario files and raster headers are read; nothing runs. The estimate's figures are
 checked against measured peaks by bench/memory_peak.py (bench/README.md, "Memory: estimate
@@ -12,12 +12,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from twin.citytwin import estimate_memory, load_twin, save_twin
-from twin.errors import InputError
-from twin.flood_model import output_times
-from twin.memory_budget import (GiB, Budget, check_run_fits, estimate_run, nearest_existing, snapshot_count,
+from twin.core.citytwin import estimate_memory, load_twin, save_twin
+from twin.core.errors import InputError
+from twin.hazards.flood.model import output_times
+from twin.pipeline.budget import (GiB, Budget, check_run_fits, estimate_run, nearest_existing, snapshot_count,
                                  twin_shape)
-from twin.scenario import ScenarioFile, load_scenario
+from twin.scenario.schema import ScenarioFile, load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = sorted((ROOT / "scenarios").glob("*.yaml")) + sorted((ROOT / "scenarios" / "nightly").glob("*.yaml"))
@@ -75,7 +75,7 @@ def test_snapshot_count_matches_the_models(flash):
     fire = load_scenario(ROOT / "scenarios" / "sample_wildland_fire.yaml")
     for duration, every in ((10800.0, 900.0), (3600.0, 1000.0)):
         sf = _with(fire, every=every).with_duration(duration)
-        # twin.fire_model.simulate_fire: 0, every, ... below the duration, and the duration
+        # twin.hazards.fire.model.simulate_fire: 0, every, ... below the duration, and the duration
         assert snapshot_count(sf) == np.unique(np.append(np.arange(0.0, duration, every), duration)).size
 
 

@@ -21,8 +21,8 @@ import pytest
 
 from conftest import write_valley_twin
 from twin.cli import main
-from twin.locks import exclusive_lock
-from twin.run_folders import MARKER, folder_kind, remove_stale_staging
+from twin.io.locks import exclusive_lock
+from twin.io.run_folders import MARKER, folder_kind, remove_stale_staging
 
 SCENARIO = """name: {name}
 twin: {twin}
@@ -271,10 +271,10 @@ def test_a_full_disk_is_bad_input_before_the_simulation(project, small_disk, cap
 
 def test_a_disk_that_fills_up_while_writing_leaves_nothing_behind(project, small_disk, capsys, monkeypatch):
     """The estimate let the run start (patched here); the disk then fills: exit 1, nothing kept."""
-    import twin.runner
+    import twin.pipeline.run
 
     scenario, _ = project
-    monkeypatch.setattr(twin.runner, "check_run_fits", lambda *a, **kw: None)
+    monkeypatch.setattr(twin.pipeline.run, "check_run_fits", lambda *a, **kw: None)
     (small_disk / "filler").write_bytes(b"\0" * (2 * 2**20 - 64 * 1024))
     code, err = _cli(["run", scenario, "--out", small_disk / "run", "--quiet", "--no-render"], capsys)
     assert code == 1 and "the disk filled up while the run was written" in err, err
@@ -282,7 +282,7 @@ def test_a_disk_that_fills_up_while_writing_leaves_nothing_behind(project, small
 
 
 def _batch_setup(tmp_path: Path, names: list[str]) -> tuple[Path, Path]:
-    from twin.forecast import district_bounds_lonlat, write_sample_forecast
+    from twin.samples.forecast import district_bounds_lonlat, write_sample_forecast
 
     twin = write_valley_twin(tmp_path / "btwin")
     forecast = write_sample_forecast(tmp_path / "forecast.nc", district_bounds_lonlat(twin), members=2, hours=1,

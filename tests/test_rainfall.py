@@ -16,9 +16,9 @@ import xarray as xr
 from affine import Affine
 from rasterio.crs import CRS
 
-from twin.errors import InputError
-from twin.grid import Grid
-from twin.rainfall import read_forecast, read_gridded_rainfall
+from twin.core.errors import InputError
+from twin.core.grid import Grid
+from twin.io.rainfall import read_forecast, read_gridded_rainfall
 
 #: The sample district's grid at 10 m (2.5 km square, NW corner 233264 E 418244 N, EPSG:5186).
 TWIN = Grid((250, 250), Affine(10.0, 0.0, 233_264.0, 0.0, -10.0, 418_244.0), CRS.from_epsg(5186))

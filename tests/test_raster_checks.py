@@ -1,6 +1,6 @@
-"""Tests of the value checks of twin rasters (twin.rasters, twin.citytwin) on tiny 20 x 20 GeoTIFFs.
+"""Tests of the value checks of twin rasters (twin.core.rasters, twin.core.citytwin) on tiny 20 x 20 GeoTIFFs.
 
-Every bad raster must stop the load with one :class:`twin.errors.InputError` naming the file,
+Every bad raster must stop the load with one :class:`twin.core.errors.InputError` naming the file,
 the field, what was expected and what was found: class codes out of their table (never cast to
 ``int8`` and wrapped), bad building ids and heights, implausible terrain and roughness, files that
 are damaged, truncated or not rasters at all, and damaged netCDF twins.
@@ -15,11 +15,11 @@ import pytest
 
 from conftest import sloping_terrain, write_manifest
 from test_twin_loader import _load_error
-from twin.citytwin import build_dataset, load_twin
-from twin.classes import LANDCOVER
+from twin.core.citytwin import build_dataset, load_twin
+from twin.core.classes import LANDCOVER
 from twin.cli import EXIT_BAD_INPUT, main
-from twin.errors import InputError
-from twin.rasters import BUILDING_HEIGHT_MAX_M, ELEVATION_RANGE_M, MANNING_N_MAX, read_grid
+from twin.core.errors import InputError
+from twin.core.rasters import BUILDING_HEIGHT_MAX_M, ELEVATION_RANGE_M, MANNING_N_MAX, read_grid
 
 SHAPE = (20, 20)
 GRASS = LANDCOVER["grass"]
@@ -300,7 +300,7 @@ def test_validate_refuses_a_bad_land_cover_code_with_exit_2_and_no_traceback(tmp
 
 def test_a_saved_twin_is_checked_like_its_rasters(tmp_path, twin_dir):
     """A twin .nc round-trips; one edited to hold land cover 99 is refused, naming file and field."""
-    from twin.citytwin import open_twin, save_twin
+    from twin.core.citytwin import open_twin, save_twin
 
     path = save_twin(load_twin(twin_dir / "twin.yaml"), tmp_path / "twin.nc")
     ds = open_twin(path)

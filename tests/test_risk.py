@@ -7,11 +7,11 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from twin.errors import InputError, RunError
-from twin.fields import get_field
-from twin.risk import (FINALIZE_BYTES_PER_MEMBER_CELL, RiskAccumulator, debris_factor, hazard_class, hazard_rating,
+from twin.core.errors import InputError, RunError
+from twin.core.fields import get_field
+from twin.risk.accumulator import (FINALIZE_BYTES_PER_MEMBER_CELL, RiskAccumulator, debris_factor, hazard_class, hazard_rating,
                        integer_weights, risk_summary, weighted_percentiles)
-from twin.risk_fields import exceedance_name, within_name
+from twin.risk.fields import exceedance_name, within_name
 
 SHAPE = (5, 6)
 

@@ -11,8 +11,8 @@ import pytest
 import rasterio
 import xarray as xr
 
-from twin.errors import InputError
-from twin.runner import prepare_run, run_scenario
+from twin.core.errors import InputError
+from twin.pipeline.run import prepare_run, run_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 

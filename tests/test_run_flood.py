@@ -18,8 +18,8 @@ import xarray as xr
 import yaml
 
 from twin.cli import main
-from twin.errors import InputError
-from twin.runner import prepare_run, run_scenario
+from twin.core.errors import InputError
+from twin.pipeline.run import prepare_run, run_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
@@ -162,8 +162,8 @@ def test_inflow_on_a_building_is_refused(tmp_path):
 
 
 def test_failed_run_leaves_no_folder(tmp_path, monkeypatch):
-    import twin.flood_run as flood_run
-    from twin.errors import RunError
+    import twin.hazards.flood.run as flood_run
+    from twin.core.errors import RunError
 
     def boom(*a, **k):
         raise RunError("flood run unstable at t = 1 s")
@@ -177,7 +177,7 @@ def test_failed_run_leaves_no_folder(tmp_path, monkeypatch):
 
 
 def test_failure_while_writing_keeps_the_previous_complete_run(tmp_path, monkeypatch):
-    import twin.flood_run as flood_run
+    import twin.hazards.flood.run as flood_run
 
     out = tmp_path / "run"
     scenario = ROOT / "scenarios" / "sample_flash_flood.yaml"

@@ -1,4 +1,4 @@
-"""Tests of the synthetic Daejeon-like sample city (twin/sample_city.py) and its committed data.
+"""Tests of the synthetic Daejeon-like sample city (twin/samples/city.py) and its committed data.
 
 The plausibility checks state the design targets of the generator: the river is the lowest land
 of each cross-section and falls downstream, hills stand 60-150 m above the valley, buildings are
@@ -17,9 +17,9 @@ import yaml
 from pyproj import Transformer
 from scipy import ndimage
 
-from twin.classes import BUILDING_USE, LANDCOVER
-from twin.errors import InputError
-from twin.sample_city import (CITY_HALL_LONLAT, RASTER_FILES, generate_sample_city, readme_text,
+from twin.core.classes import BUILDING_USE, LANDCOVER
+from twin.core.errors import InputError
+from twin.samples.city import (CITY_HALL_LONLAT, RASTER_FILES, generate_sample_city, readme_text,
                               write_sample_city)
 
 COMMITTED = Path(__file__).resolve().parents[1] / "data" / "sample_city"
@@ -237,7 +237,7 @@ def test_written_geotiffs_reopen_with_crs_transform_dtype_and_values(city, tmp_p
 
 
 def test_committed_data_equals_the_generator_output(city, tmp_path):
-    assert COMMITTED.is_dir(), "data/sample_city is missing; run python -m twin.sample_city"
+    assert COMMITTED.is_dir(), "data/sample_city is missing; run python -m twin.samples.city"
     manifest = yaml.safe_load((COMMITTED / "twin.yaml").read_text())
     assert manifest == {"name": "sample-daejeon", "crs": "EPSG:5186", "rasters": RASTER_FILES}
     for name, arr in city.rasters().items():

@@ -1,4 +1,4 @@
-"""Tests of the scenario schema (twin.scenario, twin.validation, twin.yamlio, twin.units).
+"""Tests of the scenario schema (twin.scenario.schema, twin.scenario.validation, twin.scenario.yamlio, twin.scenario.units).
 
 A valid scenario loads into a frozen object with its documented defaults; durations are turned
 into seconds; every schema error is reported at once with its YAML path and line; YAML is read
@@ -12,9 +12,9 @@ import textwrap
 import pydantic
 import pytest
 
-from twin.errors import InputError
-from twin.scenario import load_scenario
-from twin.units import parse_duration
+from twin.core.errors import InputError
+from twin.scenario.schema import load_scenario
+from twin.scenario.units import parse_duration
 
 
 def _write(tmp_path, text: str, name: str = "scenario.yaml"):

@@ -1,8 +1,8 @@
-"""Tests of the CityTwin loader (twin.citytwin, twin.rasters, twin.grid) on tiny synthetic GeoTIFFs.
+"""Tests of the CityTwin loader (twin.core.citytwin, twin.core.rasters, twin.core.grid) on tiny synthetic GeoTIFFs.
 
-Each bad input must raise :class:`twin.errors.InputError` whose message names the offending file;
+Each bad input must raise :class:`twin.core.errors.InputError` whose message names the offending file;
 resampling must keep class codes valid (nearest) and interpolate continuous fields (bilinear);
-derived fields must follow the tables of :mod:`twin.classes`; the netCDF round trip must be exact.
+derived fields must follow the tables of :mod:`twin.core.classes`; the netCDF round trip must be exact.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from rasterio.warp import transform as warp_transform
 from rasterio.warp import transform_bounds
 
 from conftest import CELL, CRS_KOREA, ORIGIN, sloping_terrain, two_buildings, write_manifest
-from twin.citytwin import build_dataset, check_memory, estimate_memory, load_twin, open_twin, save_twin
-from twin.classes import FUEL_MODEL_BY_LANDCOVER, LANDCOVER, MANNING_BY_LANDCOVER
-from twin.errors import InputError
-from twin.fields import TWIN_FIELDS
-from twin.grid import Grid
+from twin.core.citytwin import build_dataset, check_memory, estimate_memory, load_twin, open_twin, save_twin
+from twin.core.classes import FUEL_MODEL_BY_LANDCOVER, LANDCOVER, MANNING_BY_LANDCOVER
+from twin.core.errors import InputError
+from twin.core.fields import TWIN_FIELDS
+from twin.core.grid import Grid
 
 SHAPE = sloping_terrain().shape
 NODATA = -9999.0

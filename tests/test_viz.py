@@ -19,7 +19,7 @@ import rioxarray  # noqa: F401  (registers the .rio accessor)
 import pyvista as pv
 import xarray as xr
 
-from twin.errors import InputError
+from twin.core.errors import InputError
 from viz.buildings import building_mesh, max_adjacent
 from viz.camera import COMPASS_BEARINGS, Camera, apply_view
 from viz.meshes import terrain_mesh, water_mesh

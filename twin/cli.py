@@ -13,14 +13,14 @@ import sys
 import threading
 from pathlib import Path
 
-from twin.errors import InputError, RunError
+from twin.core.errors import InputError, RunError
 
 EXIT_OK, EXIT_RUN_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
 
 
 def _cmd_info(args) -> int:
-    from twin.citytwin import load_twin, summarize
-    from twin.scenario import load_scenario
+    from twin.core.citytwin import load_twin, summarize
+    from twin.scenario.schema import load_scenario
 
     path = Path(args.path)
     if path.suffix in (".yaml", ".yml") and _is_scenario(path):
@@ -50,14 +50,14 @@ def _cmd_info(args) -> int:
 
 
 def _is_scenario(path: Path) -> bool:
-    from twin.yamlio import load_yaml_with_lines
+    from twin.scenario.yamlio import load_yaml_with_lines
 
     data, _ = load_yaml_with_lines(path)
     return isinstance(data, dict) and "hazard" in data
 
 
 def _cmd_sample_city(args) -> int:
-    from twin.sample_city import generate_sample_city, write_sample_city
+    from twin.samples.city import generate_sample_city, write_sample_city
 
     city = generate_sample_city(size_m=args.size_m, cell=args.cell, seed=args.seed)
     out = write_sample_city(city, args.out)
@@ -66,10 +66,10 @@ def _cmd_sample_city(args) -> int:
 
 
 def _cmd_validate(args) -> int:
-    from twin.memory_budget import estimate_run
-    from twin.risk_run import member_draws
-    from twin.run_folders import check_output_folder
-    from twin.runner import prepare_run
+    from twin.pipeline.budget import estimate_run
+    from twin.pipeline.risk_run import member_draws
+    from twin.io.run_folders import check_output_folder
+    from twin.pipeline.run import prepare_run
 
     prep = prepare_run(args.scenario)
     member_draws(prep.sf, prep.twin)
@@ -88,8 +88,8 @@ def _render_into(folder: Path, sf) -> None:
 
 
 def _cmd_run(args) -> int:
-    from twin.runner import run_scenario
-    from twin.units import parse_duration
+    from twin.pipeline.run import run_scenario
+    from twin.scenario.units import parse_duration
 
     until = None
     if args.until is not None:
@@ -107,7 +107,7 @@ def _cmd_run(args) -> int:
 
 def _check_cluster_options(args) -> None:
     """``--workers`` and ``--scheduler`` checked before anything is read or run."""
-    from twin.scenario import scheduler_address
+    from twin.scenario.schema import scheduler_address
 
     if args.workers is not None and not 1 <= args.workers <= 1024:
         raise InputError("--workers must be between 1 and 1024", found=str(args.workers))
@@ -136,7 +136,7 @@ def _cmd_render(args) -> int:
 
 
 def _cmd_batch(args) -> int:
-    from twin.batch import run_batch
+    from twin.pipeline.batch import run_batch
 
     _check_cluster_options(args)
     return run_batch(args.forecast, args.scenarios, args.out, issued=args.issued, variable=args.variable,
@@ -146,7 +146,7 @@ def _cmd_batch(args) -> int:
 
 
 def _cmd_sample_forecast(args) -> int:
-    from twin.forecast import district_bounds_lonlat, write_sample_forecast
+    from twin.samples.forecast import district_bounds_lonlat, write_sample_forecast
 
     bounds = district_bounds_lonlat(args.twin) if args.twin else None
     out = write_sample_forecast(args.out, bounds, members=args.members, hours=args.hours, seed=args.seed,

@@ -7,7 +7,7 @@ from pathlib import Path
 import imageio.v2 as imageio
 import numpy as np
 
-from twin.errors import InputError
+from twin.core.errors import InputError
 from viz.camera import Camera
 from viz.run_data import SNAPSHOTS, RunData, get_layer
 from viz.scene import open_scene, title_of
@@ -61,7 +61,7 @@ def render_animation(run: RunData, out: str | Path, *, layer: str | None = None,
 
     Raises
     ------
-    twin.errors.InputError
+    twin.core.errors.InputError
         For an unknown suffix, or a layer without snapshots.
     """
     out = Path(out)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyvista as pv
 
-from twin.errors import InputError
+from twin.core.errors import InputError
 
 #: Bearing (degrees clockwise from north) of the camera seen from the scene centre, by preset.
 #: "sw" puts the camera south-west of the city, looking north-east.
@@ -56,7 +56,7 @@ def apply_view(plotter: pv.Plotter, view: str | Camera, bounds: tuple[float, ...
 
     Raises
     ------
-    twin.errors.InputError
+    twin.core.errors.InputError
         For an unknown preset name (the message lists the valid ones).
     """
     xmin, xmax, ymin, ymax, zmin, zmax = bounds

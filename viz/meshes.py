@@ -17,7 +17,7 @@ import pyvista as pv
 import xarray as xr
 
 #: RGB tint (0-255) by land-cover code (0 unknown, 1 water, 2 road, 3 building, 4 grass,
-#: 5 forest, 6 bare, 7 urban open); see ``twin.classes.LANDCOVER``.
+#: 5 forest, 6 bare, 7 urban open); see ``twin.core.classes.LANDCOVER``.
 LANDCOVER_RGB = np.array([
     [170, 170, 170],
     [105, 150, 195],

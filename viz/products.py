@@ -14,7 +14,7 @@ def render_products(run_dir: str | Path, spec, water_threshold: float = 0.05) ->
     ----------
     run_dir : str or Path
         A run folder holding twin.nc and hazard.nc.
-    spec : twin.scenario.RenderSpec
+    spec : twin.scenario.schema.RenderSpec
         Views, layer, size, exaggeration, and whether to make the HTML view and the animation.
     water_threshold : float
         Depth (m) above which a cell is drawn as water.

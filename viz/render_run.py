@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from twin.errors import InputError
+from twin.core.errors import InputError
 from viz.animation import FORMATS as ANIMATION_FORMATS
 from viz.animation import render_animation
 from viz.camera import Camera
@@ -66,7 +66,7 @@ def render_run(run_dir: str | Path, out: str | Path | None = None, view: str | C
 
     Raises
     ------
-    twin.errors.InputError
+    twin.core.errors.InputError
         For a missing run file or variable (named in the message), an unknown suffix or view.
     """
     run = load_run(run_dir)

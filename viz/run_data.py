@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from twin.errors import InputError
-from twin.fields import get_field
+from twin.core.errors import InputError
+from twin.core.fields import get_field
 from viz.buildings import max_adjacent
 
 #: Layers drawn as a water surface (depth in m); every other layer is draped as colour.
@@ -126,7 +126,7 @@ def load_run(run_dir: str | Path) -> RunData:
 
     Raises
     ------
-    twin.errors.InputError
+    twin.core.errors.InputError
         When the folder, twin.nc or hazard.nc is missing or unreadable, when twin.nc lacks a
         variable needed to draw (elevation, building_id, building_height), or when
         buildings.csv has no building_id column.
@@ -185,7 +185,7 @@ def get_layer(run: RunData, name: str, time: float | None = None) -> Layer:
 
     Raises
     ------
-    twin.errors.InputError
+    twin.core.errors.InputError
         Naming the missing variable and the files searched, and listing what they hold; or when
         the field's shape differs from the twin's grid.
     """
@@ -229,7 +229,7 @@ def building_values(run: RunData, name: str) -> tuple[dict[int, float], str]:
 
     Raises
     ------
-    twin.errors.InputError
+    twin.core.errors.InputError
         When buildings.csv is missing or lacks the column, or max_depth is missing.
     """
     if name == MAX_ADJACENT_DEPTH:

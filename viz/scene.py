@@ -13,7 +13,7 @@ import pyvista as pv
 import xarray as xr
 from matplotlib.colors import LinearSegmentedColormap
 
-from twin.errors import InputError
+from twin.core.errors import InputError
 from viz.buildings import building_mesh
 from viz.camera import Camera, apply_view
 from viz.meshes import drape_mesh, north_arrow, terrain_mesh, water_mesh

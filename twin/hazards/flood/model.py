@@ -1,0 +1,584 @@
+"""The flood time loop: drives :mod:`kernels.flood` to a duration and records what came of it.
+
+Written once and apart from the physics: it sub-steps to each output time (the stable step of
+Bates et al. 2010, eq. 12, clipped to the next output, gauge or forcing time), feeds the
+forcings in (rain, inflow hydrographs, boundary levels), folds every step into the hazard
+maxima, records snapshots and gauges, and keeps a volume ledger of what was applied, so that
+``rain + inflow + boundary_in - boundary_out - infiltration - drainage = storage change``
+closes to round-off. SI units throughout (m, s, m/s, m^2/s, m^3/s, m^3).
+
+Rain on building roofs goes down the downpipes to the nearest open cell (Euclidean distance,
+:func:`scipy.ndimage.distance_transform_edt`); rain on cells outside the domain is not counted.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+from scipy import ndimage
+
+from kernels.flood import (CLOSED, EAST, FREE, H_MIN, LEVEL, NORTH, SOUTH, WEST,
+                           FloodInstability, flood_step, stable_timestep)
+from kernels.flood_hazard import accumulate_hazard
+from twin.core.errors import InputError, RunError
+
+_EDGES = {"north": NORTH, "south": SOUTH, "east": EAST, "west": WEST}
+
+
+def _series(times, values, what: str) -> tuple[np.ndarray, np.ndarray]:
+    """Check a time series: same length, at least one point, strictly increasing times."""
+    t = np.asarray(times, dtype=np.float64)
+    v = np.asarray(values, dtype=np.float64)
+    if t.ndim != 1 or t.shape != v.shape[:1] or t.size < 1:
+        raise InputError(f"{what}: times and values must be 1-D of the same length",
+                         expected="equal lengths >= 1", found=f"{t.shape} and {v.shape}")
+    if np.any(np.diff(t) <= 0) or not np.all(np.isfinite(v)):
+        raise InputError(f"{what}: times must increase strictly and values be finite")
+    return t, v
+
+
+def cumulative_series(times: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Integral of a piecewise-linear series from ``times[0]`` to each time (trapezoid)."""
+    return np.concatenate([[0.0], np.cumsum(0.5 * (values[1:] + values[:-1]) * np.diff(times))])
+
+
+def series_integral(times: np.ndarray, cum: np.ndarray, values: np.ndarray, t0: float, t1: float) -> float:
+    """Exact integral over [t0, t1] of a series linear between ``times`` and zero outside them."""
+    def upto(t):
+        if t <= times[0]:
+            return 0.0
+        if t >= times[-1]:
+            return float(cum[-1])
+        k = int(np.searchsorted(times, t, side="right")) - 1
+        v_t = values[k] + (values[k + 1] - values[k]) * (t - times[k]) / (times[k + 1] - times[k])
+        return float(cum[k] + 0.5 * (values[k] + v_t) * (t - times[k]))
+    return upto(t1) - upto(t0)
+
+
+#: Depth (m) below which no speed is recorded in the hazard maxima: in films thinner than 1 cm
+#: v = q / h is dominated by round-off of q and h and reaches tens of m/s on steep ground, which
+#: would make the hazard rating d (v + 0.5) + DF meaningless there.
+SPEED_DEPTH_MIN_M = 0.01
+
+
+@dataclass(frozen=True)
+class UniformRain:
+    """Rain the same everywhere: a hyetograph linear between ``times`` and zero outside them.
+
+    Attributes
+    ----------
+    times : ndarray (nt,)
+        Times (s), strictly increasing.
+    rates : ndarray (nt,)
+        Intensity (m/s) at those times, >= 0.
+    """
+
+    times: np.ndarray
+    rates: np.ndarray
+
+    def __post_init__(self):
+        t, v = _series(self.times, self.rates, "rain")
+        if np.any(v < 0):
+            raise InputError("rain: intensities must be >= 0 m/s")
+        object.__setattr__(self, "times", t)
+        object.__setattr__(self, "rates", v)
+
+
+@dataclass(frozen=True)
+class GriddedRain:
+    """Rain per cell, constant over each interval: ``rates[k]`` on ``[times[k], times[k+1])``.
+
+    Attributes
+    ----------
+    times : ndarray (nt + 1,)
+        Interval edges (s), strictly increasing; no rain before the first or after the last.
+    rates : ndarray (nt, ny, nx)
+        Intensity (m/s), >= 0.
+    """
+
+    times: np.ndarray
+    rates: np.ndarray
+
+    def __post_init__(self):
+        t = np.asarray(self.times, dtype=np.float64)
+        r = np.asarray(self.rates, dtype=np.float64)
+        if r.ndim != 3 or t.shape != (r.shape[0] + 1,) or np.any(np.diff(t) <= 0):
+            raise InputError("gridded rain: need nt + 1 increasing interval edges for nt fields",
+                             expected=f"times of length {r.shape[0] + 1 if r.ndim == 3 else '?'}",
+                             found=f"times {t.shape}, rates {r.shape}")
+        if not np.all(np.isfinite(r)) or np.any(r < 0):
+            raise InputError("gridded rain: intensities must be finite and >= 0 m/s")
+        object.__setattr__(self, "times", t)
+        object.__setattr__(self, "rates", r)
+
+
+@dataclass(frozen=True)
+class Inflow:
+    """A point or line inflow: a hydrograph shared among cells.
+
+    Attributes
+    ----------
+    name : str
+        Label used in error messages.
+    rows, cols : ndarray of int
+        Cells receiving the water (open cells).
+    weights : ndarray
+        Share of each cell (-), summing to 1.
+    times : ndarray
+        Times (s), strictly increasing.
+    discharge : ndarray
+        Discharge (m^3/s) at those times, >= 0; linear between, zero outside.
+    """
+
+    name: str
+    rows: np.ndarray
+    cols: np.ndarray
+    weights: np.ndarray
+    times: np.ndarray
+    discharge: np.ndarray
+
+    def __post_init__(self):
+        t, q = _series(self.times, self.discharge, f"inflow {self.name!r}")
+        rows, cols = np.atleast_1d(self.rows).astype(np.int64), np.atleast_1d(self.cols).astype(np.int64)
+        w = np.atleast_1d(np.asarray(self.weights, dtype=np.float64))
+        if not (rows.shape == cols.shape == w.shape) or rows.size == 0:
+            raise InputError(f"inflow {self.name!r}: rows, cols and weights must have the same length")
+        if np.any(q < 0) or np.any(w < 0) or abs(w.sum() - 1.0) > 1e-12:
+            raise InputError(f"inflow {self.name!r}: discharges and weights must be >= 0, weights sum to 1",
+                             expected="sum 1", found=f"sum {w.sum()!r}")
+        for name, value in (("rows", rows), ("cols", cols), ("weights", w), ("times", t), ("discharge", q)):
+            object.__setattr__(self, name, value)
+
+
+@dataclass(frozen=True)
+class FloodInputs:
+    """Everything a flood run needs, as SI arrays on the twin grid (checked on creation).
+
+    Attributes
+    ----------
+    z : ndarray (ny, nx)
+        Bed elevation (m).
+    blocked : ndarray (ny, nx) of bool
+        Buildings and cells outside the domain: walls for the water, kept dry.
+    manning_n : ndarray (ny, nx) or float
+        Manning roughness (s m^-1/3), > 0.
+    dx : float
+        Cell size (m).
+    domain : ndarray (ny, nx) of bool, optional
+        Cells inside the modelled domain (default: all). Cells outside are blocked too, and
+        rain on them is not counted; rain on blocked cells inside (roofs) is routed.
+    rain : UniformRain or GriddedRain, optional
+        Rainfall (none by default).
+    inflows : tuple of Inflow
+        Point or line inflows.
+    boundaries : dict, optional
+        Edge (``"north"``, ``"south"``, ``"east"``, ``"west"``) -> ``"closed"``, ``"free"`` or
+        ``(times_s, levels_m)`` (a fixed water level, linear in time, held beyond the ends).
+        Edges not named are closed.
+    loss_rate : ndarray (ny, nx) or float
+        Infiltration capacity (m/s), >= 0.
+    drainage_rate : ndarray (ny, nx) or float
+        Storm-drain capacity (m/s), >= 0.
+    h0 : ndarray (ny, nx) or float
+        Initial depth (m), >= 0 and 0 on blocked cells.
+    theta : float
+        de Almeida et al. (2012) weighting (-), in (0, 1].
+    alpha : float
+        Courant coefficient of the stable step (-), in (0, 1].
+    dt_max : float
+        Largest time step (s).
+    h_min : float
+        Depth (m) at or below which a face carries no flow.
+    x, y : ndarray, optional
+        Cell-centre coordinates (m) of the columns and rows, to name cells in errors
+        (default ``(c + 0.5) dx`` and ``-(r + 0.5) dx``).
+    """
+
+    z: np.ndarray
+    blocked: np.ndarray
+    manning_n: np.ndarray | float
+    dx: float
+    domain: np.ndarray | None = None
+    rain: UniformRain | GriddedRain | None = None
+    inflows: tuple[Inflow, ...] = ()
+    boundaries: dict | None = None
+    loss_rate: np.ndarray | float = 0.0
+    drainage_rate: np.ndarray | float = 0.0
+    h0: np.ndarray | float = 0.0
+    theta: float = 0.8
+    alpha: float = 0.7
+    dt_max: float = 10.0
+    h_min: float = H_MIN
+    x: np.ndarray | None = None
+    y: np.ndarray | None = None
+
+    def __post_init__(self):
+        z = np.ascontiguousarray(self.z, dtype=np.float64)
+        if z.ndim != 2 or not np.all(np.isfinite(z)):
+            raise InputError("flood: z must be a finite 2-D array (m)", found=f"shape {z.shape}")
+        shape = z.shape
+        domain = (np.broadcast_to(np.True_, shape) if self.domain is None   # zero-stride, no memory
+                  else np.asarray(self.domain, bool))
+        blocked = np.asarray(self.blocked, bool)
+        for name, arr in (("blocked", blocked), ("domain", domain)):
+            if arr.shape != shape:
+                raise InputError(f"flood: {name} has the wrong shape", expected=str(shape), found=str(arr.shape))
+        blocked = blocked | ~domain
+        fields = {}
+        for name in ("manning_n", "loss_rate", "drainage_rate", "h0"):
+            value = getattr(self, name)
+            arr = np.asarray(value, dtype=np.float64)
+            if arr.ndim == 0:
+                arr = np.broadcast_to(arr, shape)      # zero-stride: a uniform field costs no memory
+            if arr.shape != shape:
+                raise InputError(f"flood: {name} has the wrong shape", expected=str(shape), found=str(arr.shape))
+            if not np.all(np.isfinite(arr)) or np.any(arr < 0) or (name == "manning_n" and np.any(arr <= 0)):
+                raise InputError(f"flood: {name} must be finite and {'> 0' if name == 'manning_n' else '>= 0'}")
+            fields[name] = arr
+        if np.any(fields["h0"][blocked] > 0):
+            raise InputError("flood: h0 must be 0 on blocked cells (buildings, outside the domain)")
+        if not (self.dx > 0 and 0 < self.theta <= 1 and 0 < self.alpha <= 1 and self.dt_max > 0
+                and self.h_min > 0):
+            raise InputError("flood: need dx > 0, 0 < theta <= 1, 0 < alpha <= 1, dt_max > 0, h_min > 0")
+        if isinstance(self.rain, GriddedRain) and self.rain.rates.shape[1:] != shape:
+            raise InputError("gridded rain has the wrong grid", expected=str(shape),
+                             found=str(self.rain.rates.shape[1:]))
+        for inflow in self.inflows:
+            inside = ((inflow.rows >= 0) & (inflow.rows < shape[0]) & (inflow.cols >= 0)
+                      & (inflow.cols < shape[1]))
+            if not inside.all() or blocked[inflow.rows, inflow.cols].any():
+                raise InputError(f"inflow {inflow.name!r}: cells must be open cells inside the grid")
+        bounds = dict(self.boundaries or {})
+        for edge, spec in bounds.items():
+            if edge not in _EDGES:
+                raise InputError("flood: unknown boundary edge", expected="north, south, east or west",
+                                 found=repr(edge))
+            if isinstance(spec, str):
+                if spec not in ("closed", "free"):
+                    raise InputError(f"flood: boundary {edge}", expected="'closed', 'free' or (times, levels)",
+                                     found=repr(spec))
+            else:
+                bounds[edge] = _series(spec[0], spec[1], f"boundary {edge} level")
+        for name, value in (("z", z), ("blocked", blocked), ("domain", domain), ("boundaries", bounds), *fields.items()):
+            object.__setattr__(self, name, value)
+        object.__setattr__(self, "inflows", tuple(self.inflows))
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(ny, nx)``."""
+        return self.z.shape
+
+
+@dataclass
+class VolumeLedger:
+    """Volumes (m^3) over a run, summed exactly as the kernel applied them.
+
+    ``closure_error = storage_final - storage_initial - (rain_in + inflow_in + boundary_in
+    - boundary_out - infiltration - drainage)`` and ``closure_relative`` divides its magnitude
+    by the water that was ever present, ``storage_initial + rain_in + inflow_in + boundary_in``.
+    """
+
+    rain_in: float = 0.0
+    inflow_in: float = 0.0
+    boundary_in: float = 0.0
+    boundary_out: float = 0.0
+    infiltration: float = 0.0
+    drainage: float = 0.0
+    storage_initial: float = 0.0
+    storage_final: float = 0.0
+
+    @property
+    def closure_error(self) -> float:
+        """Signed closure error (m^3)."""
+        net = (self.rain_in + self.inflow_in + self.boundary_in - self.boundary_out
+               - self.infiltration - self.drainage)
+        return self.storage_final - self.storage_initial - net
+
+    @property
+    def closure_relative(self) -> float:
+        """|closure error| over the water ever present (-); 0 when there was none."""
+        total = self.storage_initial + self.rain_in + self.inflow_in + self.boundary_in
+        return abs(self.closure_error) / total if total > 0 else 0.0
+
+
+@dataclass
+class FloodResult:
+    """What a flood run produced (numpy arrays on the twin grid, SI units).
+
+    Attributes
+    ----------
+    max_depth : ndarray (ny, nx) float64
+        Largest depth (m).
+    max_speed : ndarray (ny, nx) float32
+        Largest cell-centred speed (m/s).
+    max_unit_discharge : ndarray (ny, nx) float32
+        Largest cell-centred unit discharge d v (m^2/s).
+    arrival_time : ndarray (ny, nx) float32
+        First time (s) the depth reached the wet threshold (end of that step); NaN where it
+        never did. float32 (0.01 s resolution at 1e5 s) keeps the loop under 100 bytes a cell.
+    wet_duration : ndarray (ny, nx)
+        Time (s) spent at or above the wet threshold.
+    final_depth : ndarray (ny, nx)
+        Depth (m) at the end.
+    snapshot_times : ndarray (nt,)
+        Times (s) of the depth snapshots.
+    snapshots : ndarray (nt, ny, nx) float32
+        Depth (m) at those times.
+    gauge_times : ndarray (ng,)
+        Times (s) of the gauge records.
+    gauge_depth, gauge_level, gauge_speed : ndarray (n_gauges, ng)
+        Depth (m), water level z + h (m) and cell-centred speed (m/s) at each gauge.
+    ledger : VolumeLedger
+        Volume budget (m^3).
+    n_steps : int
+        Number of kernel steps.
+    kernel_wall_s : float
+        Wall time (s) spent in the flood step kernel.
+    loop_wall_s : float
+        Wall time (s) of the whole loop (kernel, accumulators, forcings, records).
+    """
+
+    max_depth: np.ndarray
+    max_speed: np.ndarray
+    max_unit_discharge: np.ndarray
+    arrival_time: np.ndarray
+    wet_duration: np.ndarray
+    final_depth: np.ndarray
+    snapshot_times: np.ndarray
+    snapshots: np.ndarray
+    gauge_times: np.ndarray
+    gauge_depth: np.ndarray
+    gauge_level: np.ndarray
+    gauge_speed: np.ndarray
+    ledger: VolumeLedger = field(default_factory=VolumeLedger)
+    n_steps: int = 0
+    kernel_wall_s: float = 0.0
+    loop_wall_s: float = 0.0
+
+
+def roof_routing(blocked: np.ndarray, domain: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where roof rain goes: each roof cell and the nearest open cell (flat indices).
+
+    Roofs are blocked cells inside the domain; their rain drains to the nearest open cell
+    (Euclidean distance between cell centres; ties broken by scipy).
+
+    Parameters
+    ----------
+    blocked, domain : ndarray (ny, nx) of bool
+        Blocked cells (including outside) and cells inside the domain.
+
+    Returns
+    -------
+    tuple of ndarray
+        ``(roof, target)``: flat indices of roof cells and of the open cell each drains to;
+        empty when there are no roofs or no open cells.
+    """
+    if blocked.size >= 2**31:
+        raise InputError("flood: grid too large for 32-bit cell indices", found=f"{blocked.size} cells")
+    roof = np.flatnonzero(blocked & domain)
+    if roof.size == 0 or blocked.all():
+        return roof[:0], roof[:0]
+    rows, cols = ndimage.distance_transform_edt(blocked, return_distances=False, return_indices=True)
+    target = rows.ravel()[roof] * blocked.shape[1] + cols.ravel()[roof]
+    return roof.astype(np.int32), target.astype(np.int32)
+
+
+def gridded_rain_field(rain: GriddedRain, k: int, routing, blocked, out: np.ndarray) -> None:
+    """Fill ``out`` with interval ``k``'s rain (m/s), roof rain moved to its target cells."""
+    roof, target = routing
+    if k < 0 or k >= rain.rates.shape[0]:
+        out.fill(0.0)
+        return
+    np.multiply(rain.rates[k], ~blocked, out=out)
+    np.add.at(out.reshape(-1), target, rain.rates[k].reshape(-1)[roof])
+
+
+def uniform_rain_weight(routing, blocked) -> np.ndarray:
+    """Rain multiplier for uniform rain: 1 on open cells plus the roofs draining into each."""
+    w = (~blocked).astype(np.float32)
+    np.add.at(w.reshape(-1), routing[1], np.float32(1.0))
+    return w
+
+
+def edge_arrays(bounds: dict, t: float) -> tuple[np.ndarray, np.ndarray]:
+    """Kernel edge kinds and levels (m) at time ``t``."""
+    kind = np.full(4, CLOSED, np.int64)
+    level = np.zeros(4)
+    for edge, spec in bounds.items():
+        i = _EDGES[edge]
+        if spec == "free":
+            kind[i] = FREE
+        elif not isinstance(spec, str):
+            kind[i] = LEVEL
+            level[i] = np.interp(t, spec[0], spec[1])
+    return kind, level
+
+
+def output_times(duration: float, every: float | None) -> np.ndarray:
+    """0, every, 2 every, ... up to ``duration`` (just 0 and the end when ``every`` is None)."""
+    if every is None:
+        return np.array([])
+    if every <= 0:
+        raise InputError("flood: output intervals must be > 0 s", found=repr(every))
+    n = int(np.floor(duration / every + 1e-9))
+    return every * np.arange(n + 1)
+
+
+def simulate_flood(inputs: FloodInputs, duration_s: float, snapshot_every_s: float | None,
+                   gauge_every_s: float | None, gauge_cells=(), wet_threshold_m: float = 0.05,
+                   progress: Callable[[float, float], None] | None = None) -> FloodResult:
+    """Run the flood model for ``duration_s`` and return hazard fields, records and the ledger.
+
+    Each step is ``dt = min(alpha dx / sqrt(g h_max), dt_max)`` (Bates et al. 2010, eq. 12),
+    clipped to the next snapshot, gauge or gridded-rain time. Per step: boundary levels are
+    taken at the start of the step, rain and inflow volumes are the exact integrals of their
+    hyetograph / hydrograph over the step, the kernel advances the state
+    (:func:`kernels.flood.flood_step`), inflow volume is added to its cells, and the hazard
+    accumulators are updated (:func:`kernels.flood_hazard.accumulate_hazard`).
+
+    Parameters
+    ----------
+    inputs : FloodInputs
+        Terrain, roughness, forcings, boundaries and numerics.
+    duration_s : float
+        Simulated time (s), > 0.
+    snapshot_every_s : float or None
+        Interval (s) between depth snapshots (from t = 0); None for none.
+    gauge_every_s : float or None
+        Interval (s) between gauge records (from t = 0); None for none.
+    gauge_cells : sequence of (row, col)
+        Cells recorded by the gauges.
+    wet_threshold_m : float
+        Depth (m) from which a cell counts as flooded (arrival time, wet duration).
+    progress : callable, optional
+        Called as ``progress(t_sim, duration_s)`` after every step.
+
+    Returns
+    -------
+    FloodResult
+        Hazard maxima, arrival and duration, final depth, snapshots, gauges, ledger, timings.
+
+    Raises
+    ------
+    InputError
+        Bad duration, intervals or gauge cells.
+    RunError
+        The state became non-finite or negative; the message names the time and the cell's
+        x/y (and row/col).
+    """
+    if not duration_s > 0:
+        raise InputError("flood: duration must be > 0 s", found=repr(duration_s))
+    ny, nx = shape = inputs.shape
+    dx = float(inputs.dx)
+    gauges = np.array(list(gauge_cells), dtype=np.int64).reshape(-1, 2)
+    if np.any((gauges < 0) | (gauges >= np.array(shape))):
+        raise InputError("flood: a gauge cell is outside the grid", expected=f"rows < {ny}, cols < {nx}")
+    speed_depth = max(inputs.h_min, SPEED_DEPTH_MIN_M)
+    snap_t = output_times(duration_s, snapshot_every_s)
+    gauge_t = output_times(duration_s, gauge_every_s)
+    stops = [snap_t, gauge_t, [duration_s]]
+    if isinstance(inputs.rain, GriddedRain):
+        stops.append(inputs.rain.times)
+    stops = np.unique(np.concatenate(stops))
+    stops = stops[(stops > 0) & (stops <= duration_s)]
+
+    blocked, domain = inputs.blocked, inputs.domain
+    routing = roof_routing(blocked, domain)
+    gridded = isinstance(inputs.rain, GriddedRain)
+    if gridded:
+        rain_weight = np.zeros(shape)
+    elif inputs.rain is not None and routing[0].size:
+        rain_weight = uniform_rain_weight(routing, blocked)
+    else:
+        rain_weight = np.broadcast_to(np.float32(1.0), shape)   # blocked cells are skipped anyway
+    rain_cum = None if inputs.rain is None or gridded else cumulative_series(inputs.rain.times, inputs.rain.rates)
+    rain_interval = None
+
+    h = np.array(inputs.h0, dtype=np.float64)
+    qx = np.zeros((ny, nx + 1))
+    qy = np.zeros((ny + 1, nx))
+    max_depth = h.copy()
+    max_speed = np.zeros(shape, np.float32)
+    max_q = np.zeros(shape, np.float32)
+    arrival = np.where(h >= wet_threshold_m, np.float32(0.0), np.float32(np.nan))
+    wet_duration = np.zeros(shape)
+    snapshots = np.zeros((snap_t.size, ny, nx), np.float32)
+    g_depth, g_level, g_speed = (np.full((len(gauges), gauge_t.size), np.nan) for _ in range(3))
+    ledger = VolumeLedger(storage_initial=float(h.sum()) * dx * dx)
+    edge_buffers = (np.empty(nx), np.empty(nx), np.empty(ny), np.empty(ny))
+    inflow_cum = [cumulative_series(f.times, f.discharge) for f in inputs.inflows]
+
+    def record(t):
+        k = np.searchsorted(snap_t, t)
+        if k < snap_t.size and snap_t[k] == t:
+            snapshots[k] = h
+        k = np.searchsorted(gauge_t, t)
+        if k < gauge_t.size and gauge_t[k] == t and len(gauges):
+            r, c = gauges[:, 0], gauges[:, 1]
+            d = h[r, c]
+            qu = 0.5 * (qx[r, c] + qx[r, c + 1])
+            qv = 0.5 * (qy[r, c] + qy[r + 1, c])
+            g_depth[:, k] = d
+            g_level[:, k] = inputs.z[r, c] + d
+            g_speed[:, k] = np.where(d > inputs.h_min, np.hypot(qu, qv) / np.maximum(d, inputs.h_min), 0.0)
+
+    t, n_steps, kernel_wall = 0.0, 0, 0.0
+    h_max = float(h.max(initial=0.0))
+    record(0.0)
+    loop_start = time.perf_counter()
+    for stop in stops:
+        while t < stop:
+            dt = stable_timestep(h_max, dx, inputs.alpha, inputs.dt_max)
+            t_end = stop if t + dt >= stop else t + dt
+            dt = t_end - t
+            kind, level = edge_arrays(inputs.boundaries, t)
+            if gridded:
+                k = int(np.searchsorted(inputs.rain.times, t, side="right")) - 1
+                if k != rain_interval:
+                    gridded_rain_field(inputs.rain, k, routing, blocked, rain_weight)
+                    rain_interval = k
+                rain_rate = 1.0
+            elif rain_cum is not None:
+                rain_rate = series_integral(inputs.rain.times, rain_cum, inputs.rain.rates, t, t_end) / dt
+            else:
+                rain_rate = 0.0
+            tic = time.perf_counter()
+            try:
+                vol = flood_step(h, qx, qy, inputs.z, inputs.manning_n, blocked, dt, dx,
+                                 edge_kind=kind, edge_level=level, rain_rate=rain_rate,
+                                 rain_weight=rain_weight, infiltration_rate=inputs.loss_rate,
+                                 drainage_rate=inputs.drainage_rate, theta=inputs.theta,
+                                 h_min=inputs.h_min, t_end=t_end, edge_buffers=edge_buffers)
+            except FloodInstability as err:
+                x = inputs.x[err.col] if inputs.x is not None else (err.col + 0.5) * dx
+                y = inputs.y[err.row] if inputs.y is not None else -(err.row + 0.5) * dx
+                raise RunError(f"flood run unstable at t = {err.time_s:.3f} s at x = {x:.2f} m, "
+                               f"y = {y:.2f} m (row {err.row}, col {err.col}): depth {err.value!r} m") from err
+            kernel_wall += time.perf_counter() - tic
+            h_max = vol.h_max
+            for f, cum in zip(inputs.inflows, inflow_cum):
+                volume = series_integral(f.times, cum, f.discharge, t, t_end)
+                if volume > 0:
+                    np.add.at(h, (f.rows, f.cols), volume * f.weights / (dx * dx))
+                    ledger.inflow_in += volume * float(f.weights.sum())
+                    h_max = max(h_max, float(h[f.rows, f.cols].max()))
+            area = dx * dx
+            ledger.rain_in += vol.rain_depth * area
+            ledger.infiltration += vol.infiltration_depth * area
+            ledger.drainage += vol.drainage_depth * area
+            ledger.boundary_in += vol.boundary_in
+            ledger.boundary_out += vol.boundary_out
+            accumulate_hazard(h, qx, qy, t_end, dt, wet_threshold_m, speed_depth, max_depth,
+                              max_speed, max_q, arrival, wet_duration)
+            t = t_end
+            n_steps += 1
+            if progress is not None:
+                progress(t, duration_s)
+        record(t)
+    ledger.storage_final = float(h.sum()) * dx * dx
+    return FloodResult(max_depth, max_speed, max_q, arrival, wet_duration, h, snap_t, snapshots,
+                       gauge_t, g_depth, g_level, g_speed, ledger, n_steps, kernel_wall,
+                       time.perf_counter() - loop_start)

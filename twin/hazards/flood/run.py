@@ -1,0 +1,211 @@
+"""The flood hazard of the runner: prepare inputs, simulate, write the run outputs.
+
+Outputs: ``hazard.nc`` (max depth, max speed, max unit discharge, arrival time, wet duration,
+final depth, depth snapshots; CF-1.8 with CRS), ``gauges.csv``, COG GeoTIFFs of max depth and
+arrival time, and the summary (volume ledger, steps, cells, kernel wall time, peaks).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+import twin.hazards.fields  # noqa: F401  (declares the hazard fields)
+from twin.core.citytwin import twin_grid
+from twin.core.errors import RunError
+from twin.hazards.flood.model import FloodInputs, GriddedRain, Inflow, UniformRain, simulate_flood
+from twin.hazards.flood.setup import (blocked_cells, boundary_kinds, gauge_cells, inflow_cells, loss_fields,
+                              manning_field)
+from twin.hazards.flood.tiled import auto_tiles, simulate_flood_tiled
+from twin.io.outputs import result_dataset, write_cog, write_csv, write_netcdf
+from twin.pipeline.progress import SimTimeBar
+from twin.io.rainfall import read_forecast, read_gridded_rainfall
+from twin.core.rasters import read_on_grid
+from twin.scenario.schema import GriddedRainfall, ScenarioFile
+
+
+def input_files(sf: ScenarioFile) -> list[Path]:
+    """Files a flood scenario reads besides the twin (gridded rain, initial depth raster)."""
+    spec = sf.scenario.flood
+    files = []
+    if isinstance(spec.rainfall, GriddedRainfall):
+        files.append(sf.resolve(spec.rainfall.file))
+    if isinstance(spec.initial_depth_m, str):
+        files.append(sf.resolve(spec.initial_depth_m))
+    return files
+
+
+def check_draws(sf: ScenarioFile, draws: list) -> None:
+    """Refuse member draws that scale gridded rainfall past its plausibility bound (before any run).
+
+    The schema bounds a rainfall scale alone; what a member rains is the file's values times the
+    scale drawn, so the file is checked again with the largest scale of the members (only when
+    a member scales it up).
+
+    Raises
+    ------
+    InputError
+        As :func:`twin.io.rainfall.read_forecast`, for the scaled values.
+    """
+    rain = sf.scenario.flood.rainfall
+    if not isinstance(rain, GriddedRainfall):
+        return
+    largest = max((d.values.get("rainfall_scale", 1.0) for d in draws), default=1.0)
+    if largest > 1.0:
+        read_forecast(sf.resolve(rain.file), rain.variable, scale=rain.scale * largest)
+
+
+def _rain(sf: ScenarioFile, twin: xr.Dataset):
+    spec = sf.scenario.flood.rainfall
+    if spec is None:
+        return None
+    if isinstance(spec, GriddedRainfall):
+        edges, rates = read_gridded_rainfall(sf.resolve(spec.file), spec.variable, twin_grid(twin), spec.scale,
+                                             member=spec.member)
+        return GriddedRain(edges, rates)
+    return UniformRain(np.asarray(spec.times), np.asarray(spec.rates_m_s()))
+
+
+def _initial_depth(sf: ScenarioFile, twin: xr.Dataset, blocked: np.ndarray):
+    h0 = sf.scenario.flood.initial_depth_m
+    if isinstance(h0, str):
+        path = sf.resolve(h0)
+        h0 = read_on_grid(path, "depth", twin_grid(twin), path)
+        if not np.all(np.isfinite(h0)) or np.any(h0 < 0):
+            raise sf.error(("flood", "initial_depth_m"), "initial depth raster must be finite and >= 0 m",
+                           found=str(path))
+    return np.where(blocked, 0.0, h0)
+
+
+def prepare(sf: ScenarioFile, twin: xr.Dataset) -> dict:
+    """Build the flood model inputs, gauge cells and output settings from a scenario and its twin."""
+    spec = sf.scenario.flood
+    blocked = blocked_cells(twin)
+    infiltration, drainage = loss_fields(twin, spec)
+    inflows = tuple(
+        Inflow(f.name, rows, cols, np.full(rows.size, 1.0 / rows.size), np.asarray(f.times),
+               np.asarray(f.discharge_m3_s))
+        for f, (rows, cols) in zip(spec.inflows, inflow_cells(sf, twin)))
+    inside = twin["domain_mask"].values == 1
+    # Cells outside the domain are walls: their elevation and roughness are never used, but the
+    # model wants finite values everywhere.
+    z = np.where(inside, twin["elevation"].values, 0.0)
+    n = np.where(inside, manning_field(twin, spec), 1.0)
+    num = spec.numerics
+    inputs = FloodInputs(
+        z=z, blocked=blocked, manning_n=n, dx=float(twin.attrs["cell_size"]),
+        domain=twin["domain_mask"].values == 1, rain=_rain(sf, twin), inflows=inflows,
+        boundaries=boundary_kinds(spec), loss_rate=infiltration, drainage_rate=drainage,
+        h0=_initial_depth(sf, twin, blocked), theta=num.theta, alpha=num.alpha, dt_max=num.max_dt,
+        x=twin["x"].values, y=twin["y"].values)
+    return {"model": inputs, "gauges": gauge_cells(sf, twin)}
+
+
+def simulate(inputs: dict, sf: ScenarioFile, progress: bool):
+    """Run the flood model with a progress bar of simulated time; on tiles when ``parallel.tiles`` is set.
+
+    Tiles run on dask's threaded scheduler in the driver (the kernels release the GIL, so the
+    tiles of the control run use every core), and synchronously inside a dask worker (each worker
+    runs one member on one thread). The result equals the untiled run with the same step
+    sequence to round-off (``twin/hazards/flood/tiled.py``).
+    """
+    out = sf.scenario.output
+    wet = sf.scenario.flood.numerics.wet_threshold_m
+    par = sf.scenario.parallel
+    with SimTimeBar(sf.scenario.duration, enabled=progress, label=sf.scenario.name) as bar:
+        if par.tiles is None:
+            return simulate_flood(inputs["model"], sf.scenario.duration, out.every, out.gauge_every,
+                                  inputs["gauges"], wet_threshold_m=wet, progress=bar.update)
+        tiles = auto_tiles(inputs["model"].shape, os.cpu_count() or 1) if par.tiles == "auto" else par.tiles
+        return simulate_flood_tiled(inputs["model"], sf.scenario.duration, tiles=tuple(tiles), halo=par.halo,
+                                    snapshot_every_s=out.every, wet_threshold_m=wet,
+                                    scheduler="synchronous" if _in_dask_worker() else "threads",
+                                    progress=bar.update)
+
+
+def _in_dask_worker() -> bool:
+    """True when running as a task on a dask.distributed worker."""
+    from distributed import get_worker
+
+    try:
+        get_worker()
+    except ValueError:
+        return False
+    return True
+
+
+def member_maps(result) -> dict:
+    """The maps an ensemble member contributes to risk: max depth (m), max speed (m/s), arrival (s)."""
+    return {name: np.asarray(getattr(result, name), dtype=np.float64)
+            for name in ("max_depth", "max_speed", "arrival_time")}
+
+
+def building_columns(result) -> dict:
+    """Per-building columns of the control run added to buildings.csv (none for a flood)."""
+    return {}
+
+
+def hazard_dataset(twin: xr.Dataset, sf: ScenarioFile, result) -> xr.Dataset:
+    """The ``hazard.nc`` Dataset of a flood result."""
+    fields = {name: getattr(result, name).astype(np.float64) for name in
+              ("max_depth", "max_speed", "max_unit_discharge", "arrival_time", "wet_duration", "final_depth")}
+    outside = twin["domain_mask"].values == 0
+    for a in fields.values():
+        a[outside] = np.nan
+    ds = result_dataset(twin, fields, attrs={"scenario_name": sf.scenario.name, "hazard": "flood", "members": 1,
+                                             "wet_threshold_m": sf.scenario.flood.numerics.wet_threshold_m,
+                                             "title": f"flood hazard of scenario {sf.scenario.name}"},
+                        series={"depth": (result.snapshot_times, result.snapshots)})
+    return ds
+
+
+def write(folder: Path, sf: ScenarioFile, twin: xr.Dataset, result) -> dict:
+    """Write hazard.nc, gauges.csv and the GeoTIFFs; return the run summary."""
+    ds = hazard_dataset(twin, sf, result)
+    write_netcdf(ds, folder / "hazard.nc")
+    if sf.scenario.output.geotiff:
+        for name in ("max_depth", "arrival_time"):
+            write_cog(ds[name], folder / f"{name}.tif")
+    gauges = sf.scenario.output.gauges
+    rows = [(g.name, float(t), float(result.gauge_depth[i, k]), float(result.gauge_level[i, k]),
+             float(result.gauge_speed[i, k]))
+            for i, g in enumerate(gauges) for k, t in enumerate(result.gauge_times)]
+    write_csv(folder / "gauges.csv", ["gauge", "time_s", "depth_m", "level_m", "speed_m_s"], rows)
+    return summary(twin, sf, result)
+
+
+def _kernel_seconds(result) -> float:
+    """Wall time of the kernel, or of the whole loop where the kernel alone was not timed (tiled runs)."""
+    return result.kernel_wall_s if np.isfinite(result.kernel_wall_s) else result.loop_wall_s
+
+
+def summary(twin: xr.Dataset, sf: ScenarioFile, result) -> dict:
+    """Ledger, step count, cells, kernel wall time, peak depth and flooded area."""
+    led = result.ledger
+    cell_area = float(twin.attrs["cell_size"]) ** 2
+    threshold = sf.scenario.flood.numerics.wet_threshold_m
+    if led.closure_relative > 1e-6:
+        raise RunError(f"flood volume ledger does not close: relative error {led.closure_relative:.3e}")
+    return {
+        "scenario": sf.scenario.name,
+        "hazard": "flood",
+        "duration_s": sf.scenario.duration,
+        "cells": int(np.prod(result.max_depth.shape)),
+        "cells_in_domain": int((twin["domain_mask"].values == 1).sum()),
+        "time_steps": int(result.n_steps),
+        "kernel_wall_s": float(_kernel_seconds(result)),
+        "loop_wall_s": float(result.loop_wall_s),
+        "cell_updates_per_s": float(result.max_depth.size * result.n_steps / max(_kernel_seconds(result), 1e-12)),
+        "peak_depth_m": float(np.nanmax(result.max_depth)),
+        "flooded_area_m2": float((result.max_depth >= threshold).sum() * cell_area),
+        "wet_threshold_m": threshold,
+        "volume_ledger_m3": {
+            "rain_in": led.rain_in, "inflow_in": led.inflow_in, "boundary_in": led.boundary_in,
+            "boundary_out": led.boundary_out, "infiltration": led.infiltration, "drainage": led.drainage,
+            "storage_initial": led.storage_initial, "storage_final": led.storage_final,
+            "closure_error": led.closure_error, "closure_relative": led.closure_relative,
+        },
+    }

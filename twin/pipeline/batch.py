@@ -1,0 +1,291 @@
+"""The nightly forecast batch: forecast rainfall in, a dated folder of runs out, unattended.
+
+``run_batch`` runs every scenario of a folder with the forecast's rainfall: each forecast member
+becomes an ensemble member (``twin.ensemble.draws.MemberDraw.forecast_member``) and the control run uses
+forecast member 0. Everything is written under ``OUT/<issued>/``:
+
+* ``<scenario>/``: the usual run folder, written under a temporary name and renamed when complete;
+* ``batch.json``: per-scenario status, timings, input hashes and alerts, rewritten atomically after
+  each scenario (so a crash leaves the last consistent state);
+* ``batch.log``: JSON lines, one per event; the console gets the same events as text;
+* ``OUT/latest``: a symbolic link to ``<issued>``, switched atomically when the batch finishes.
+
+Re-running the same command skips scenarios whose folder is complete (it has ``manifest.json``)
+and whose inputs (scenario, twin rasters, forecast) hash as they did; ``force`` redoes them all.
+Leftover temporary folders of an interrupted run are removed first.
+
+Exit codes (:func:`run_batch` returns them): 0 every scenario complete, 1 at least one failed (the
+others still complete), 2 bad input (forecast missing or unreadable, wrong units, not covering a
+twin, empty time axis; a scenario that does not validate), raised as :class:`InputError`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from twin.core.errors import InputError, RunError
+from twin.ensemble.draws import MemberDraw
+from twin.io.provenance import file_sha256, utc_now, write_json
+from twin.io.atomic import TEMPORARY
+from twin.io.run_folders import claimed_batch_folder, folder_name, remove_stale_staging
+from twin.io.rainfall import Forecast, read_forecast
+from twin.scenario.schema import GriddedRainfall, ScenarioFile, load_scenario
+from twin.scenario.yamlio import line_of
+
+#: Probability of a depth above 0.5 m at a building from which the batch raises an alert.
+DEFAULT_ALERT_PROBABILITY = 0.5
+
+
+class BatchLog:
+    """Events as JSON lines in ``batch.log`` and as text on the console."""
+
+    def __init__(self, path: Path, echo: Callable[[str], None] | None = None):
+        self.path = path
+        self.echo = echo or (lambda text: print(text, file=sys.stderr, flush=True))
+
+    def __call__(self, event: str, **fields) -> None:
+        """Record one event."""
+        record = {"time": utc_now(), "event": event, **fields}
+        with open(self.path, "a", encoding="utf-8") as f:
+            f.write(json.dumps(record, default=str) + "\n")
+        details = " ".join(f"{k}={v}" for k, v in fields.items())
+        self.echo(f"[{record['time']}] {event} {details}".rstrip())
+
+
+def issued_label(issued: str | None, forecast: Forecast) -> str:
+    """The folder name of the batch: ``--issued`` as given (e.g. ``2026-11-25T00Z``), else the
+    forecast's first time as ``YYYY-MM-DDTHHZ``, else today's date at 00Z (UTC)."""
+    if issued:
+        return folder_name(issued.replace(":", ""), "--issued")
+    if forecast.start is not None:
+        return np.datetime_as_string(forecast.start, unit="h").replace(":", "") + "Z"
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT00Z")
+
+
+def _scenarios(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        raise InputError("scenario folder not found", file=folder)
+    paths = sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml"))
+    if not paths:
+        raise InputError("no scenario files (*.yaml) in the folder", file=folder)
+    return paths
+
+
+def _with_forecast(sf: ScenarioFile, forecast: Forecast) -> ScenarioFile:
+    """A flood scenario whose rainfall is the forecast (control: member 0); others unchanged."""
+    sc = sf.scenario
+    if sc.flood is None:
+        return sf
+    rain = GriddedRainfall(file=str(forecast.file.resolve()), variable=forecast.variable, member=0)
+    flood = sc.flood.model_copy(update={"rainfall": rain})
+    return ScenarioFile(sc.model_copy(update={"flood": flood}), sf.path, sf.lines)
+
+
+def forecast_draws(sf: ScenarioFile, twin, forecast: Forecast) -> list[MemberDraw]:
+    """One member per forecast member, with the scenario's own perturbations drawn on top."""
+    from twin.ensemble.draws import draw_members
+
+    n = forecast.n_members
+    ens = sf.scenario.ensemble.model_copy(update={"members": n, "weights": None})
+    sf_n = ScenarioFile(sf.scenario.model_copy(update={"ensemble": ens}), sf.path, sf.lines)
+    return [MemberDraw(d.index, d.values, d.weight, forecast_member=int(d.index), noise_seed=d.noise_seed)
+            for d in draw_members(sf_n, twin)]
+
+
+def _complete_and_current(run_dir: Path, inputs: dict) -> bool:
+    """True when ``run_dir`` is a complete run whose input files hash as ``inputs`` do (paths aside)."""
+    manifest = run_dir / "manifest.json"
+    if not manifest.exists():
+        return False
+    try:
+        recorded = json.loads(manifest.read_text())
+    except (OSError, ValueError):
+        return False
+    return (recorded.get("status") == "complete"
+            and sorted(recorded.get("inputs", {}).values()) == sorted(inputs.values()))
+
+
+def _remove_leftovers(batch_dir: Path) -> list[str]:
+    """Remove what a crashed batch left in its (locked) folder: staging folders of its runs and
+    temporary files of ``batch.json``."""
+    removed = remove_stale_staging(batch_dir)
+    for p in batch_dir.iterdir():
+        if p.is_file() and not p.is_symlink() and TEMPORARY.match(p.name):
+            p.unlink(missing_ok=True)
+            removed.append(p.name)
+    return removed
+
+
+def _check_unique_names(prepared: list) -> None:
+    """Two scenarios of one batch with the same name would write one folder: refuse."""
+    seen = {}
+    for path, sf, _, _ in prepared:
+        name = sf.scenario.name
+        if name in seen:
+            raise InputError(f"two scenarios are named {name!r} ({seen[name]} and {path}); each writes the "
+                             "folder of its name, so names must differ within a batch", file=path,
+                             field="name", line=line_of(sf.lines, ("name",)))
+        seen[name] = path
+
+
+def _check_latest(out: Path) -> None:
+    """``OUT/latest`` must be free or a link this project made (switched at the end)."""
+    latest = out / "latest"
+    if (latest.exists() or latest.is_symlink()) and not latest.is_symlink():
+        raise InputError("exists and is not a symbolic link; the batch points 'latest' at the newest issue "
+                         "when it finishes: move it away", file=latest)
+
+
+def _alerts(run_dir: Path, threshold: float) -> list[dict]:
+    """Buildings whose probability of a depth above 0.5 m exceeds ``threshold``."""
+    import csv
+
+    table = run_dir / "buildings.csv"
+    if not table.exists():
+        return []
+    with open(table, newline="") as f:
+        rows = [r for r in csv.DictReader(f) if r.get("p_depth_over_0p5m")]
+    return [{"building_id": int(r["building_id"]), "p_depth_over_0p5m": float(r["p_depth_over_0p5m"]),
+             "use": r.get("use", "")}
+            for r in rows if float(r["p_depth_over_0p5m"]) > threshold]
+
+
+def _link_latest(out: Path, label: str) -> None:
+    """Point ``out/latest`` at ``label`` atomically (a new link renamed over the old one)."""
+    tmp = out / f".latest.tmp-{uuid.uuid4().hex[:8]}"
+    os.symlink(label, tmp)
+    os.replace(tmp, out / "latest")
+
+
+def run_batch(forecast_file: str | Path, scenarios_dir: str | Path, out: str | Path, issued: str | None = None,
+              variable: str = "rainfall", scheduler: str | None = None, workers: int | None = None,
+              force: bool = False, alert_probability: float = DEFAULT_ALERT_PROBABILITY,
+              extra_outputs=None, echo: Callable[[str], None] | None = None) -> int:
+    """Run the nightly batch; returns the exit code (0 all complete, 1 some failed).
+
+    Parameters
+    ----------
+    forecast_file : str or Path
+        Gridded rainfall forecast (netCDF; see :mod:`twin.io.rainfall`).
+    scenarios_dir : str or Path
+        Folder of scenario YAML files; flood scenarios take their rainfall from the forecast.
+    out : str or Path
+        Root of the dated output folders.
+    issued : str, optional
+        Label of the forecast issue (folder name); default from the forecast's first time.
+    variable : str
+        Rainfall variable of the forecast.
+    scheduler, workers
+        Dask cluster for the members (see :func:`twin.ensemble.cluster.dask_client`).
+    force : bool
+        Redo complete scenarios too.
+    alert_probability : float
+        Alert on buildings whose probability of a depth above 0.5 m exceeds this.
+    extra_outputs : callable, optional
+        Passed to :func:`twin.pipeline.run.run_scenario` (renderings).
+    echo : callable, optional
+        Console output of the log (default: stderr).
+
+    Raises
+    ------
+    InputError
+        Bad forecast or scenario (exit code 2), before any scenario runs.
+    """
+    from twin.pipeline.run import hazard_module, prepare_run
+
+    forecast_file = Path(forecast_file)
+    forecast = read_forecast(forecast_file, variable)
+    label = issued_label(issued, forecast)
+    out = Path(os.path.abspath(out))
+    if out.exists() and not out.is_dir():
+        raise InputError("the batch output root exists and is not a folder", file=out)
+    _check_latest(out)
+    prepared = []
+    for path in _scenarios(Path(scenarios_dir)):
+        written = load_scenario(path)                  # InputError: bad scenario -> exit 2
+        # the budget as the batch runs it: on the batch folder's disk, one member per forecast member
+        members = forecast.n_members if written.scenario.flood is not None else None
+        prep = prepare_run(path, scenario=written, render=extra_outputs is not None, out=out / label,
+                           members=members, workers=workers, scheduler=scheduler)
+        sf = _with_forecast(prep.sf, forecast)
+        if sf is not prep.sf:
+            from twin.core.citytwin import twin_grid
+
+            forecast.remap(twin_grid(prep.twin))       # InputError: forecast does not cover the twin
+        draws = forecast_draws(sf, prep.twin, forecast) if sf.scenario.flood is not None else None
+        hazard_module(sf.scenario.hazard).check_draws(sf, draws or [])
+        prepared.append((path, sf, prep, draws))
+    _check_unique_names(prepared)
+    inputs = [forecast_file, *(f for _, _, prep, _ in prepared for f in prep.input_files)]
+    with claimed_batch_folder(out / label, inputs, force) as batch_dir:
+        log = BatchLog(batch_dir / "batch.log", echo)
+        removed = _remove_leftovers(batch_dir)
+        log("batch_start", issued=label, forecast=str(forecast_file), members=forecast.n_members,
+            removed_leftovers=len(removed))
+        record, failed = _run_prepared(prepared, forecast, forecast_file, batch_dir, log, scheduler=scheduler,
+                                       workers=workers, force=force, alert_probability=alert_probability,
+                                       extra_outputs=extra_outputs)
+        _link_latest(out, label)
+        record.update(finished=utc_now(), status="failed" if failed else "complete")
+        write_json(batch_dir / "batch.json", record)
+        log("batch_end", status=record["status"], failed=failed)
+    return 1 if failed else 0
+
+
+def _run_prepared(prepared: list, forecast: Forecast, forecast_file: Path, batch_dir: Path, log: BatchLog, *,
+                  scheduler, workers, force: bool, alert_probability: float,
+                  extra_outputs) -> tuple[dict, int]:
+    """Run the batch's scenarios one after the other, recording each in ``batch.json``.
+
+    Returns
+    -------
+    record : dict
+        The batch record (status still "running").
+    failed : int
+        How many scenarios failed.
+    """
+    from twin.pipeline.run import run_scenario
+
+    label = batch_dir.name
+    forecast_hash = file_sha256(forecast_file)
+    record = {"issued": label, "forecast": str(forecast_file), "forecast_sha256": forecast_hash,
+              "forecast_members": forecast.n_members, "started": utc_now(), "scenarios": {}}
+    write_json(batch_dir / "batch.json", {**record, "status": "running"})
+    failed = 0
+    for path, sf, prep, draws in prepared:
+        name = sf.scenario.name
+        run_dir = batch_dir / name
+        inputs = {str(p): file_sha256(p) for p in prep.input_files}
+        if sf.scenario.flood is not None:
+            inputs[str(forecast_file)] = forecast_hash
+        entry = {"scenario_file": str(path), "inputs": inputs}
+        if not force and _complete_and_current(run_dir, inputs):
+            entry.update(status="skipped_complete", alerts=_alerts(run_dir, alert_probability))
+            log("scenario_skipped", scenario=name, reason="complete with unchanged inputs")
+        else:
+            log("scenario_start", scenario=name)
+            t0 = time.perf_counter()
+            try:
+                run_scenario(path, out=run_dir, progress=False, scheduler=scheduler, workers=workers,
+                             extra_outputs=extra_outputs, scenario=sf, draws=draws, force=force)
+                entry.update(status="complete", alerts=_alerts(run_dir, alert_probability))
+                log("scenario_complete", scenario=name, seconds=round(time.perf_counter() - t0, 2),
+                    alerts=len(entry["alerts"]))
+            except (RunError, InputError, OSError) as exc:
+                failed += 1
+                entry.update(status="failed", error=str(exc))
+                log("scenario_failed", scenario=name, error=str(exc))
+            entry["seconds"] = time.perf_counter() - t0
+        record["scenarios"][name] = entry
+        write_json(batch_dir / "batch.json", {**record, "status": "running"})
+    return record, failed
+
