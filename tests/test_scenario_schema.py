@@ -1,4 +1,4 @@
-"""Tests of the scenario schema (twin.scenario.schema, twin.scenario.validation, twin.scenario.yamlio, twin.scenario.units).
+"""Tests of the scenario schema (twin.scenario.schema, twin.core.validation, twin.core.yamlio, twin.scenario.units).
 
 A valid scenario loads into a frozen object with its documented defaults; durations are turned
 into seconds; every schema error is reported at once with its YAML path and line; YAML is read

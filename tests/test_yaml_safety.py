@@ -1,4 +1,4 @@
-"""Tests of safe, bounded YAML reading (twin.scenario.yamlio) and of short error messages (twin.core.errors).
+"""Tests of safe, bounded YAML reading (twin.core.yamlio) and of short error messages (twin.core.errors).
 
 Every bad input stops with an InputError naming the file, what was expected and what was found,
 before any simulation and without a traceback: what is not a regular file is never read, a file
@@ -20,11 +20,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-import twin.scenario.yamlio
+import twin.core.yamlio
 from twin.cli import EXIT_BAD_INPUT, main
 from twin.core.errors import FOUND_MAX_CHARS, InputError
 from twin.scenario.schema import load_scenario
-from twin.scenario.yamlio import MAX_YAML_BYTES, MAX_YAML_DEPTH, load_yaml_with_lines
+from twin.core.yamlio import MAX_YAML_BYTES, MAX_YAML_DEPTH, load_yaml_with_lines
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = sorted((ROOT / "scenarios").rglob("*.yaml"))
@@ -148,7 +148,7 @@ def test_file_larger_than_its_stat_size_is_cut_at_the_limit(monkeypatch):
     status = Path("/proc/self/status")
     if not status.exists():
         pytest.skip("no /proc")
-    monkeypatch.setattr(twin.scenario.yamlio, "MAX_YAML_BYTES", 64)
+    monkeypatch.setattr(twin.core.yamlio, "MAX_YAML_BYTES", 64)
     assert status.stat().st_size <= 64
     msg = _error(status)
     assert msg == f"{status}: file too large (expected a YAML file of at most 64 bytes, found more than 64 bytes)"
@@ -303,11 +303,11 @@ def test_list_items_get_their_own_lines(tmp_path):
 
 @pytest.fixture
 def pure_python_yamlio(monkeypatch):
-    """twin.scenario.yamlio as built when PyYAML has no libyaml; restored afterwards."""
+    """twin.core.yamlio as built when PyYAML has no libyaml; restored afterwards."""
     monkeypatch.delattr(yaml, "CSafeLoader")
-    yield importlib.reload(twin.scenario.yamlio)
+    yield importlib.reload(twin.core.yamlio)
     monkeypatch.undo()
-    importlib.reload(twin.scenario.yamlio)
+    importlib.reload(twin.core.yamlio)
 
 
 def test_without_libyaml_the_same_checks_and_lines(tmp_path, pure_python_yamlio):

@@ -20,7 +20,7 @@ EXIT_OK, EXIT_RUN_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
 
 def _cmd_info(args) -> int:
     from twin.core.citytwin import load_twin, summarize
-    from twin.scenario.schema import load_scenario
+    from twin.hazards.registry import load_scenario
 
     path = Path(args.path)
     if path.suffix in (".yaml", ".yml") and _is_scenario(path):
@@ -50,7 +50,7 @@ def _cmd_info(args) -> int:
 
 
 def _is_scenario(path: Path) -> bool:
-    from twin.scenario.yamlio import load_yaml_with_lines
+    from twin.core.yamlio import load_yaml_with_lines
 
     data, _ = load_yaml_with_lines(path)
     return isinstance(data, dict) and "hazard" in data
@@ -66,13 +66,13 @@ def _cmd_sample_city(args) -> int:
 
 
 def _cmd_validate(args) -> int:
-    from twin.pipeline.budget import estimate_run
-    from twin.pipeline.risk_run import member_draws
+    from twin.ensemble.draws import member_draws
     from twin.io.run_folders import check_output_folder
-    from twin.pipeline.run import prepare_run
+    from twin.pipeline.budget import estimate_run
+    from twin.pipeline.run import load_run_scenario, prepare_run
 
-    prep = prepare_run(args.scenario)
-    member_draws(prep.sf, prep.twin)
+    prep = prepare_run(load_run_scenario(args.scenario))
+    prep.hazard.check_draws(prep.sf, member_draws(prep.sf, prep.twin, prep.hazard))
     check_output_folder(prep.sf.output_dir(), "run", prep.input_files)
     budget = estimate_run(prep.sf, prep.twin["elevation"].shape)
     print(f"{args.scenario}: valid; {budget.describe()}")
@@ -83,8 +83,7 @@ def _render_into(folder: Path, sf) -> None:
     """Render the run's products (the scenario's ``render:`` block) into its folder."""
     from viz.products import render_products
 
-    wet = sf.scenario.flood.numerics.wet_threshold_m if sf.scenario.flood is not None else 0.05
-    render_products(folder, sf.scenario.render, water_threshold=wet)
+    render_products(folder, sf.scenario.render)
 
 
 def _cmd_run(args) -> int:

@@ -4,10 +4,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import xarray as xr
+
 from viz.render_run import render_run
 
+#: Depth (m) drawn as water when the run records no wet threshold of its own.
+DEFAULT_WATER_THRESHOLD_M = 0.05
 
-def render_products(run_dir: str | Path, spec, water_threshold: float = 0.05) -> list[Path]:
+
+def run_wet_threshold(run_dir: Path) -> float:
+    """The wet threshold (m) the run's hazard recorded in ``hazard.nc`` (``wet_threshold_m``), or the default."""
+    with xr.open_dataset(run_dir / "hazard.nc") as ds:
+        return float(ds.attrs.get("wet_threshold_m", DEFAULT_WATER_THRESHOLD_M))
+
+
+def render_products(run_dir: str | Path, spec, water_threshold: float | None = None) -> list[Path]:
     """Render the stills (one per view), the HTML view and the animation of a run folder.
 
     Parameters
@@ -16,8 +27,9 @@ def render_products(run_dir: str | Path, spec, water_threshold: float = 0.05) ->
         A run folder holding twin.nc and hazard.nc.
     spec : twin.scenario.schema.RenderSpec
         Views, layer, size, exaggeration, and whether to make the HTML view and the animation.
-    water_threshold : float
-        Depth (m) above which a cell is drawn as water.
+    water_threshold : float, optional
+        Depth (m) above which a cell is drawn as water; default the run's wet threshold
+        (:func:`run_wet_threshold`).
 
     Returns
     -------
@@ -27,6 +39,8 @@ def render_products(run_dir: str | Path, spec, water_threshold: float = 0.05) ->
     run_dir = Path(run_dir)
     if not spec.enabled:
         return []
+    if water_threshold is None:
+        water_threshold = run_wet_threshold(run_dir)
     common = {"layer": spec.layer, "size": tuple(spec.size), "exaggeration": spec.exaggeration,
               "water_threshold": water_threshold}
     files = [render_run(run_dir, run_dir / f"render_{view}.png", view=view, **common) for view in spec.views]

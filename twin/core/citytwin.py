@@ -21,14 +21,15 @@ import xarray as xr
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field as PydField
 from scipy import ndimage
 
+from twin.core.atomic import atomic_path
 from twin.core.classes import (FUEL_MODEL_BY_LANDCOVER, LANDCOVER, MANNING_BY_LANDCOVER, code_table)
 from twin.core.errors import InputError
-from twin.core.fields import TWIN_FIELDS, cf_attrs
+from twin.core.fields import TWIN_FIELDS
 from twin.core.grid import Grid
 from twin.core.rasters import (CHECKED_FIELDS, check_band, check_class_codes, check_regular_file, fill_band, read_band,
                           read_grid, read_terrain, refuse_cells)
-from twin.scenario.validation import validate
-from twin.scenario.yamlio import load_yaml_with_lines
+from twin.core.validation import validate
+from twin.core.yamlio import load_yaml_with_lines
 
 #: Bytes per cell held by a loaded twin (its declared fields).
 TWIN_BYTES_PER_CELL = sum(np.dtype(f.dtype).itemsize for f in TWIN_FIELDS.values())
@@ -203,7 +204,7 @@ def build_dataset(grid: Grid, arrays: dict[str, np.ndarray], name: str = "twin",
         "domain_mask": inside.astype(np.int8),
     }
     x, y = grid.cell_centres()
-    ds = xr.Dataset({k: (("y", "x"), v, cf_attrs(k)) for k, v in fields.items()},
+    ds = xr.Dataset({k: (("y", "x"), v, TWIN_FIELDS.cf_attrs(k)) for k, v in fields.items()},
                     coords={"x": ("x", x, {"units": "m", "standard_name": "projection_x_coordinate",
                                            "long_name": "easting of cell centre", "axis": "X"}),
                             "y": ("y", y, {"units": "m", "standard_name": "projection_y_coordinate",
@@ -257,12 +258,12 @@ def load_twin(source: str | Path | dict, base_dir: str | Path | None = None,
     check_memory(grid.shape, terrain_file, available_memory)
     elevation, valid, grid = read_terrain(terrain_file)
     outside = _outside_domain(valid, terrain_file)
-    bands = {name: read_band(file, name, grid, terrain_file, resample=manifest.resample)
+    bands = {name: read_band(file, TWIN_FIELDS[name], grid, terrain_file, resample=manifest.resample)
              for name, file in files.items() if name != "elevation"}
     for name, band in bands.items():
         check_band(name, band, ~outside, files[name])
     _check_footprint_heights(bands, files, ~outside)
-    arrays = {"elevation": elevation, **{name: fill_band(name, band) for name, band in bands.items()}}
+    arrays = {"elevation": elevation, **{name: fill_band(TWIN_FIELDS[name], band) for name, band in bands.items()}}
     return build_dataset(grid, arrays, name=manifest.name, outside=outside, files=files)
 
 
@@ -276,7 +277,7 @@ def _check_footprint_heights(bands: dict[str, np.ma.MaskedArray], files: dict[st
     if not {"building_id", "building_height"} <= bands.keys():
         return
     height = bands["building_height"]
-    footprint = inside & (fill_band("building_id", bands["building_id"]) > 0)
+    footprint = inside & (fill_band(TWIN_FIELDS["building_id"], bands["building_id"]) > 0)
     missing = np.ma.getmaskarray(height) | np.isnan(np.ma.getdata(height))
     refuse_cells(footprint & missing, np.ma.getdata(height), files["building_height"], "building_height",
                  "building footprint cells (building_id > 0) without a height", "a height on every footprint cell")
@@ -301,7 +302,6 @@ def twin_grid(ds: xr.Dataset) -> Grid:
 
 def save_twin(ds: xr.Dataset, path: str | Path) -> Path:
     """Write a twin to CF-1.8 netCDF (CRS via rioxarray), atomically (temporary name, then rename)."""
-    from twin.io.atomic import atomic_path
 
     path = Path(path)
     with atomic_path(path) as tmp:

@@ -3,11 +3,14 @@
 Each :class:`Field` gives the name, units, dtype, long name, CF ``standard_name`` (where one
 exists), whether the field is continuous or a class code (which decides bilinear or nearest
 resampling) and its fill value. netCDF and GeoTIFF attributes are generated from here with
-:func:`cf_attrs`, never typed twice.
+:func:`cf_attrs`, never typed twice. A registry (:class:`FieldRegistry`) is immutable: the twin's
+fields are :data:`TWIN_FIELDS`; the hazards' and risk fields are declared by the hazards
+(:attr:`twin.hazards.registry.HazardRegistry.fields` holds them all).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -67,36 +70,53 @@ _TWIN_FIELDS = [
     Field("domain_mask", "1", "int8", "1 inside the modelled domain, 0 outside", kind="class"),
 ]
 
-#: Every declared twin field by name.
-TWIN_FIELDS = MappingProxyType({f.name: f for f in _TWIN_FIELDS})
+class FieldRegistry(Mapping):
+    """An immutable set of field declarations by name; a lookup's error lists the declared names.
 
-#: Every declared result field by name (hazard, risk); extended by the modules that produce them
-#: through :func:`register`.
-RESULT_FIELDS: dict[str, Field] = {}
+    Built once from its fields (no registration at import or at run time); :meth:`merged` gives a
+    new registry. A name may be declared twice only with the same declaration.
+    """
+
+    def __init__(self, fields=()):
+        table: dict[str, Field] = {}
+        for f in fields:
+            if f.name in table and table[f.name] != f:
+                raise ValueError(f"field {f.name!r} is declared twice, differently: {table[f.name]} and {f}")
+            table[f.name] = f
+        self._table = MappingProxyType(table)
+
+    def __getitem__(self, name: str) -> Field:
+        try:
+            return self._table[name]
+        except KeyError:
+            raise KeyError(f"undeclared field {name!r}; declared fields: {', '.join(sorted(self._table))}") from None
+
+    def __iter__(self):
+        return iter(self._table)
+
+    def __len__(self) -> int:
+        return len(self._table)
+
+    def __reduce__(self):
+        return FieldRegistry, (tuple(self.values()),)
+
+    def merged(self, *others) -> "FieldRegistry":
+        """A registry of this one's fields and those of ``others`` (registries or fields)."""
+        more = [f for o in others for f in (o.values() if isinstance(o, Mapping) else [o])]
+        return FieldRegistry([*self.values(), *more])
+
+    def cf_attrs(self, name: str) -> dict:
+        """CF attributes of the declared field ``name`` (:func:`cf_attrs`)."""
+        return cf_attrs(self[name])
 
 
-def register(*fields: Field) -> None:
-    """Declare result fields (a name may be declared once)."""
-    for f in fields:
-        if f.name in RESULT_FIELDS or f.name in TWIN_FIELDS:
-            raise ValueError(f"field {f.name!r} is declared twice")
-        RESULT_FIELDS[f.name] = f
-
-
-def get_field(name: str) -> Field:
-    """Look up a declared field by name; the error lists the declared names."""
-    if name in TWIN_FIELDS:
-        return TWIN_FIELDS[name]
-    if name in RESULT_FIELDS:
-        return RESULT_FIELDS[name]
-    known = ", ".join(sorted([*TWIN_FIELDS, *RESULT_FIELDS]))
-    raise KeyError(f"undeclared field {name!r}; declared fields: {known}")
-
-
-def cf_attrs(name: str) -> dict:
-    """CF attributes (units, long_name, standard_name) of a declared field."""
-    f = get_field(name)
+def cf_attrs(f: Field) -> dict:
+    """CF attributes (units, long_name, standard_name) of a field declaration."""
     attrs = {"units": f.units, "long_name": f.long_name}
     if f.standard_name:
         attrs["standard_name"] = f.standard_name
     return attrs
+
+
+#: The twin's fields.
+TWIN_FIELDS = FieldRegistry(_TWIN_FIELDS)

@@ -22,7 +22,7 @@ from rasterio.warp import Resampling, reproject
 
 from twin.core.classes import CLASS_RASTER_CODES
 from twin.core.errors import InputError
-from twin.core.fields import get_field
+from twin.core.fields import TWIN_FIELDS, Field
 from twin.core.grid import Grid, check_projected_grid, same_grid
 
 #: Plausible terrain elevations (m above sea level). The lowest dry land, the Dead Sea shore, lies
@@ -131,16 +131,16 @@ def read_terrain(path: str | Path) -> tuple[np.ndarray, np.ndarray, Grid]:
     return band.filled(np.nan), valid, grid
 
 
-def read_band(path: str | Path, name: str, grid: Grid, terrain_file: str | Path,
+def read_band(path: str | Path, field: Field, grid: Grid, terrain_file: str | Path,
               resample: bool = False) -> np.ma.MaskedArray:
-    """Read the raster of field ``name`` onto ``grid``, in its own dtype, nodata masked.
+    """Read the raster of a field onto ``grid``, in its own dtype, nodata masked.
 
     Parameters
     ----------
     path : str or Path
         The raster file.
-    name : str
-        Declared field name (decides the resampling method).
+    field : Field
+        The field's declaration (its kind decides the resampling method).
     grid : Grid
         The terrain's grid.
     terrain_file : str or Path
@@ -155,7 +155,6 @@ def read_band(path: str | Path, name: str, grid: Grid, terrain_file: str | Path,
         nodata and cells the raster does not cover, are masked).
     """
     path = Path(path)
-    field = get_field(name)
     with _opened(path) as src:
         check_projected_grid(src.crs, src.transform, str(path))
         own = Grid((src.height, src.width), src.transform, src.crs)
@@ -176,28 +175,27 @@ def read_band(path: str | Path, name: str, grid: Grid, terrain_file: str | Path,
     return np.ma.masked_array(out, mask=np.isnan(out))
 
 
-def fill_band(name: str, band: np.ma.MaskedArray) -> np.ndarray:
-    """Cast a band read by :func:`read_band` to the dtype of field ``name``, nodata cells filled.
+def fill_band(field: Field, band: np.ma.MaskedArray) -> np.ndarray:
+    """Cast a band read by :func:`read_band` to the dtype of ``field``, nodata cells filled.
 
     Nodata cells hold 0 ("not given") in class fields and the field's fill value in continuous
     ones. Class codes must have passed :func:`check_band`: the cast does not check them.
     """
-    field = get_field(name)
     if field.is_class:
         return np.asarray(band.filled(0)).astype(field.dtype)
     return np.asarray(band.astype(np.float64).filled(field.fill)).astype(field.dtype)
 
 
-def read_on_grid(path: str | Path, name: str, grid: Grid, terrain_file: str | Path,
+def read_on_grid(path: str | Path, field: Field, grid: Grid, terrain_file: str | Path,
                  resample: bool = False) -> np.ndarray:
-    """Read a raster of field ``name`` onto ``grid``, in the field's dtype (:func:`read_band`, :func:`fill_band`).
+    """Read a raster of ``field`` onto ``grid``, in the field's dtype (:func:`read_band`, :func:`fill_band`).
 
     Returns
     -------
     numpy.ndarray, shape ``grid.shape``, dtype of the declared field
         Nodata cells hold the field's fill value (0 for class codes).
     """
-    return fill_band(name, read_band(path, name, grid, terrain_file, resample))
+    return fill_band(field, read_band(path, field, grid, terrain_file, resample))
 
 
 def refuse_cells(bad: np.ndarray, values: np.ndarray, file: str | Path | None, field: str, problem: str,
@@ -275,11 +273,11 @@ def check_class_codes(name: str, values: np.ndarray, cells: np.ndarray, file: st
 
 def _check_building_ids(name: str, values: np.ndarray, cells: np.ndarray, file: Path) -> None:
     """Building ids are whole numbers from 0 (no building) to the largest of the id dtype."""
-    top = np.iinfo(get_field(name).dtype).max
+    top = np.iinfo(TWIN_FIELDS[name].dtype).max
     refuse_cells(cells & ~_whole(values), values, file, name, "building ids that are not whole numbers",
                  "integer ids")
     refuse_cells(cells & ((values < 0) | (values > top)), values, file, name, "building ids out of range",
-                 f"0 (no building) .. {top} ({get_field(name).dtype})")
+                 f"0 (no building) .. {top} ({TWIN_FIELDS[name].dtype})")
 
 
 def _check_building_heights(name: str, values: np.ndarray, cells: np.ndarray, file: Path) -> None:

@@ -20,9 +20,11 @@ from dataclasses import dataclass
 from typing import Callable
 
 from twin.core.errors import InputError
+from twin.core.citytwin import load_twin, twin_input_files
 from twin.ensemble.draws import MemberDraw, heaviest_first, member_scenario
+from twin.hazards.interface import Hazard
 from twin.scenario.schema import scheduler_address
-from twin.pipeline.progress import CountBar
+from twin.io.progress import CountBar
 
 
 @dataclass(frozen=True)
@@ -33,17 +35,18 @@ class MemberFailure:
     error: str
 
 
-def member_maps(hazard: str, sf, draw: MemberDraw) -> dict:
+def member_maps(hazard: Hazard, sf, draw: MemberDraw) -> dict:
     """Run one member and return its hazard maps (the dask task; runs on a worker).
 
-    The worker reads the twin itself (once per process, :func:`_worker_twin`), so no large data
-    travels with the task and nothing is lost when a worker dies: a rescheduled member needs only
-    the scenario and its draw. Workers must see the input files (a shared file system).
+    The worker reads the twin itself (once per process and twin content, :func:`worker_twin`),
+    so no large data travels with the task and nothing is lost when a worker dies: a rescheduled
+    member needs only the scenario and its draw. Workers must see the input files (a shared
+    file system).
 
     Parameters
     ----------
-    hazard : str
-        ``"flood"`` or ``"fire"``.
+    hazard : Hazard
+        The scenario's hazard.
     sf : ScenarioFile
         The scenario as written.
     draw : MemberDraw
@@ -52,22 +55,29 @@ def member_maps(hazard: str, sf, draw: MemberDraw) -> dict:
     Returns
     -------
     dict
-        Hazard maps of the member (see the hazard module's ``member_maps``).
+        Hazard maps of the member (:attr:`twin.hazards.interface.Hazard.member_maps`).
     """
-    from twin.pipeline.run import hazard_module
+    twin = worker_twin(sf.twin_source(), sf.folder)
+    sf_k = member_scenario(sf, draw, hazard)
+    inputs = hazard.prepare(sf_k, twin)
+    return hazard.member_maps(hazard.simulate(inputs, sf_k, progress=False))
 
-    module = hazard_module(hazard)
-    twin = _worker_twin(json.dumps(sf.twin_source(), sort_keys=True), str(sf.folder))
-    sf_k = member_scenario(sf, draw)
-    inputs = module.prepare(sf_k, twin)
-    return module.member_maps(module.simulate(inputs, sf_k, progress=False))
+
+def worker_twin(source, base_dir):
+    """The twin of a scenario, read once per worker process and kept while its files are unchanged.
+
+    The cache key is the twin's source and the identity of each of its files (device, inode,
+    size, modification time in ns), so a twin regenerated in place on a long-lived cluster is
+    read again, not served stale.
+    """
+    files = twin_input_files(source, base_dir)
+    stamps = tuple((str(p), *(lambda s: (s.st_dev, s.st_ino, s.st_size, s.st_mtime_ns))(p.stat())) for p in files)
+    return _cached_twin(json.dumps(source, sort_keys=True), str(base_dir), stamps)
 
 
 @functools.lru_cache(maxsize=2)
-def _worker_twin(source_json: str, base_dir: str):
-    """The twin of a scenario, read once per worker process (keyed by its source)."""
-    from twin.core.citytwin import load_twin
-
+def _cached_twin(source_json: str, base_dir: str, stamps: tuple):
+    """The twin of ``source_json`` as loaded when its files had ``stamps``."""
     return load_twin(json.loads(source_json), base_dir=base_dir)
 
 
@@ -78,19 +88,19 @@ SCHEDULER_TIMEOUT = "20s"
 WARM_UP_S = 1.0
 
 
-def warm_workers(client, hazard: str, sf) -> list:
+def warm_workers(client, hazard: Hazard, sf) -> list:
     """Have every worker of ``client`` load itself now, before the members come.
 
     Each worker runs the control scenario for :data:`WARM_UP_S` of simulated time: its imports,
-    the compiled kernels from numba's cache and the twin (kept, :func:`_worker_twin`) are then
+    the compiled kernels from numba's cache and the twin (kept, :func:`worker_twin`) are then
     ready. The runner starts this before the driver computes the control run, so the loading
     overlaps with it (measured: 1.4-1.5 s per worker when two start together).
 
     Parameters
     ----------
     client : distributed.Client
-    hazard : str
-        ``"flood"`` or ``"fire"``.
+    hazard : Hazard
+        The scenario's hazard.
     sf : ScenarioFile
         The scenario as written.
 
@@ -181,7 +191,7 @@ def local_cluster(workers: int | None = None):
                             processes=True, dashboard_address=None, silence_logs=logging.ERROR)
 
 
-def run_members(hazard: str, sf, draws: list[MemberDraw], on_member: Callable[[MemberDraw, dict], None],
+def run_members(hazard: Hazard, sf, draws: list[MemberDraw], on_member: Callable[[MemberDraw, dict], None],
                 client, progress: bool = True) -> list[MemberFailure]:
     """Run members as dask tasks and hand each result to ``on_member`` as it finishes.
 
@@ -209,7 +219,7 @@ def run_members(hazard: str, sf, draws: list[MemberDraw], on_member: Callable[[M
     failures = []
     with client.as_current(), CountBar(len(draws), "members", progress) as bar:
         # submitted (and prioritised) longest expected first, so the last to run are short
-        order = heaviest_first(draws)
+        order = heaviest_first(draws, hazard.perturbations)
         futures = {client.submit(member_maps, hazard, sf, d, retries=1, pure=False,
                                  priority=len(order) - k): d for k, d in enumerate(order)}
         for future in as_completed(futures):

@@ -1,12 +1,15 @@
 """Ensemble members: seeded draws of the uncertain inputs, and the scenario each member runs.
 
-Member ``k`` draws from ``numpy.random.SeedSequence(seed).spawn(members)[k]``; each perturbed
-quantity has its own child stream of that sequence (in the fixed order of
-:data:`PERTURBATION_ORDER`), so the same seed gives the same members whatever the number of
-workers, the order in which they finish, or which other perturbations the scenario adds.
+Member ``k`` draws from ``numpy.random.SeedSequence(seed).spawn(members)[k]``; each perturbation
+declared by a hazard (:class:`twin.hazards.interface.Perturbation`) has its own child stream of
+that sequence, at the fixed index the perturbation declares, and the member's own random
+processes (fire spotting) use stream :data:`twin.hazards.interface.NOISE_STREAM`. So the same seed
+gives the same members whatever the number of workers, the order in which they finish, which
+other perturbations the scenario adds, or which hazards are registered.
 
 Draws are made in the driver (they may read a probability raster); a member's scenario is the
-scenario with its draws applied (:func:`member_scenario`), which the worker then prepares and runs.
+scenario with its draws applied by its hazard (:func:`member_scenario`), which the worker then
+prepares and runs.
 """
 
 from __future__ import annotations
@@ -17,13 +20,8 @@ import numpy as np
 import xarray as xr
 from pydantic import ValidationError
 
-from twin.core.citytwin import twin_grid
-from twin.core.rasters import read_on_grid
-from twin.scenario.schema import ConstantWind, GriddedRainfall, Scenario, ScenarioFile, UniformRainfall
-
-#: Fixed order of the perturbations' child streams (never reorder: it would change every member).
-PERTURBATION_ORDER = ("rainfall_scale", "rainfall_shift", "manning_scale", "wind_speed", "wind_direction",
-                      "ignition")
+from twin.hazards.interface import NOISE_STREAM, Hazard
+from twin.scenario.schema import ScenarioFile
 
 
 @dataclass(frozen=True)
@@ -53,31 +51,23 @@ class MemberDraw:
     noise_seed: int | None = None
 
 
-def _ignition_draw(sf: ScenarioFile, twin: xr.Dataset, rng: np.random.Generator) -> list[tuple[float, float]]:
-    """Ignition points of one member: jittered within a disc, or drawn from a probability raster."""
-    spec = sf.scenario.ensemble.perturb.ignition
-    grid = twin_grid(twin)
-    if spec.random_from is not None:
-        path = sf.resolve(spec.random_from)
-        prob = np.clip(read_on_grid(path, "ignition_probability", grid, path), 0.0, None)
-        prob = np.where(twin["domain_mask"].values == 1, prob, 0.0).ravel()
-        if prob.sum() <= 0:
-            raise sf.error(("ensemble", "perturb", "ignition", "random_from"),
-                           "ignition probability raster is zero everywhere in the domain", found=str(path))
-        cells = rng.choice(prob.size, size=spec.count, p=prob / prob.sum())
-        x, y = grid.cell_centres()
-        return [(float(x[c % grid.shape[1]]), float(y[c // grid.shape[1]])) for c in cells]
-    w, s, e, n = grid.bounds()
-    points = []
-    for ign in sf.scenario.fire.ignitions:
-        r, theta = spec.jitter_m * np.sqrt(rng.uniform()), rng.uniform(0.0, 2 * np.pi)
-        x0, y0 = ign.at if ign.at is not None else ign.line[0]
-        points.append((float(np.clip(x0 + r * np.cos(theta), w + 1e-6, e - 1e-6)),
-                       float(np.clip(y0 + r * np.sin(theta), s + 1e-6, n - 1e-6))))
-    return points
+def is_ensemble(sf: ScenarioFile) -> bool:
+    """True when the scenario asks for perturbed members (more than the control run)."""
+    ens = sf.scenario.ensemble
+    return ens.members > 1 or any(v is not None for v in ens.perturb.model_dump().values())
 
 
-def draw_members(sf: ScenarioFile, twin: xr.Dataset) -> list[MemberDraw]:
+def member_draws(sf: ScenarioFile, twin: xr.Dataset, hazard: Hazard) -> list[MemberDraw]:
+    """The scenario's members: its ensemble's draws, or the control alone."""
+    return draw_members(sf, twin, hazard) if is_ensemble(sf) else [MemberDraw(0)]
+
+
+def control_only(draws: list[MemberDraw]) -> bool:
+    """True when ``draws`` is the control run alone (no dask members to run)."""
+    return len(draws) == 1 and draws[0].values == {} and draws[0].forecast_member is None
+
+
+def draw_members(sf: ScenarioFile, twin: xr.Dataset, hazard: Hazard) -> list[MemberDraw]:
     """The draws of every member of the scenario's ensemble (deterministic from its seed).
 
     Parameters
@@ -86,6 +76,8 @@ def draw_members(sf: ScenarioFile, twin: xr.Dataset) -> list[MemberDraw]:
         The scenario (its ``ensemble`` block; ``ensemble.seed`` defaults to ``seed``).
     twin : xarray.Dataset
         The twin (for ignition positions).
+    hazard : Hazard
+        The scenario's hazard (it declares the perturbations).
 
     Returns
     -------
@@ -95,25 +87,24 @@ def draw_members(sf: ScenarioFile, twin: xr.Dataset) -> list[MemberDraw]:
     ens = sf.scenario.ensemble
     seed = sf.scenario.seed if ens.seed is None else ens.seed
     weights = ens.weights or [1.0] * ens.members
+    perturbations = hazard.perturbations
+    n_streams = max([NOISE_STREAM, *(p.stream for p in perturbations)]) + 1
     draws = []
     for k, member_seq in enumerate(np.random.SeedSequence(seed).spawn(ens.members)):
-        children = member_seq.spawn(len(PERTURBATION_ORDER) + 1)
-        streams = dict(zip(PERTURBATION_ORDER, children))
+        children = member_seq.spawn(n_streams)
         values = {}
-        for name in PERTURBATION_ORDER:
-            spec = getattr(ens.perturb, name)
-            if spec is None:
-                continue
-            rng = np.random.default_rng(streams[name])
-            values[name] = _ignition_draw(sf, twin, rng) if name == "ignition" else spec.draw(rng)
-        noise_seed = int(children[-1].generate_state(1, np.uint64)[0])
+        for p in sorted(perturbations, key=lambda p: p.stream):
+            spec = getattr(ens.perturb, p.name)
+            if spec is not None:
+                values[p.name] = p.draw(spec, np.random.default_rng(children[p.stream]), sf, twin)
+        noise_seed = int(children[NOISE_STREAM].generate_state(1, np.uint64)[0])
         draw = MemberDraw(k, values, float(weights[k]), noise_seed=noise_seed)
-        check_member(sf, draw)
+        check_member(sf, draw, hazard)
         draws.append(draw)
     return draws
 
 
-def check_member(sf: ScenarioFile, draw: MemberDraw) -> None:
+def check_member(sf: ScenarioFile, draw: MemberDraw, hazard: Hazard) -> None:
     """Refuse a draw whose member scenario breaks the schema's bounds (before anything runs).
 
     A perturbation can push a valid scenario out of range (a rainfall scale drawn from a wide
@@ -125,9 +116,9 @@ def check_member(sf: ScenarioFile, draw: MemberDraw) -> None:
     InputError
         Naming the member, its drawn values and the bound broken.
     """
-    member = member_scenario(sf, draw).scenario
+    member = member_scenario(sf, draw, hazard).scenario
     try:
-        Scenario.model_validate(member.model_dump(warnings=False))
+        type(member).model_validate(member.model_dump(warnings=False))
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"])
@@ -136,90 +127,37 @@ def check_member(sf: ScenarioFile, draw: MemberDraw) -> None:
                        f"{err['msg']}; narrow the distribution") from None
 
 
-def heaviest_first(draws: list[MemberDraw]) -> list[MemberDraw]:
+def heaviest_first(draws: list[MemberDraw], perturbations=()) -> list[MemberDraw]:
     """The draws in the order to start them: the members expected to run longest first.
 
     Starting the longest jobs first keeps the last ones short, so that workers finish close
     together (Graham 1969, "longest processing time first"). The expected length is ranked by
-    the forcing drawn: a larger rainfall scale (deeper water, a shorter stable time step, more
-    steps: on the sample city 7.6 s at scale 0.90, 11.0 s at 1.53), then more wind added (a
-    fire reaching more cells). Only the order of starting changes; each member's result and the
-    reduced risk do not (see :func:`draw_members`).
+    the forcing drawn, in the order of the perturbations that declare ``heavier_when_larger``: a
+    larger rainfall scale (deeper water, a shorter stable time step, more steps: on the sample
+    city 7.6 s at scale 0.90, 11.0 s at 1.53), more wind added (a fire reaching more cells).
+    Only the order of starting changes; each member's result and the reduced risk do not (see
+    :func:`draw_members`).
 
     Parameters
     ----------
     draws : list of MemberDraw
+    perturbations : sequence of Perturbation
+        The hazard's perturbations.
 
     Returns
     -------
     list of MemberDraw
         The same draws, reordered (ties keep index order).
     """
-    return sorted(draws, key=lambda d: (-d.values.get("rainfall_scale", 1.0),
-                                        -d.values.get("wind_speed", 0.0)))
+    ranked = [p for p in perturbations if p.heavier_when_larger is not None]
+    return sorted(draws, key=lambda d: tuple(-d.values.get(p.name, p.heavier_when_larger) for p in ranked))
 
 
-def _shift_hyetograph(rain: UniformRainfall, shift: float) -> UniformRainfall:
-    """Move a hyetograph by ``shift`` s; the part moved before t = 0 is cut (interpolated at 0)."""
-    times = np.asarray(rain.times) + shift
-    values = np.asarray(rain.intensity_mm_h)
-    if times[0] < 0:
-        keep = times > 0
-        v0 = float(np.interp(0.0, times, values))
-        times, values = np.concatenate([[0.0], times[keep]]), np.concatenate([[v0], values[keep]])
-    return rain.model_copy(update={"times": times.tolist(), "intensity_mm_h": values.tolist()})
-
-
-def member_scenario(sf: ScenarioFile, draw: MemberDraw) -> ScenarioFile:
-    """The scenario a member runs: the draws applied to the scenario as written.
-
-    Rainfall scale multiplies intensities; rainfall shift moves a uniform hyetograph in time;
-    Manning scale multiplies roughness; wind speed and direction are added (speed kept >= 0,
-    direction modulo 360); ignition points replace the ignitions' positions (times kept).
-    """
+def member_scenario(sf: ScenarioFile, draw: MemberDraw, hazard: Hazard) -> ScenarioFile:
+    """The scenario a member runs: its hazard block with the draws applied
+    (:attr:`twin.hazards.interface.Hazard.apply_draw`) and the member's own seed."""
     sc = sf.scenario
-    v = draw.values
-    update = {}
-    if sc.flood is not None:
-        flood = sc.flood
-        rain = flood.rainfall
-        if draw.forecast_member is not None and isinstance(rain, GriddedRainfall):
-            rain = rain.model_copy(update={"member": draw.forecast_member})
-        if "rainfall_scale" in v and isinstance(rain, UniformRainfall):
-            rain = rain.model_copy(update={"intensity_mm_h": [x * v["rainfall_scale"] for x in rain.intensity_mm_h]})
-        elif "rainfall_scale" in v and isinstance(rain, GriddedRainfall):
-            rain = rain.model_copy(update={"scale": rain.scale * v["rainfall_scale"]})
-        if "rainfall_shift" in v and isinstance(rain, UniformRainfall):
-            rain = _shift_hyetograph(rain, v["rainfall_shift"])
-        scale = flood.manning_scale * v.get("manning_scale", 1.0)
-        update["flood"] = flood.model_copy(update={"rainfall": rain, "manning_scale": scale})
-    if sc.fire is not None:
-        fire = sc.fire
-        wind = fire.wind
-        ds, dd = v.get("wind_speed", 0.0), v.get("wind_direction", 0.0)
-        if isinstance(wind, ConstantWind):
-            wind = wind.model_copy(update={"speed_m_s": max(0.0, wind.speed_m_s + ds),
-                                           "from_deg": (wind.from_deg + dd) % 360.0})
-        else:
-            wind = wind.model_copy(update={"speed_m_s": [max(0.0, s + ds) for s in wind.speed_m_s],
-                                           "from_deg": [(d + dd) % 360.0 for d in wind.from_deg]})
-        ignitions = fire.ignitions
-        if "ignition" in v:
-            pts = v["ignition"]
-            if sc.ensemble.perturb.ignition.random_from is not None:
-                t0 = ignitions[0].time
-                ignitions = [ignitions[0].model_copy(update={"at": p, "line": None, "time": t0}) for p in pts]
-            else:
-                ignitions = [_moved(ign, p) for ign, p in zip(ignitions, pts)]
-        update["fire"] = fire.model_copy(update={"wind": wind, "ignitions": ignitions})
+    update = {hazard.name: hazard.apply_draw(sc, draw)}
     if draw.noise_seed is not None:
         update["seed"] = draw.noise_seed
     return ScenarioFile(sc.model_copy(update=update), sf.path, sf.lines)
-
-
-def _moved(ign, point):
-    """An ignition moved so that its point (or its line's first vertex) lands on ``point``."""
-    if ign.at is not None:
-        return ign.model_copy(update={"at": point})
-    dx, dy = point[0] - ign.line[0][0], point[1] - ign.line[0][1]
-    return ign.model_copy(update={"line": [(x + dx, y + dy) for x, y in ign.line]})

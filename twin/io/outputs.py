@@ -1,6 +1,6 @@
 """Writing result datasets: CF-1.8 netCDF with CRS, Cloud-Optimized GeoTIFF, CSV tables.
 
-Attributes come from the field registry (:mod:`twin.core.fields`). Every file is written under a
+Attributes come from the fields' declarations (:mod:`twin.core.fields`). Every file is written under a
 temporary name and renamed into place.
 """
 
@@ -13,13 +13,14 @@ import numpy as np
 import rioxarray  # noqa: F401  (registers the .rio accessor)
 import xarray as xr
 
-from twin.io.atomic import atomic_path
-from twin.core.fields import cf_attrs
+from twin.core.atomic import atomic_path
+from twin.core.fields import FieldRegistry
 
 
-def result_dataset(twin: xr.Dataset, fields: dict[str, np.ndarray], attrs: dict | None = None,
+def result_dataset(twin: xr.Dataset, fields: dict[str, np.ndarray], declared: FieldRegistry,
+                   attrs: dict | None = None,
                    series: dict[str, tuple[np.ndarray, np.ndarray]] | None = None) -> xr.Dataset:
-    """A result Dataset on the twin's grid, with registry attributes and the twin's CRS.
+    """A result Dataset on the twin's grid, with the fields' declared attributes and the twin's CRS.
 
     Parameters
     ----------
@@ -27,16 +28,18 @@ def result_dataset(twin: xr.Dataset, fields: dict[str, np.ndarray], attrs: dict 
         The CityTwin (for coordinates and CRS).
     fields : dict
         Declared field name -> ``(ny, nx)`` array.
+    declared : FieldRegistry
+        The declarations of the fields (a hazard's fields, or a risk spec's).
     attrs : dict, optional
         Global attributes (scenario name, hazard, members, ...).
     series : dict, optional
         Declared field name -> ``(times_s, array (nt, ny, nx))`` snapshots, on a ``time`` dimension
         in seconds since the scenario start.
     """
-    data_vars = {name: (("y", "x"), np.asarray(a), cf_attrs(name)) for name, a in fields.items()}
+    data_vars = {name: (("y", "x"), np.asarray(a), declared.cf_attrs(name)) for name, a in fields.items()}
     coords = {"x": twin["x"], "y": twin["y"]}
     for name, (times, stack) in (series or {}).items():
-        data_vars[name] = (("time", "y", "x"), np.asarray(stack), cf_attrs(name))
+        data_vars[name] = (("time", "y", "x"), np.asarray(stack), declared.cf_attrs(name))
         coords["time"] = ("time", np.asarray(times, dtype=np.float64),
                           {"units": "s", "long_name": "time since scenario start", "standard_name": "time",
                            "axis": "T"})

@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
-from twin.io.atomic import atomic_path
+from twin.core.atomic import atomic_path
 
 #: Packages whose versions are recorded in every manifest.
 RECORDED_PACKAGES = ("city-twin", "numpy", "scipy", "xarray", "rasterio", "rioxarray", "dask", "distributed",

@@ -52,7 +52,7 @@ from scipy import sparse
 
 from twin.core.errors import InputError
 from twin.core.grid import Grid
-from twin.scenario.limits import MAX_RAIN_MM_H
+from twin.core.limits import MAX_RAIN_MM_H
 
 _MM_H = 1e-3 / 3600.0
 #: Factor from each accepted rate unit to m/s.
@@ -91,7 +91,7 @@ def max_mean_intensity_mm_h(interval_s: np.ndarray | float) -> np.ndarray:
     :data:`MAX_HOURLY_RAIN_MM` per hour for intervals of an hour or more. A shorter interval
     may hold a higher mean (a burst inside the hour): below an hour the bound follows the
     world-record envelope, depth ~ D**:data:`RECORD_DEPTH_EXPONENT` through 500 mm in 1 h
-    (intensity ~ D**-0.525), up to :data:`twin.scenario.limits.MAX_RAIN_MM_H`, the bound on an
+    (intensity ~ D**-0.525), up to :data:`twin.core.limits.MAX_RAIN_MM_H`, the bound on an
     instantaneous intensity (reached at about 3 min). Every record stays below it: 31.2 mm in
     1 min (Unionville, Maryland, 1956) against 2500 mm/h, 305 mm in 42 min against 603 mm/h,
     1825 mm in 24 h (Foc-Foc, La Reunion, 1966) against 500 mm/h.

@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable
 
-from twin.io.atomic import TEMPORARY, temporary_name
+from twin.core.atomic import TEMPORARY, temporary_name
 from twin.core.errors import InputError, RunError
 from twin.io.locks import exclusive_lock, lock_if_free
 

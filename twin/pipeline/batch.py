@@ -33,13 +33,16 @@ from typing import Callable
 import numpy as np
 
 from twin.core.errors import InputError, RunError
-from twin.ensemble.draws import MemberDraw
+from twin.ensemble.draws import MemberDraw, draw_members, member_draws
+from twin.hazards.interface import Hazard
+from twin.hazards.registry import get_hazard, load_scenario
 from twin.io.provenance import file_sha256, utc_now, write_json
-from twin.io.atomic import TEMPORARY
+from twin.core.atomic import TEMPORARY
 from twin.io.run_folders import claimed_batch_folder, folder_name, remove_stale_staging
 from twin.io.rainfall import Forecast, read_forecast
-from twin.scenario.schema import GriddedRainfall, ScenarioFile, load_scenario
-from twin.scenario.yamlio import line_of
+from twin.pipeline.run import prepare_run, run_prepared
+from twin.scenario.schema import ScenarioFile
+from twin.core.yamlio import line_of
 
 #: Probability of a depth above 0.5 m at a building from which the batch raises an alert.
 DEFAULT_ALERT_PROBABILITY = 0.5
@@ -80,25 +83,13 @@ def _scenarios(folder: Path) -> list[Path]:
     return paths
 
 
-def _with_forecast(sf: ScenarioFile, forecast: Forecast) -> ScenarioFile:
-    """A flood scenario whose rainfall is the forecast (control: member 0); others unchanged."""
-    sc = sf.scenario
-    if sc.flood is None:
-        return sf
-    rain = GriddedRainfall(file=str(forecast.file.resolve()), variable=forecast.variable, member=0)
-    flood = sc.flood.model_copy(update={"rainfall": rain})
-    return ScenarioFile(sc.model_copy(update={"flood": flood}), sf.path, sf.lines)
-
-
-def forecast_draws(sf: ScenarioFile, twin, forecast: Forecast) -> list[MemberDraw]:
+def forecast_draws(sf: ScenarioFile, twin, hazard: Hazard, forecast: Forecast) -> list[MemberDraw]:
     """One member per forecast member, with the scenario's own perturbations drawn on top."""
-    from twin.ensemble.draws import draw_members
-
     n = forecast.n_members
     ens = sf.scenario.ensemble.model_copy(update={"members": n, "weights": None})
     sf_n = ScenarioFile(sf.scenario.model_copy(update={"ensemble": ens}), sf.path, sf.lines)
     return [MemberDraw(d.index, d.values, d.weight, forecast_member=int(d.index), noise_seed=d.noise_seed)
-            for d in draw_members(sf_n, twin)]
+            for d in draw_members(sf_n, twin, hazard)]
 
 
 def _complete_and_current(run_dir: Path, inputs: dict) -> bool:
@@ -128,7 +119,8 @@ def _remove_leftovers(batch_dir: Path) -> list[str]:
 def _check_unique_names(prepared: list) -> None:
     """Two scenarios of one batch with the same name would write one folder: refuse."""
     seen = {}
-    for path, sf, _, _ in prepared:
+    for path, prep, _, _ in prepared:
+        sf = prep.sf
         name = sf.scenario.name
         if name in seen:
             raise InputError(f"two scenarios are named {name!r} ({seen[name]} and {path}); each writes the "
@@ -145,18 +137,19 @@ def _check_latest(out: Path) -> None:
                          "when it finishes: move it away", file=latest)
 
 
-def _alerts(run_dir: Path, threshold: float) -> list[dict]:
-    """Buildings whose probability of a depth above 0.5 m exceeds ``threshold``."""
+def _alerts(run_dir: Path, hazard: Hazard, threshold: float) -> list[dict]:
+    """Buildings whose value in the hazard's alert column (e.g. the probability of a depth above
+    0.5 m at the building) exceeds ``threshold``; none for a hazard without an alert column."""
     import csv
 
+    column = hazard.risk.impact.alert_column
     table = run_dir / "buildings.csv"
-    if not table.exists():
+    if column is None or not table.exists():
         return []
     with open(table, newline="") as f:
-        rows = [r for r in csv.DictReader(f) if r.get("p_depth_over_0p5m")]
-    return [{"building_id": int(r["building_id"]), "p_depth_over_0p5m": float(r["p_depth_over_0p5m"]),
-             "use": r.get("use", "")}
-            for r in rows if float(r["p_depth_over_0p5m"]) > threshold]
+        rows = [r for r in csv.DictReader(f) if r.get(column)]
+    return [{"building_id": int(r["building_id"]), column: float(r[column]), "use": r.get("use", "")}
+            for r in rows if float(r[column]) > threshold]
 
 
 def _link_latest(out: Path, label: str) -> None:
@@ -200,8 +193,6 @@ def run_batch(forecast_file: str | Path, scenarios_dir: str | Path, out: str | P
     InputError
         Bad forecast or scenario (exit code 2), before any scenario runs.
     """
-    from twin.pipeline.run import hazard_module, prepare_run
-
     forecast_file = Path(forecast_file)
     forecast = read_forecast(forecast_file, variable)
     label = issued_label(issued, forecast)
@@ -211,21 +202,20 @@ def run_batch(forecast_file: str | Path, scenarios_dir: str | Path, out: str | P
     _check_latest(out)
     prepared = []
     for path in _scenarios(Path(scenarios_dir)):
-        written = load_scenario(path)                  # InputError: bad scenario -> exit 2
-        # the budget as the batch runs it: on the batch folder's disk, one member per forecast member
-        members = forecast.n_members if written.scenario.flood is not None else None
-        prep = prepare_run(path, scenario=written, render=extra_outputs is not None, out=out / label,
-                           members=members, workers=workers, scheduler=scheduler)
-        sf = _with_forecast(prep.sf, forecast)
-        if sf is not prep.sf:
-            from twin.core.citytwin import twin_grid
-
-            forecast.remap(twin_grid(prep.twin))       # InputError: forecast does not cover the twin
-        draws = forecast_draws(sf, prep.twin, forecast) if sf.scenario.flood is not None else None
-        hazard_module(sf.scenario.hazard).check_draws(sf, draws or [])
-        prepared.append((path, sf, prep, draws))
+        sf = load_scenario(path)                       # InputError: bad scenario -> exit 2
+        hazard = get_hazard(sf.scenario.hazard)
+        driven = hazard.with_forecast is not None
+        if driven:
+            sf = hazard.with_forecast(sf, forecast_file.resolve(), forecast.variable)
+        # the budget as the batch runs it: on the batch folder's disk, one member per forecast member;
+        # InputError here also for a forecast that does not cover the twin
+        prep = prepare_run(sf, render=extra_outputs is not None, out=out / label,
+                           members=forecast.n_members if driven else None, workers=workers, scheduler=scheduler)
+        draws = forecast_draws(sf, prep.twin, hazard, forecast) if driven else member_draws(sf, prep.twin, hazard)
+        hazard.check_draws(sf, draws)
+        prepared.append((path, prep, draws, driven))
     _check_unique_names(prepared)
-    inputs = [forecast_file, *(f for _, _, prep, _ in prepared for f in prep.input_files)]
+    inputs = [forecast_file, *(f for _, prep, _, _ in prepared for f in prep.input_files)]
     with claimed_batch_folder(out / label, inputs, force) as batch_dir:
         log = BatchLog(batch_dir / "batch.log", echo)
         removed = _remove_leftovers(batch_dir)
@@ -253,31 +243,29 @@ def _run_prepared(prepared: list, forecast: Forecast, forecast_file: Path, batch
     failed : int
         How many scenarios failed.
     """
-    from twin.pipeline.run import run_scenario
-
     label = batch_dir.name
     forecast_hash = file_sha256(forecast_file)
     record = {"issued": label, "forecast": str(forecast_file), "forecast_sha256": forecast_hash,
               "forecast_members": forecast.n_members, "started": utc_now(), "scenarios": {}}
     write_json(batch_dir / "batch.json", {**record, "status": "running"})
     failed = 0
-    for path, sf, prep, draws in prepared:
-        name = sf.scenario.name
+    for path, prep, draws, driven in prepared:
+        name = prep.sf.scenario.name
         run_dir = batch_dir / name
         inputs = {str(p): file_sha256(p) for p in prep.input_files}
-        if sf.scenario.flood is not None:
+        if driven:
             inputs[str(forecast_file)] = forecast_hash
         entry = {"scenario_file": str(path), "inputs": inputs}
         if not force and _complete_and_current(run_dir, inputs):
-            entry.update(status="skipped_complete", alerts=_alerts(run_dir, alert_probability))
+            entry.update(status="skipped_complete", alerts=_alerts(run_dir, prep.hazard, alert_probability))
             log("scenario_skipped", scenario=name, reason="complete with unchanged inputs")
         else:
             log("scenario_start", scenario=name)
             t0 = time.perf_counter()
             try:
-                run_scenario(path, out=run_dir, progress=False, scheduler=scheduler, workers=workers,
-                             extra_outputs=extra_outputs, scenario=sf, draws=draws, force=force)
-                entry.update(status="complete", alerts=_alerts(run_dir, alert_probability))
+                run_prepared(prep, run_dir, draws=draws, progress=False, scheduler=scheduler, workers=workers,
+                             extra_outputs=extra_outputs, force=force)
+                entry.update(status="complete", alerts=_alerts(run_dir, prep.hazard, alert_probability))
                 log("scenario_complete", scenario=name, seconds=round(time.perf_counter() - t0, 2),
                     alerts=len(entry["alerts"]))
             except (RunError, InputError, OSError) as exc:

@@ -32,7 +32,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from twin.core.errors import InputError
-from twin.scenario.schema import GriddedRainfall, ScenarioFile
+from twin.ensemble.draws import is_ensemble
+from twin.hazards.registry import HAZARDS, HazardRegistry, get_hazard
+from twin.scenario.schema import ScenarioFile
 
 MiB = 2**20
 GiB = 2**30
@@ -46,41 +48,6 @@ TWIN_BYTES_PER_CELL = 33
 #: deep copy its ``rio.write_crs`` makes. Measured with ``tracemalloc`` on the 2000 x 2000
 #: sample city: 576 MiB for 4e6 cells.
 LOAD_PEAK_BYTES_PER_CELL = 151
-#: Bytes per cell of the flood model inputs (:func:`twin.hazards.flood.run.prepare`,
-#: :class:`twin.hazards.flood.model.FloodInputs`): z, manning_n, infiltration and drainage capacity
-#: (:func:`twin.hazards.flood.setup.loss_fields`) and h0 in float64 (5 x 8), blocked and domain bool.
-FLOOD_INPUT_BYTES_PER_CELL = 42
-#: Bytes per cell of the flood loop's state (:func:`twin.hazards.flood.model.simulate_flood`): h, qx,
-#: qy, max_depth, wet_duration float64 (5 x 8); max_speed, max_unit_discharge, arrival and the
-#: uniform rain weight float32 (4 x 4). Gridded rain holds its weight in float64 (+4).
-FLOOD_LOOP_BYTES_PER_CELL = 56
-#: Bytes per cell of a flood result kept after the loop (:class:`twin.hazards.flood.model.FloodResult`):
-#: max_depth, wet_duration, final_depth float64; max_speed, max_unit_discharge, arrival float32.
-FLOOD_RESULT_BYTES_PER_CELL = 36
-#: Bytes per cell of the six hazard.nc maps, promoted to float64 by
-#: :func:`twin.hazards.flood.run.hazard_dataset` (``astype(np.float64)``): 6 x 8.
-FLOOD_HAZARD_FIELD_BYTES_PER_CELL = 48
-#: Bytes per cell and snapshot: flood depth float32 (``simulate_flood``), fire burned bool
-#: (``simulate_fire``; int8 in hazard.nc).
-SNAPSHOT_BYTES_PER_CELL = {"flood": 4, "fire": 1}
-#: Bytes per cell of the fire inputs beyond the twin (:func:`twin.hazards.fire.run.prepare`: the
-#: elevation with zeros outside, float64; the other arrays are the twin's own).
-FIRE_INPUT_BYTES_PER_CELL = 8
-#: Peak bytes per cell of the fire model (:func:`twin.hazards.fire.model.simulate_fire`) besides its
-#: snapshots: the time-invariant setting (Rothermel base, slope, Hamada a/d/f, gaps), the rates
-#: of a wind period (forward, side, back, azimuth, head rate, intensity), the arrival solver's
-#: work arrays and the result. Measured on the 2000 x 2000 sample city, wildland fire (two wind
-#: periods, spotting): ``tracemalloc`` counts 311 bytes a cell of live arrays above the inputs,
-#: the process RSS (with glibc's retained heap) 1936 MiB, from which this value is fitted with a
-#: 7 % margin (bench/README.md; remeasured 2026-12-07: 1814 MiB, estimate 1.20 times that). At grids where the arrays exceed glibc's 32 MiB mmap threshold
-#: (over 4.2e6 cells for float64) less heap is retained, so the figure is an upper bound there.
-FIRE_MODEL_BYTES_PER_CELL = 409
-#: Bytes per cell of a fire result (:class:`twin.hazards.fire.model.FireResult`): arrival time, rate of
-#: spread, fireline intensity float64, burned bool.
-FIRE_RESULT_BYTES_PER_CELL = 25
-#: Bytes per cell of the fire hazard.nc maps (:func:`twin.hazards.fire.run.hazard_dataset`): three
-#: float64 copies and final_burned int8.
-FIRE_HAZARD_FIELD_BYTES_PER_CELL = 25
 #: Deep copies of every map and snapshot that :func:`twin.io.outputs.result_dataset` makes: none,
 #: since ``ds.rio.write_crs`` and ``ds.rio.write_transform`` are called with ``inplace=True``.
 #: (Without it each returns ``Dataset.copy(deep=True)``, and the copies sat in reference cycles
@@ -90,19 +57,6 @@ FIRE_HAZARD_FIELD_BYTES_PER_CELL = 25
 #: sits in a reference cycle after the file is written (a weakref to it stays alive after ``del``
 #: until ``gc.collect()``), so its maps are still counted as held (``hazard.nc maps``).
 RESULT_DATASET_COPIES = 0
-#: Probability maps held as int64 counts by :class:`twin.risk.accumulator.RiskAccumulator` (default
-#: thresholds and horizons): flood 4 exceedance + 4 hazard classes + 2 arrival horizons, fire
-#: burn probability + 2 horizons (``docs/risk.md``, "Memory bound").
-RISK_COUNT_MAPS = {"flood": 10, "fire": 3}
-#: Float64 maps of ``risk.nc`` (:meth:`twin.risk.accumulator.RiskAccumulator.finalize`): the counts as
-#: probabilities plus flood 3 arrival percentiles, the mean and 2 percentiles of the maximum
-#: depth; fire 3 arrival percentiles.
-RISK_MAPS = {"flood": 16, "fire": 6}
-#: Bytes per cell of :meth:`twin.risk.accumulator.RiskAccumulator.add` while it runs: the member's maps as
-#: float64 (flood max_depth, max_speed, arrival, :func:`twin.hazards.flood.run.member_maps`; fire arrival
-#: and burned) and the hits, debris factor and hazard-rating temporaries (``docs/risk.md``: about
-#: 60 N for a flood).
-RISK_ADD_BYTES_PER_CELL = {"flood": 84, "fire": 40}
 #: Working memory (bytes) of :meth:`twin.risk.accumulator.RiskAccumulator.finalize` for the row blocks of the
 #: spilled maps (its ``block_bytes`` default).
 RISK_FINALIZE_BLOCK_BYTES = 64 * MiB
@@ -148,15 +102,9 @@ RENDER_BYTES_PER_CELL = 880
 #: package, numba kernels; ``LocalCluster(processes=True)``): the process tree of the 500 x 500
 #: ensemble runs held about 640 MiB more than the driver for 2 workers (bench/memory_peak.py).
 WORKER_BASE_BYTES = 300 * MiB
-#: Bytes per cell of a member's maps sent to the driver: three float64 maps pickled on the
-#: worker and unpickled in the driver (:func:`twin.ensemble.cluster.member_maps`).
-MEMBER_MAPS_BYTES_PER_CELL = {"flood": 24, "fire": 9}
 #: Disk bytes per cell of the GeoTIFFs (float32, upper bound without compression, overviews
 #: add a third): 4 x 4 / 3.
 COG_BYTES_PER_CELL = 16 / 3 + 0.01
-#: GeoTIFFs per run: flood max_depth, arrival_time + 4 headline risk maps; fire arrival_time +
-#: 2 (:data:`twin.pipeline.risk_run.HEADLINE_MAPS`).
-COG_MAPS = {"flood": 6, "fire": 3}
 #: Disk bytes per cell of buildings.csv and buildings.geojson together, measured on the 2000 x
 #: 2000 sample city (9.8 MB flood, 6.7 MB fire for 4e6 cells): 2.5, with margin 3.
 BUILDING_FILES_BYTES_PER_CELL = 3
@@ -234,20 +182,6 @@ def _gib(n: float) -> str:
     return f"{n / GiB:.1f} GiB" if n >= 0.1 * GiB else f"{n / MiB:.0f} MiB"
 
 
-def snapshot_count(sf: ScenarioFile) -> int:
-    """Snapshots the control run keeps in memory and writes to hazard.nc.
-
-    Flood: ``0, every, 2 every, ... <= duration`` (:func:`twin.hazards.flood.model.output_times`). Fire:
-    ``0, every, ... < duration`` and the duration (:func:`twin.hazards.fire.model.simulate_fire`).
-    """
-    import numpy as np
-
-    duration, every = sf.scenario.duration, sf.scenario.output.every
-    if sf.scenario.hazard == "flood":
-        return int(np.floor(duration / every + 1e-9)) + 1
-    return int(np.unique(np.append(np.arange(0.0, duration, every), duration)).size)
-
-
 def twin_shape(sf: ScenarioFile) -> tuple[int, int]:
     """Grid ``(ny, nx)`` of a scenario's twin, read from the terrain raster's header (or the twin
     netCDF's dimensions) without loading anything, so that the budget can be checked before the
@@ -260,7 +194,7 @@ def twin_shape(sf: ScenarioFile) -> tuple[int, int]:
     """
     from twin.core.citytwin import TwinManifest, read_manifest
     from twin.core.rasters import read_grid
-    from twin.scenario.validation import validate
+    from twin.core.validation import validate
 
     source = sf.twin_source()
     if isinstance(source, dict):
@@ -283,24 +217,7 @@ def twin_shape(sf: ScenarioFile) -> tuple[int, int]:
 
 def member_count(sf: ScenarioFile) -> int:
     """Members a scenario's risk maps are reduced over (1 when it has no ensemble)."""
-    from twin.pipeline.risk_run import is_ensemble
-
     return sf.scenario.ensemble.members if is_ensemble(sf) else 1
-
-
-def _gridded_intervals(sf: ScenarioFile) -> int:
-    """Time intervals of a scenario's gridded rainfall (0 for none or when the file is unreadable)."""
-    spec = sf.scenario.flood.rainfall if sf.scenario.flood is not None else None
-    if not isinstance(spec, GriddedRainfall):
-        return 0
-    try:
-        import xarray as xr
-
-        with xr.open_dataset(sf.resolve(spec.file), decode_times=False) as ds:
-            var = ds[spec.variable]
-            return int(next((var.sizes[d] for d in var.dims if "time" in d), 0))
-    except Exception:   # unreadable here: the run's own checks name the problem
-        return 0
 
 
 def _netcdf(variable_bytes: list[float]) -> float:
@@ -310,7 +227,7 @@ def _netcdf(variable_bytes: list[float]) -> float:
 
 def estimate_run(sf: ScenarioFile, shape: tuple[int, int], *, render: bool | None = None,
                  members: int | None = None, workers: int | None = None,
-                 scheduler: str | None = None) -> Budget:
+                 scheduler: str | None = None, hazards: HazardRegistry = HAZARDS) -> Budget:
     """Estimate the peak resident memory and the output disk bytes of a whole run.
 
     The run is followed phase by phase as :func:`twin.pipeline.run.run_scenario` goes; each phase holds
@@ -336,6 +253,8 @@ def estimate_run(sf: ScenarioFile, shape: tuple[int, int], *, render: bool | Non
     scheduler : str, optional
         An external dask scheduler: the members' memory is then on the cluster's machines and
         not counted (default the scenario's ``scheduler``).
+    hazards : HazardRegistry
+        The hazards (the scenario's hazard gives its memory use, :attr:`Hazard.memory`).
 
     Returns
     -------
@@ -349,38 +268,26 @@ def estimate_run(sf: ScenarioFile, shape: tuple[int, int], *, render: bool | Non
     that was not measured. Animations (``render.animation``) are not counted.
     """
     sc = sf.scenario
-    hazard = sc.hazard
+    hazard = get_hazard(sc.hazard, hazards)
     ny, nx = (int(s) for s in shape)
     n = ny * nx
-    snaps = snapshot_count(sf)
+    use = hazard.memory(sf, (ny, nx))
+    snaps, s_bytes = use.snapshots, use.snapshot_bytes
     n_members = member_count(sf) if members is None else int(members)
-    dask_members = n_members > 1 or _is_perturbed(sf)
+    dask_members = n_members > 1 or is_ensemble(sf)
     render = sc.render.enabled if render is None else bool(render)
-    s_bytes = SNAPSHOT_BYTES_PER_CELL[hazard] * snaps * n
     copies = RESULT_DATASET_COPIES
 
     twin = TWIN_BYTES_PER_CELL * n
-    if hazard == "flood":
-        gridded = _gridded_intervals(sf)
-        inputs = FLOOD_INPUT_BYTES_PER_CELL * n + 8 * gridded * n
-        state = (FLOOD_LOOP_BYTES_PER_CELL + (4 if gridded else 0)) * n
-        if sc.parallel.tiles is not None:
-            state += _tiled_blocks(sc, shape)
-        result = FLOOD_RESULT_BYTES_PER_CELL * n
-        fields = FLOOD_HAZARD_FIELD_BYTES_PER_CELL * n
-        hazard_vars = [8 * n] * 6 + [s_bytes]
-    else:
-        inputs = FIRE_INPUT_BYTES_PER_CELL * n
-        state = FIRE_MODEL_BYTES_PER_CELL * n + s_bytes          # the snapshot list, stacked
-        result = FIRE_RESULT_BYTES_PER_CELL * n
-        fields = FIRE_HAZARD_FIELD_BYTES_PER_CELL * n
-        hazard_vars = [8 * n] * 3 + [n, s_bytes]
-    risk_maps = 8 * RISK_MAPS[hazard] * n
-    counts = 8 * RISK_COUNT_MAPS[hazard] * n
+    inputs, state, result, fields, hazard_vars = use.inputs, use.state, use.result, use.fields, use.netcdf_variables
+    n_counts = len(hazard.risk.count_names())
+    n_risk = len(hazard.risk.fields)
+    risk_maps = 8 * n_risk * n
+    counts = 8 * n_counts * n
     base = DRIVER_BASE_BYTES
     map_copies = copies * fields                  # result_dataset's deep copies (garbage until collected)
     # the snapshots, fire's int8 copy of them (hazard_dataset's astype) and result_dataset's copies
-    snap_held = s_bytes * (1 + (hazard == "fire") + copies)
+    snap_held = s_bytes * (1 + use.snapshot_copies + copies)
 
     phases: dict[str, dict[str, float]] = {}
     kept = {"python and libraries": base, "twin": twin, "hazard inputs": inputs}
@@ -394,7 +301,7 @@ def estimate_run(sf: ScenarioFile, shape: tuple[int, int], *, render: bool | Non
     phases["hazard.nc"] = {**held, "netCDF chunk cache": _netcdf(hazard_vars)}
     # RiskAccumulator: the int64 counts throughout; then either add() with a member's maps and
     # temporaries, or finalize() with the probabilities, the statistics and its row blocks
-    adding = RISK_ADD_BYTES_PER_CELL[hazard] * n + (MEMBER_MAPS_BYTES_PER_CELL[hazard] * n if dask_members else 0)
+    adding = use.risk_add_bytes_per_cell * n + (use.member_map_bytes_per_cell * n if dask_members else 0)
     # building_table runs first (reduce_members) and keeps only the table once its temporaries are freed
     accumulating = counts + max(adding, risk_maps + RISK_FINALIZE_BLOCK_BYTES)
     table_kept = BUILDING_TABLE_KEPT_BYTES_PER_CELL * n
@@ -403,7 +310,7 @@ def estimate_run(sf: ScenarioFile, shape: tuple[int, int], *, render: bool | Non
                                 "building table": table_kept}
     phases["risk.nc"] = {**held, "risk maps": risk_maps,
                          "xarray/rioxarray copies": map_copies + copies * risk_maps,
-                         "netCDF chunk cache": _netcdf([8 * n] * RISK_MAPS[hazard])}
+                         "netCDF chunk cache": _netcdf([8 * n] * n_risk)}
     if render:
         # viz.run_data.load_run reads hazard.nc's snapshots again: counted with the snapshots, so
         # that a run dominated by them is told to change output.every, not to skip the renderings
@@ -413,7 +320,7 @@ def estimate_run(sf: ScenarioFile, shape: tuple[int, int], *, render: bool | Non
     if local_workers:
         k = max(1, min(workers or os.cpu_count() or 1, n_members))
         member = (TWIN_BYTES_PER_CELL * n + inputs + state + s_bytes + result
-                  + 2 * MEMBER_MAPS_BYTES_PER_CELL[hazard] * n)
+                  + 2 * use.member_map_bytes_per_cell * n)
         dask = (workers or os.cpu_count() or 1) * WORKER_BASE_BYTES + k * member
         for name in ("control run", "hazard.nc", "risk reduction"):
             phases[name]["dask workers"] = dask
@@ -424,41 +331,18 @@ def estimate_run(sf: ScenarioFile, shape: tuple[int, int], *, render: bool | Non
     peak = max(totals, key=totals.get)
     components = tuple((name, int(b)) for name, b in phases[peak].items() if b > 0)
 
+    n_cogs = len(hazard.outputs.geotiff) + len(hazard.risk.headline)
     disk = [("twin.nc", twin), ("hazard.nc snapshots", s_bytes),
             ("hazard.nc maps", sum(hazard_vars) - s_bytes), ("risk.nc", risk_maps),
-            ("GeoTIFFs", COG_MAPS[hazard] * COG_BYTES_PER_CELL * n if sc.output.geotiff else 0),
+            ("GeoTIFFs", n_cogs * COG_BYTES_PER_CELL * n if sc.output.geotiff else 0),
             ("buildings.csv/geojson", BUILDING_FILES_BYTES_PER_CELL * n)]
     if n_members > 1 or dask_members:
-        disk.append(("spilled member maps", n_members * (8 if hazard == "flood" else 4) * n))
+        disk.append(("spilled member maps", n_members * 4 * len(hazard.risk.distributions) * n))
     if render and sc.render.html:
         disk.append(("view.html", HTML_BYTES_PER_CELL * n))
-    return Budget(shape=(ny, nx), hazard=hazard, snapshots=snaps, members=n_members, phase=peak,
+    return Budget(shape=(ny, nx), hazard=hazard.name, snapshots=snaps, members=n_members, phase=peak,
                   components=components, disk=tuple((k, int(v)) for k, v in disk if v > 0),
                   phases=tuple(totals.items()))
-
-
-def _is_perturbed(sf: ScenarioFile) -> bool:
-    from twin.pipeline.risk_run import is_ensemble
-
-    return is_ensemble(sf)
-
-
-def _tiled_blocks(sc, shape) -> int:
-    """Bytes of a tiled control run's halo and output blocks (:mod:`twin.hazards.flood.tiled`; not measured).
-
-    Per tile two halo blocks of the state (3 float64 planes on the extended grid, 24 bytes a
-    cell), two output blocks of the five accumulators (32 bytes) and the static fields cut into
-    halo blocks once (z, n, losses, rain weight, blocked: about 41 bytes), on tiles grown by the
-    halo on each side.
-    """
-    from twin.hazards.flood.tiled import DEFAULT_STEPS_PER_EXCHANGE, auto_tiles, required_halo
-
-    ny, nx = shape
-    tiles = auto_tiles(shape, os.cpu_count() or 1) if sc.parallel.tiles == "auto" else sc.parallel.tiles
-    halo = sc.parallel.halo or required_halo(DEFAULT_STEPS_PER_EXCHANGE)
-    ty, tx = tiles
-    grown = (ny + 2 * halo * ty) * (nx + 2 * halo * tx)
-    return int(grown * (2 * 24 + 2 * 32 + 41))
 
 
 def nearest_existing(path: str | Path) -> Path:

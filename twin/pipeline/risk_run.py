@@ -3,9 +3,10 @@
 Without an ``ensemble`` block the run's single (control) result is the only member, so the
 probabilities are 0 or 1 and the expected values are the deterministic ones. With an ensemble,
 the members run on dask (:mod:`twin.ensemble.cluster`) and are reduced as they finish
-(:class:`twin.risk.accumulator.RiskAccumulator`, :class:`twin.risk.exposure.BuildingRiskAccumulator`).
+(:class:`twin.risk.accumulator.RiskAccumulator`, :class:`twin.risk.impact.BuildingRiskAccumulator`),
+as the hazard's risk specification says (:attr:`twin.hazards.interface.Hazard.risk`).
 
-Outputs: ``risk.nc`` (CF-1.8, CRS, attributes from the field registry), COG GeoTIFFs of the
+Outputs: ``risk.nc`` (CF-1.8, CRS, attributes from the risk spec's field declarations), COG GeoTIFFs of the
 headline maps, ``buildings.csv`` and ``buildings.geojson`` (footprints in the twin CRS with the
 per-building columns) and the risk part of ``summary.json``.
 """
@@ -18,17 +19,16 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from twin.risk.exposure import BuildingRiskAccumulator, building_table, write_geojson
-from twin.ensemble.cluster import run_members
 from twin.core.errors import RunError
-from twin.ensemble.draws import MemberDraw, draw_members
+from twin.ensemble.cluster import run_members
+from twin.ensemble.draws import MemberDraw, control_only
+from twin.hazards.interface import Hazard
 from twin.io.outputs import result_dataset, write_cog, write_csv, write_netcdf
-from twin.risk.accumulator import RiskAccumulator, risk_summary
+from twin.risk.accumulator import RiskAccumulator
+from twin.risk.exposure import building_table, write_geojson
+from twin.risk.impact import BuildingRiskAccumulator
+from twin.risk.summary import risk_summary
 from twin.scenario.schema import ScenarioFile
-
-#: Risk maps written as GeoTIFF, by hazard.
-HEADLINE_MAPS = {"flood": ("max_depth_mean", "max_depth_p90", "p_depth_over_0p5m", "p_hazard_danger_for_most"),
-                 "fire": ("burn_probability", "arrival_time_p50")}
 
 
 @dataclass(frozen=True)
@@ -46,36 +46,21 @@ class RiskResult:
         return self.n_members - len(self.failures)
 
 
-def is_ensemble(sf: ScenarioFile) -> bool:
-    """True when the scenario asks for perturbed members (more than the control run)."""
-    ens = sf.scenario.ensemble
-    return ens.members > 1 or any(v is not None for v in ens.perturb.model_dump().values())
-
-
-def member_draws(sf: ScenarioFile, twin: xr.Dataset) -> list[MemberDraw]:
-    """The scenario's members: its ensemble's draws, or the control alone."""
-    return draw_members(sf, twin) if is_ensemble(sf) else [MemberDraw(0)]
-
-
-def control_only(draws: list[MemberDraw]) -> bool:
-    """True when ``draws`` is the control run alone (no dask members to run)."""
-    return len(draws) == 1 and draws[0].values == {} and draws[0].forecast_member is None
-
-
-def reduce_members(sf: ScenarioFile, twin: xr.Dataset, module, control_result, folder: Path,
+def reduce_members(sf: ScenarioFile, twin: xr.Dataset, hazard: Hazard, control_result, folder: Path,
                    draws: list[MemberDraw], client=None, progress: bool = True):
     """Risk maps and building columns of a run, with the members that failed.
 
     Parameters
     ----------
-    sf, twin, module
-        The scenario, its twin and its hazard module.
+    sf, twin, hazard
+        The scenario, its twin and its hazard.
     control_result
         The control run's result (the only member when the scenario has no ensemble).
     folder : Path
         The run's temporary folder (member maps are spilled to a subfolder and removed).
     draws : list of MemberDraw
-        Members to run (:func:`member_draws`); the control alone (:func:`control_only`) is
+        Members to run (:func:`twin.ensemble.draws.member_draws`); the control alone
+        (:func:`twin.ensemble.draws.control_only`) is
         reduced from ``control_result`` without dask.
     client : distributed.Client or None
         The cluster the members run on (see :func:`twin.ensemble.cluster.run_members`); None only for
@@ -92,13 +77,12 @@ def reduce_members(sf: ScenarioFile, twin: xr.Dataset, module, control_result, f
     RunError
         When every member failed.
     """
-    hazard = sf.scenario.hazard
     weights = [d.weight for d in draws]
     inside = twin["domain_mask"].values == 1
     table = building_table(twin)
-    cells = RiskAccumulator(hazard, inside.shape, len(draws), weights=weights, spill_dir=folder, mask=inside,
+    cells = RiskAccumulator(hazard.risk, inside.shape, len(draws), weights=weights, spill_dir=folder, mask=inside,
                             landcover=twin["landcover"].values)
-    per_building = BuildingRiskAccumulator(table, hazard, len(draws), weights=weights)
+    per_building = BuildingRiskAccumulator(table, hazard.risk.impact, len(draws), weights=weights)
     failures = []
 
     def add(draw: MemberDraw, maps: dict) -> None:
@@ -107,7 +91,7 @@ def reduce_members(sf: ScenarioFile, twin: xr.Dataset, module, control_result, f
 
     with cells:
         if control_only(draws):
-            add(draws[0], module.member_maps(control_result))
+            add(draws[0], hazard.member_maps(control_result))
         else:
             failures = run_members(hazard, sf, draws, add, client, progress=progress)
         if len(failures) == len(draws):
@@ -118,17 +102,17 @@ def reduce_members(sf: ScenarioFile, twin: xr.Dataset, module, control_result, f
     return RiskResult(maps, buildings, len(draws), failures)
 
 
-def write_risk(folder: Path, sf: ScenarioFile, twin: xr.Dataset, risk: RiskResult,
+def write_risk(folder: Path, sf: ScenarioFile, twin: xr.Dataset, hazard: Hazard, risk: RiskResult,
                extra_building_columns: dict | None = None) -> dict:
     """Write risk.nc, the headline GeoTIFFs, buildings.csv and buildings.geojson; return the risk summary."""
     used = risk.members_used
     attrs = {"scenario_name": sf.scenario.name, "hazard": sf.scenario.hazard, "members": risk.n_members,
              "members_used": used, "members_failed": len(risk.failures),
              "title": f"{sf.scenario.hazard} risk of scenario {sf.scenario.name} over {used} members"}
-    ds = result_dataset(twin, risk.maps, attrs=attrs)
+    ds = result_dataset(twin, risk.maps, hazard.risk.fields, attrs=attrs)
     write_netcdf(ds, folder / "risk.nc")
     if sf.scenario.output.geotiff:
-        for name in HEADLINE_MAPS[sf.scenario.hazard]:
+        for name in hazard.risk.headline:
             if name in ds:
                 write_cog(ds[name], folder / f"{name}.tif")
     columns = dict(risk.buildings)
@@ -137,7 +121,7 @@ def write_risk(folder: Path, sf: ScenarioFile, twin: xr.Dataset, risk: RiskResul
     rows = zip(*[_csv_values(columns[k]) for k in names])
     write_csv(folder / "buildings.csv", names, rows)
     write_geojson(folder / "buildings.geojson", twin, columns)
-    summary = risk_summary(risk.maps, float(twin.attrs["cell_size"]) ** 2, used, risk.buildings)
+    summary = risk_summary(hazard.risk, risk.maps, float(twin.attrs["cell_size"]) ** 2, used, risk.buildings)
     summary["members"] = risk.n_members
     summary["members_failed"] = [{"member": f.index, "error": f.error} for f in risk.failures]
     return summary

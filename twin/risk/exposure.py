@@ -1,4 +1,4 @@
-"""Buildings as assets: the building table, hazard at each building over an ensemble, footprint polygons.
+"""Buildings as assets (the exposure): the building table, hazard values at buildings, footprint polygons.
 
 * :func:`building_table` reads the buildings of a twin (from ``building_id``): use, footprint and
   floor area, value, the footprint cells and the *ring* of open cells around each footprint.
@@ -7,10 +7,8 @@
   8-neighbourhood (cells sharing an edge *or a corner* with it). The corner cells are included so
   that water standing against a corner counts and a one-cell building has eight samples. A building
   whose ring is empty (enclosed by other buildings or the domain edge) cannot be reached by water
-  in this model and gets depth 0.
-* :class:`BuildingRiskAccumulator` streams members into per-building statistics. It keeps
-  ``n_buildings`` values per member and map (small), so expectations and percentiles are exact and
-  independent of the order in which members arrive.
+  in this model and gets depth 0 (:func:`depth_at_buildings`). A building is reached by a
+  mask (e.g. burned cells) when any footprint cell is (:func:`any_on_footprint`).
 * :func:`footprints` and :func:`write_geojson` turn the building-id raster into polygons in the
   twin's CRS, with the per-building columns as properties.
 """
@@ -26,17 +24,10 @@ import numpy as np
 import rasterio.features
 import xarray as xr
 
-from twin.io.atomic import atomic_path
+from twin.core.atomic import atomic_path
 from twin.core.classes import BUILDING_USE
-from twin.risk.vulnerability import (RISK_CLASSES, BuildingValues, DepthDamageCurves, damage_fraction, load_curves, load_values,
-                         risk_class, risk_index, storeys)
 from twin.core.errors import InputError, RunError
-from twin.risk.accumulator import integer_weights, weighted_mean, weighted_percentiles
-
-#: Depth (m) of the per-building exceedance probability ``p_depth_over_0p5m``.
-BUILDING_DEPTH_THRESHOLD_M = 0.5
-#: Percentile (%) over members of the per-building depths.
-BUILDING_PERCENTILE = 90
+from twin.risk.vulnerability import BuildingValues, load_values, storeys
 
 
 @dataclass(frozen=True)
@@ -200,109 +191,10 @@ def depth_at_buildings(table: BuildingTable, max_depth: np.ndarray) -> tuple[np.
     return peak, mean
 
 
-class BuildingRiskAccumulator:
-    """Stream hazard members into per-building risk columns.
-
-    Parameters
-    ----------
-    table : BuildingTable
-        From :func:`building_table`.
-    hazard : {"flood", "fire"}
-        Flood members bring ``max_depth`` (m); fire members bring ``burned``.
-    n_members : int
-        Ensemble size.
-    weights : sequence of float, optional
-        Member weights; equal by default.
-    curves : DepthDamageCurves, optional
-        Depth-damage curves (default: JRC Asia, :func:`twin.risk.vulnerability.load_curves`).
-    """
-
-    def __init__(self, table: BuildingTable, hazard: str, n_members: int, weights=None,
-                 curves: DepthDamageCurves | None = None):
-        if hazard not in ("flood", "fire"):
-            raise InputError("unknown hazard", field="hazard", expected="flood or fire", found=repr(hazard))
-        self.table, self.hazard = table, hazard
-        self.weights = integer_weights(weights, n_members)
-        self.curves = curves or load_curves()
-        self._added = np.zeros(n_members, dtype=bool)
-        stored = ("depth_max", "depth_mean") if hazard == "flood" else ("burned",)
-        self._per_member = {k: np.zeros((n_members, table.n)) for k in stored}
-
-    def add(self, member_index: int, maps: dict) -> None:
-        """Add one member's hazard maps (``max_depth`` for flood, ``burned`` for fire), in any order.
-
-        Raises
-        ------
-        RunError
-            Index out of range or added twice, a map missing or of the wrong shape, a bad depth.
-        """
-        n = self._added.size
-        if not (0 <= member_index < n) or self._added[member_index]:
-            raise RunError(f"member index {member_index} is outside 0..{n - 1} or was added twice")
-        key = "max_depth" if self.hazard == "flood" else "burned"
-        if key not in maps or np.shape(maps[key]) != self.table.shape:
-            raise RunError(f"member {member_index}: {self.hazard} needs a {key} map of shape {self.table.shape}")
-        if self.hazard == "flood":
-            peak, mean = depth_at_buildings(self.table, maps[key])
-            self._per_member["depth_max"][member_index] = peak
-            self._per_member["depth_mean"][member_index] = mean
-        else:
-            hit = np.asarray(maps[key]).ravel()[self.table.footprint_cell] != 0
-            self._per_member["burned"][member_index] = np.bincount(
-                self.table.footprint_building, weights=hit, minlength=self.table.n) > 0
-        self._added[member_index] = True
-
-    def finalize(self, allow_missing: bool = False) -> dict[str, np.ndarray]:
-        """The per-building columns: the table's, then the hazard's, then the combined risk.
-
-        Flood: ``expected_depth_max_m`` / ``depth_max_p90_m`` (expectation and 90th percentile over
-        members of the ring maximum depth, m), ``expected_depth_mean_m`` / ``depth_mean_p90_m`` (same
-        for the ring mean depth), ``expected_damage_fraction`` (expectation of the member's damage
-        fraction at the ring *maximum* depth, a conservative choice: water at any wall enters),
-        ``expected_flood_loss_krw`` (value x expected damage fraction), ``p_depth_over_0p5m``. Fire:
-        ``burn_probability`` (a building burns in a member when any footprint cell burns),
-        ``expected_fire_loss_krw`` (value x burn probability: a burned building is a total loss).
-        Then ``risk_index`` and ``risk_class`` / ``risk_class_name`` (:func:`twin.risk.vulnerability.risk_class`).
-
-        Parameters
-        ----------
-        allow_missing : bool
-            Accept members never added; weights are renormalised over the members used.
-
-        Raises
-        ------
-        RunError
-            No member, or members missing without ``allow_missing``.
-        """
-        used = np.flatnonzero(self._added)
-        if used.size == 0 or (used.size < self._added.size and not allow_missing):
-            raise RunError(f"{used.size} of {self._added.size} members were added to the building accumulator")
-        w = self.weights[used]
-
-        def expect(stack):
-            return weighted_mean(stack, w)
-
-        def p90(stack):
-            return weighted_percentiles(stack, w, [BUILDING_PERCENTILE])[0]
-
-        t = self.table
-        cols = t.columns()
-        if self.hazard == "flood":
-            dmax, dmean = self._per_member["depth_max"][used], self._per_member["depth_mean"][used]
-            frac = expect(damage_fraction(dmax, t.use[None, :], self.curves))
-            cols.update({"expected_depth_max_m": expect(dmax), f"depth_max_p{BUILDING_PERCENTILE}_m": p90(dmax),
-                         "expected_depth_mean_m": expect(dmean), f"depth_mean_p{BUILDING_PERCENTILE}_m": p90(dmean),
-                         "expected_damage_fraction": frac, "expected_flood_loss_krw": t.value_krw * frac,
-                         "p_depth_over_0p5m": expect(dmax > BUILDING_DEPTH_THRESHOLD_M)})
-            index = risk_index(flood_damage_fraction=frac)
-        else:
-            burn = expect(self._per_member["burned"][used])
-            cols.update({"burn_probability": burn, "expected_fire_loss_krw": t.value_krw * burn})
-            index = risk_index(burn_probability=burn)
-        cls = risk_class(index)
-        cols.update({"risk_index": index, "risk_class": cls,
-                     "risk_class_name": np.array([RISK_CLASSES[c] for c in cls], dtype=object)})
-        return cols
+def any_on_footprint(table: BuildingTable, mask: np.ndarray) -> np.ndarray:
+    """1.0 for each building with a non-zero cell of ``mask`` on its footprint, else 0.0 (``(n,)``)."""
+    hit = np.asarray(mask).ravel()[table.footprint_cell] != 0
+    return (np.bincount(table.footprint_building, weights=hit, minlength=table.n) > 0).astype(np.float64)
 
 
 def footprints(twin: xr.Dataset) -> dict[int, dict]:

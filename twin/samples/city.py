@@ -43,7 +43,7 @@ from pyproj import Transformer
 
 from twin.core.classes import BUILDING_USE, LANDCOVER
 from twin.core.errors import InputError
-from twin.core.fields import cf_attrs, get_field
+from twin.core.fields import TWIN_FIELDS
 
 #: Projected CRS of the sample city: Korea 2000 / Central Belt 2010 (metres).
 CRS = "EPSG:5186"
@@ -690,7 +690,7 @@ def _write_raster(path: Path, name: str, array: np.ndarray, city: SampleCity) ->
                    predictor=3 if dtype.startswith("float") else 2)
     with rasterio.open(path, "w", **profile) as dst:
         dst.write(array.astype(dtype), 1)
-        attrs = cf_attrs(name)
+        attrs = TWIN_FIELDS.cf_attrs(name)
         dst.update_tags(1, **attrs)
         dst.set_band_description(1, attrs["long_name"])
         dst.units = (attrs["units"],)
@@ -723,7 +723,7 @@ def readme_text(city: SampleCity, out_dir: str | Path) -> str:
     heights = city.building_height.ravel()[first]
     rows = []
     for name in RASTER_FILES:
-        f = get_field(name)
+        f = TWIN_FIELDS[name]
         dtype, nodata = _STORAGE[name]
         rows.append(f"| `{RASTER_FILES[name]}` | {dtype} | {f.units or '-'} | "
                     f"{'none' if nodata is None else nodata} | {f.long_name} |")

@@ -29,7 +29,7 @@ import rioxarray  # noqa: F401  (registers the .rio accessor)
 import xarray as xr
 from rasterio.warp import transform_bounds
 
-from twin.io.atomic import atomic_path
+from twin.core.atomic import atomic_path
 from twin.core.citytwin import read_manifest
 from twin.core.errors import InputError
 from twin.core.rasters import read_grid

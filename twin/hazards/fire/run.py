@@ -1,4 +1,4 @@
-"""The fire hazard of the runner: prepare inputs, simulate, write the run outputs.
+"""The fire hazard's run: prepare inputs, simulate, write the run outputs (:mod:`twin.hazards.interface`).
 
 Outputs: ``hazard.nc`` (arrival time, final burned mask ``final_burned``, head rate of spread,
 fireline intensity, burned-area snapshots ``burned(time, y, x)``; CF-1.8 with CRS), ``arrival_time.tif`` (COG), the
@@ -13,16 +13,18 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-import twin.hazards.fields  # noqa: F401  (declares the hazard fields)
 from twin.core.citytwin import twin_grid
 from twin.hazards.fire.model import FireInputs, SpottingOptions, simulate_fire
 from twin.scenario.positions import point_or_line_cells
 from twin.io.outputs import result_dataset, write_cog, write_netcdf
-from twin.scenario.schema import ConstantWind, ScenarioFile
+from twin.hazards.fire.fields import FIRE_FIELDS, OUTPUTS
+from twin.hazards.fire.schema import ConstantWind
+from twin.scenario.schema import ScenarioFile
 
 
 def check_draws(sf: ScenarioFile, draws: list) -> None:
     """Nothing to check beyond the schema: a fire member's draws are bounded there."""
+
 
 def input_files(sf: ScenarioFile) -> list[Path]:
     """Files a fire scenario reads besides the twin (none)."""
@@ -85,7 +87,7 @@ def hazard_dataset(twin: xr.Dataset, sf: ScenarioFile, result) -> xr.Dataset:
         a[outside] = np.nan
         fields[name] = a
     fields["final_burned"] = result.burned.astype(np.int8)
-    return result_dataset(twin, fields,
+    return result_dataset(twin, fields, FIRE_FIELDS,
                           attrs={"scenario_name": sf.scenario.name, "hazard": "fire", "members": 1,
                                  "title": f"fire hazard of scenario {sf.scenario.name}"},
                           series={"burned": (result.snapshot_times, result.burned_snapshots.astype(np.int8))})
@@ -96,7 +98,8 @@ def write(folder: Path, sf: ScenarioFile, twin: xr.Dataset, result) -> dict:
     ds = hazard_dataset(twin, sf, result)
     write_netcdf(ds, folder / "hazard.nc")
     if sf.scenario.output.geotiff:
-        write_cog(ds["arrival_time"], folder / "arrival_time.tif")
+        for name in OUTPUTS.geotiff:
+            write_cog(ds[name], folder / f"{name}.tif")
     return summary(twin, sf, result)
 
 

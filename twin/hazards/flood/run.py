@@ -1,4 +1,4 @@
-"""The flood hazard of the runner: prepare inputs, simulate, write the run outputs.
+"""The flood hazard's run: prepare inputs, simulate, write the run outputs (:mod:`twin.hazards.interface`).
 
 Outputs: ``hazard.nc`` (max depth, max speed, max unit discharge, arrival time, wet duration,
 final depth, depth snapshots; CF-1.8 with CRS), ``gauges.csv``, COG GeoTIFFs of max depth and
@@ -13,7 +13,6 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-import twin.hazards.fields  # noqa: F401  (declares the hazard fields)
 from twin.core.citytwin import twin_grid
 from twin.core.errors import RunError
 from twin.hazards.flood.model import FloodInputs, GriddedRain, Inflow, UniformRain, simulate_flood
@@ -21,10 +20,12 @@ from twin.hazards.flood.setup import (blocked_cells, boundary_kinds, gauge_cells
                               manning_field)
 from twin.hazards.flood.tiled import auto_tiles, simulate_flood_tiled
 from twin.io.outputs import result_dataset, write_cog, write_csv, write_netcdf
-from twin.pipeline.progress import SimTimeBar
+from twin.io.progress import SimTimeBar
 from twin.io.rainfall import read_forecast, read_gridded_rainfall
 from twin.core.rasters import read_on_grid
-from twin.scenario.schema import GriddedRainfall, ScenarioFile
+from twin.hazards.flood.fields import DEPTH, FLOOD_FIELDS, OUTPUTS
+from twin.hazards.flood.schema import GriddedRainfall
+from twin.scenario.schema import ScenarioFile
 
 
 def input_files(sf: ScenarioFile) -> list[Path]:
@@ -73,7 +74,7 @@ def _initial_depth(sf: ScenarioFile, twin: xr.Dataset, blocked: np.ndarray):
     h0 = sf.scenario.flood.initial_depth_m
     if isinstance(h0, str):
         path = sf.resolve(h0)
-        h0 = read_on_grid(path, "depth", twin_grid(twin), path)
+        h0 = read_on_grid(path, DEPTH, twin_grid(twin), path)
         if not np.all(np.isfinite(h0)) or np.any(h0 < 0):
             raise sf.error(("flood", "initial_depth_m"), "initial depth raster must be finite and >= 0 m",
                            found=str(path))
@@ -155,7 +156,7 @@ def hazard_dataset(twin: xr.Dataset, sf: ScenarioFile, result) -> xr.Dataset:
     outside = twin["domain_mask"].values == 0
     for a in fields.values():
         a[outside] = np.nan
-    ds = result_dataset(twin, fields, attrs={"scenario_name": sf.scenario.name, "hazard": "flood", "members": 1,
+    ds = result_dataset(twin, fields, FLOOD_FIELDS, attrs={"scenario_name": sf.scenario.name, "hazard": "flood", "members": 1,
                                              "wet_threshold_m": sf.scenario.flood.numerics.wet_threshold_m,
                                              "title": f"flood hazard of scenario {sf.scenario.name}"},
                         series={"depth": (result.snapshot_times, result.snapshots)})
@@ -167,7 +168,7 @@ def write(folder: Path, sf: ScenarioFile, twin: xr.Dataset, result) -> dict:
     ds = hazard_dataset(twin, sf, result)
     write_netcdf(ds, folder / "hazard.nc")
     if sf.scenario.output.geotiff:
-        for name in ("max_depth", "arrival_time"):
+        for name in OUTPUTS.geotiff:
             write_cog(ds[name], folder / f"{name}.tif")
     gauges = sf.scenario.output.gauges
     rows = [(g.name, float(t), float(result.gauge_depth[i, k]), float(result.gauge_level[i, k]),

@@ -13,7 +13,8 @@ import xarray as xr
 from twin.core.citytwin import twin_grid
 from twin.core.classes import LANDCOVER, code_table
 from twin.scenario.positions import cell_on_grid, point_or_line_cells
-from twin.scenario.schema import FloodSpec, LevelSeries, ScenarioFile
+from twin.hazards.flood.schema import FloodSpec, LevelSeries
+from twin.scenario.schema import ScenarioFile
 from twin.scenario.units import MM_PER_H
 
 #: Land covers served by storm drains (drainage capacity applies there).

@@ -12,7 +12,7 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 
 from twin.core.errors import InputError, shorten
-from twin.scenario.yamlio import line_of
+from twin.core.yamlio import line_of
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -87,7 +87,7 @@ def validate(model: type[M], data: object, lines: dict, file: str | Path, contex
     data : object
         Parsed YAML.
     lines : dict
-        Field path -> line, from :func:`twin.scenario.yamlio.load_yaml_with_lines`.
+        Field path -> line, from :func:`twin.core.yamlio.load_yaml_with_lines`.
     file : str or Path
         The file the data came from (named in the message).
     context : dict, optional

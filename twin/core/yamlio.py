@@ -160,7 +160,7 @@ def _node_kind(node: yaml.Node) -> str:
 
 def _field(path: tuple) -> str:
     """``("flood", "inflows", 0)`` -> ``"flood.inflows[0]"``, as in schema errors."""
-    from twin.scenario.validation import format_path  # twin.scenario.validation imports this module
+    from twin.core.validation import format_path  # twin.core.validation imports this module
 
     return format_path(path)
 

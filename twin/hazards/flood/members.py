@@ -1,0 +1,71 @@
+"""What a flood member draws and how the draw applies: rainfall scale and shift, roughness scale,
+a forecast member; and the nightly forecast wired into a flood scenario."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from twin.hazards.flood.schema import GriddedRainfall, UniformRainfall
+from twin.hazards.interface import Perturbation
+from twin.scenario.schema import Distribution, ScenarioFile
+
+
+def _distribution_draw(spec: Distribution, rng: np.random.Generator, sf, twin) -> float:
+    """One value of a distribution perturbation."""
+    return spec.draw(rng)
+
+
+#: Streams 0-2 of a member's SeedSequence (twin.ensemble.draws); never renumber.
+PERTURBATIONS = (
+    Perturbation("rainfall_scale", Distribution, 0, _distribution_draw, heavier_when_larger=1.0),
+    Perturbation("rainfall_shift", Distribution, 1, _distribution_draw),
+    Perturbation("manning_scale", Distribution, 2, _distribution_draw),
+)
+
+
+def _shift_hyetograph(rain: UniformRainfall, shift: float) -> UniformRainfall:
+    """Move a hyetograph by ``shift`` s; the part moved before t = 0 is cut (interpolated at 0)."""
+    times = np.asarray(rain.times) + shift
+    values = np.asarray(rain.intensity_mm_h)
+    if times[0] < 0:
+        keep = times > 0
+        v0 = float(np.interp(0.0, times, values))
+        times, values = np.concatenate([[0.0], times[keep]]), np.concatenate([[v0], values[keep]])
+    return rain.model_copy(update={"times": times.tolist(), "intensity_mm_h": values.tolist()})
+
+
+def apply_draw(scenario, draw):
+    """The ``flood`` block of a member: rainfall scale multiplies the intensities (or the gridded
+    rainfall's scale), rainfall shift moves a uniform hyetograph in time (s), Manning scale
+    multiplies roughness, and a forecast member selects the member of gridded rainfall."""
+    flood = scenario.flood
+    v = draw.values
+    rain = flood.rainfall
+    if draw.forecast_member is not None and isinstance(rain, GriddedRainfall):
+        rain = rain.model_copy(update={"member": draw.forecast_member})
+    if "rainfall_scale" in v and isinstance(rain, UniformRainfall):
+        rain = rain.model_copy(update={"intensity_mm_h": [x * v["rainfall_scale"] for x in rain.intensity_mm_h]})
+    elif "rainfall_scale" in v and isinstance(rain, GriddedRainfall):
+        rain = rain.model_copy(update={"scale": rain.scale * v["rainfall_scale"]})
+    if "rainfall_shift" in v and isinstance(rain, UniformRainfall):
+        rain = _shift_hyetograph(rain, v["rainfall_shift"])
+    scale = flood.manning_scale * v.get("manning_scale", 1.0)
+    return flood.model_copy(update={"rainfall": rain, "manning_scale": scale})
+
+
+def with_forecast(sf: ScenarioFile, file, variable: str) -> ScenarioFile:
+    """The scenario with its rainfall from a gridded forecast file (the control run: member 0)."""
+    sc = sf.scenario
+    rain = GriddedRainfall(file=str(file), variable=variable, member=0)
+    return ScenarioFile(sc.model_copy(update={"flood": sc.flood.model_copy(update={"rainfall": rain})}),
+                        sf.path, sf.lines)
+
+
+def check_scenario(scenario) -> str | None:
+    """Rules across blocks: tiles need a run without gauges; a rainfall shift needs a hyetograph."""
+    if scenario.parallel.tiles is not None and scenario.output.gauges:
+        return "parallel: tiles apply to flood runs without gauges (a tiled run records snapshots, not gauges)"
+    if scenario.ensemble.perturb.rainfall_shift is not None and isinstance(scenario.flood.rainfall,
+                                                                           GriddedRainfall):
+        return "ensemble: rainfall_shift applies to a uniform hyetograph, not gridded rainfall"
+    return None

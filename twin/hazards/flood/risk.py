@@ -1,0 +1,124 @@
+"""The flood hazard's risk: per-cell statistics over members and the impact on buildings.
+
+Per cell: the probability that the maximum depth exceeds each threshold, the probability of each
+Defra/Environment Agency hazard-rating class (:mod:`twin.hazards.flood.rating`), the probability
+of arrival within given times, the mean and percentiles of the maximum depth, the percentiles of
+the arrival time. Per building (:class:`FloodImpact`): the depth at the building (its ring of open
+cells, :func:`twin.risk.exposure.depth_at_buildings`) through the depth-damage curves
+(:mod:`twin.risk.vulnerability`) to the expected damage fraction and loss.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from twin.hazards.flood.rating import HAZARD_CLASSES, debris_factor, hazard_class, hazard_rating
+from twin.risk.exposure import BuildingTable, depth_at_buildings
+from twin.risk.fields import number_label
+from twin.risk.impact import MemberStatistics, require_map
+from twin.risk.spec import (ARRIVAL_PERCENTILES, ARRIVAL_WITHIN_S, ClassProbability, Distribution, Exceedance,
+                            RiskSpec, Within)
+from twin.risk.vulnerability import DepthDamageCurves, damage_fraction, load_curves
+
+#: Depth thresholds (m) of the exceedance-probability maps.
+DEPTH_THRESHOLDS_M = (0.1, 0.3, 0.5, 1.0)
+#: Percentiles (%) of the per-member maximum depth that the risk maps hold.
+DEPTH_PERCENTILES = (50, 90)
+#: Depth (m) of the per-building exceedance probability (and the batch's alerts).
+BUILDING_DEPTH_THRESHOLD_M = 0.5
+#: Percentile (%) over members of the per-building depths.
+BUILDING_PERCENTILE = 90
+
+
+def exceedance_name(threshold_m: float) -> str:
+    """Field name of the probability that the maximum depth exceeds ``threshold_m`` (m)."""
+    return f"p_depth_over_{number_label(threshold_m)}m"
+
+
+def hazard_class_name(label: str) -> str:
+    """Field name of the probability of a hazard-rating class (one of :data:`HAZARD_CLASSES`)."""
+    return f"p_hazard_{label}"
+
+
+def _rating_class(maps: dict, landcover) -> np.ndarray:
+    """Hazard-rating class of a member's maximum depth and speed (an upper bound of its peak class)."""
+    d, v = maps["max_depth"], maps["max_speed"]
+    return hazard_class(hazard_rating(d, v, debris_factor(d, v, landcover)))
+
+
+@dataclass(frozen=True)
+class FloodImpact:
+    """Depth at each building -> damage fraction (depth-damage curves) -> expected loss.
+
+    Columns: ``expected_depth_max_m`` / ``depth_max_p90_m`` (expectation and 90th percentile over
+    members of the ring maximum depth, m), ``expected_depth_mean_m`` / ``depth_mean_p90_m`` (the
+    same for the ring mean depth), ``expected_damage_fraction`` (expectation of the member's damage
+    fraction at the ring *maximum* depth, a conservative choice: water at any wall enters),
+    ``expected_flood_loss_krw`` (value x expected damage fraction), ``p_depth_over_0p5m``.
+
+    Attributes
+    ----------
+    curves : DepthDamageCurves, optional
+        Depth-damage curves (default: JRC Asia, :func:`twin.risk.vulnerability.load_curves`).
+    """
+
+    curves: DepthDamageCurves | None = None
+    samples: tuple = ("depth_max", "depth_mean")
+    loss_column: str = "expected_flood_loss_krw"
+    alert_column: str = exceedance_name(BUILDING_DEPTH_THRESHOLD_M)
+
+    def sample(self, table: BuildingTable, maps: dict) -> dict:
+        """Ring maximum and mean of the member's maximum depth (m) per building."""
+        peak, mean = depth_at_buildings(table, require_map(table, maps, "max_depth"))
+        return {"depth_max": peak, "depth_mean": mean}
+
+    def columns(self, table: BuildingTable, samples: dict, stats: MemberStatistics) -> tuple[dict, np.ndarray]:
+        """The flood columns and the expected damage fraction."""
+        dmax, dmean = samples["depth_max"], samples["depth_mean"]
+        frac = stats.expect(damage_fraction(dmax, table.use[None, :], self.curves or load_curves()))
+        p = BUILDING_PERCENTILE
+        return {"expected_depth_max_m": stats.expect(dmax), f"depth_max_p{p}_m": stats.percentile(dmax, p),
+                "expected_depth_mean_m": stats.expect(dmean), f"depth_mean_p{p}_m": stats.percentile(dmean, p),
+                "expected_damage_fraction": frac, self.loss_column: table.value_krw * frac,
+                self.alert_column: stats.expect(dmax > BUILDING_DEPTH_THRESHOLD_M)}, frac
+
+
+def _summary(maps: dict, cell_area_m2: float) -> dict:
+    """Expected area (m^2) of each hazard-rating class and over each depth threshold."""
+    def area(name):
+        return float(np.nansum(maps[name]) * cell_area_m2)
+
+    return {"expected_area_by_hazard_class_m2": {c: area(hazard_class_name(c)) for c in HAZARD_CLASSES},
+            "expected_area_depth_over_m2": {k: area(k) for k in maps if k.startswith("p_depth_over_")}}
+
+
+def flood_risk(thresholds_m=DEPTH_THRESHOLDS_M, arrival_within_s=ARRIVAL_WITHIN_S,
+               curves: DepthDamageCurves | None = None) -> RiskSpec:
+    """The flood risk specification.
+
+    Parameters
+    ----------
+    thresholds_m : sequence of float
+        Depth thresholds (m); a threshold is exceeded when ``max_depth > threshold``.
+    arrival_within_s : sequence of float
+        Horizons (s) of the probability that the water arrives at or before them.
+    curves : DepthDamageCurves, optional
+        Depth-damage curves of the building impact.
+    """
+    return RiskSpec(
+        member_maps=("max_depth", "max_speed", "arrival_time"),
+        probabilities=(
+            Exceedance("max_depth", thresholds_m, exceedance_name,
+                       lambda t: f"probability over members that the maximum water depth exceeds {t:g} m"),
+            ClassProbability(_rating_class, HAZARD_CLASSES, hazard_class_name,
+                             lambda c: f"probability over members of flood hazard rating class "
+                                       f"'{c.replace('_', ' ')}'"),
+            Within("arrival_time", arrival_within_s)),
+        distributions=(Distribution("arrival_time", ARRIVAL_PERCENTILES, "s", "arrival time", nan_is_never=True),
+                       Distribution("max_depth", DEPTH_PERCENTILES, "m", "maximum water depth", mean=True)),
+        impact=FloodImpact(curves),
+        headline=("max_depth_mean", "max_depth_p90", exceedance_name(BUILDING_DEPTH_THRESHOLD_M),
+                  hazard_class_name("danger_for_most")),
+        summary=_summary)

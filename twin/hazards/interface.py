@@ -1,0 +1,181 @@
+"""The hazard interface: everything the run pipeline, the ensemble, the risk and the renderings
+need to know of a hazard, declared by the hazard in one :class:`Hazard` value.
+
+A hazard is a package under ``twin/hazards/`` whose ``__init__`` builds its :class:`Hazard`; the
+registry (:mod:`twin.hazards.registry`) is the only place that lists which hazards exist. Nothing
+outside a hazard package compares hazard names: code asks the scenario's hazard
+(``get_hazard(sf.scenario.hazard)``) for what it needs.
+
+How a run uses a hazard (:mod:`twin.pipeline.run`): ``prepare(sf, twin) -> inputs`` (every input
+error raised here), ``simulate(inputs, sf, progress) -> result``, ``write(folder, sf, twin,
+result) -> summary``, ``member_maps(result) -> maps`` for the risk (:attr:`Hazard.risk`), and
+``building_columns(result)`` for the control run's columns of buildings.csv. A member of an
+ensemble is the scenario with the member's draws applied (:attr:`Hazard.apply_draw`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from twin.core.fields import FieldRegistry
+from twin.risk.spec import RiskSpec
+
+#: Child stream of a member's SeedSequence kept for the member's own random processes (e.g. fire
+#: spotting); no perturbation may use it (:mod:`twin.ensemble.draws`).
+NOISE_STREAM = 6
+
+
+@dataclass(frozen=True)
+class Perturbation:
+    """An uncertain input a member draws: a key of ``ensemble.perturb``.
+
+    Attributes
+    ----------
+    name : str
+        Key under ``ensemble.perturb`` (unique over all hazards).
+    schema : type
+        The pydantic type of its value in the scenario (e.g. a distribution).
+    stream : int
+        Index of its child stream in the member's ``SeedSequence`` (see
+        :mod:`twin.ensemble.draws`); fixed forever, never reused by another perturbation, so
+        that adding a perturbation or a hazard changes no existing member.
+    draw : callable
+        ``draw(spec, rng, sf, twin) -> value``: the member's value (``spec`` is the scenario's
+        block for this perturbation).
+    heavier_when_larger : float or None
+        When set, a member with a larger value is expected to run longer (members start longest
+        expected first, :func:`twin.ensemble.draws.heaviest_first`); the value is the neutral
+        one (a member that did not draw it).
+    """
+
+    name: str
+    schema: type
+    stream: int
+    draw: Callable
+    heavier_when_larger: float | None = None
+
+
+@dataclass(frozen=True)
+class Outputs:
+    """What a hazard's run writes and shows.
+
+    Attributes
+    ----------
+    geotiff : tuple of str
+        Hazard maps of the control run written as Cloud-Optimized GeoTIFF.
+    snapshot : str
+        The time series variable of ``hazard.nc`` (``(time, y, x)``), shown by animations.
+    render_layer : str
+        The layer renderings show by default.
+    building_value : str
+        The buildings.csv column renderings colour buildings by, by default.
+    """
+
+    geotiff: tuple
+    snapshot: str
+    render_layer: str
+    building_value: str
+
+
+@dataclass(frozen=True)
+class MemoryUse:
+    """A hazard's memory and disk use on a grid of ``n`` cells (bytes), for the run budget.
+
+    Attributes
+    ----------
+    snapshots : int
+        Snapshots the control run keeps and writes.
+    snapshot_bytes : float
+        All snapshots together.
+    snapshot_copies : int
+        Extra copies of the snapshots while ``hazard.nc`` is written.
+    inputs, state, result, fields : float
+        The hazard's inputs, its time loop's state, the result kept after the loop, the maps
+        of ``hazard.nc``.
+    netcdf_variables : list of float
+        Bytes of each variable of ``hazard.nc``.
+    risk_add_bytes_per_cell, member_map_bytes_per_cell : float
+        Temporaries of adding one member to the risk, one member's maps as sent by a worker.
+
+    The risk maps, their GeoTIFFs and the spilled member maps are counted from the hazard's
+    declarations (:attr:`Hazard.risk`, :attr:`Hazard.outputs`).
+    """
+
+    snapshots: int
+    snapshot_bytes: float
+    snapshot_copies: int
+    inputs: float
+    state: float
+    result: float
+    fields: float
+    netcdf_variables: list
+    risk_add_bytes_per_cell: float
+    member_map_bytes_per_cell: float
+
+
+@dataclass(frozen=True)
+class Hazard:
+    """A hazard, declared in one place (see the module docstring for how a run uses it).
+
+    Attributes
+    ----------
+    name : str
+        The scenario's ``hazard:`` value and the key of its block.
+    block : type
+        Pydantic model of the scenario's ``<name>:`` block.
+    block_required : str or None
+        None: the block may be left out (its defaults apply); else the message when it is missing.
+    check_scenario : callable
+        ``check_scenario(scenario) -> str | None``: a rule across blocks the scenario breaks
+        (e.g. tiles with gauges), as "field: message", or None.
+    perturbations : tuple of Perturbation
+        What its members may draw.
+    apply_draw : callable
+        ``apply_draw(scenario, draw) -> block``: the hazard's block with a member's draws applied.
+    check_draws : callable
+        ``check_draws(sf, draws)``: refuse draws whose forcing breaks the plausibility bounds.
+    input_files : callable
+        ``input_files(sf) -> list of Path``: files the hazard reads besides the twin.
+    prepare, simulate, write, member_maps, building_columns : callable
+        The run (module docstring).
+    fields : FieldRegistry
+        Declarations of its hazard maps (``hazard.nc``, member maps).
+    outputs : Outputs
+        Files and default layers.
+    risk : RiskSpec
+        Statistics over members and the impact per building.
+    memory : callable
+        ``memory(sf, shape) -> MemoryUse``.
+    with_forecast : callable or None
+        ``with_forecast(sf, file, variable) -> ScenarioFile``: the scenario driven by a gridded
+        forecast (the nightly batch; member ``k`` of the forecast runs as member ``k``). None: the
+        hazard takes no forecast and the batch runs the scenario as written.
+    """
+
+    name: str
+    block: type
+    block_required: str | None
+    check_scenario: Callable
+    perturbations: tuple
+    apply_draw: Callable
+    check_draws: Callable
+    input_files: Callable
+    prepare: Callable
+    simulate: Callable
+    write: Callable
+    member_maps: Callable
+    building_columns: Callable
+    fields: FieldRegistry
+    outputs: Outputs
+    risk: RiskSpec
+    memory: Callable
+    with_forecast: Callable | None = None
+    all_fields: FieldRegistry = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "all_fields", self.fields.merged(self.risk.fields))
+        undeclared = [n for n in (*self.outputs.geotiff, self.outputs.snapshot, self.outputs.render_layer,
+                                  *self.risk.member_maps) if n not in self.fields]
+        if undeclared:
+            raise ValueError(f"hazard {self.name!r}: {undeclared} are not among its declared fields")
