@@ -71,13 +71,13 @@ def main() -> None:
     args = parser.parse_args()
     from twin.ensemble.cluster import member_maps
     from twin.ensemble.draws import draw_members
-    from twin.pipeline.run import prepare_run
+    from twin.pipeline.run import load_run_scenario, prepare_run
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         path = _scenario(tmp, args.members, args.until)
-        prep = prepare_run(path)
-        draws = draw_members(prep.sf, prep.twin)
+        prep = prepare_run(load_run_scenario(path))
+        draws = draw_members(prep.sf, prep.twin, prep.hazard)
         member_maps("flood", prep.sf, draws[0])            # numba compile + twin cache, not timed
         t0 = time.perf_counter()
         for d in draws:

@@ -81,7 +81,6 @@ def _child(args) -> int:
     import functools
 
     import twin.cli
-    import twin.pipeline.risk_run
     import twin.pipeline.run
 
     page = os.sysconf("SC_PAGE_SIZE")
@@ -108,16 +107,15 @@ def _child(args) -> int:
             finally:
                 peaks[name] = max(peaks.get(name, 0), rss())
                 stack.pop()
-        setattr(module, attr, wrapped)
+        object.__setattr__(module, attr, wrapped)   # a module, or a (frozen) hazard declaration
 
-    import twin.hazards.fire.run
-    import twin.hazards.flood.run
+    from twin.hazards.registry import HAZARDS
     phase(twin.pipeline.run, "prepare_run", "twin load")
-    for m in (twin.hazards.flood.run, twin.hazards.fire.run):
-        phase(m, "simulate", "control run")
-        phase(m, "write", "hazard.nc")
-    phase(twin.pipeline.risk_run, "reduce_members", "risk reduction")
-    phase(twin.pipeline.risk_run, "write_risk", "risk.nc")
+    for hazard in HAZARDS.values():
+        phase(hazard, "simulate", "control run")
+        phase(hazard, "write", "hazard.nc")
+    phase(twin.pipeline.run, "reduce_members", "risk reduction")
+    phase(twin.pipeline.run, "write_risk", "risk.nc")
     phase(twin.cli, "_render_into", "rendering")
     thread = threading.Thread(target=sample, daemon=True)
     thread.start()
@@ -199,7 +197,7 @@ def measure(scenario: Path, until: str | None, render: bool, workdir: Path) -> d
 def estimate(scenario: Path, until: str | None, render: bool):
     """The budget of a case (twin.pipeline.budget.estimate_run on the scenario and its twin's grid)."""
     from twin.pipeline.budget import estimate_run, twin_shape
-    from twin.scenario.schema import load_scenario
+    from twin.hazards.registry import load_scenario
     from twin.scenario.units import parse_duration
 
     sf = load_scenario(scenario)

@@ -175,19 +175,19 @@ def _good_and_bad(setup, tmp_path: Path, manning: str) -> Path:
 
 def test_a_failing_scenario_exits_1_and_the_others_complete(setup, tmp_path, monkeypatch):
     """A run that fails (here made to fail with a RunError) is recorded; the others still run."""
-    import twin.pipeline.run as runner
+    import twin.pipeline.batch as batch
     from twin.core.errors import RunError
 
     forecast = setup[2]
     mixed = _good_and_bad(setup, tmp_path, "{uniform: {low: 0.9, high: 1.1}}")
-    real_run = runner.run_scenario
+    real_run = batch.run_prepared
 
-    def failing_run(path, **kw):
-        if kw["scenario"].scenario.name == "valley-bad":
+    def failing_run(prep, *a, **kw):
+        if prep.sf.scenario.name == "valley-bad":
             raise RunError("member 2 became unstable")
-        return real_run(path, **kw)
+        return real_run(prep, *a, **kw)
 
-    monkeypatch.setattr(runner, "run_scenario", failing_run)
+    monkeypatch.setattr(batch, "run_prepared", failing_run)
     out = tmp_path / "runs"
     assert run_batch(forecast, mixed, out, workers=1, echo=lambda s: None) == 1
     record = json.loads((out / "latest" / "batch.json").read_text())
@@ -236,14 +236,14 @@ def test_forecast_in_another_crs_keeps_the_rain_volume(setup, tmp_path):
 
 
 def test_shipped_nightly_scenario_validates_with_the_sample_forecast(tmp_path):
-    from twin.pipeline.batch import _with_forecast
-    from twin.core.citytwin import twin_grid
+    from twin.hazards.registry import get_hazard
     from twin.io.rainfall import read_forecast
-    from twin.pipeline.run import prepare_run
+    from twin.pipeline.run import load_run_scenario, prepare_run
 
-    forecast = read_forecast(write_sample_forecast(tmp_path / "f.nc", members=2, hours=2))
+    file = write_sample_forecast(tmp_path / "f.nc", members=2, hours=2)
+    forecast = read_forecast(file)
     for path in sorted((ROOT / "scenarios" / "nightly").glob("*.yaml")):
-        prep = prepare_run(path)
-        sf = _with_forecast(prep.sf, forecast)
+        sf = load_run_scenario(path)
+        sf = get_hazard(sf.scenario.hazard).with_forecast(sf, file, forecast.variable)
         assert sf.scenario.flood.rainfall.member == 0
-        forecast.remap(twin_grid(prep.twin))
+        prepare_run(sf)                   # reads the forecast onto the twin's grid

@@ -9,12 +9,15 @@ import pytest
 from affine import Affine
 from rasterio.crs import CRS
 
-from twin.risk.exposure import BuildingRiskAccumulator, building_table, depth_at_buildings, ring_cells, write_geojson
+from twin.hazards.fire import FIRE
+from twin.hazards.flood import FLOOD
+from twin.risk.exposure import building_table, depth_at_buildings, ring_cells, write_geojson
+from twin.risk.impact import BuildingRiskAccumulator
 from twin.core.citytwin import build_dataset
 from twin.risk.vulnerability import damage_fraction, load_curves, load_values
 from twin.core.errors import RunError
 from twin.core.grid import Grid
-from twin.risk.accumulator import risk_summary
+from twin.risk.summary import risk_summary
 
 SHAPE = (9, 12)
 CELL = 5.0
@@ -108,7 +111,7 @@ def test_flood_columns_by_hand():
     table = building_table(twin)
     a, b = np.zeros(SHAPE), np.zeros(SHAPE)
     a[1, 1], b[4, 5] = 0.4, 1.2
-    acc = BuildingRiskAccumulator(table, "flood", 2)
+    acc = BuildingRiskAccumulator(table, FLOOD.risk.impact, 2)
     acc.add(1, {"max_depth": b})
     acc.add(0, {"max_depth": a})
     cols = acc.finalize()
@@ -131,7 +134,7 @@ def test_building_results_do_not_depend_on_member_order():
     weights = [3, 1, 4, 1, 5, 9]
     results = []
     for order in (range(6), (5, 3, 1, 0, 2, 4)):
-        acc = BuildingRiskAccumulator(table, "flood", 6, weights=weights)
+        acc = BuildingRiskAccumulator(table, FLOOD.risk.impact, 6, weights=weights)
         for i in order:
             acc.add(i, maps[i])
         results.append(acc.finalize())
@@ -148,14 +151,14 @@ def test_fire_columns_and_summary():
     burned[1][2:4, 2:5] = True
     burned[2][6, 8] = True             # building 2
     burned[3][0, 0] = True             # no building
-    acc = BuildingRiskAccumulator(table, "fire", 4)
+    acc = BuildingRiskAccumulator(table, FIRE.risk.impact, 4)
     for i, b in enumerate(burned):
         acc.add(i, {"burned": b})
     cols = acc.finalize()
     assert cols["burn_probability"].tolist() == [0.5, 0.25]
     assert np.array_equal(cols["expected_fire_loss_krw"], table.value_krw * [0.5, 0.25])
     assert cols["risk_class_name"].tolist() == ["high", "medium"]
-    summary = risk_summary({"burn_probability": np.mean(burned, axis=0)}, CELL**2, 4, buildings=cols)
+    summary = risk_summary(FIRE.risk, {"burn_probability": np.mean(burned, axis=0)}, CELL**2, 4, buildings=cols)
     assert summary["buildings_by_risk_class"] == {"none": 0, "low": 0, "medium": 1, "high": 1}
     assert summary["expected_total_loss_krw"] == pytest.approx(float(table.value_krw @ [0.5, 0.25]), rel=1e-15)
     assert summary["expected_burned_area_m2"] == pytest.approx((1 + 6 + 1 + 1) / 4 * CELL**2, rel=1e-15)
@@ -168,7 +171,7 @@ def test_geojson_reopens_with_one_feature_per_building(tmp_path):
     bid[7, 10] = 2                     # building 2 in two parts: one MultiPolygon feature
     twin = small_twin(building_id=bid)
     table = building_table(twin)
-    acc = BuildingRiskAccumulator(table, "flood", 1)
+    acc = BuildingRiskAccumulator(table, FLOOD.risk.impact, 1)
     acc.add(0, flood_maps(2, 1)[0])
     cols = acc.finalize()
     path = write_geojson(tmp_path / "buildings.geojson", twin, cols)

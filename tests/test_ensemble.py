@@ -20,7 +20,7 @@ from conftest import write_valley_twin
 from twin.core.errors import InputError, RunError
 from twin.ensemble.cluster import local_cluster
 from twin.ensemble.draws import draw_members, heaviest_first
-from twin.pipeline.run import prepare_run, run_scenario
+from twin.pipeline.run import load_run_scenario, prepare_run, run_scenario
 
 ENSEMBLE = """
 ensemble:
@@ -63,21 +63,21 @@ def _assert_same_risk(a: Path, b: Path) -> None:
 
 
 def test_member_draws_depend_only_on_seed_and_index(tmp_path, small_twin):
-    prep4 = prepare_run(_scenario(tmp_path, small_twin, members=4))
-    d4 = draw_members(prep4.sf, prep4.twin)
-    again = draw_members(prep4.sf, prep4.twin)
+    prep4 = prepare_run(load_run_scenario(_scenario(tmp_path, small_twin, members=4)))
+    d4 = draw_members(prep4.sf, prep4.twin, prep4.hazard)
+    again = draw_members(prep4.sf, prep4.twin, prep4.hazard)
     assert [d.values for d in d4] == [d.values for d in again]
-    prep8 = prepare_run(_scenario(tmp_path, small_twin, members=8))
-    d8 = draw_members(prep8.sf, prep8.twin)
+    prep8 = prepare_run(load_run_scenario(_scenario(tmp_path, small_twin, members=8)))
+    d8 = draw_members(prep8.sf, prep8.twin, prep8.hazard)
     assert [d.values for d in d8[:4]] == [d.values for d in d4], "member k does not depend on the ensemble size"
     scales = [d.values["rainfall_scale"] for d in d8]
     assert len(set(scales)) == 8 and all(s > 0 for s in scales)
 
 
 def test_members_start_heaviest_forcing_first(tmp_path, small_twin):
-    prep = prepare_run(_scenario(tmp_path, small_twin, members=8))
-    draws = draw_members(prep.sf, prep.twin)
-    order = heaviest_first(draws)
+    prep = prepare_run(load_run_scenario(_scenario(tmp_path, small_twin, members=8)))
+    draws = draw_members(prep.sf, prep.twin, prep.hazard)
+    order = heaviest_first(draws, prep.hazard.perturbations)
     assert sorted(d.index for d in order) == list(range(8))
     scales = [d.values["rainfall_scale"] for d in order]
     assert scales == sorted(scales, reverse=True) and scales != [d.values["rainfall_scale"] for d in draws]

@@ -15,9 +15,11 @@ import pytest
 from twin.core.citytwin import estimate_memory, load_twin, save_twin
 from twin.core.errors import InputError
 from twin.hazards.flood.model import output_times
-from twin.pipeline.budget import (GiB, Budget, check_run_fits, estimate_run, nearest_existing, snapshot_count,
-                                 twin_shape)
-from twin.scenario.schema import ScenarioFile, load_scenario
+from twin.hazards.fire.memory import snapshot_count as fire_snapshots
+from twin.hazards.flood.memory import snapshot_count as flood_snapshots
+from twin.pipeline.budget import GiB, Budget, check_run_fits, estimate_run, nearest_existing, twin_shape
+from twin.hazards.registry import load_scenario
+from twin.scenario.schema import ScenarioFile
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = sorted((ROOT / "scenarios").glob("*.yaml")) + sorted((ROOT / "scenarios" / "nightly").glob("*.yaml"))
@@ -71,12 +73,12 @@ def test_snapshot_count_drives_the_estimate(flash):
 def test_snapshot_count_matches_the_models(flash):
     for duration, every in ((7200.0, 600.0), (7000.0, 600.0), (120.0, 20.0), (86400.0, 1.0)):
         sf = _with(flash, every=every).with_duration(duration)
-        assert snapshot_count(sf) == output_times(duration, every).size
+        assert flood_snapshots(sf) == output_times(duration, every).size
     fire = load_scenario(ROOT / "scenarios" / "sample_wildland_fire.yaml")
     for duration, every in ((10800.0, 900.0), (3600.0, 1000.0)):
         sf = _with(fire, every=every).with_duration(duration)
         # twin.hazards.fire.model.simulate_fire: 0, every, ... below the duration, and the duration
-        assert snapshot_count(sf) == np.unique(np.append(np.arange(0.0, duration, every), duration)).size
+        assert fire_snapshots(sf) == np.unique(np.append(np.arange(0.0, duration, every), duration)).size
 
 
 @pytest.mark.parametrize("name", ["sample_flash_flood", "sample_wildland_fire"])

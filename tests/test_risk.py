@@ -8,10 +8,17 @@ import numpy as np
 import pytest
 
 from twin.core.errors import InputError, RunError
-from twin.core.fields import get_field
-from twin.risk.accumulator import (FINALIZE_BYTES_PER_MEMBER_CELL, RiskAccumulator, debris_factor, hazard_class, hazard_rating,
-                       integer_weights, risk_summary, weighted_percentiles)
-from twin.risk.fields import exceedance_name, within_name
+from twin.hazards.fire import FIRE
+from twin.hazards.flood import FLOOD
+from twin.hazards.flood.rating import debris_factor, hazard_class, hazard_rating
+from twin.hazards.flood.risk import exceedance_name, flood_risk
+from twin.risk.accumulator import FINALIZE_BYTES_PER_MEMBER_CELL, RiskAccumulator
+from twin.risk.fields import within_name
+from twin.risk.statistics import integer_weights, weighted_percentiles
+from twin.risk.summary import risk_summary
+
+#: The risk specifications of the hazards, by name.
+SPEC = {"flood": FLOOD.risk, "fire": FIRE.risk}
 
 SHAPE = (5, 6)
 
@@ -36,8 +43,8 @@ def random_members(kind, n, seed=3):
     return members
 
 
-def reduce(kind, members, order, **kw):
-    with RiskAccumulator(kind, SHAPE, len(members), **kw) as acc:
+def reduce(kind, members, order, spec=None, **kw):
+    with RiskAccumulator(spec or SPEC[kind], SHAPE, len(members), **kw) as acc:
         for i in order:
             acc.add(i, members[i])
         return acc.finalize()
@@ -79,7 +86,7 @@ def test_percentiles_match_numpy_inverted_cdf():
 def test_arrival_percentiles_and_within():
     """Never-wet members count as arriving never: the percentile is NaN where too few members arrive."""
     members = [flood_member(0.2, arrival=a) for a in (100.0, 5000.0, np.nan, np.nan)]
-    out = reduce("flood", members, range(4), arrival_within_s=(100, 3600, 10800))
+    out = reduce("flood", members, range(4), spec=flood_risk(arrival_within_s=(100, 3600, 10800)))
     assert np.all(out["arrival_time_p10"] == 100.0)
     assert np.all(out["arrival_time_p50"] == 5000.0)
     assert np.all(np.isnan(out["arrival_time_p90"]))
@@ -136,7 +143,7 @@ def test_member_order_does_not_change_results(kind, tmp_path):
 def test_memory_stays_bounded_and_maps_are_spilled(tmp_path):
     """Held arrays do not grow with members; each member's maps are .npy files in the spill folder."""
     members = random_members("flood", 6)
-    acc = RiskAccumulator("flood", SHAPE, 6, spill_dir=tmp_path)
+    acc = RiskAccumulator(FLOOD.risk, SHAPE, 6, spill_dir=tmp_path)
     acc.add(0, members[0])
     held = acc.held_bytes()
     for i in range(1, 6):
@@ -155,7 +162,7 @@ def test_finalize_reads_spilled_maps_in_bounded_row_blocks(tmp_path):
     """Peak allocation of finalize beyond its output maps stays near block_bytes, not members x grid."""
     shape, n = (200, 100), 12
     rng = np.random.default_rng(5)
-    acc = RiskAccumulator("flood", shape, n, spill_dir=tmp_path,
+    acc = RiskAccumulator(FLOOD.risk, shape, n, spill_dir=tmp_path,
                           block_bytes=n * shape[1] * FINALIZE_BYTES_PER_MEMBER_CELL * 4)   # four rows
     for i in range(n):
         acc.add(i, {"max_depth": rng.uniform(0, 2, shape), "max_speed": rng.uniform(0, 2, shape),
@@ -179,7 +186,7 @@ def test_single_hazard_maps_are_well_formed(kind):
         for a in m.values():
             if a.dtype.kind == "f":
                 a[0, :] = np.nan     # outside the domain the hazard maps are NaN
-    with RiskAccumulator(kind, SHAPE, 4, mask=mask) as acc:
+    with RiskAccumulator(SPEC[kind], SHAPE, 4, mask=mask) as acc:
         for i, m in enumerate(members):
             acc.add(i, m)
         out = acc.finalize()
@@ -187,7 +194,7 @@ def test_single_hazard_maps_are_well_formed(kind):
     assert ("burn_probability" in out) == (kind == "fire")
     assert (exceedance_name(0.5) in out) == (kind == "flood")
     for name, a in out.items():
-        get_field(name)              # every map is a declared field
+        SPEC[kind].fields[name]      # every map is a declared field
         assert a.shape == SHAPE and a.dtype == np.float64
         assert np.all(np.isnan(a[0]))
         if name in probabilities:
@@ -198,7 +205,7 @@ def test_single_hazard_maps_are_well_formed(kind):
 
 
 def test_bad_members_raise():
-    acc = RiskAccumulator("flood", SHAPE, 3)
+    acc = RiskAccumulator(FLOOD.risk, SHAPE, 3)
     bad = flood_member(0.2)
     bad["max_depth"][2, 3] = np.nan
     with pytest.raises(RunError, match="member 0: max_depth .* row 2, col 3"):
@@ -223,15 +230,15 @@ def test_bad_weights_raise():
     with pytest.raises(InputError, match="one weight per member"):
         integer_weights([1.0], 2)
     with pytest.raises(InputError, match="thresholds repeat"):
-        RiskAccumulator("flood", SHAPE, 2, thresholds_m=(0.5, 0.5))
+        flood_risk(thresholds_m=(0.5, 0.5))
 
 
 def test_summary_expected_areas():
     members = [flood_member(d) for d in (0.0, 0.4)]
-    with RiskAccumulator("flood", SHAPE, 2) as acc:
+    with RiskAccumulator(FLOOD.risk, SHAPE, 2) as acc:
         acc.add(0, members[0])
         acc.add(1, members[1])
-        s = risk_summary(acc.finalize(), cell_area_m2=4.0, members_used=acc.members_used)
+        s = risk_summary(FLOOD.risk, acc.finalize(), cell_area_m2=4.0, members_used=acc.members_used)
     cells = SHAPE[0] * SHAPE[1]
     assert s["members_used"] == 2
     # 0.4 m still, DF = 1: HR = 0.4 * 0.5 + 1 = 1.2 (danger for some) in one member of two

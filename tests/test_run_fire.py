@@ -12,7 +12,7 @@ import rasterio
 import xarray as xr
 
 from twin.core.errors import InputError
-from twin.pipeline.run import prepare_run, run_scenario
+from twin.pipeline.run import load_run_scenario, prepare_run, run_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -75,7 +75,7 @@ def test_fire_ignition_outside_the_twin_names_path_and_line(tmp_path):
     path = tmp_path / "f.yaml"
     path.write_text(f"twin: {twin}\nhazard: fire\nduration: 1 h\nfire:\n  ignitions:\n    - {{at: [1, 2]}}\n")
     with pytest.raises(InputError) as err:
-        prepare_run(path)
+        prepare_run(load_run_scenario(path))
     assert "fire.ignitions[0].at" in str(err.value) and "(line 6)" in str(err.value)
 
 
@@ -84,4 +84,4 @@ def test_fire_scenario_without_fire_block_is_an_input_error(tmp_path):
     path = tmp_path / "f.yaml"
     path.write_text(f"twin: {twin}\nhazard: fire\nduration: 1 h\n")
     with pytest.raises(InputError, match="fire"):
-        prepare_run(path)
+        prepare_run(load_run_scenario(path))

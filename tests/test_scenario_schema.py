@@ -13,7 +13,7 @@ import pydantic
 import pytest
 
 from twin.core.errors import InputError
-from twin.scenario.schema import load_scenario
+from twin.hazards.registry import load_scenario
 from twin.scenario.units import parse_duration
 
 

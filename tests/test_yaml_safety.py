@@ -23,7 +23,7 @@ import yaml
 import twin.core.yamlio
 from twin.cli import EXIT_BAD_INPUT, main
 from twin.core.errors import FOUND_MAX_CHARS, InputError
-from twin.scenario.schema import load_scenario
+from twin.hazards.registry import load_scenario
 from twin.core.yamlio import MAX_YAML_BYTES, MAX_YAML_DEPTH, load_yaml_with_lines
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -17,7 +17,7 @@ import pandas as pd
 import xarray as xr
 
 from twin.core.errors import InputError
-from twin.core.fields import get_field
+from twin.hazards.registry import HAZARDS
 from viz.buildings import max_adjacent
 
 #: Layers drawn as a water surface (depth in m); every other layer is draped as colour.
@@ -157,7 +157,7 @@ def units_of(name: str, attrs: dict) -> str:
     if name.endswith(("_fraction", "_probability")):
         return "1"
     try:
-        return get_field(name).units
+        return HAZARDS.fields[name].units
     except KeyError:
         return "?"
 
