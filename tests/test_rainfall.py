@@ -16,6 +16,7 @@ import xarray as xr
 from affine import Affine
 from rasterio.crs import CRS
 
+import twin.core.remap as remap_module
 from twin.core.errors import InputError
 from twin.core.grid import Grid
 from twin.io.rainfall import read_forecast, read_gridded_rainfall
@@ -269,3 +270,45 @@ def test_one_time_with_bounds_is_one_interval(tmp_path):
     edges, rates = read_gridded_rainfall(path, "rainfall", TWIN)
     np.testing.assert_array_equal(edges, [0.0, 1800.0])
     np.testing.assert_allclose(rates, 7.2 * MM_H, rtol=1e-12)
+
+
+@pytest.fixture
+def remap_calls(monkeypatch):
+    """An empty remap cache, and the list of the source x axes the remap is computed for."""
+    calls = []
+    build = remap_module.conservative_remap
+
+    def counted(x, *args, **kwargs):
+        calls.append(x)
+        return build(x, *args, **kwargs)
+
+    remap_module.clear_cache()
+    monkeypatch.setattr(remap_module, "conservative_remap", counted)
+    yield calls
+    remap_module.clear_cache()
+
+
+def test_members_share_one_remap_equal_to_an_uncached_one(tmp_path, remap_calls):
+    """Reading three members computes the remap once; each equals the read with a fresh remap, bit for bit."""
+    x, y = source_axes("EPSG:4326", 0.01, 0.02, offset=0.003)
+    data = np.random.default_rng(11).uniform(0.0, 40.0, (3, 2, y.size, x.size))
+    path = write_rain(tmp_path / "ens.nc", data, x, y)
+    cached = [read_gridded_rainfall(path, "rainfall", TWIN, member=k)[1] for k in range(3)]
+    assert len(remap_calls) == 1
+    f = read_forecast(path)
+    for k in range(3):
+        fresh = f.member_rates(k, TWIN, remap_module.conservative_remap(f.x, f.y, f.crs, TWIN))
+        assert np.array_equal(cached[k], fresh)
+
+
+def test_file_rewritten_in_place_with_another_grid_gets_its_own_remap(tmp_path, remap_calls):
+    """Same path, same array shape and values, coordinates shifted by a third of a cell: the new grid's result."""
+    x, y = source_axes("EPSG:4326", 0.01, 0.02)
+    data = np.random.default_rng(12).uniform(0.0, 40.0, (2, y.size, x.size))
+    path = tmp_path / "rain.nc"
+    old = read_gridded_rainfall(write_rain(path, data, x, y), "rainfall", TWIN)[1]
+    new = read_gridded_rainfall(write_rain(path, data, x + 0.0033, y - 0.0033), "rainfall", TWIN)[1]
+    assert len(remap_calls) == 2
+    remap_module.clear_cache()
+    assert np.array_equal(new, read_gridded_rainfall(path, "rainfall", TWIN)[1])
+    assert not np.array_equal(new, old)

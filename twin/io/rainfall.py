@@ -14,18 +14,11 @@ are converted to m/s: a rate (``mm h-1``, ``mm/h``, ``mm s-1``, ``m s-1``, ``kg 
 1 kg m-2 of water is 1 mm) or an amount per interval (``mm``, ``kg m-2``, ``m``), divided by the
 interval's length.
 
-Regridding is conservative (area-weighted): each twin cell is split into ``s x s`` equal
-sub-cells whose centres are projected into the source CRS, and the cell takes the mean of the
-source values at those points. This is the first-order conservative remap of Jones (1999,
-Mon. Wea. Rev. 127, 2204-2210), ``F_i = sum_j f_j A_ij / A_i`` for a piecewise-constant source
-field ``f_j``, with the overlap areas ``A_ij`` estimated by counting sub-cell centres. The
-domain-total volume ``sum_i F_i A_i`` then equals the integral of the source field over the
-twin's footprint up to the sub-cells cut by source cell edges: along an edge of length ``L``
-at most about ``L d / s`` of area (``d`` the twin cell size) goes to the wrong side, so the
-relative error is of order ``d / (s D)`` for source cells of size ``D``; ``s`` is chosen so
-that a sub-cell is at most :data:`SUBCELL_FRACTION` of a source cell. The remap is computed
-once per grid and reused for every member and time, and only the source window over the twin
-is read from the file.
+Regridding is the conservative (area-weighted) remap of :mod:`twin.core.remap` (first-order,
+Jones 1999, Mon. Wea. Rev. 127, 2204-2210, overlaps estimated by sub-cell counting). It is
+computed once per source grid and twin grid (:func:`twin.core.remap.cached_remap`, keyed by the
+coordinates and CRS read from the file, not by its name) and reused for every member and time;
+only the source window over the twin is read from the file.
 
 :func:`read_forecast` checks the whole file before anything runs, so that a bad forecast is one
 :class:`~twin.core.errors.InputError` at once rather than a failure per member at run time: known
@@ -48,11 +41,11 @@ import rioxarray  # noqa: F401  (registers the .rio accessor)
 import xarray as xr
 from rasterio.crs import CRS
 from rasterio.errors import CRSError
-from scipy import sparse
 
 from twin.core.errors import InputError
 from twin.core.grid import Grid
 from twin.core.limits import MAX_RAIN_MM_H
+from twin.core.remap import Remap, cached_remap
 
 _MM_H = 1e-3 / 3600.0
 #: Factor from each accepted rate unit to m/s.
@@ -60,16 +53,10 @@ RATE_UNITS = {"mm h-1": _MM_H, "mm/h": _MM_H, "mm hr-1": _MM_H, "mm/hr": _MM_H, 
               "mm s-1": 1e-3, "mm/s": 1e-3, "m s-1": 1.0, "m/s": 1.0, "kg m-2 s-1": 1e-3}
 #: Factor from each accepted per-interval amount unit to metres of water.
 AMOUNT_UNITS = {"mm": 1e-3, "kg m-2": 1e-3, "m": 1.0}
-#: Largest sub-cell of the conservative remap, as a fraction of the source cell size (-).
-SUBCELL_FRACTION = 0.005
-#: Most sub-cells per twin cell side.
-MAX_SUPERSAMPLE = 16
 
 _MEMBER_DIMS = ("member", "realization", "ensemble", "number")
 _X_DIMS = ("x", "lon", "longitude")
 _Y_DIMS = ("y", "lat", "latitude")
-#: Twin sub-cell centres projected per block (bounds the temporary memory).
-_BLOCK_POINTS = 1 << 21
 #: Most rain (mm) accepted in one hour, and so the bound on the mean intensity (mm/h) over an
 #: interval of an hour or more (a longer interval's mean is at most its wettest hour's). The
 #: largest 1-h fall on record is 305 mm (Holt, Missouri, 22 June 1947, in 42 min; WMO Archive of
@@ -115,35 +102,6 @@ def _normalise_units(units: str) -> str:
 
 
 @dataclass(frozen=True)
-class Remap:
-    """A conservative remap from a window of the source grid onto a twin grid.
-
-    Attributes
-    ----------
-    matrix : scipy.sparse.csr_matrix (ny * nx, wy * wx)
-        Weights (-): row ``i`` holds the fraction of twin cell ``i`` in each window cell; rows sum to 1.
-    rows, cols : slice
-        The source window (indices along the file's y and x dims).
-    shape : tuple of int
-        Twin grid shape ``(ny, nx)``.
-    supersample : int
-        Sub-cells per twin cell side.
-    """
-
-    matrix: sparse.csr_matrix
-    rows: slice
-    cols: slice
-    shape: tuple[int, int]
-    supersample: int
-
-    def apply(self, fields: np.ndarray) -> np.ndarray:
-        """Regrid ``fields`` (nt, wy, wx) on the source window to ``(nt, ny, nx)`` on the twin (same units)."""
-        nt = fields.shape[0]
-        out = self.matrix @ fields.reshape(nt, -1).T
-        return np.ascontiguousarray(out.T).reshape(nt, *self.shape)
-
-
-@dataclass(frozen=True)
 class Forecast:
     """A rainfall file's metadata; values are read per member, regridded onto a twin grid.
 
@@ -186,61 +144,17 @@ class Forecast:
         return int(self.members.size)
 
     def remap(self, grid: Grid, supersample: int | None = None) -> Remap:
-        """The conservative remap of the source grid onto ``grid``.
+        """The conservative remap of the source grid onto ``grid`` (:func:`twin.core.remap.cached_remap`).
 
-        Parameters
-        ----------
-        grid : Grid
-            The twin grid.
-        supersample : int, optional
-            Sub-cells per twin cell side; default: the smallest making a sub-cell at most
-            :data:`SUBCELL_FRACTION` of a source cell (at most :data:`MAX_SUPERSAMPLE`).
+        Shared by every forecast with the same coordinates and CRS; ``supersample`` as there.
 
         Raises
         ------
         InputError
             When the source grid does not cover every twin cell.
         """
-        to_src = pyproj.Transformer.from_crs(pyproj.CRS.from_wkt(grid.crs.to_wkt()),
-                                             pyproj.CRS.from_wkt(self.crs.to_wkt()), always_xy=True)
-        if supersample is not None and supersample < 1:
-            raise ValueError(f"supersample must be >= 1, got {supersample}")
-        s = _default_supersample(self, grid, to_src) if supersample is None else int(supersample)
-        ny, nx = grid.shape
-        t = grid.transform
-        offsets = (np.arange(s) + 0.5) / s
-        sub_x = (t.c + (np.arange(nx)[:, None] + offsets) * t.a).ravel()           # (nx * s,)
-        rows_per_block = max(1, _BLOCK_POINTS // (nx * s * s))
-        iy_all, ix_all = [], []
-        x_edges, y_edges = _edges(self.x), _edges(self.y)
-        wrap = self.crs.is_geographic and self.x.max() > 180.0
-        for r0 in range(0, ny, rows_per_block):
-            r1 = min(ny, r0 + rows_per_block)
-            sub_y = (t.f + (np.arange(r0, r1)[:, None] + offsets) * t.e)               # (nr, s)
-            # point order (row, col, sub-row, sub-col): each twin cell's s*s points are contiguous
-            px = np.broadcast_to(sub_x.reshape(1, nx, 1, s), (r1 - r0, nx, s, s))
-            py = np.broadcast_to(sub_y.reshape(r1 - r0, 1, s, 1), (r1 - r0, nx, s, s))
-            qx, qy = to_src.transform(px.ravel(), py.ravel())
-            if wrap:
-                qx = np.mod(qx, 360.0)
-            ix, iy = _locate(qx, x_edges), _locate(qy, y_edges)
-            outside = np.flatnonzero((ix < 0) | (iy < 0))
-            if outside.size:
-                q = outside[0]
-                raise InputError("rainfall grid does not cover the twin", file=self.file, field=self.variable,
-                                 expected=f"x in [{x_edges.min():.6g}, {x_edges.max():.6g}] and "
-                                          f"y in [{y_edges.min():.6g}, {y_edges.max():.6g}] ({self.crs})",
-                                 found=f"twin point ({qx[q]:.6g}, {qy[q]:.6g}) outside")
-            iy_all.append(iy.astype(np.int32))
-            ix_all.append(ix.astype(np.int32))
-        iy, ix = np.concatenate(iy_all), np.concatenate(ix_all)
-        rows, cols = slice(int(iy.min()), int(iy.max()) + 1), slice(int(ix.min()), int(ix.max()) + 1)
-        wx = cols.stop - cols.start
-        indices = (iy - rows.start).astype(np.int64) * wx + (ix - cols.start)
-        n = ny * nx
-        matrix = sparse.csr_matrix((np.full(indices.size, 1.0 / (s * s)), indices, np.arange(n + 1) * s * s),
-                                   shape=(n, (rows.stop - rows.start) * wx))
-        return Remap(matrix, rows, cols, (ny, nx), s)
+        return cached_remap(self.x, self.y, self.crs, grid, supersample, file=self.file, field=self.variable,
+                            source="rainfall grid")
 
     def member_rates(self, k: int, grid: Grid, remap: Remap | None = None) -> np.ndarray:
         """Rain intensities of member ``k`` on the twin grid.
@@ -252,7 +166,7 @@ class Forecast:
         grid : Grid
             The twin grid.
         remap : Remap, optional
-            A remap from :meth:`remap` for this grid, to reuse across members.
+            A remap for this grid; default: :meth:`remap` (computed once per grid).
 
         Returns
         -------
@@ -581,31 +495,3 @@ def _blocks(da: xr.DataArray, dims: tuple[str | None, str, str, str]):
     for a in range(0, n, step):
         block = da.isel({outer: slice(a, a + step)}).transpose(*order).values
         yield tuple(a if d == outer else 0 for d in dims), (block if dims[0] is not None else block[None])
-
-
-def _edges(centres: np.ndarray) -> np.ndarray:
-    """Cell edges (n + 1,) of cells with the given centres (n >= 2): midpoints, ends half a spacing out."""
-    mid = 0.5 * (centres[1:] + centres[:-1])
-    return np.concatenate([[centres[0] - (mid[0] - centres[0])], mid, [centres[-1] + (centres[-1] - mid[-1])]])
-
-
-def _locate(points: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """Index of the cell holding each point (edges monotonic either way), -1 outside."""
-    increasing = edges[-1] > edges[0]
-    e = edges if increasing else edges[::-1]
-    i = np.searchsorted(e, points, side="right") - 1
-    i[(i < 0) | (i >= e.size - 1) | ~np.isfinite(points)] = -1
-    if not increasing:
-        i = np.where(i >= 0, e.size - 2 - i, -1)
-    return i
-
-
-def _default_supersample(forecast: Forecast, grid: Grid, to_src: pyproj.Transformer) -> int:
-    """Sub-cells per twin cell side so that a sub-cell spans at most SUBCELL_FRACTION of a source cell."""
-    x0, y0 = (sum(v) / 2 for v in (grid.bounds()[0::2], grid.bounds()[1::2]))
-    d = grid.cell_size
-    qx, qy = to_src.transform(np.array([x0, x0 + d, x0]), np.array([y0, y0, y0 + d]))
-    span_x = abs(qx[1] - qx[0]) + abs(qx[2] - qx[0])          # one twin cell, in source units
-    span_y = abs(qy[1] - qy[0]) + abs(qy[2] - qy[0])
-    fraction = max(span_x / np.abs(np.diff(forecast.x)).min(), span_y / np.abs(np.diff(forecast.y)).min())
-    return int(min(MAX_SUPERSAMPLE, max(1, math.ceil(fraction / SUBCELL_FRACTION))))
