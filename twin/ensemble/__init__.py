@@ -1,1 +1,2 @@
-"""twin.ensemble.cluster."""
+"""Ensemble members: seeded draws and their scenarios, run as dask tasks.
+"""

@@ -1,1 +1,2 @@
-"""twin.samples."""
+"""The synthetic sample city and the sample forecast the project generates itself.
+"""

@@ -1,1 +1,2 @@
-"""twin.scenario.schema."""
+"""The hazard-agnostic scenario: shared blocks, ScenarioFile and reading, units, positions on the grid.
+"""
