@@ -52,8 +52,8 @@ def render_run(run_dir: str | Path, out: str | Path | None = None, view: str | C
     time : float, optional
         Snapshot time (s) for a snapshot layer in a still or export; default the last snapshot.
     building_value : str or None
-        Per-building colouring: a buildings.csv column, ``"max_adjacent_depth"`` (m),
-        ``"auto"`` or None (plain), see :func:`viz.scene.open_scene`.
+        Per-building colouring: a buildings.csv column, ``"auto"`` or None (plain), see
+        :func:`viz.scene.open_scene`.
     water_threshold : float
         Depth (m) above which a cell is drawn as water.
     fps : float

@@ -18,7 +18,6 @@ import xarray as xr
 
 from twin.core.errors import InputError
 from twin.core.fields import get_field
-from viz.buildings import max_adjacent
 
 #: Layers drawn as a water surface (depth in m); every other layer is draped as colour.
 WATER_LAYERS = ("max_depth", "final_depth", "depth")
@@ -28,8 +27,6 @@ SNAPSHOTS = {"flood": "depth", "fire": "burned"}
 DEFAULT_LAYER = {"flood": "max_depth", "fire": "arrival_time"}
 #: Per-building value shown when none is asked for, if buildings.csv has it.
 DEFAULT_BUILDING_VALUE = {"flood": "expected_damage_fraction", "fire": "burn_probability"}
-#: Per-building value computed here: greatest max_depth in the open cells next to a building.
-MAX_ADJACENT_DEPTH = "max_adjacent_depth"
 
 
 @dataclass(frozen=True)
@@ -150,12 +147,15 @@ def load_run(run_dir: str | Path) -> RunData:
 
 
 def units_of(name: str, attrs: dict) -> str:
-    """Units of a variable: its ``units`` attribute, else the field registry, else ``"1"`` for a
-    name ending in ``_fraction`` or ``_probability``, else ``"?"``."""
+    """Units of a variable: its ``units`` attribute, else ``"1"`` for a name ending in
+    ``_fraction`` or ``_probability``, ``"m"`` for one ending in ``_m`` (buildings.csv's depths),
+    else the field registry, else ``"?"``."""
     if "units" in attrs:
         return str(attrs["units"])
     if name.endswith(("_fraction", "_probability")):
         return "1"
+    if name.endswith("_m"):
+        return "m"
     try:
         return get_field(name).units
     except KeyError:
@@ -213,34 +213,38 @@ def get_layer(run: RunData, name: str, time: float | None = None) -> Layer:
 
 
 def building_values(run: RunData, name: str) -> tuple[dict[int, float], str]:
-    """Per-building values by building id, with their scalar-bar label.
+    """Per-building values by building id, read from the run's buildings.csv, with their
+    scalar-bar label.
+
+    The values are the run's own (e.g. ``expected_depth_max_m``, the depth in the ring of open
+    cells around a footprint, :mod:`twin.risk.exposure`); nothing is recomputed from the maps.
 
     Parameters
     ----------
     run : RunData
     name : str
-        A column of buildings.csv, or ``"max_adjacent_depth"`` (greatest max_depth, m, in the
-        open cells next to each building, computed from hazard.nc).
+        A numeric column of buildings.csv, e.g. ``expected_depth_max_m`` (m),
+        ``expected_damage_fraction`` or ``burn_probability``.
 
     Returns
     -------
     tuple
-        ``({building_id: value}, label)``.
+        ``({building_id: value}, label)``; buildings with an empty cell are left out.
 
     Raises
     ------
     twin.core.errors.InputError
-        When buildings.csv is missing or lacks the column, or max_depth is missing.
+        When buildings.csv is missing, lacks the column, or the column is not numeric.
     """
-    if name == MAX_ADJACENT_DEPTH:
-        depth = get_layer(run, "max_depth")
-        return max_adjacent(run.twin["building_id"].values, depth.values), label_of(name, depth.units)
     path = run.run_dir / "buildings.csv"
     if run.buildings is None:
         raise InputError("file missing from the run folder", file=path, field=name)
     if name not in run.buildings:
         raise InputError("column missing", file=path, field=name,
                          expected="a column of buildings.csv", found=", ".join(run.buildings.columns))
+    if not pd.api.types.is_numeric_dtype(run.buildings[name]):
+        raise InputError("column is not numeric", file=path, field=name, expected="numbers",
+                         found=str(run.buildings[name].dtype))
     table = run.buildings[["building_id", name]].dropna()
     values = dict(zip(table["building_id"].astype(int).tolist(), table[name].astype(float).tolist()))
     return values, label_of(name, units_of(name, {}))
