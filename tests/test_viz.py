@@ -20,11 +20,12 @@ import pyvista as pv
 import xarray as xr
 
 from twin.core.errors import InputError
-from viz.buildings import building_mesh, max_adjacent
+from viz.buildings import building_mesh
 from viz.camera import COMPASS_BEARINGS, Camera, apply_view
 from viz.meshes import terrain_mesh, water_mesh
 from viz.render_run import render_run
-from viz.run_data import clock, load_run
+from viz.run_data import building_values, clock, load_run
+from viz.scene import open_scene
 
 pv.OFF_SCREEN = True
 
@@ -81,7 +82,9 @@ def make_flood_run(run_dir):
         coords={"x": twin.x, "y": twin.y, "time": ("time", TIMES, {"units": "s"})},
         attrs={"scenario_name": "synthetic-flood", "hazard": "flood", "members": 3})
     ids = np.unique(twin.building_id.values[twin.building_id.values > 0])
-    table = pd.DataFrame({"building_id": ids, "expected_damage_fraction": (ids % 5) / 5.0})
+    table = pd.DataFrame({"building_id": ids, "expected_damage_fraction": (ids % 5) / 5.0,
+                          "expected_depth_max_m": 0.1 + 0.037 * ids,       # no map gives these
+                          "risk_class_name": np.where(ids % 2, "low", "high")})
     run_dir = _write_run(run_dir, twin, hazard, table)
     probability = np.zeros((N, N))
     probability[CHANNEL, : N // 2] = 0.9                       # west half of the channel
@@ -185,15 +188,23 @@ def test_building_mesh_of_10_000_buildings_is_one_polydata():
     assert len(np.unique(regions)) == 10_000
 
 
-def test_max_adjacent_takes_open_neighbours_only():
-    ids = np.zeros((5, 5), dtype=int)
-    ids[1:3, 1:3] = 4
-    ids[3, 1] = 8                                                            # touches building 4
-    field = np.arange(25.0).reshape(5, 5)
-    got = max_adjacent(ids, field)
-    # building 4's open neighbours: (0,1) (0,2) (1,0) (2,0) (1,3) (2,3) (3,2); (3,1) is building 8
-    assert got[4] == 17.0
-    assert got[8] == 21.0                                                    # (4,1) below it
+def test_buildings_carry_the_values_of_buildings_csv(flood_run, fire_run):
+    run = load_run(flood_run)
+    table = pd.read_csv(flood_run / "buildings.csv").set_index("building_id")
+    for column, label in (("expected_depth_max_m", "expected depth max m (m)"),
+                          ("expected_damage_fraction", "expected damage fraction (1)")):
+        assert building_values(run, column) == (table[column].to_dict(), label)
+        scene = open_scene(run, size=SMALL, building_value=column)
+        try:
+            ids = scene.buildings.cell_data["building_id"]
+            assert np.array_equal(scene.buildings.cell_data["value"], table[column].loc[ids].to_numpy())
+        finally:
+            scene.close()
+    scene = open_scene(load_run(fire_run), size=SMALL)           # no buildings.csv: plain buildings
+    try:
+        assert scene.buildings.n_cells and "value" not in scene.buildings.cell_data
+    finally:
+        scene.close()
 
 
 def test_terrain_and_water_meshes_sit_where_the_raster_says():
@@ -343,6 +354,8 @@ def test_vtm_export_reopens_with_buildings_and_water(flood_run, tmp_path):
     buildings = pv.read(next(p for p in vtps if pv.read(p).n_cells and "building_id" in pv.read(p).cell_data))
     twin = load_run(flood_run).twin
     assert len(np.unique(buildings.cell_data["building_id"])) == len(np.unique(twin.building_id)) - 1
+    damage = pd.read_csv(flood_run / "buildings.csv").set_index("building_id")["expected_damage_fraction"]
+    assert np.array_equal(buildings.cell_data["value"], damage.loc[buildings.cell_data["building_id"]])
     assert blocks["layer"].point_data["depth"].max() == pytest.approx(1.0)
 
 
@@ -389,6 +402,8 @@ def test_missing_files_and_layers_are_named(flood_run, tmp_path):
         render_run(flood_run, tmp_path / "x.png", layer="burn_probability", size=SMALL)
     with pytest.raises(InputError, match="damage_ratio"):
         render_run(flood_run, tmp_path / "x.png", building_value="damage_ratio", size=SMALL)
+    with pytest.raises(InputError, match="risk_class_name: column is not numeric"):
+        render_run(flood_run, tmp_path / "x.png", building_value="risk_class_name", size=SMALL)
     with pytest.raises(InputError, match=r"\.tiff"):
         render_run(flood_run, tmp_path / "x.tiff", size=SMALL)
 

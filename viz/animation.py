@@ -9,7 +9,7 @@ import numpy as np
 
 from twin.core.errors import InputError
 from viz.camera import Camera
-from viz.run_data import SNAPSHOTS, RunData, get_layer
+from viz.run_data import RunData, get_layer
 from viz.scene import open_scene, title_of
 
 #: Animation formats by file suffix.
@@ -68,7 +68,7 @@ def render_animation(run: RunData, out: str | Path, *, layer: str | None = None,
     if out.suffix not in FORMATS:
         raise InputError("unknown animation format", file=out, expected=" or ".join(FORMATS),
                          found=out.suffix)
-    layer = layer or SNAPSHOTS.get(run.kind, "depth")
+    layer = layer or run.outputs.snapshot
     source = run.hazard.get(layer)
     if source is None or "time" not in source.dims:
         raise InputError("no snapshots to animate", file=run.run_dir / "hazard.nc", field=layer,

@@ -107,38 +107,3 @@ def building_mesh(twin: xr.Dataset, values: Mapping[int, float] | None = None,
     e0, n0, _ = grid_origin(twin)
     mesh.field_data["origin"] = np.array([e0, n0])
     return mesh
-
-
-def max_adjacent(building_id: np.ndarray, field: np.ndarray) -> dict[int, float]:
-    """Greatest value of ``field`` in the open cells (no building) next to each building.
-
-    Used for e.g. the maximum flood depth (m) against a building's walls, which a flood run
-    computes only in open cells.
-
-    Parameters
-    ----------
-    building_id : numpy.ndarray of int, shape (ny, nx)
-        Building identifiers (0 = none).
-    field : numpy.ndarray of float, shape (ny, nx)
-        Values in its own units; NaN is ignored.
-
-    Returns
-    -------
-    dict of int to float
-        Value by building id; NaN for a building with no finite open neighbour.
-    """
-    ids = np.asarray(building_id).astype(np.int64)
-    inside = ids > 0
-    if not inside.any():
-        return {}
-    vals = np.where(np.isfinite(field), field, -np.inf)
-    best = np.full(ids.shape, -np.inf)
-    for _, _, step in _EDGES:
-        open_next = _neighbour(ids, step) == 0
-        shifted = np.pad(vals, 1, constant_values=-np.inf)[1 + step[0]:1 + step[0] + ids.shape[0],
-                                                           1 + step[1]:1 + step[1] + ids.shape[1]]
-        best = np.where(inside & open_next, np.maximum(best, shifted), best)
-    uniq = np.unique(ids[inside])
-    per = np.asarray(ndimage.maximum(best, ids, uniq), dtype=np.float64)
-    per[~np.isfinite(per)] = np.nan
-    return dict(zip(uniq.tolist(), per.tolist()))

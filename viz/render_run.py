@@ -9,7 +9,7 @@ from viz.animation import FORMATS as ANIMATION_FORMATS
 from viz.animation import render_animation
 from viz.camera import Camera
 from viz.export import export_gltf, export_html, export_vtm
-from viz.run_data import DEFAULT_BUILDING_VALUE, DEFAULT_LAYER, load_run
+from viz.run_data import load_run
 from viz.scene import compose
 from viz.still import render_still
 
@@ -52,8 +52,8 @@ def render_run(run_dir: str | Path, out: str | Path | None = None, view: str | C
     time : float, optional
         Snapshot time (s) for a snapshot layer in a still or export; default the last snapshot.
     building_value : str or None
-        Per-building colouring: a buildings.csv column, ``"max_adjacent_depth"`` (m),
-        ``"auto"`` or None (plain), see :func:`viz.scene.open_scene`.
+        Per-building colouring: a buildings.csv column, ``"auto"`` or None (plain), see
+        :func:`viz.scene.open_scene`.
     water_threshold : float
         Depth (m) above which a cell is drawn as water.
     fps : float
@@ -70,9 +70,9 @@ def render_run(run_dir: str | Path, out: str | Path | None = None, view: str | C
         For a missing run file or variable (named in the message), an unknown suffix or view.
     """
     run = load_run(run_dir)
-    default_layer = DEFAULT_LAYER.get(run.kind, "max_depth")
+    default_layer = run.outputs.render_layer
     if layer == "damage":
-        layer, building_value = default_layer, DEFAULT_BUILDING_VALUE.get(run.kind)
+        layer, building_value = default_layer, run.outputs.building_value
     layer = LAYER_ALIASES.get(layer, layer)
     if out is None:
         out = run.run_dir / f"render_{layer or default_layer}_{view if isinstance(view, str) else 'custom'}.png"

@@ -17,19 +17,11 @@ import pandas as pd
 import xarray as xr
 
 from twin.core.errors import InputError
-from twin.hazards.registry import HAZARDS
-from viz.buildings import max_adjacent
+from twin.hazards.interface import Outputs
+from twin.hazards.registry import HAZARDS, get_hazard
 
 #: Layers drawn as a water surface (depth in m); every other layer is draped as colour.
 WATER_LAYERS = ("max_depth", "final_depth", "depth")
-#: Snapshot variable of each hazard, animated over its ``time`` coordinate (s).
-SNAPSHOTS = {"flood": "depth", "fire": "burned"}
-#: Layer shown when none is asked for.
-DEFAULT_LAYER = {"flood": "max_depth", "fire": "arrival_time"}
-#: Per-building value shown when none is asked for, if buildings.csv has it.
-DEFAULT_BUILDING_VALUE = {"flood": "expected_damage_fraction", "fire": "burn_probability"}
-#: Per-building value computed here: greatest max_depth in the open cells next to a building.
-MAX_ADJACENT_DEPTH = "max_adjacent_depth"
 
 
 @dataclass(frozen=True)
@@ -85,8 +77,21 @@ class RunData:
 
     @property
     def kind(self) -> str:
-        """``"flood"`` or ``"fire"`` (attribute ``hazard`` of hazard.nc)."""
+        """The run's hazard, e.g. ``"flood"`` (attribute ``hazard`` of hazard.nc)."""
         return str(self.hazard.attrs.get("hazard", ""))
+
+    @property
+    def outputs(self) -> Outputs:
+        """What the run's hazard declares it shows: the snapshot variable (animated over its
+        ``time`` coordinate, s), the default layer and the default building colour
+        (:class:`twin.hazards.interface.Outputs`).
+
+        Raises
+        ------
+        InputError
+            For a run of a hazard this installation does not know.
+        """
+        return get_hazard(self.kind).outputs
 
     @property
     def scenario_name(self) -> str:
@@ -150,12 +155,15 @@ def load_run(run_dir: str | Path) -> RunData:
 
 
 def units_of(name: str, attrs: dict) -> str:
-    """Units of a variable: its ``units`` attribute, else the field registry, else ``"1"`` for a
-    name ending in ``_fraction`` or ``_probability``, else ``"?"``."""
+    """Units of a variable: its ``units`` attribute, else ``"1"`` for a name ending in
+    ``_fraction`` or ``_probability``, ``"m"`` for one ending in ``_m`` (buildings.csv's depths),
+    else the field registry, else ``"?"``."""
     if "units" in attrs:
         return str(attrs["units"])
     if name.endswith(("_fraction", "_probability")):
         return "1"
+    if name.endswith("_m"):
+        return "m"
     try:
         return HAZARDS.fields[name].units
     except KeyError:
@@ -213,34 +221,38 @@ def get_layer(run: RunData, name: str, time: float | None = None) -> Layer:
 
 
 def building_values(run: RunData, name: str) -> tuple[dict[int, float], str]:
-    """Per-building values by building id, with their scalar-bar label.
+    """Per-building values by building id, read from the run's buildings.csv, with their
+    scalar-bar label.
+
+    The values are the run's own (e.g. ``expected_depth_max_m``, the depth in the ring of open
+    cells around a footprint, :mod:`twin.risk.exposure`); nothing is recomputed from the maps.
 
     Parameters
     ----------
     run : RunData
     name : str
-        A column of buildings.csv, or ``"max_adjacent_depth"`` (greatest max_depth, m, in the
-        open cells next to each building, computed from hazard.nc).
+        A numeric column of buildings.csv, e.g. ``expected_depth_max_m`` (m),
+        ``expected_damage_fraction`` or ``burn_probability``.
 
     Returns
     -------
     tuple
-        ``({building_id: value}, label)``.
+        ``({building_id: value}, label)``; buildings with an empty cell are left out.
 
     Raises
     ------
     twin.core.errors.InputError
-        When buildings.csv is missing or lacks the column, or max_depth is missing.
+        When buildings.csv is missing, lacks the column, or the column is not numeric.
     """
-    if name == MAX_ADJACENT_DEPTH:
-        depth = get_layer(run, "max_depth")
-        return max_adjacent(run.twin["building_id"].values, depth.values), label_of(name, depth.units)
     path = run.run_dir / "buildings.csv"
     if run.buildings is None:
         raise InputError("file missing from the run folder", file=path, field=name)
     if name not in run.buildings:
         raise InputError("column missing", file=path, field=name,
                          expected="a column of buildings.csv", found=", ".join(run.buildings.columns))
+    if not pd.api.types.is_numeric_dtype(run.buildings[name]):
+        raise InputError("column is not numeric", file=path, field=name, expected="numbers",
+                         found=str(run.buildings[name].dtype))
     table = run.buildings[["building_id", name]].dropna()
     values = dict(zip(table["building_id"].astype(int).tolist(), table[name].astype(float).tolist()))
     return values, label_of(name, units_of(name, {}))

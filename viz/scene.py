@@ -17,8 +17,7 @@ from twin.core.errors import InputError
 from viz.buildings import building_mesh
 from viz.camera import Camera, apply_view
 from viz.meshes import drape_mesh, north_arrow, terrain_mesh, water_mesh
-from viz.run_data import (DEFAULT_BUILDING_VALUE, MAX_ADJACENT_DEPTH, Layer, RunData,
-                           building_values, clock, get_layer)
+from viz.run_data import Layer, RunData, building_values, clock, get_layer
 
 #: Water colour ramp, light to dark blue with depth: every shade reads as water.
 WATER_CMAP = LinearSegmentedColormap.from_list("water", ["#6baed6", "#08519c"])
@@ -178,9 +177,9 @@ def open_scene(run: RunData, *, size: tuple[int, int] = (1920, 1080), exaggerati
     exaggeration : float
         Vertical exaggeration (dimensionless).
     building_value : str or None
-        A buildings.csv column, ``"max_adjacent_depth"`` (m), ``"auto"`` (the hazard's default
-        column when buildings.csv has it, else max_adjacent_depth for a flood, else none) or None
-        (plain buildings).
+        A numeric column of buildings.csv (e.g. ``expected_depth_max_m``, m), ``"auto"`` (the
+        hazard's default column when buildings.csv has it, else none) or None (plain buildings).
+        The buildings carry the table's values as they are (see :func:`viz.run_data.building_values`).
     water_threshold : float
         Depth (m) above which a cell is drawn as water.
 
@@ -189,13 +188,8 @@ def open_scene(run: RunData, *, size: tuple[int, int] = (1920, 1080), exaggerati
     CityScene
     """
     if building_value == "auto":
-        column = DEFAULT_BUILDING_VALUE.get(run.kind)
-        if run.buildings is not None and column in run.buildings:
-            building_value = column
-        elif "max_depth" in run.hazard:
-            building_value = MAX_ADJACENT_DEPTH
-        else:
-            building_value = None
+        column = run.outputs.building_value
+        building_value = column if run.buildings is not None and column in run.buildings else None
     values, label = building_values(run, building_value) if building_value else (None, "")
     return CityScene(run.twin, size=size, exaggeration=exaggeration, building_values=values,
                      building_label=label, water_threshold=water_threshold)
