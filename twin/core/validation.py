@@ -12,20 +12,9 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 
 from twin.core.errors import InputError, shorten
-from twin.core.yamlio import line_of
+from twin.core.yamlio import format_path, line_of
 
 M = TypeVar("M", bound=BaseModel)
-
-
-def format_path(loc: tuple) -> str:
-    """``("flood", "inflows", 0, "times")`` -> ``"flood.inflows[0].times"``."""
-    text = ""
-    for part in loc:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        else:
-            text += ("." if text else "") + str(part)
-    return text or "(top level)"
 
 
 def _yaml_loc(loc: tuple, data: object, missing: bool) -> tuple:

@@ -158,11 +158,15 @@ def _node_kind(node: yaml.Node) -> str:
     return f"{node.tag.rpartition(':')[2]} {node.value!r}"
 
 
-def _field(path: tuple) -> str:
-    """``("flood", "inflows", 0)`` -> ``"flood.inflows[0]"``, as in schema errors."""
-    from twin.core.validation import format_path  # twin.core.validation imports this module
-
-    return format_path(path)
+def format_path(loc: tuple) -> str:
+    """``("flood", "inflows", 0, "times")`` -> ``"flood.inflows[0].times"``, as in schema errors."""
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += ("." if text else "") + str(part)
+    return text or "(top level)"
 
 
 def _check_key(key_node: yaml.Node, path: tuple, file: Path) -> None:
@@ -170,9 +174,9 @@ def _check_key(key_node: yaml.Node, path: tuple, file: Path) -> None:
     line = key_node.start_mark.line + 1
     if key_node.tag == _MERGE_TAG:
         raise InputError("YAML merge keys (<<) are not supported in scenario files: write the keys out",
-                         file=file, field=_field(path), line=line)
+                         file=file, field=format_path(path), line=line)
     if key_node.tag != _STR_TAG:
-        raise InputError("a key must be text (quote it)", file=file, field=_field(path), line=line,
+        raise InputError("a key must be text (quote it)", file=file, field=format_path(path), line=line,
                          expected="text", found=_node_kind(key_node))
 
 
@@ -184,7 +188,7 @@ def _walk_mapping(node: yaml.MappingNode, path: tuple, lines: dict, file: Path) 
         key, line = key_node.value, key_node.start_mark.line + 1
         if key in seen:
             raise InputError(f"key {key!r} given twice (lines {seen[key]} and {line})", file=file,
-                             field=_field(path))
+                             field=format_path(path))
         seen[key] = line
         _walk(value_node, path + (key,), lines, file)
         lines[path + (key,)] = line  # the key's line, not its value's

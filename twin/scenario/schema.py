@@ -22,7 +22,7 @@ from twin.core.errors import InputError
 from twin.io.run_folders import MAX_NAME_BYTES, NAME_PATTERN
 from twin.scenario.units import parse_duration
 from twin.core.validation import validate
-from twin.core.yamlio import line_of, load_yaml_with_lines
+from twin.core.yamlio import format_path, line_of, load_yaml_with_lines
 
 #: A duration in seconds, written as ``"3 h"``, ``"90 min"``, ``"5400 s"`` or a number of seconds.
 Seconds = Annotated[float, BeforeValidator(parse_duration)]
@@ -258,8 +258,6 @@ class ScenarioFile:
 
     def error(self, field_path: tuple, message: str, **kw) -> InputError:
         """An InputError at ``field_path`` of this scenario, with its line number."""
-        from twin.core.validation import format_path
-
         return InputError(message, file=self.path, field=format_path(field_path),
                           line=line_of(self.lines, field_path), **kw)
 
