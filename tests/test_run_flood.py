@@ -162,7 +162,7 @@ def test_inflow_on_a_building_is_refused(tmp_path):
 
 
 def test_failed_run_leaves_no_folder(tmp_path, monkeypatch):
-    from twin.hazards.flood import FLOOD
+    import twin.hazards.flood.run as flood_run
     from twin.core.errors import RunError
 
     def boom(*a, **k):
