@@ -237,7 +237,7 @@ def _gib(n: float) -> str:
 def snapshot_count(sf: ScenarioFile) -> int:
     """Snapshots the control run keeps in memory and writes to hazard.nc.
 
-    Flood: ``0, every, 2 every, ... <= duration`` (:func:`twin.hazards.flood.model.output_times`). Fire:
+    Flood: ``0, every, 2 every, ... <= duration`` (:func:`twin.hazards.flood.forcing.output_times`). Fire:
     ``0, every, ... < duration`` and the duration (:func:`twin.hazards.fire.model.simulate_fire`).
     """
     import numpy as np

@@ -90,9 +90,8 @@ from dask.highlevelgraph import HighLevelGraph
 from kernels.flood import FloodInstability, edge_fluxes, stable_timestep, tile_step
 from kernels.flood_hazard import accumulate_hazard
 from twin.core.errors import InputError, RunError
-from twin.hazards.flood.model import (SPEED_DEPTH_MIN_M, FloodInputs, FloodResult, GriddedRain,
-                              VolumeLedger, cumulative_series, edge_arrays, gridded_rain_field, series_integral,
-                              output_times, uniform_rain_weight, roof_routing)
+from twin.hazards.flood.forcing import ForcingSchedule, ForcingStep
+from twin.hazards.flood.model import SPEED_DEPTH_MIN_M, FloodInputs, FloodResult, VolumeLedger
 
 #: Cells the region of valid values shrinks by, per step, from each side of a tile.
 HALO_PER_STEP = 2
@@ -202,7 +201,7 @@ def _stable_exchange(fields: _Fields, static_blocks: list[da.Array], tiling: _Ti
         if all(dt <= dt_ok for dt_ok in stable):
             return _Fields(*new), plan, per_tile
         dt = min(stable)
-    raise RunError(f"flood tiles: no stable step for the exchange at t = {plan[0][0] - plan[0][1]:.3f} s "
+    raise RunError(f"flood tiles: no stable step for the exchange at t = {plan[0].t_end - plan[0].dt:.3f} s "
                    f"after {MAX_RETRIES} smaller tries (dt {dt!r} s)")
 
 
@@ -456,30 +455,14 @@ def _advance_tile(own, own64, own32, strips, *static_blocks, iy, ix, tiling, uni
     return work[:, cr0:cr0 + r1 - r0, cc0:cc0 + c1 - c0], out64, out32, ledger[None, :]
 
 
-def _plan(inputs: FloodInputs, t: float, stop: float, dt_x: float, steps: int, rain_cum,
-          inflow_cum) -> list[tuple]:
-    """The steps of one exchange from ``t``: up to ``steps`` of ``dt_x`` (s), the last clipped
-    to ``stop``, as simulate_flood clips, with each step's forcings.
-
-    Each step is ``(t_end, dt, rain_rate, edge_kind, edge_level, inflow_volumes)``: rain as the
-    exact mean intensity over the step (m/s; 1 for gridded rain, whose field carries the rate),
-    boundary kinds and levels (m) at the step's start, inflow volumes (m^3) integrated exactly.
-    """
+def _plan(schedule: ForcingSchedule, t: float, stop: float, dt_x: float, steps: int) -> list[ForcingStep]:
+    """The steps of one exchange from ``t`` (s): up to ``steps`` of ``dt_x`` (s), the last
+    clipped to ``stop`` (s), as simulate_flood clips, each with its forcings
+    (:meth:`ForcingSchedule.step <twin.hazards.flood.forcing.ForcingSchedule.step>`)."""
     plan = []
     while len(plan) < steps and t < stop:
-        t_end = stop if t + dt_x >= stop else t + dt_x
-        dt = t_end - t
-        kind, level = edge_arrays(inputs.boundaries, t)
-        if isinstance(inputs.rain, GriddedRain):
-            rain_rate = 1.0
-        elif rain_cum is not None:
-            rain_rate = series_integral(inputs.rain.times, rain_cum, inputs.rain.rates, t, t_end) / dt
-        else:
-            rain_rate = 0.0
-        volumes = [series_integral(f.times, cum, f.discharge, t, t_end)
-                   for f, cum in zip(inputs.inflows, inflow_cum)]
-        plan.append((t_end, dt, rain_rate, kind, level, volumes))
-        t = t_end
+        plan.append(schedule.step(t, dt_x, stop))
+        t = plan[-1].t_end
     return plan
 
 
@@ -571,8 +554,7 @@ def simulate_flood_tiled(inputs: FloodInputs, duration_s: float, tiles: tuple[in
     RunError
         The state became non-finite or negative (the message names time, x/y, row/col, tile).
     """
-    if not duration_s > 0:
-        raise InputError("flood: duration must be > 0 s", found=repr(duration_s))
+    schedule = ForcingSchedule.of(inputs, duration_s, snapshot_every_s)
     ny, nx = shape = inputs.shape
     if len(tiles) != 2 or min(tiles) < 1:
         raise InputError("flood tiles: need two tile counts >= 1", found=repr(tiles))
@@ -593,20 +575,9 @@ def simulate_flood_tiled(inputs: FloodInputs, duration_s: float, tiles: tuple[in
         raise InputError("flood tiles: tiles smaller than the halo", expected=f">= {halo} cells a side",
                          found=f"{min(tiling.rows + tiling.cols)} cells")
     dx = float(inputs.dx)
-    snap_t = output_times(duration_s, snapshot_every_s)
-    gridded = isinstance(inputs.rain, GriddedRain)
-    stops = np.unique(np.concatenate([snap_t, [duration_s]] + ([inputs.rain.times] if gridded else [])))
-    stops = stops[(stops > 0) & (stops <= duration_s)]
-
+    snap_t = schedule.snapshot_times
     blocked = inputs.blocked
-    routing = roof_routing(blocked, inputs.domain)
-    if gridded:
-        rain_weight = np.zeros(shape)
-    elif inputs.rain is not None and routing[0].size:
-        rain_weight = uniform_rain_weight(routing, blocked)
-    else:
-        rain_weight = np.broadcast_to(np.float32(1.0), shape)
-    rain_cum = None if inputs.rain is None or gridded else cumulative_series(inputs.rain.times, inputs.rain.rates)
+    rain_weight = schedule.rain_weight()
     static = {"z": inputs.z, "manning_n": inputs.manning_n, "blocked": blocked,
               "loss_rate": inputs.loss_rate, "drainage_rate": inputs.drainage_rate,
               "rain_weight": rain_weight}
@@ -616,7 +587,6 @@ def simulate_flood_tiled(inputs: FloodInputs, duration_s: float, tiles: tuple[in
     h0 = np.asarray(inputs.h0, dtype=np.float64)
     fields = tiling.initial_fields(h0, wet_threshold_m)
     inflows = [(f.rows, f.cols, f.weights) for f in inputs.inflows]
-    inflow_cum = [cumulative_series(f.times, f.discharge) for f in inputs.inflows]
     opts = {"dx": dx, "theta": float(inputs.theta), "h_min": float(inputs.h_min),
             "wet_threshold": float(wet_threshold_m),
             "speed_depth": max(float(inputs.h_min), SPEED_DEPTH_MIN_M)}
@@ -632,20 +602,19 @@ def simulate_flood_tiled(inputs: FloodInputs, duration_s: float, tiles: tuple[in
         h_max = float(h0.max(initial=0.0))
         h_prev, n_prev = h_max, 1
         loop_start = time.perf_counter()
-        for stop in stops:
+        for stop in schedule.stops:
             while t < stop:
-                if gridded:
-                    k = int(np.searchsorted(inputs.rain.times, t, side="right")) - 1
-                    if k != rain_interval:
-                        gridded_rain_field(inputs.rain, k, routing, blocked, rain_weight)
-                        blocks["rain_weight"] = tiling.halo_blocks(_extended(rain_weight), scheduler)
-                        rain_interval = k
+                k = schedule.rain_interval(t)
+                if k != rain_interval:
+                    schedule.fill_rain(k, rain_weight)
+                    blocks["rain_weight"] = tiling.halo_blocks(_extended(rain_weight), scheduler)
+                    rain_interval = k
                 # the depth the intermediate steps may reach, from the growth rate of the last exchange
                 h_guess = h_max + (steps - 1) * max(0.0, h_max - h_prev) / n_prev
                 dt_x = stable_timestep(h_guess, dx, inputs.alpha, inputs.dt_max)
                 fields, plan, per_tile = _stable_exchange(
                     fields, list(blocks.values()), tiling, scheduler, dt_x,
-                    lambda dt: _plan(inputs, t, stop, dt, steps, rain_cum, inflow_cum),
+                    lambda dt: _plan(schedule, t, stop, dt, steps),
                     lambda h: stable_timestep(h, dx, inputs.alpha, inputs.dt_max),
                     uniform=uniform, inflows=inflows, opts=opts, xy=xy, run=run, slot=exchanges % 2)
                 step_max = per_tile[..., _LEDGER:].max(axis=(0, 1))
@@ -656,17 +625,15 @@ def simulate_flood_tiled(inputs: FloodInputs, duration_s: float, tiles: tuple[in
                 ledger.boundary_in += sums[3]
                 ledger.boundary_out += sums[4]
                 for step in plan:
-                    for f, volume in zip(inputs.inflows, step[-1]):
-                        if volume > 0:
-                            ledger.inflow_in += volume * float(f.weights.sum())
+                    ledger.add_inflows(inputs.inflows, step.inflow_volumes)
                 h_prev, n_prev = h_max, len(plan)
-                h_max, t = float(step_max[-1]), plan[-1][0]
+                h_max, t = float(step_max[-1]), plan[-1].t_end
                 n_steps += len(plan)
                 exchanges += 1
                 if progress is not None:
                     progress(t, duration_s)
-            k = np.searchsorted(snap_t, t)
-            if k < snap_t.size and snap_t[k] == t:
+            k = schedule.snapshot_index(t)
+            if k is not None:
                 snapshots[k] = fields.state[0, :ny, :nx].compute(scheduler=scheduler)
         final, acc64, acc32 = dask.compute(fields.state[0, :ny, :nx], fields.acc64[:, :ny, :nx],
                                            fields.acc32[:, :ny, :nx], scheduler=scheduler)
