@@ -90,7 +90,8 @@ def run_kernel(z, blocked, dx, steps, warm=True, per_cell=False):
 
 
 def run_loop(z, blocked, dx, steps, warm=True):
-    from twin.hazards.flood.model import FloodInputs, UniformRain, simulate_flood
+    from twin.hazards.flood.forcing import UniformRain
+    from twin.hazards.flood.model import FloodInputs, simulate_flood
     if warm:
         run_loop(*_tiny_copy(z, blocked), dx, 2, warm=False)
         tracemalloc.start()

@@ -44,7 +44,8 @@ from flood_throughput import DT, H_START, N_MANNING, RAIN, city  # noqa: E402
 def inputs(size: int, crop: int | None = None):
     """Flood inputs on the ``size`` x ``size`` sample city (or its ``crop`` x ``crop`` north-west
     corner, to compile numba code), stepping at the fixed DT (s)."""
-    from twin.hazards.flood.model import FloodInputs, UniformRain
+    from twin.hazards.flood.forcing import UniformRain
+    from twin.hazards.flood.model import FloodInputs
     z, blocked, dx = city(size)
     z, blocked = z[:crop, :crop], blocked[:crop, :crop]
     return FloodInputs(z=z, blocked=blocked, manning_n=N_MANNING, dx=dx,

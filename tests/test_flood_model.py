@@ -5,6 +5,7 @@ import pytest
 
 from kernels.flood import FloodInstability
 from twin.hazards.flood import model as M
+from twin.hazards.flood.forcing import GriddedRain, Inflow, UniformRain
 from twin.core.errors import InputError, RunError
 
 MM_H = 1e-3 / 3600.0
@@ -26,7 +27,7 @@ def test_mass_balance_closed_domain():
     z, blocked, domain = _city()
     h0 = np.where(blocked | ~domain, 0.0, 0.1)
     inp = M.FloodInputs(z=z, blocked=blocked, manning_n=0.03, dx=4.0, domain=domain, h0=h0,
-                        rain=M.UniformRain([0, 600, 1200], [0, 80 * MM_H, 0]),
+                        rain=UniformRain([0, 600, 1200], [0, 80 * MM_H, 0]),
                         loss_rate=2 * MM_H, drainage_rate=np.where(z < 0.3, 5 * MM_H, 0.0))
     res = M.simulate_flood(inp, 1800.0, 600.0, None)
     led = res.ledger
@@ -40,10 +41,10 @@ def test_mass_balance_open_domain():
     """Volume conservation with free and fixed-level edges, rain, a line inflow and losses:
     rain + inflow + boundary_in - boundary_out - losses = storage change, < 1e-9 relative."""
     z, blocked, domain = _city()
-    inflow = M.Inflow("culvert", rows=[10, 11, 12], cols=[2, 2, 2], weights=[0.25, 0.5, 0.25],
-                      times=[0, 900, 1800], discharge=[0.0, 3.0, 1.0])
+    inflow = Inflow("culvert", rows=[10, 11, 12], cols=[2, 2, 2], weights=[0.25, 0.5, 0.25],
+                    times=[0, 900, 1800], discharge=[0.0, 3.0, 1.0])
     inp = M.FloodInputs(z=z, blocked=blocked, manning_n=0.035, dx=4.0, domain=domain,
-                        rain=M.UniformRain([0, 1800], [40 * MM_H, 40 * MM_H]), inflows=(inflow,),
+                        rain=UniformRain([0, 1800], [40 * MM_H, 40 * MM_H]), inflows=(inflow,),
                         boundaries={"east": "free", "west": ([0, 1800], [0.9, 1.2]), "south": "free"},
                         loss_rate=1 * MM_H, drainage_rate=3 * MM_H)
     res = M.simulate_flood(inp, 1800.0, 900.0, 60.0, [(12, 20)])
@@ -60,7 +61,7 @@ def test_roof_rain_reaches_the_ground_and_outside_rain_is_not_counted():
     z, blocked, domain = _city()
     rate, duration, dx = 30 * MM_H, 600.0, 4.0
     inp = M.FloodInputs(z=np.zeros_like(z), blocked=blocked, manning_n=0.03, dx=dx, domain=domain,
-                        rain=M.UniformRain([0, duration], [rate, rate]))
+                        rain=UniformRain([0, duration], [rate, rate]))
     res = M.simulate_flood(inp, duration, None, None)
     expected = rate * duration * domain.sum() * dx * dx
     assert res.ledger.rain_in == pytest.approx(expected, rel=1e-12)
@@ -76,7 +77,7 @@ def test_gridded_rain_is_piecewise_constant_and_counted_as_applied():
     rates = rng.uniform(0, 50 * MM_H, (2,) + z.shape)
     times = np.array([0.0, 300.0, 500.0])
     inp = M.FloodInputs(z=z, blocked=blocked, manning_n=0.03, dx=4.0, domain=domain,
-                        rain=M.GriddedRain(times, rates))
+                        rain=GriddedRain(times, rates))
     res = M.simulate_flood(inp, 700.0, None, None)
     expected = ((rates[0] * 300 + rates[1] * 200) * domain).sum() * 16.0
     assert res.ledger.rain_in == pytest.approx(expected, rel=1e-12)
@@ -102,7 +103,7 @@ def test_records_agree_with_state_and_hazard_fields():
     reached, and progress reaches the duration monotonically."""
     z, blocked, domain = _city()
     inp = M.FloodInputs(z=z, blocked=blocked, manning_n=0.03, dx=4.0, domain=domain,
-                        rain=M.UniformRain([0, 1200], [100 * MM_H, 0.0]), boundaries={"west": "free"})
+                        rain=UniformRain([0, 1200], [100 * MM_H, 0.0]), boundaries={"west": "free"})
     seen = []
     res = M.simulate_flood(inp, 1200.0, 300.0, 300.0, [(20, 2), (5, 25)], wet_threshold_m=0.01,
                            progress=lambda t, d: seen.append((t, d)))
@@ -140,6 +141,6 @@ def test_bad_inputs_are_input_errors():
         M.FloodInputs(z=z, blocked=blocked, manning_n=0.03, dx=4.0, h0=0.1)
     with pytest.raises(InputError, match="inflow"):
         M.FloodInputs(z=z, blocked=blocked, manning_n=0.03, dx=4.0,
-                      inflows=(M.Inflow("x", [5], [7], [1.0], [0, 1], [1, 1]),))
+                      inflows=(Inflow("x", [5], [7], [1.0], [0, 1], [1, 1]),))
     with pytest.raises(InputError, match="edge"):
         M.FloodInputs(z=z, blocked=blocked, manning_n=0.03, dx=4.0, boundaries={"nord": "free"})

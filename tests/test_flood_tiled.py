@@ -11,6 +11,7 @@ import pytest
 
 import kernels.flood as F
 from twin.hazards.flood import model as M
+from twin.hazards.flood.forcing import GriddedRain, Inflow, UniformRain
 from twin.core.errors import InputError, RunError
 from twin.hazards.flood.tiled import auto_tiles, required_halo, simulate_flood_tiled
 
@@ -33,14 +34,14 @@ def _inputs(rain="uniform"):
     domain[:4, :6] = False
     h0 = np.zeros((ny, nx))
     h0[40:50, 50:65] = 0.4
-    line = M.Inflow("culvert", rows=np.arange(28, 34), cols=np.full(6, 20), weights=np.full(6, 1 / 6),
-                    times=[0, 100, 300], discharge=[0.0, 2.5, 0.5])
-    point = M.Inflow("pipe", rows=[41], cols=[41], weights=[1.0], times=[0, 300], discharge=[0.8, 0.8])
+    line = Inflow("culvert", rows=np.arange(28, 34), cols=np.full(6, 20), weights=np.full(6, 1 / 6),
+                  times=[0, 100, 300], discharge=[0.0, 2.5, 0.5])
+    point = Inflow("pipe", rows=[41], cols=[41], weights=[1.0], times=[0, 300], discharge=[0.8, 0.8])
     if rain == "uniform":
-        rain = M.UniformRain([0, 150, 300], [20 * MM_H, 150 * MM_H, 10 * MM_H])
+        rain = UniformRain([0, 150, 300], [20 * MM_H, 150 * MM_H, 10 * MM_H])
     else:
         rates = rng.uniform(0, 200 * MM_H, (3, ny, nx))
-        rain = M.GriddedRain([0, 40, 90, 130], rates)
+        rain = GriddedRain([0, 40, 90, 130], rates)
     return M.FloodInputs(z=z, blocked=blocked, manning_n=np.where(z > 1.5, 0.05, 0.03), dx=4.0,
                          domain=domain, rain=rain, inflows=(line, point), h0=h0,
                          boundaries={"west": ([0, 300], [2.7, 2.9]), "east": "free", "south": "free"},

@@ -14,7 +14,7 @@ import pytest
 
 from twin.core.citytwin import estimate_memory, load_twin, save_twin
 from twin.core.errors import InputError
-from twin.hazards.flood.model import output_times
+from twin.hazards.flood.forcing import output_times
 from twin.hazards.fire.memory import snapshot_count as fire_snapshots
 from twin.hazards.flood.memory import snapshot_count as flood_snapshots
 from twin.pipeline.budget import GiB, Budget, check_run_fits, estimate_run, nearest_existing, twin_shape

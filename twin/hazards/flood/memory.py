@@ -39,7 +39,7 @@ MEMBER_MAPS_BYTES_PER_CELL = 24
 
 def snapshot_count(sf) -> int:
     """Snapshots of the run: ``0, every, 2 every, ... <= duration``
-    (:func:`twin.hazards.flood.model.output_times`)."""
+    (:func:`twin.hazards.flood.forcing.output_times`)."""
     return int(np.floor(sf.scenario.duration / sf.scenario.output.every + 1e-9)) + 1
 
 

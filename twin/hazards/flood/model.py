@@ -2,13 +2,11 @@
 
 Written once and apart from the physics: it sub-steps to each output time (the stable step of
 Bates et al. 2010, eq. 12, clipped to the next output, gauge or forcing time), feeds the
-forcings in (rain, inflow hydrographs, boundary levels), folds every step into the hazard
-maxima, records snapshots and gauges, and keeps a volume ledger of what was applied, so that
-``rain + inflow + boundary_in - boundary_out - infiltration - drainage = storage change``
+forcings in (rain, inflow hydrographs, boundary levels, as the run's
+:class:`~twin.hazards.flood.forcing.ForcingSchedule` gives them), folds every step into the
+hazard maxima, records snapshots and gauges, and keeps a volume ledger of what was applied, so
+that ``rain + inflow + boundary_in - boundary_out - infiltration - drainage = storage change``
 closes to round-off. SI units throughout (m, s, m/s, m^2/s, m^3/s, m^3).
-
-Rain on building roofs goes down the downpipes to the nearest open cell (Euclidean distance,
-:func:`scipy.ndimage.distance_transform_edt`); rain on cells outside the domain is not counted.
 """
 
 from __future__ import annotations
@@ -18,139 +16,17 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
-from scipy import ndimage
 
-from kernels.flood import (CLOSED, EAST, FREE, H_MIN, LEVEL, NORTH, SOUTH, WEST,
-                           FloodInstability, flood_step, stable_timestep)
+from kernels.flood import H_MIN, FloodInstability, flood_step, stable_timestep
 from kernels.flood_hazard import accumulate_hazard
 from twin.core.errors import InputError, RunError
-
-_EDGES = {"north": NORTH, "south": SOUTH, "east": EAST, "west": WEST}
-
-
-def _series(times, values, what: str) -> tuple[np.ndarray, np.ndarray]:
-    """Check a time series: same length, at least one point, strictly increasing times."""
-    t = np.asarray(times, dtype=np.float64)
-    v = np.asarray(values, dtype=np.float64)
-    if t.ndim != 1 or t.shape != v.shape[:1] or t.size < 1:
-        raise InputError(f"{what}: times and values must be 1-D of the same length",
-                         expected="equal lengths >= 1", found=f"{t.shape} and {v.shape}")
-    if np.any(np.diff(t) <= 0) or not np.all(np.isfinite(v)):
-        raise InputError(f"{what}: times must increase strictly and values be finite")
-    return t, v
-
-
-def cumulative_series(times: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Integral of a piecewise-linear series from ``times[0]`` to each time (trapezoid)."""
-    return np.concatenate([[0.0], np.cumsum(0.5 * (values[1:] + values[:-1]) * np.diff(times))])
-
-
-def series_integral(times: np.ndarray, cum: np.ndarray, values: np.ndarray, t0: float, t1: float) -> float:
-    """Exact integral over [t0, t1] of a series linear between ``times`` and zero outside them."""
-    def upto(t):
-        if t <= times[0]:
-            return 0.0
-        if t >= times[-1]:
-            return float(cum[-1])
-        k = int(np.searchsorted(times, t, side="right")) - 1
-        v_t = values[k] + (values[k + 1] - values[k]) * (t - times[k]) / (times[k + 1] - times[k])
-        return float(cum[k] + 0.5 * (values[k] + v_t) * (t - times[k]))
-    return upto(t1) - upto(t0)
+from twin.hazards.flood.forcing import ForcingSchedule, GriddedRain, Inflow, UniformRain, check_boundaries
 
 
 #: Depth (m) below which no speed is recorded in the hazard maxima: in films thinner than 1 cm
 #: v = q / h is dominated by round-off of q and h and reaches tens of m/s on steep ground, which
 #: would make the hazard rating d (v + 0.5) + DF meaningless there.
 SPEED_DEPTH_MIN_M = 0.01
-
-
-@dataclass(frozen=True)
-class UniformRain:
-    """Rain the same everywhere: a hyetograph linear between ``times`` and zero outside them.
-
-    Attributes
-    ----------
-    times : ndarray (nt,)
-        Times (s), strictly increasing.
-    rates : ndarray (nt,)
-        Intensity (m/s) at those times, >= 0.
-    """
-
-    times: np.ndarray
-    rates: np.ndarray
-
-    def __post_init__(self):
-        t, v = _series(self.times, self.rates, "rain")
-        if np.any(v < 0):
-            raise InputError("rain: intensities must be >= 0 m/s")
-        object.__setattr__(self, "times", t)
-        object.__setattr__(self, "rates", v)
-
-
-@dataclass(frozen=True)
-class GriddedRain:
-    """Rain per cell, constant over each interval: ``rates[k]`` on ``[times[k], times[k+1])``.
-
-    Attributes
-    ----------
-    times : ndarray (nt + 1,)
-        Interval edges (s), strictly increasing; no rain before the first or after the last.
-    rates : ndarray (nt, ny, nx)
-        Intensity (m/s), >= 0.
-    """
-
-    times: np.ndarray
-    rates: np.ndarray
-
-    def __post_init__(self):
-        t = np.asarray(self.times, dtype=np.float64)
-        r = np.asarray(self.rates, dtype=np.float64)
-        if r.ndim != 3 or t.shape != (r.shape[0] + 1,) or np.any(np.diff(t) <= 0):
-            raise InputError("gridded rain: need nt + 1 increasing interval edges for nt fields",
-                             expected=f"times of length {r.shape[0] + 1 if r.ndim == 3 else '?'}",
-                             found=f"times {t.shape}, rates {r.shape}")
-        if not np.all(np.isfinite(r)) or np.any(r < 0):
-            raise InputError("gridded rain: intensities must be finite and >= 0 m/s")
-        object.__setattr__(self, "times", t)
-        object.__setattr__(self, "rates", r)
-
-
-@dataclass(frozen=True)
-class Inflow:
-    """A point or line inflow: a hydrograph shared among cells.
-
-    Attributes
-    ----------
-    name : str
-        Label used in error messages.
-    rows, cols : ndarray of int
-        Cells receiving the water (open cells).
-    weights : ndarray
-        Share of each cell (-), summing to 1.
-    times : ndarray
-        Times (s), strictly increasing.
-    discharge : ndarray
-        Discharge (m^3/s) at those times, >= 0; linear between, zero outside.
-    """
-
-    name: str
-    rows: np.ndarray
-    cols: np.ndarray
-    weights: np.ndarray
-    times: np.ndarray
-    discharge: np.ndarray
-
-    def __post_init__(self):
-        t, q = _series(self.times, self.discharge, f"inflow {self.name!r}")
-        rows, cols = np.atleast_1d(self.rows).astype(np.int64), np.atleast_1d(self.cols).astype(np.int64)
-        w = np.atleast_1d(np.asarray(self.weights, dtype=np.float64))
-        if not (rows.shape == cols.shape == w.shape) or rows.size == 0:
-            raise InputError(f"inflow {self.name!r}: rows, cols and weights must have the same length")
-        if np.any(q < 0) or np.any(w < 0) or abs(w.sum() - 1.0) > 1e-12:
-            raise InputError(f"inflow {self.name!r}: discharges and weights must be >= 0, weights sum to 1",
-                             expected="sum 1", found=f"sum {w.sum()!r}")
-        for name, value in (("rows", rows), ("cols", cols), ("weights", w), ("times", t), ("discharge", q)):
-            object.__setattr__(self, name, value)
 
 
 @dataclass(frozen=True)
@@ -251,17 +127,7 @@ class FloodInputs:
                       & (inflow.cols < shape[1]))
             if not inside.all() or blocked[inflow.rows, inflow.cols].any():
                 raise InputError(f"inflow {inflow.name!r}: cells must be open cells inside the grid")
-        bounds = dict(self.boundaries or {})
-        for edge, spec in bounds.items():
-            if edge not in _EDGES:
-                raise InputError("flood: unknown boundary edge", expected="north, south, east or west",
-                                 found=repr(edge))
-            if isinstance(spec, str):
-                if spec not in ("closed", "free"):
-                    raise InputError(f"flood: boundary {edge}", expected="'closed', 'free' or (times, levels)",
-                                     found=repr(spec))
-            else:
-                bounds[edge] = _series(spec[0], spec[1], f"boundary {edge} level")
+        bounds = check_boundaries(self.boundaries)
         for name, value in (("z", z), ("blocked", blocked), ("domain", domain), ("boundaries", bounds), *fields.items()):
             object.__setattr__(self, name, value)
         object.__setattr__(self, "inflows", tuple(self.inflows))
@@ -302,6 +168,13 @@ class VolumeLedger:
         """|closure error| over the water ever present (-); 0 when there was none."""
         total = self.storage_initial + self.rain_in + self.inflow_in + self.boundary_in
         return abs(self.closure_error) / total if total > 0 else 0.0
+
+    def add_inflows(self, inflows, volumes) -> None:
+        """Count one step's inflow ``volumes`` (m^3, one per :class:`Inflow`) as applied to their
+        cells (each times its weights' sum), one after another."""
+        for f, volume in zip(inflows, volumes):
+            if volume > 0:
+                self.inflow_in += volume * float(f.weights.sum())
 
 
 @dataclass
@@ -359,74 +232,6 @@ class FloodResult:
     loop_wall_s: float = 0.0
 
 
-def roof_routing(blocked: np.ndarray, domain: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Where roof rain goes: each roof cell and the nearest open cell (flat indices).
-
-    Roofs are blocked cells inside the domain; their rain drains to the nearest open cell
-    (Euclidean distance between cell centres; ties broken by scipy).
-
-    Parameters
-    ----------
-    blocked, domain : ndarray (ny, nx) of bool
-        Blocked cells (including outside) and cells inside the domain.
-
-    Returns
-    -------
-    tuple of ndarray
-        ``(roof, target)``: flat indices of roof cells and of the open cell each drains to;
-        empty when there are no roofs or no open cells.
-    """
-    if blocked.size >= 2**31:
-        raise InputError("flood: grid too large for 32-bit cell indices", found=f"{blocked.size} cells")
-    roof = np.flatnonzero(blocked & domain)
-    if roof.size == 0 or blocked.all():
-        return roof[:0], roof[:0]
-    rows, cols = ndimage.distance_transform_edt(blocked, return_distances=False, return_indices=True)
-    target = rows.ravel()[roof] * blocked.shape[1] + cols.ravel()[roof]
-    return roof.astype(np.int32), target.astype(np.int32)
-
-
-def gridded_rain_field(rain: GriddedRain, k: int, routing, blocked, out: np.ndarray) -> None:
-    """Fill ``out`` with interval ``k``'s rain (m/s), roof rain moved to its target cells."""
-    roof, target = routing
-    if k < 0 or k >= rain.rates.shape[0]:
-        out.fill(0.0)
-        return
-    np.multiply(rain.rates[k], ~blocked, out=out)
-    np.add.at(out.reshape(-1), target, rain.rates[k].reshape(-1)[roof])
-
-
-def uniform_rain_weight(routing, blocked) -> np.ndarray:
-    """Rain multiplier for uniform rain: 1 on open cells plus the roofs draining into each."""
-    w = (~blocked).astype(np.float32)
-    np.add.at(w.reshape(-1), routing[1], np.float32(1.0))
-    return w
-
-
-def edge_arrays(bounds: dict, t: float) -> tuple[np.ndarray, np.ndarray]:
-    """Kernel edge kinds and levels (m) at time ``t``."""
-    kind = np.full(4, CLOSED, np.int64)
-    level = np.zeros(4)
-    for edge, spec in bounds.items():
-        i = _EDGES[edge]
-        if spec == "free":
-            kind[i] = FREE
-        elif not isinstance(spec, str):
-            kind[i] = LEVEL
-            level[i] = np.interp(t, spec[0], spec[1])
-    return kind, level
-
-
-def output_times(duration: float, every: float | None) -> np.ndarray:
-    """0, every, 2 every, ... up to ``duration`` (just 0 and the end when ``every`` is None)."""
-    if every is None:
-        return np.array([])
-    if every <= 0:
-        raise InputError("flood: output intervals must be > 0 s", found=repr(every))
-    n = int(np.floor(duration / every + 1e-9))
-    return every * np.arange(n + 1)
-
-
 def simulate_flood(inputs: FloodInputs, duration_s: float, snapshot_every_s: float | None,
                    gauge_every_s: float | None, gauge_cells=(), wet_threshold_m: float = 0.05,
                    progress: Callable[[float, float], None] | None = None) -> FloodResult:
@@ -469,33 +274,15 @@ def simulate_flood(inputs: FloodInputs, duration_s: float, snapshot_every_s: flo
         The state became non-finite or negative; the message names the time and the cell's
         x/y (and row/col).
     """
-    if not duration_s > 0:
-        raise InputError("flood: duration must be > 0 s", found=repr(duration_s))
+    schedule = ForcingSchedule.of(inputs, duration_s, snapshot_every_s, gauge_every_s)
     ny, nx = shape = inputs.shape
     dx = float(inputs.dx)
     gauges = np.array(list(gauge_cells), dtype=np.int64).reshape(-1, 2)
     if np.any((gauges < 0) | (gauges >= np.array(shape))):
         raise InputError("flood: a gauge cell is outside the grid", expected=f"rows < {ny}, cols < {nx}")
     speed_depth = max(inputs.h_min, SPEED_DEPTH_MIN_M)
-    snap_t = output_times(duration_s, snapshot_every_s)
-    gauge_t = output_times(duration_s, gauge_every_s)
-    stops = [snap_t, gauge_t, [duration_s]]
-    if isinstance(inputs.rain, GriddedRain):
-        stops.append(inputs.rain.times)
-    stops = np.unique(np.concatenate(stops))
-    stops = stops[(stops > 0) & (stops <= duration_s)]
-
-    blocked, domain = inputs.blocked, inputs.domain
-    routing = roof_routing(blocked, domain)
-    gridded = isinstance(inputs.rain, GriddedRain)
-    if gridded:
-        rain_weight = np.zeros(shape)
-    elif inputs.rain is not None and routing[0].size:
-        rain_weight = uniform_rain_weight(routing, blocked)
-    else:
-        rain_weight = np.broadcast_to(np.float32(1.0), shape)   # blocked cells are skipped anyway
-    rain_cum = None if inputs.rain is None or gridded else cumulative_series(inputs.rain.times, inputs.rain.rates)
-    rain_interval = None
+    snap_t, gauge_t = schedule.snapshot_times, schedule.gauge_times
+    rain_weight, rain_interval = schedule.rain_weight(), None
 
     h = np.array(inputs.h0, dtype=np.float64)
     qx = np.zeros((ny, nx + 1))
@@ -509,14 +296,13 @@ def simulate_flood(inputs: FloodInputs, duration_s: float, snapshot_every_s: flo
     g_depth, g_level, g_speed = (np.full((len(gauges), gauge_t.size), np.nan) for _ in range(3))
     ledger = VolumeLedger(storage_initial=float(h.sum()) * dx * dx)
     edge_buffers = (np.empty(nx), np.empty(nx), np.empty(ny), np.empty(ny))
-    inflow_cum = [cumulative_series(f.times, f.discharge) for f in inputs.inflows]
 
     def record(t):
-        k = np.searchsorted(snap_t, t)
-        if k < snap_t.size and snap_t[k] == t:
+        k = schedule.snapshot_index(t)
+        if k is not None:
             snapshots[k] = h
-        k = np.searchsorted(gauge_t, t)
-        if k < gauge_t.size and gauge_t[k] == t and len(gauges):
+        k = schedule.gauge_index(t)
+        if k is not None and len(gauges):
             r, c = gauges[:, 0], gauges[:, 1]
             d = h[r, c]
             qu = 0.5 * (qx[r, c] + qx[r, c + 1])
@@ -529,51 +315,35 @@ def simulate_flood(inputs: FloodInputs, duration_s: float, snapshot_every_s: flo
     h_max = float(h.max(initial=0.0))
     record(0.0)
     loop_start = time.perf_counter()
-    for stop in stops:
+    for stop in schedule.stops:
         while t < stop:
-            dt = stable_timestep(h_max, dx, inputs.alpha, inputs.dt_max)
-            t_end = stop if t + dt >= stop else t + dt
-            dt = t_end - t
-            kind, level = edge_arrays(inputs.boundaries, t)
-            if gridded:
-                k = int(np.searchsorted(inputs.rain.times, t, side="right")) - 1
-                if k != rain_interval:
-                    gridded_rain_field(inputs.rain, k, routing, blocked, rain_weight)
-                    rain_interval = k
-                rain_rate = 1.0
-            elif rain_cum is not None:
-                rain_rate = series_integral(inputs.rain.times, rain_cum, inputs.rain.rates, t, t_end) / dt
-            else:
-                rain_rate = 0.0
+            step = schedule.step(t, stable_timestep(h_max, dx, inputs.alpha, inputs.dt_max), stop)
+            k = schedule.rain_interval(t)
+            if k != rain_interval:
+                schedule.fill_rain(k, rain_weight)
+                rain_interval = k
             tic = time.perf_counter()
             try:
-                vol = flood_step(h, qx, qy, inputs.z, inputs.manning_n, blocked, dt, dx,
-                                 edge_kind=kind, edge_level=level, rain_rate=rain_rate,
-                                 rain_weight=rain_weight, infiltration_rate=inputs.loss_rate,
-                                 drainage_rate=inputs.drainage_rate, theta=inputs.theta,
-                                 h_min=inputs.h_min, t_end=t_end, edge_buffers=edge_buffers)
+                vol = flood_step(h, qx, qy, inputs.z, inputs.manning_n, inputs.blocked, step.dt, dx,
+                                 edge_kind=step.edge_kind, edge_level=step.edge_level,
+                                 rain_rate=step.rain_rate, rain_weight=rain_weight,
+                                 infiltration_rate=inputs.loss_rate, drainage_rate=inputs.drainage_rate,
+                                 theta=inputs.theta, h_min=inputs.h_min, t_end=step.t_end,
+                                 edge_buffers=edge_buffers)
             except FloodInstability as err:
-                x = inputs.x[err.col] if inputs.x is not None else (err.col + 0.5) * dx
-                y = inputs.y[err.row] if inputs.y is not None else -(err.row + 0.5) * dx
-                raise RunError(f"flood run unstable at t = {err.time_s:.3f} s at x = {x:.2f} m, "
-                               f"y = {y:.2f} m (row {err.row}, col {err.col}): depth {err.value!r} m") from err
+                raise _run_error(err, inputs) from err
             kernel_wall += time.perf_counter() - tic
-            h_max = vol.h_max
-            for f, cum in zip(inputs.inflows, inflow_cum):
-                volume = series_integral(f.times, cum, f.discharge, t, t_end)
-                if volume > 0:
-                    np.add.at(h, (f.rows, f.cols), volume * f.weights / (dx * dx))
-                    ledger.inflow_in += volume * float(f.weights.sum())
-                    h_max = max(h_max, float(h[f.rows, f.cols].max()))
+            h_max = _add_inflows(h, inputs.inflows, step.inflow_volumes, dx, vol.h_max)
+            ledger.add_inflows(inputs.inflows, step.inflow_volumes)
             area = dx * dx
             ledger.rain_in += vol.rain_depth * area
             ledger.infiltration += vol.infiltration_depth * area
             ledger.drainage += vol.drainage_depth * area
             ledger.boundary_in += vol.boundary_in
             ledger.boundary_out += vol.boundary_out
-            accumulate_hazard(h, qx, qy, t_end, dt, wet_threshold_m, speed_depth, max_depth,
+            accumulate_hazard(h, qx, qy, step.t_end, step.dt, wet_threshold_m, speed_depth, max_depth,
                               max_speed, max_q, arrival, wet_duration)
-            t = t_end
+            t = step.t_end
             n_steps += 1
             if progress is not None:
                 progress(t, duration_s)
@@ -582,3 +352,22 @@ def simulate_flood(inputs: FloodInputs, duration_s: float, snapshot_every_s: flo
     return FloodResult(max_depth, max_speed, max_q, arrival, wet_duration, h, snap_t, snapshots,
                        gauge_t, g_depth, g_level, g_speed, ledger, n_steps, kernel_wall,
                        time.perf_counter() - loop_start)
+
+
+def _add_inflows(h: np.ndarray, inflows, volumes, dx: float, h_max: float) -> float:
+    """Add one step's inflow ``volumes`` (m^3) to the depth ``h`` (m) of their cells (cell size
+    ``dx``, m) and return the largest depth (m), ``h_max`` or an inflow cell's if deeper."""
+    for f, volume in zip(inflows, volumes):
+        if volume > 0:
+            np.add.at(h, (f.rows, f.cols), volume * f.weights / (dx * dx))
+            h_max = max(h_max, float(h[f.rows, f.cols].max()))
+    return h_max
+
+
+def _run_error(err: FloodInstability, inputs: FloodInputs) -> RunError:
+    """The RunError of a kernel instability, naming the time and the cell's x/y and row/col."""
+    dx = float(inputs.dx)
+    x = inputs.x[err.col] if inputs.x is not None else (err.col + 0.5) * dx
+    y = inputs.y[err.row] if inputs.y is not None else -(err.row + 0.5) * dx
+    return RunError(f"flood run unstable at t = {err.time_s:.3f} s at x = {x:.2f} m, "
+                    f"y = {y:.2f} m (row {err.row}, col {err.col}): depth {err.value!r} m")

@@ -15,7 +15,8 @@ import xarray as xr
 
 from twin.core.citytwin import twin_grid
 from twin.core.errors import RunError
-from twin.hazards.flood.model import FloodInputs, GriddedRain, Inflow, UniformRain, simulate_flood
+from twin.hazards.flood.forcing import GriddedRain, Inflow, UniformRain
+from twin.hazards.flood.model import FloodInputs, simulate_flood
 from twin.hazards.flood.setup import (blocked_cells, boundary_kinds, gauge_cells, inflow_cells, loss_fields,
                               manning_field)
 from twin.hazards.flood.tiled import auto_tiles, simulate_flood_tiled

@@ -26,30 +26,23 @@ grid), hence::
 (Checked by brute force in the tests: a halo of ``K + 1``, which is enough while the limiter is
 idle, fails on random shallow states.)
 
-Face layout
------------
-The state ``h`` (ny, nx), ``qx`` (ny, nx + 1), ``qy`` (ny + 1, nx) of :mod:`kernels.flood` is
-carried as a float64 array of shape (3, ny + 1, nx + 1) on an *extended* grid with one dummy
-row at the south and one dummy column at the east: plane 0 is ``h`` (zero on the dummies),
-plane 1 is ``qx`` on the **west** face of each extended cell (so its column nx is the east edge
-face of the grid), plane 2 is ``qy`` on the **north** face (its row ny is the south edge). A
-block of the extended grid covering rows ``[a, b)`` is the kernel grid of cells ``[a, b - 1)``
-with all their faces: ``h = blk[0, :-1, :-1]``, ``qx = blk[1, :-1, :]``, ``qy = blk[2, :, :-1]``.
-The five hazard accumulators are two more arrays on the same grid and chunks (maximum depth and
-wet duration in float64, maximum speed, maximum unit discharge and arrival time in float32, as
-in :func:`twin.hazards.flood.model.simulate_flood`), without halos. The exchange is map_overlap's graph
-written out (:func:`_exchange`): one dask task per neighbour cuts the strip of its state that
-lies in a tile's halo, and the tile's task copies its own state and those strips into a halo
-block, advances it in place, and returns the block's core as its new state, its accumulators
-folded into output blocks, and its ledger sums. The halo and output blocks are allocated once
-per run and reused, alternating between two sets (:func:`_reused_block`). ``map_overlap``
-itself (or ``dask.array.overlap.overlap`` followed by ``map_blocks``) assembles every halo
-block, and copies even inputs of depth 0, into fresh arrays every exchange; on the development
-machine faulting in those fresh pages cost more than the tiling's extra cells
-(bench/README.md). The accumulators fold in the core only. The static fields (elevation,
-roughness, blocked cells, losses, rain weights) are cut into halo blocks with
-:func:`dask.array.overlap.overlap` once and kept (persisted) for the run; uniform ones travel
-as numbers.
+Face layout and exchange
+------------------------
+The state ``h``, ``qx``, ``qy`` and the five hazard accumulators live on an *extended* grid of
+(ny + 1, nx + 1) cells chunked by tile, described in :mod:`twin.hazards.flood.tile_layout`
+(which also cuts the halo blocks and keeps the reused blocks). The exchange is map_overlap's
+graph written out (:func:`_exchange`): one dask task per neighbour cuts the strip of its state
+that lies in a tile's halo, and the tile's task copies its own state and those strips into a
+halo block, advances it in place, and returns the block's core as its new state, its
+accumulators folded into output blocks, and its ledger sums. The halo and output blocks are
+allocated once per run and reused, alternating between two sets
+(:func:`~twin.hazards.flood.tile_layout.reused_block`). ``map_overlap`` itself (or
+``dask.array.overlap.overlap`` followed by ``map_blocks``) assembles every halo block, and
+copies even inputs of depth 0, into fresh arrays every exchange; on the development machine
+faulting in those fresh pages cost more than the tiling's extra cells (bench/README.md). The
+accumulators fold in the core only. The static fields (elevation, roughness, blocked cells,
+losses, rain weights) are cut into halo blocks with :func:`dask.array.overlap.overlap` once and
+kept (persisted) for the run; uniform ones travel as numbers.
 
 Time step
 ---------
@@ -64,8 +57,9 @@ maximum (the criterion simulate_flood applies before each step), and otherwise r
 stored state with the stable step of the largest depth it reached (at most ``MAX_RETRIES``
 times, then :class:`~twin.core.errors.RunError`). With ``K = 1`` nothing is guessed or checked and
 the step sequence is simulate_flood's, so the tiled run equals it to round-off. Forcings are
-taken per step as in ``simulate_flood`` (boundary levels at the start of the step, exact
-integrals of rain and inflow over the step).
+taken per step from the same :class:`~twin.hazards.flood.forcing.ForcingSchedule` as in
+``simulate_flood`` (boundary levels at the start of the step, exact integrals of rain and inflow
+over the step).
 
 The volume ledger sums what each tile applied on its core only (rain, infiltration, drainage,
 flow across true edges), so it closes as the untiled ledger does.
@@ -74,13 +68,10 @@ flow across true edges), so it closes as the untiled ledger does.
 from __future__ import annotations
 
 import operator
-import threading
 import time
 import uuid
-from collections import OrderedDict
-from contextlib import contextmanager
 from functools import partial
-from typing import Callable, NamedTuple
+from typing import Callable
 
 import dask
 import dask.array as da
@@ -90,37 +81,17 @@ from dask.highlevelgraph import HighLevelGraph
 from kernels.flood import FloodInstability, edge_fluxes, stable_timestep, tile_step
 from kernels.flood_hazard import accumulate_hazard
 from twin.core.errors import InputError, RunError
-from twin.hazards.flood.model import (SPEED_DEPTH_MIN_M, FloodInputs, FloodResult, GriddedRain,
-                              VolumeLedger, cumulative_series, edge_arrays, gridded_rain_field, series_integral,
-                              output_times, uniform_rain_weight, roof_routing)
+from twin.hazards.flood.forcing import ForcingSchedule, ForcingStep
+from twin.hazards.flood.model import SPEED_DEPTH_MIN_M, FloodInputs, FloodResult, VolumeLedger
+from twin.hazards.flood.tile_layout import (STATE_PLANES, Tiling, TileFields, blocks_of_a_run, extended,
+                                            reused_block, split_cells, state_strip, uniform_value)
 
 #: Cells the region of valid values shrinks by, per step, from each side of a tile.
 HALO_PER_STEP = 2
 
-#: Planes of the state array: depth h (m), qx and qy (m^2/s).
-_STATE = 3
 #: Ledger sums a tile reports per exchange (rain, infiltration, drainage, boundary in, boundary
 #: out; m^3); its core's largest depth (m) after each step follows them.
 _LEDGER = 5
-
-
-class _Fields(NamedTuple):
-    """The run's fields on the extended grid, as dask arrays chunked by tile (plane axis first).
-
-    Attributes
-    ----------
-    state : dask.array.Array (3, ny + 1, nx + 1) float64
-        Depth (m), unit discharges qx and qy (m^2/s) in the face layout.
-    acc64 : dask.array.Array (2, ny + 1, nx + 1) float64
-        Maximum depth (m) and wet duration (s).
-    acc32 : dask.array.Array (3, ny + 1, nx + 1) float32
-        Maximum speed (m/s), maximum unit discharge (m^2/s) and arrival time (s, NaN until wet).
-    """
-
-    state: da.Array
-    acc64: da.Array
-    acc32: da.Array
-
 
 #: Steps between halo exchanges when neither ``halo`` nor ``steps_per_exchange`` is given (fewer
 #: on tiles too small for its halo of 65 cells). Measured on a 2000 x 2000 member in 2 x 1 tiles
@@ -135,53 +106,10 @@ MAX_RETRIES = 30
 #: Static per-cell fields handed to the tiles, in this order.
 _STATIC = ("z", "manning_n", "blocked", "loss_rate", "drainage_rate", "rain_weight")
 
-#: Blocks reused from exchange to exchange, per run (most recently used last), then by role:
-#: see :func:`_reused_block`.
-_REUSED_BLOCKS: OrderedDict[str, dict[tuple, np.ndarray]] = OrderedDict()
-_REUSED_BLOCKS_LOCK = threading.Lock()
-#: Runs whose blocks a process keeps at most: a run that died without forgetting its blocks
-#: (its driver killed) costs memory until three newer runs have used the process, and up to four
-#: runs at once (threads of one worker) keep their blocks.
-_RUNS_KEPT = 4
 
-
-def _reused_block(run: str, key: tuple, shape: tuple[int, ...], dtype=np.float64) -> np.ndarray:
-    """A block of ``shape`` and ``dtype`` for ``key`` of a run, allocated once in each process
-    and then reused (its content is whatever was last written to it).
-
-    The tiles keep three per tile and exchange parity: the halo block the kernels advance
-    (``("halo", iy, ix, e % 2)``), whose core is the tile's new state, and the two accumulator
-    blocks (``("acc64", ...)``, ``("acc32", ...)``). Exchange ``e`` writes slot
-    ``e % 2`` and reads the fields of exchange ``e - 1`` (the other slot); by the time exchange
-    ``e + 2`` writes slot ``e % 2`` again, exchange ``e + 1`` has finished reading it and the
-    driver has let go of it (it waits for every tile's ledger, and copies snapshots out before
-    the next exchange). A retried exchange rewrites its own slot. Fresh blocks every exchange
-    were the tiled run's largest cost after the kernels: each one's pages are faulted in anew
-    (as slowly as 0.35 GB/s for memory the virtual machine had not touched before;
-    bench/README.md). A run forgets its blocks when it ends (:func:`_forget_reused_blocks`);
-    beyond that a process keeps the blocks of the :data:`_RUNS_KEPT` most recently used runs
-    (dropping them from the cache frees nothing that an array still refers to).
-    """
-    with _REUSED_BLOCKS_LOCK:
-        blocks = _REUSED_BLOCKS.setdefault(run, {})
-        _REUSED_BLOCKS.move_to_end(run)
-        while len(_REUSED_BLOCKS) > _RUNS_KEPT:
-            _REUSED_BLOCKS.popitem(last=False)
-        block = blocks.get(key)
-        if block is None or block.shape != shape or block.dtype != dtype:
-            block = blocks[key] = np.empty(shape, dtype)
-        return block
-
-
-def _forget_reused_blocks(run: str) -> None:
-    """Drop a run's blocks from this process's cache."""
-    with _REUSED_BLOCKS_LOCK:
-        _REUSED_BLOCKS.pop(run, None)
-
-
-def _stable_exchange(fields: _Fields, static_blocks: list[da.Array], tiling: _Tiling, scheduler,
+def _stable_exchange(fields: TileFields, static_blocks: list[da.Array], tiling: Tiling, scheduler,
                      dt: float, plan_of: Callable[[float], list], stable_dt: Callable[[float], float],
-                     **advance) -> tuple[_Fields, list, np.ndarray]:
+                     **advance) -> tuple[TileFields, list, np.ndarray]:
     """One exchange with a stable step: tried with ``dt`` (s) and, while a tile's intermediate
     largest depth asks for a smaller stable step than the one taken, redone from the same fields
     with the stable step of the largest depth reached (at most :data:`MAX_RETRIES` times).
@@ -200,23 +128,10 @@ def _stable_exchange(fields: _Fields, static_blocks: list[da.Array], tiling: _Ti
         per_tile = per_tile.reshape(len(tiling.rows), len(tiling.cols), width)
         stable = [stable_dt(h) for h in per_tile[..., _LEDGER:].max(axis=(0, 1))[:-1]]
         if all(dt <= dt_ok for dt_ok in stable):
-            return _Fields(*new), plan, per_tile
+            return TileFields(*new), plan, per_tile
         dt = min(stable)
-    raise RunError(f"flood tiles: no stable step for the exchange at t = {plan[0][0] - plan[0][1]:.3f} s "
+    raise RunError(f"flood tiles: no stable step for the exchange at t = {plan[0].t_end - plan[0].dt:.3f} s "
                    f"after {MAX_RETRIES} smaller tries (dt {dt!r} s)")
-
-
-@contextmanager
-def _blocks_of_a_run(scheduler):
-    """A new run id, whose reused blocks (:func:`_reused_block`) are forgotten when the run ends:
-    in this process always, and on a distributed ``scheduler``'s workers when it succeeds."""
-    run = uuid.uuid4().hex
-    try:
-        yield run
-        if hasattr(scheduler, "run"):                      # a distributed Client
-            scheduler.run(_forget_reused_blocks, run)
-    finally:
-        _forget_reused_blocks(run)
 
 
 def required_halo(steps_per_exchange: int) -> int:
@@ -273,134 +188,27 @@ def auto_tiles(shape: tuple[int, int], n_workers: int, min_tile: int = 64) -> tu
     return (1, 1)
 
 
-def _split(n: int, parts: int) -> tuple[int, ...]:
-    """``n`` cells in ``parts`` near-equal chunks (larger ones first)."""
-    base, extra = divmod(n, parts)
-    return tuple(base + (k < extra) for k in range(parts))
-
-
-def _extended(a: np.ndarray, dtype=None) -> np.ndarray:
-    """``a`` (ny, nx) on the extended grid (ny + 1, nx + 1), zero (False) on the dummies."""
-    ny, nx = a.shape
-    out = np.zeros((ny + 1, nx + 1), dtype or a.dtype)
-    out[:ny, :nx] = a
-    return out
-
-
-def _initial_state(h0: np.ndarray) -> np.ndarray:
-    """A tile's state at t = 0: depth ``h0`` (m), no flow."""
-    return np.stack([h0, np.zeros_like(h0), np.zeros_like(h0)])
-
-
-def _initial_acc64(h0: np.ndarray) -> np.ndarray:
-    """A tile's float64 accumulators at t = 0: maximum depth ``h0`` (m), wet duration 0."""
-    return np.stack([h0, np.zeros_like(h0)])
-
-
-def _initial_acc32(h0: np.ndarray, wet_threshold: float) -> np.ndarray:
-    """A tile's float32 accumulators at t = 0: no speed, no discharge, arrival 0 where
-    ``h0 >= wet_threshold`` (m), NaN elsewhere."""
-    zero = np.zeros(h0.shape, np.float32)
-    return np.stack([zero, zero, np.where(h0 >= wet_threshold, np.float32(0.0), np.float32(np.nan))])
-
-
-def _uniform_value(a: np.ndarray) -> float | None:
-    """The value of a zero-stride (broadcast) field, or None for a real array."""
-    return float(a.flat[0]) if a.ndim == 2 and a.strides == (0, 0) else None
-
-
-class _Tiling:
-    """Chunks of the extended grid and the halo blocks of the static fields."""
-
-    def __init__(self, shape, tiles, halo):
-        ny, nx = shape
-        self.rows, self.cols = _split(ny + 1, tiles[0]), _split(nx + 1, tiles[1])
-        self.halo = halo
-        self.row_start = np.concatenate([[0], np.cumsum(self.rows)])
-        self.col_start = np.concatenate([[0], np.cumsum(self.cols)])
-
-    def initial_fields(self, h0: np.ndarray, wet_threshold: float) -> _Fields:
-        """The fields at t = 0, each tile's blocks made by its own tasks (no whole-grid copy of
-        all planes): depth ``h0`` (m), no flow, maximum depth ``h0``, arrival 0 where
-        ``h0 >= wet_threshold`` (m) and NaN elsewhere, zero otherwise."""
-        depth = da.from_array(_extended(h0), chunks=(self.rows, self.cols), name=False)
-        return _Fields(*(depth.map_blocks(f, *args, new_axis=0, dtype=dtype,
-                                          chunks=((planes,),) + depth.chunks)
-                         for f, args, planes, dtype in
-                         ((_initial_state, (), _STATE, np.float64),
-                          (_initial_acc64, (), 2, np.float64),
-                          (_initial_acc32, (wet_threshold,), 3, np.float32))))
-
-    def halo_blocks(self, a: np.ndarray, scheduler) -> da.Array:
-        """An extended 2-D field cut into tiles with their halos, each block less its last row
-        and column (the tile's kernel grid, see the module docstring), contiguous, computed and
-        kept."""
-        blocks = da.overlap.overlap(da.from_array(a, chunks=(self.rows, self.cols), name=False),
-                                    depth={0: self.halo, 1: self.halo}, boundary="none")
-        kernel = blocks.map_blocks(lambda b: np.ascontiguousarray(b[:-1, :-1]), dtype=a.dtype,
-                                   chunks=tuple(tuple(c - 1 for c in ch) for ch in blocks.chunks))
-        return dask.persist(kernel, scheduler=scheduler)[0]
-
-    def block(self, iy: int, ix: int) -> tuple[int, int, int, int, int, int]:
-        """Extended-grid rows/cols of a tile's core ``[r0, r1) x [c0, c1)`` and of its halo
-        block's first row and column ``(a_r, a_c)``: ``(r0, r1, c0, c1, a_r, a_c)``."""
-        r0, r1 = int(self.row_start[iy]), int(self.row_start[iy + 1])
-        c0, c1 = int(self.col_start[ix]), int(self.col_start[ix + 1])
-        return r0, r1, c0, c1, max(0, r0 - self.halo), max(0, c0 - self.halo)
-
-    def halo_shape(self, iy: int, ix: int) -> tuple[int, int]:
-        """Rows and columns of a tile's halo block (its core and halo, clipped to the grid)."""
-        r0, r1, c0, c1, ar, ac = self.block(iy, ix)
-        return (min(int(self.row_start[-1]), r1 + self.halo) - ar,
-                min(int(self.col_start[-1]), c1 + self.halo) - ac)
-
-    def neighbour_strips(self, iy: int, ix: int) -> list[tuple[int, int, slice, slice, int, int]]:
-        """The parts of the neighbouring tiles that lie in a tile's halo block:
-        ``(jy, jx, rows, cols, row, col)`` with ``rows``, ``cols`` the slices of tile
-        ``(jy, jx)``'s block and ``row``, ``col`` where they start in the halo block. With tiles
-        at least ``halo`` cells a side, the eight neighbours (fewer at the edges) cover it."""
-        _, _, _, _, ar, ac = self.block(iy, ix)
-        hy, hx = self.halo_shape(iy, ix)
-        strips = []
-        for jy in range(max(0, iy - 1), min(len(self.rows), iy + 2)):
-            for jx in range(max(0, ix - 1), min(len(self.cols), ix + 2)):
-                if (jy, jx) == (iy, ix):
-                    continue
-                q0, q1, p0, p1, _, _ = self.block(jy, jx)
-                rows = (max(q0, ar), min(q1, ar + hy))
-                cols = (max(p0, ac), min(p1, ac + hx))
-                if rows[0] < rows[1] and cols[0] < cols[1]:
-                    strips.append((jy, jx, slice(rows[0] - q0, rows[1] - q0),
-                                   slice(cols[0] - p0, cols[1] - p0), rows[0] - ar, cols[0] - ac))
-        return strips
-
-
-def _strip(block: np.ndarray, rows: slice, cols: slice) -> np.ndarray:
-    """A tile's state block over ``rows`` x ``cols`` (a view)."""
-    return block[:, rows, cols]
-
-
 def _advance_tile(own, own64, own32, strips, *static_blocks, iy, ix, tiling, uniform, plan,
                   inflows, opts, xy, run, slot):
     """Advance tile ``(iy, ix)`` through the steps of ``plan``.
 
-    ``own``, ``own64``, ``own32`` are the tile's blocks of the :class:`_Fields` (stored, only
+    ``own``, ``own64``, ``own32`` are the tile's blocks of the :class:`TileFields` (stored, only
     read), ``strips`` the state of its neighbours' parts in its halo
-    (:meth:`_Tiling.neighbour_strips`, in that order; together with ``own`` they cover the halo
+    (:meth:`Tiling.neighbour_strips`, in that order; together with ``own`` they cover the halo
     block), ``static_blocks`` its halo blocks of the static fields. The state and the strips are
     copied into the tile's reused halo block of ``slot``, which the kernels advance in place
     (its planes are C-contiguous, so the sweep's rows vectorize; :func:`kernels.flood.tile_step`
     is told the kernel grid's shape). Each step is one fused sweep: held discharges on the
     faces bordering other tiles, sums and largest depth over the core only; the accumulators
     fold in the core only. Returns the core's new state (a view of the halo block), its
-    accumulators, written into the reused blocks of ``slot`` (:func:`_reused_block`), and its
+    accumulators, written into the reused blocks of ``slot`` (:func:`reused_block`), and its
     ledger as a (1, n) row: the _LEDGER sums (m^3), then the core's largest depth (m) after
     each step.
     """
     nty, ntx = len(tiling.rows), len(tiling.cols)
     r0, r1, c0, c1, ar, ac = tiling.block(iy, ix)
     sides = (iy == 0, iy == nty - 1, ix == ntx - 1, ix == 0)
-    work = _reused_block(run, ("halo", iy, ix, slot), (_STATE,) + tiling.halo_shape(iy, ix))
+    work = reused_block(run, ("halo", iy, ix, slot), (STATE_PLANES,) + tiling.halo_shape(iy, ix))
     work[:, r0 - ar:r1 - ar, c0 - ac:c1 - ac] = own
     for (_, _, _, _, row, col), strip in zip(tiling.neighbour_strips(iy, ix), strips):
         work[:, row:row + strip.shape[1], col:col + strip.shape[2]] = strip
@@ -415,8 +223,8 @@ def _advance_tile(own, own64, own32, strips, *static_blocks, iy, ix, tiling, uni
     cr0, cc0 = r0 - ar, c0 - ac
     cr1, cc1 = min(r1 - ar, nyk), min(c1 - ac, nxk)
     window = (cr0, cr1, cc0, cc1)
-    out64 = _reused_block(run, ("acc64", iy, ix, slot), own64.shape)
-    out32 = _reused_block(run, ("acc32", iy, ix, slot), own32.shape, np.float32)
+    out64 = reused_block(run, ("acc64", iy, ix, slot), own64.shape)
+    out32 = reused_block(run, ("acc32", iy, ix, slot), own32.shape, np.float32)
     out64[:] = own64
     out32[:] = own32
     accs = out64[0], out32[0], out32[1], out32[2], out64[1]   # as accumulate_hazard takes them
@@ -456,52 +264,36 @@ def _advance_tile(own, own64, own32, strips, *static_blocks, iy, ix, tiling, uni
     return work[:, cr0:cr0 + r1 - r0, cc0:cc0 + c1 - c0], out64, out32, ledger[None, :]
 
 
-def _plan(inputs: FloodInputs, t: float, stop: float, dt_x: float, steps: int, rain_cum,
-          inflow_cum) -> list[tuple]:
-    """The steps of one exchange from ``t``: up to ``steps`` of ``dt_x`` (s), the last clipped
-    to ``stop``, as simulate_flood clips, with each step's forcings.
-
-    Each step is ``(t_end, dt, rain_rate, edge_kind, edge_level, inflow_volumes)``: rain as the
-    exact mean intensity over the step (m/s; 1 for gridded rain, whose field carries the rate),
-    boundary kinds and levels (m) at the step's start, inflow volumes (m^3) integrated exactly.
-    """
+def _plan(schedule: ForcingSchedule, t: float, stop: float, dt_x: float, steps: int) -> list[ForcingStep]:
+    """The steps of one exchange from ``t`` (s): up to ``steps`` of ``dt_x`` (s), the last
+    clipped to ``stop`` (s), as simulate_flood clips, each with its forcings
+    (:meth:`ForcingSchedule.step <twin.hazards.flood.forcing.ForcingSchedule.step>`)."""
     plan = []
     while len(plan) < steps and t < stop:
-        t_end = stop if t + dt_x >= stop else t + dt_x
-        dt = t_end - t
-        kind, level = edge_arrays(inputs.boundaries, t)
-        if isinstance(inputs.rain, GriddedRain):
-            rain_rate = 1.0
-        elif rain_cum is not None:
-            rain_rate = series_integral(inputs.rain.times, rain_cum, inputs.rain.rates, t, t_end) / dt
-        else:
-            rain_rate = 0.0
-        volumes = [series_integral(f.times, cum, f.discharge, t, t_end)
-                   for f, cum in zip(inputs.inflows, inflow_cum)]
-        plan.append((t_end, dt, rain_rate, kind, level, volumes))
-        t = t_end
+        plan.append(schedule.step(t, dt_x, stop))
+        t = plan[-1].t_end
     return plan
 
 
-def _exchange(fields: _Fields, static_blocks: list[da.Array], tiling: _Tiling, width: int,
-              **advance) -> tuple[_Fields, da.Array]:
+def _exchange(fields: TileFields, static_blocks: list[da.Array], tiling: Tiling, width: int,
+              **advance) -> tuple[TileFields, da.Array]:
     """The fields after one exchange, and the tiles' ledgers: the halo exchange of
     ``map_overlap`` written as a dask graph.
 
-    Per tile one task cuts each neighbour's strip (:func:`_strip`, a view; between workers only
+    Per tile one task cuts each neighbour's strip (:func:`state_strip`, a view; between workers only
     the strip travels) and one task advances the tile (:func:`_advance_tile` with the keyword
     arguments ``advance``) from its own blocks, the strips and its static halo blocks; four
     more take its results apart. The ledgers are a (tiles_y, width tiles_x) array: per tile the
     ``width`` values of :func:`_advance_tile`'s ledger.
     """
     name = f"flood-tiles-{uuid.uuid4().hex}"
-    tasks, parts = {}, {f"{name}-{part}": {} for part in (*_Fields._fields, "ledger")}
+    tasks, parts = {}, {f"{name}-{part}": {} for part in (*TileFields._fields, "ledger")}
     for iy in range(len(tiling.rows)):
         for ix in range(len(tiling.cols)):
             strips = []
             for k, (jy, jx, rows, cols, _, _) in enumerate(tiling.neighbour_strips(iy, ix)):
                 strips.append((f"{name}-halo", iy, ix, k))
-                tasks[strips[-1]] = (_strip, (fields.state.name, 0, jy, jx), rows, cols)
+                tasks[strips[-1]] = (state_strip, (fields.state.name, 0, jy, jx), rows, cols)
             tasks[(name, iy, ix)] = (partial(_advance_tile, iy=iy, ix=ix, tiling=tiling, **advance),
                                      *[(a.name, 0, iy, ix) for a in fields], strips,
                                      *[(b.name, iy, ix) for b in static_blocks])
@@ -511,7 +303,7 @@ def _exchange(fields: _Fields, static_blocks: list[da.Array], tiling: _Tiling, w
     graph = HighLevelGraph.from_collections(name, tasks, dependencies=[*fields, *static_blocks])
     graph = HighLevelGraph({**graph.layers, **parts}, {**graph.dependencies, **{p: {name} for p in parts}})
     names = list(parts)
-    new = _Fields(*(da.Array(graph, p, chunks=a.chunks, dtype=a.dtype, meta=np.empty((0, 0, 0), a.dtype))
+    new = TileFields(*(da.Array(graph, p, chunks=a.chunks, dtype=a.dtype, meta=np.empty((0, 0, 0), a.dtype))
                     for p, a in zip(names, fields)))
     ledgers = da.Array(graph, names[-1], chunks=((1,) * len(tiling.rows), (width,) * len(tiling.cols)),
                        dtype=np.float64, meta=np.empty((0, 0)))
@@ -571,14 +363,13 @@ def simulate_flood_tiled(inputs: FloodInputs, duration_s: float, tiles: tuple[in
     RunError
         The state became non-finite or negative (the message names time, x/y, row/col, tile).
     """
-    if not duration_s > 0:
-        raise InputError("flood: duration must be > 0 s", found=repr(duration_s))
+    schedule = ForcingSchedule.of(inputs, duration_s, snapshot_every_s)
     ny, nx = shape = inputs.shape
     if len(tiles) != 2 or min(tiles) < 1:
         raise InputError("flood tiles: need two tile counts >= 1", found=repr(tiles))
     steps = steps_per_exchange
     if steps is None and halo is None:      # as many as the smallest tile holds, up to the default
-        smallest = min(_split(ny + 1, int(tiles[0])) + _split(nx + 1, int(tiles[1])))
+        smallest = min(split_cells(ny + 1, int(tiles[0])) + split_cells(nx + 1, int(tiles[1])))
         steps = max(1, min(DEFAULT_STEPS_PER_EXCHANGE, (smallest - 1) // HALO_PER_STEP))
     elif steps is None:
         steps = (int(halo) - 1) // HALO_PER_STEP
@@ -588,35 +379,22 @@ def simulate_flood_tiled(inputs: FloodInputs, duration_s: float, tiles: tuple[in
                          f"region shrinks by {HALO_PER_STEP} cells per step, plus 1 for the face layout)",
                          expected=f"halo >= {HALO_PER_STEP} x steps + 1 with steps >= 1",
                          found=f"halo {halo}, steps {steps}")
-    tiling = _Tiling(shape, (int(tiles[0]), int(tiles[1])), halo)
+    tiling = Tiling(shape, (int(tiles[0]), int(tiles[1])), halo)
     if min(tiling.rows + tiling.cols) < halo:
         raise InputError("flood tiles: tiles smaller than the halo", expected=f">= {halo} cells a side",
                          found=f"{min(tiling.rows + tiling.cols)} cells")
     dx = float(inputs.dx)
-    snap_t = output_times(duration_s, snapshot_every_s)
-    gridded = isinstance(inputs.rain, GriddedRain)
-    stops = np.unique(np.concatenate([snap_t, [duration_s]] + ([inputs.rain.times] if gridded else [])))
-    stops = stops[(stops > 0) & (stops <= duration_s)]
-
-    blocked = inputs.blocked
-    routing = roof_routing(blocked, inputs.domain)
-    if gridded:
-        rain_weight = np.zeros(shape)
-    elif inputs.rain is not None and routing[0].size:
-        rain_weight = uniform_rain_weight(routing, blocked)
-    else:
-        rain_weight = np.broadcast_to(np.float32(1.0), shape)
-    rain_cum = None if inputs.rain is None or gridded else cumulative_series(inputs.rain.times, inputs.rain.rates)
-    static = {"z": inputs.z, "manning_n": inputs.manning_n, "blocked": blocked,
+    snap_t = schedule.snapshot_times
+    rain_weight = schedule.rain_weight()
+    static = {"z": inputs.z, "manning_n": inputs.manning_n, "blocked": inputs.blocked,
               "loss_rate": inputs.loss_rate, "drainage_rate": inputs.drainage_rate,
               "rain_weight": rain_weight}
-    uniform = {k: v for k, v in ((k, _uniform_value(a)) for k, a in static.items()) if v is not None}
-    blocks = {k: tiling.halo_blocks(_extended(a), scheduler) for k, a in static.items() if k not in uniform}
+    uniform = {k: v for k, v in ((k, uniform_value(a)) for k, a in static.items()) if v is not None}
+    blocks = {k: tiling.halo_blocks(extended(a), scheduler) for k, a in static.items() if k not in uniform}
 
     h0 = np.asarray(inputs.h0, dtype=np.float64)
     fields = tiling.initial_fields(h0, wet_threshold_m)
     inflows = [(f.rows, f.cols, f.weights) for f in inputs.inflows]
-    inflow_cum = [cumulative_series(f.times, f.discharge) for f in inputs.inflows]
     opts = {"dx": dx, "theta": float(inputs.theta), "h_min": float(inputs.h_min),
             "wet_threshold": float(wet_threshold_m),
             "speed_depth": max(float(inputs.h_min), SPEED_DEPTH_MIN_M)}
@@ -624,28 +402,27 @@ def simulate_flood_tiled(inputs: FloodInputs, duration_s: float, tiles: tuple[in
           inputs.y if inputs.y is not None else -(np.arange(ny) + 0.5) * dx)
     ledger = VolumeLedger(storage_initial=float(h0.sum()) * dx * dx)
     snapshots = np.zeros((snap_t.size, ny, nx), np.float32)
-    if snap_t.size and snap_t[0] == 0.0:
+    if schedule.snapshot_index(0.0) is not None:
         snapshots[0] = h0
 
-    with _blocks_of_a_run(scheduler) as run:
+    with blocks_of_a_run(scheduler) as run:
         t, n_steps, rain_interval, exchanges = 0.0, 0, None, 0
         h_max = float(h0.max(initial=0.0))
         h_prev, n_prev = h_max, 1
         loop_start = time.perf_counter()
-        for stop in stops:
+        for stop in schedule.stops:
             while t < stop:
-                if gridded:
-                    k = int(np.searchsorted(inputs.rain.times, t, side="right")) - 1
-                    if k != rain_interval:
-                        gridded_rain_field(inputs.rain, k, routing, blocked, rain_weight)
-                        blocks["rain_weight"] = tiling.halo_blocks(_extended(rain_weight), scheduler)
-                        rain_interval = k
+                k = schedule.rain_interval(t)
+                if k != rain_interval:
+                    schedule.fill_rain(k, rain_weight)
+                    blocks["rain_weight"] = tiling.halo_blocks(extended(rain_weight), scheduler)
+                    rain_interval = k
                 # the depth the intermediate steps may reach, from the growth rate of the last exchange
                 h_guess = h_max + (steps - 1) * max(0.0, h_max - h_prev) / n_prev
                 dt_x = stable_timestep(h_guess, dx, inputs.alpha, inputs.dt_max)
                 fields, plan, per_tile = _stable_exchange(
                     fields, list(blocks.values()), tiling, scheduler, dt_x,
-                    lambda dt: _plan(inputs, t, stop, dt, steps, rain_cum, inflow_cum),
+                    lambda dt: _plan(schedule, t, stop, dt, steps),
                     lambda h: stable_timestep(h, dx, inputs.alpha, inputs.dt_max),
                     uniform=uniform, inflows=inflows, opts=opts, xy=xy, run=run, slot=exchanges % 2)
                 step_max = per_tile[..., _LEDGER:].max(axis=(0, 1))
@@ -656,17 +433,15 @@ def simulate_flood_tiled(inputs: FloodInputs, duration_s: float, tiles: tuple[in
                 ledger.boundary_in += sums[3]
                 ledger.boundary_out += sums[4]
                 for step in plan:
-                    for f, volume in zip(inputs.inflows, step[-1]):
-                        if volume > 0:
-                            ledger.inflow_in += volume * float(f.weights.sum())
+                    ledger.add_inflows(inputs.inflows, step.inflow_volumes)
                 h_prev, n_prev = h_max, len(plan)
-                h_max, t = float(step_max[-1]), plan[-1][0]
+                h_max, t = float(step_max[-1]), plan[-1].t_end
                 n_steps += len(plan)
                 exchanges += 1
                 if progress is not None:
                     progress(t, duration_s)
-            k = np.searchsorted(snap_t, t)
-            if k < snap_t.size and snap_t[k] == t:
+            k = schedule.snapshot_index(t)
+            if k is not None:
                 snapshots[k] = fields.state[0, :ny, :nx].compute(scheduler=scheduler)
         final, acc64, acc32 = dask.compute(fields.state[0, :ny, :nx], fields.acc64[:, :ny, :nx],
                                            fields.acc32[:, :ny, :nx], scheduler=scheduler)
