@@ -1,4 +1,4 @@
-"""Tests of the synthetic Daejeon-like sample city (twin/samples/city.py) and its committed data.
+"""Tests of the synthetic Daejeon-like sample city (twin.samples.city) and its committed data.
 
 The plausibility checks state the design targets of the generator: the river is the lowest land
 of each cross-section and falls downstream, hills stand 60-150 m above the valley, buildings are
@@ -19,8 +19,9 @@ from scipy import ndimage
 
 from twin.core.classes import BUILDING_USE, LANDCOVER
 from twin.core.errors import InputError
-from twin.samples.city import (CITY_HALL_LONLAT, RASTER_FILES, generate_sample_city, readme_text,
-                              write_sample_city)
+from twin.samples.city import generate_sample_city, write_sample_city
+from twin.samples.district import CITY_HALL_LONLAT, RASTER_FILES
+from twin.samples.writing import readme_text
 
 COMMITTED = Path(__file__).resolve().parents[1] / "data" / "sample_city"
 WATER, ROAD, BUILDING = LANDCOVER["water"], LANDCOVER["road"], LANDCOVER["building"]
