@@ -34,8 +34,6 @@ README). The command line is ``twin sample-city``.
 
 from __future__ import annotations
 
-import argparse
-
 import numpy as np
 from affine import Affine
 
@@ -126,21 +124,3 @@ def _check_grid(size_m: float, cell: float) -> tuple[int, int]:
         raise InputError("grid too large for one in-memory raster", field="size_m",
                          expected=f"at most {_MAX_CELLS} cells", found=f"{n} x {n} cells")
     return n, n
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Command line: ``python -m twin.samples.city [--size-m M] [--cell M] [--seed N] --out DIR``."""
-    parser = argparse.ArgumentParser(prog="python -m twin.samples.city",
-                                     description="Generate the synthetic Daejeon-like sample city.")
-    parser.add_argument("--size-m", type=float, default=2500.0, help="district side (m)")
-    parser.add_argument("--cell", type=float, default=5.0, help="cell size (m)")
-    parser.add_argument("--seed", type=int, default=20261125, help="random seed")
-    parser.add_argument("--out", default="data/sample_city", help="output folder")
-    args = parser.parse_args(argv)
-    city = generate_sample_city(args.size_m, args.cell, args.seed)
-    print(write_sample_city(city, args.out))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -128,7 +128,7 @@ def readme_text(city: SampleCity, out_dir: str | Path) -> str:
         rows.append(f"| `{RASTER_FILES[name]}` | {dtype} | {f.units or '-'} | "
                     f"{'none' if nodata is None else nodata} | {f.long_name} |")
     shares = "\n".join(f"  - {k} {100 * np.mean(lc == v):.1f} %" for k, v in LANDCOVER.items())
-    command = (f"python -m twin.samples.city --size-m {nx * cell:g} --cell {cell:g} "
+    command = (f"twin sample-city --size-m {nx * cell:g} --cell {cell:g} "
                f"--seed {city.seed} --out {Path(out_dir).as_posix()}")
     water = lc == LANDCOVER["water"]
     relief = city.elevation - np.where(water, city.elevation, np.inf).min(axis=1)[:, None]
