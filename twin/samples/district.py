@@ -2,7 +2,7 @@
 
 The sample district (see :mod:`twin.samples.city`) is a square centred on Daejeon city hall in
 EPSG:5186 (Korea 2000 / Central Belt 2010, metres). Its grid follows from these constants alone, so
-its footprint is known without generating or reading it.
+its footprint is known without generating or reading it (:func:`district_bounds`).
 """
 
 from __future__ import annotations
@@ -35,6 +35,16 @@ def district_origin(size_m: float) -> tuple[float, float]:
     to_5186 = Transformer.from_crs("EPSG:4326", CRS, always_xy=True)
     east, north = to_5186.transform(*CITY_HALL_LONLAT)
     return float(round(east - size_m / 2)), float(round(north + size_m / 2))
+
+
+def district_bounds(size_m: float = DEFAULT_SIZE_M) -> tuple[float, float, float, float]:
+    """``(west, south, east, north)`` (m, EPSG:5186) of a district of side ``size_m`` (m).
+
+    These are the bounds of the grid :func:`twin.samples.city.generate_sample_city` lays out for
+    ``size_m`` (at any cell size, the side being a whole number of cells).
+    """
+    west, north = district_origin(size_m)
+    return west, north - size_m, west + size_m, north
 
 
 @dataclass(frozen=True, eq=False)
