@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 import xarray as xr
@@ -9,10 +15,14 @@ from rasterio.warp import transform
 
 from twin.core.citytwin import read_manifest
 from twin.core.errors import InputError
-from twin.samples.forecast import (SAMPLE_TWIN, StormParameters, district_bounds_lonlat, generate_sample_forecast,
-                           write_sample_forecast)
+from twin.samples.forecast import (StormParameters, district_bounds_lonlat, generate_sample_forecast,
+                                   write_sample_forecast)
 from twin.io.rainfall import read_forecast
 from twin.core.rasters import read_grid
+
+ROOT = Path(__file__).resolve().parents[1]
+#: The committed sample district's twin manifest.
+SAMPLE_TWIN = ROOT / "data" / "sample_city" / "twin.yaml"
 
 #: The sample district's corners (EPSG:5186, m): NW corner 233264 E 418244 N, 2.5 km side.
 CORNERS_5186 = ([233_264.0, 235_764.0, 233_264.0, 235_764.0], [418_244.0, 418_244.0, 415_744.0, 415_744.0])
@@ -28,6 +38,29 @@ def test_district_bounds_hold_the_sample_district():
     w, s, e, n = district_bounds_lonlat()
     assert w <= min(lon) and e >= max(lon) and s <= min(lat) and n >= max(lat)
     assert (e - w) < 1.01 * (max(lon) - min(lon)) and (n - s) < 1.01 * (max(lat) - min(lat))
+
+
+def test_default_bounds_are_those_of_the_committed_sample_twin():
+    """The default is computed from the generator's constants; it equals the committed grid's."""
+    assert district_bounds_lonlat() == district_bounds_lonlat(SAMPLE_TWIN)
+
+
+def test_sample_forecast_works_without_the_repository_data(tmp_path):
+    """As from a wheel: the packages alone, no data/ folder beside them; ``twin sample-forecast``."""
+    site = tmp_path / "site"
+    for package in ("twin", "kernels"):
+        shutil.copytree(ROOT / package, site / package, ignore=shutil.ignore_patterns("__pycache__"))
+    code = ("import sys, twin.cli; print(twin.cli.__file__); "
+            "sys.exit(twin.cli.main(['sample-forecast', '--out', 'fc.nc', '--members', '2', '--hours', '3', "
+            "'--start', '2026-11-25T00:00']))")
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert Path(done.stdout.splitlines()[0]).is_relative_to(site)
+    assert not (site / "data").exists() and not (tmp_path / "data").exists()
+    expected = generate_sample_forecast(members=2, hours=3, start="2026-11-25T00:00")
+    with xr.open_dataset(tmp_path / "fc.nc") as ds:
+        np.testing.assert_array_equal(ds["rainfall"].values, expected["rainfall"].values)
 
 
 def test_same_seed_same_forecast_and_members_independent_of_count(sample):

@@ -17,12 +17,14 @@ import xarray as xr
 from twin.core.citytwin import read_manifest
 from twin.cli import main
 from twin.core.errors import InputError
-from twin.samples.forecast import SAMPLE_TWIN, generate_sample_forecast
+from twin.samples.forecast import generate_sample_forecast
 from twin.core.limits import MAX_RAIN_MM_H
 from twin.io.rainfall import MAX_HOURLY_RAIN_MM, max_mean_intensity_mm_h, read_forecast, read_gridded_rainfall
 from twin.core.rasters import read_grid
 
 ROOT = Path(__file__).resolve().parents[1]
+#: The committed sample district's twin manifest.
+SAMPLE_TWIN = ROOT / "data" / "sample_city" / "twin.yaml"
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Tests of the synthetic Daejeon-like sample city (twin/samples/city.py) and its committed data.
+"""Tests of the synthetic Daejeon-like sample city (twin.samples.city) and its committed data.
 
 The plausibility checks state the design targets of the generator: the river is the lowest land
 of each cross-section and falls downstream, hills stand 60-150 m above the valley, buildings are
@@ -17,10 +17,12 @@ import yaml
 from pyproj import Transformer
 from scipy import ndimage
 
+from twin.cli import main
 from twin.core.classes import BUILDING_USE, LANDCOVER
 from twin.core.errors import InputError
-from twin.samples.city import (CITY_HALL_LONLAT, RASTER_FILES, generate_sample_city, readme_text,
-                              write_sample_city)
+from twin.samples.city import generate_sample_city, write_sample_city
+from twin.samples.district import CITY_HALL_LONLAT, RASTER_FILES
+from twin.samples.writing import readme_text
 
 COMMITTED = Path(__file__).resolve().parents[1] / "data" / "sample_city"
 WATER, ROAD, BUILDING = LANDCOVER["water"], LANDCOVER["road"], LANDCOVER["building"]
@@ -237,7 +239,7 @@ def test_written_geotiffs_reopen_with_crs_transform_dtype_and_values(city, tmp_p
 
 
 def test_committed_data_equals_the_generator_output(city, tmp_path):
-    assert COMMITTED.is_dir(), "data/sample_city is missing; run python -m twin.samples.city"
+    assert COMMITTED.is_dir(), "data/sample_city is missing; run twin sample-city --out data/sample_city"
     manifest = yaml.safe_load((COMMITTED / "twin.yaml").read_text())
     assert manifest == {"name": "sample-daejeon", "crs": "EPSG:5186", "rasters": RASTER_FILES}
     for name, arr in city.rasters().items():
@@ -251,3 +253,21 @@ def test_committed_data_equals_the_generator_output(city, tmp_path):
             np.testing.assert_array_equal(data, arr, err_msg=name)
     assert (COMMITTED / "README.md").read_text() == readme_text(city, "data/sample_city")
     assert sum(p.stat().st_size for p in COMMITTED.iterdir()) < 5e6
+
+
+def test_the_readme_command_regenerates_the_committed_data(tmp_path, monkeypatch):
+    """The command in data/sample_city/README.md (``twin sample-city``) writes the committed files."""
+    readme = (COMMITTED / "README.md").read_text()
+    command = next(line.split() for line in readme.splitlines()
+                   if line.lstrip().startswith("twin sample-city "))
+    assert command[-2:] == ["--out", "data/sample_city"]
+    monkeypatch.chdir(tmp_path)
+    assert main(command[1:]) == 0
+    out = tmp_path / "data" / "sample_city"
+    assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in COMMITTED.iterdir())
+    assert (out / "README.md").read_text() == readme
+    assert (out / "twin.yaml").read_text() == (COMMITTED / "twin.yaml").read_text()
+    for name in RASTER_FILES.values():
+        with rasterio.open(out / name) as new, rasterio.open(COMMITTED / name) as old:
+            assert (new.dtypes, new.transform, new.tags(1)) == (old.dtypes, old.transform, old.tags(1))
+            np.testing.assert_array_equal(new.read(1), old.read(1), err_msg=name)

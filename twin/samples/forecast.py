@@ -29,13 +29,12 @@ import rioxarray  # noqa: F401  (registers the .rio accessor)
 import xarray as xr
 from rasterio.warp import transform_bounds
 
-from twin.core.atomic import atomic_path
 from twin.core.citytwin import read_manifest
 from twin.core.errors import InputError
 from twin.core.rasters import read_grid
+from twin.core.atomic import atomic_path
+from twin.samples.district import CRS, district_bounds
 
-#: The sample district's twin manifest.
-SAMPLE_TWIN = Path(__file__).resolve().parents[2] / "data" / "sample_city" / "twin.yaml"
 #: Default seed of the sample forecast.
 DEFAULT_SEED = 20250715
 #: Mean Earth radius (m), for the local tangent-plane distances.
@@ -84,20 +83,31 @@ class StormParameters:
     substeps: int = 12
 
 
-def district_bounds_lonlat(manifest: str | Path = SAMPLE_TWIN) -> tuple[float, float, float, float]:
-    """``(west, south, east, north)`` (degrees, EPSG:4326) of the twin described by ``manifest``.
+def district_bounds_lonlat(manifest: str | Path | None = None) -> tuple[float, float, float, float]:
+    """``(west, south, east, north)`` (degrees, EPSG:4326) of a twin's terrain grid.
 
-    Reads only the terrain raster's grid (not the whole twin); the projected rectangle's edges
-    are densified so the geographic box holds it whole.
+    The projected rectangle's edges are densified so the geographic box holds it whole.
+
+    Parameters
+    ----------
+    manifest : str or Path, optional
+        A ``twin.yaml``; only its terrain raster's grid is read (not the whole twin). Default:
+        the sample district as :func:`twin.samples.city.generate_sample_city` lays it out with
+        its default size (the grid of ``data/sample_city``), computed from the generator's CRS,
+        centre and size without reading any file, so it works from an installed package.
 
     Raises
     ------
     InputError
         Missing or invalid manifest or terrain raster.
     """
-    m, folder = read_manifest(manifest)
-    grid = read_grid(folder / m.rasters.elevation)
-    return tuple(float(v) for v in transform_bounds(grid.crs, "EPSG:4326", *grid.bounds(), densify_pts=21))
+    if manifest is None:
+        crs, bounds = CRS, district_bounds()
+    else:
+        m, folder = read_manifest(manifest)
+        grid = read_grid(folder / m.rasters.elevation)
+        crs, bounds = grid.crs, grid.bounds()
+    return tuple(float(v) for v in transform_bounds(crs, "EPSG:4326", *bounds, densify_pts=21))
 
 
 def generate_sample_forecast(twin_bounds_lonlat: tuple[float, float, float, float] | None = None, *,

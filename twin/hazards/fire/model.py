@@ -345,8 +345,32 @@ class _Setting:
         self.slope, self.upslope = _terrain_slope(inputs.elevation, inputs.dx)
 
 
-def _rates(s: _Setting, inputs: FireInputs, speed: float, from_deg: float):
-    """Per-cell forward/side/back ray speeds (m/s), head azimuth (rad), head rate (m/s), intensity (W/m)."""
+@dataclass(frozen=True)
+class _Rates:
+    """The per-cell spread rates of one wind period (arrays of the grid's shape).
+
+    Attributes
+    ----------
+    forward, side, back : numpy.ndarray
+        Ray speeds (m/s) along the head direction, perpendicular to it and against it, as
+        :func:`kernels.arrival.arrival_time` takes them; 0 on non-burnable cells. ``forward`` is
+        also the head fire's rate of spread (m/s).
+    azimuth : numpy.ndarray
+        Head direction (radians clockwise from north); the downwind direction outside vegetation.
+    intensity : numpy.ndarray
+        Fireline intensity of the head fire (W/m); NaN outside vegetation.
+    """
+
+    forward: np.ndarray
+    side: np.ndarray
+    back: np.ndarray
+    azimuth: np.ndarray
+    intensity: np.ndarray
+
+
+def _rates(s: _Setting, inputs: FireInputs, speed: float, from_deg: float) -> _Rates:
+    """The spread rates of every cell under a 10-m wind of ``speed`` (m/s) from ``from_deg``
+    (degrees clockwise from north)."""
     downwind = np.deg2rad(from_deg + 180.0)
     hf = head_fire(s.base, inputs.wind_adjustment_factor * speed, downwind, s.slope, s.upslope)
     fwd, side, back = ellipse_rates(hf.rate, length_to_breadth(hf.effective_wind))
@@ -361,17 +385,16 @@ def _rates(s: _Setting, inputs: FireInputs, speed: float, from_deg: float):
         arr[~(s.vegetation | u)] = 0.0
         if not np.all(np.isfinite(arr)) or np.any(arr < 0):
             raise RunError("fire spread rates are negative or not finite")
-    return fwd, side, back, azimuth, fwd.copy(), intensity
+    return _Rates(forward=fwd, side=side, back=back, azimuth=azimuth, intensity=intensity)
 
 
 def _spot_generation(s, inputs, rng, t_k, t_end, tk, launched, rates, downwind):
     """Brands from cells newly ignited in [t_k, t_end]; returns the spot fires."""
     opt = inputs.spotting
-    fwd, intensity = rates[0], rates[5]
-    eligible = s.building | (s.vegetation & (np.nan_to_num(intensity) >= opt.min_intensity_w_m))
+    eligible = s.building | (s.vegetation & (np.nan_to_num(rates.intensity) >= opt.min_intensity_w_m))
     src = (tk >= t_k) & (tk <= t_end) & ~launched & eligible
     launched |= src
-    return spot_fires(np.where(src, tk, np.inf), downwind, fwd > 0, inputs.dx, rng,
+    return spot_fires(np.where(src, tk, np.inf), downwind, rates.forward > 0, inputs.dx, rng,
                       brands_per_cell=opt.brands_per_cell, median_distance=opt.median_distance_m,
                       sigma_log=opt.sigma_log, lateral_sd=np.deg2rad(opt.lateral_sd_deg),
                       ignition_probability=opt.ignition_probability, delay=opt.delay_s)
@@ -419,13 +442,13 @@ def simulate_fire(inputs: FireInputs, duration_s: float, snapshot_every_s: float
     for k, (t_k, t_end, speed, from_deg) in enumerate(periods):
         rates = _rates(setting, inputs, speed, from_deg)
         if k == 0:
-            head, intensity = rates[4].copy(), rates[5].copy()
+            head, intensity = rates.forward.copy(), rates.intensity.copy()
         burned_before = arrival <= t_k
         start = np.where(burned_before, t_k, np.where(pending >= t_k, pending, np.inf))
         generations = 0 if inputs.spotting is None else inputs.spotting.max_generations
         for gen in range(generations + 1):
-            tk = arrival_time(start, *rates[:4], inputs.dx, elevation=inputs.elevation, t_max=t_end,
-                              n_directions=inputs.n_directions)
+            tk = arrival_time(start, rates.forward, rates.side, rates.back, rates.azimuth, inputs.dx,
+                              elevation=inputs.elevation, t_max=t_end, n_directions=inputs.n_directions)
             if gen == generations:
                 break
             spots = _spot_generation(setting, inputs, rng, t_k, t_end, tk, launched, rates,
@@ -440,7 +463,7 @@ def simulate_fire(inputs: FireInputs, duration_s: float, snapshot_every_s: float
         new = (tk <= t_end) & ~burned_before
         arrival[new] = tk[new]
         if k > 0:
-            head[new], intensity[new] = rates[4][new], rates[5][new]
+            head[new], intensity[new] = rates.forward[new], rates.intensity[new]
     burned = arrival <= duration_s
     n_spots = int(np.count_nonzero(burned & (pending == arrival) & (ignition_start != arrival)))
     arrival = np.where(burned, arrival, np.nan)
