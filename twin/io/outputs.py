@@ -85,3 +85,28 @@ def write_csv(path: str | Path, header: list[str], rows) -> Path:
             writer.writerow(header)
             writer.writerows(rows)
     return Path(path)
+
+
+def write_maps(ds: xr.Dataset, path: str | Path, geotiff=()) -> Path:
+    """Write ``ds`` to a netCDF file and each of its maps named in ``geotiff`` as a COG beside it.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        A result Dataset (:func:`result_dataset`).
+    path : str or Path
+        The netCDF file (e.g. ``hazard.nc``); the GeoTIFFs are ``<name>.tif`` in its folder.
+    geotiff : sequence of str
+        Maps written as GeoTIFF too (those missing from ``ds`` are skipped).
+
+    Returns
+    -------
+    Path
+        The netCDF file.
+    """
+    path = Path(path)
+    write_netcdf(ds, path)
+    for name in geotiff:
+        if name in ds:
+            write_cog(ds[name], path.parent / f"{name}.tif")
+    return path

@@ -23,7 +23,7 @@ from twin.core.errors import RunError
 from twin.ensemble.cluster import run_members
 from twin.ensemble.draws import MemberDraw, control_only
 from twin.hazards.interface import Hazard
-from twin.io.outputs import result_dataset, write_cog, write_csv, write_netcdf
+from twin.io.outputs import result_dataset, write_csv, write_maps
 from twin.risk.accumulator import RiskAccumulator
 from twin.risk.exposure import building_table, write_geojson
 from twin.risk.impact import BuildingRiskAccumulator
@@ -110,11 +110,7 @@ def write_risk(folder: Path, sf: ScenarioFile, twin: xr.Dataset, hazard: Hazard,
              "members_used": used, "members_failed": len(risk.failures),
              "title": f"{sf.scenario.hazard} risk of scenario {sf.scenario.name} over {used} members"}
     ds = result_dataset(twin, risk.maps, hazard.risk.fields, attrs=attrs)
-    write_netcdf(ds, folder / "risk.nc")
-    if sf.scenario.output.geotiff:
-        for name in hazard.risk.headline:
-            if name in ds:
-                write_cog(ds[name], folder / f"{name}.tif")
+    write_maps(ds, folder / "risk.nc", hazard.risk.headline if sf.scenario.output.geotiff else ())
     columns = dict(risk.buildings)
     columns.update(extra_building_columns or {})
     names = list(columns)

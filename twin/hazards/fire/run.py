@@ -16,7 +16,7 @@ import xarray as xr
 from twin.core.citytwin import twin_grid
 from twin.hazards.fire.model import FireInputs, SpottingOptions, simulate_fire
 from twin.scenario.positions import point_or_line_cells
-from twin.io.outputs import result_dataset, write_cog, write_netcdf
+from twin.io.outputs import result_dataset, write_maps
 from twin.hazards.fire.fields import FIRE_FIELDS, OUTPUTS
 from twin.hazards.fire.schema import ConstantWind
 from twin.scenario.schema import ScenarioFile
@@ -96,10 +96,7 @@ def hazard_dataset(twin: xr.Dataset, sf: ScenarioFile, result) -> xr.Dataset:
 def write(folder: Path, sf: ScenarioFile, twin: xr.Dataset, result) -> dict:
     """Write hazard.nc and arrival_time.tif; return the run summary (buildings.csv comes with the risk)."""
     ds = hazard_dataset(twin, sf, result)
-    write_netcdf(ds, folder / "hazard.nc")
-    if sf.scenario.output.geotiff:
-        for name in OUTPUTS.geotiff:
-            write_cog(ds[name], folder / f"{name}.tif")
+    write_maps(ds, folder / "hazard.nc", OUTPUTS.geotiff if sf.scenario.output.geotiff else ())
     return summary(twin, sf, result)
 
 

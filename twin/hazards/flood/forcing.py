@@ -15,16 +15,13 @@ Rain on building roofs goes down the downpipes to the nearest open cell (Euclide
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 from scipy import ndimage
 
 from kernels.flood import CLOSED, EAST, FREE, LEVEL, NORTH, SOUTH, WEST
 from twin.core.errors import InputError
-
-if TYPE_CHECKING:
-    from twin.hazards.flood.model import FloodInputs
 
 _EDGES = {"north": NORTH, "south": SOUTH, "east": EAST, "west": WEST}
 
@@ -308,9 +305,9 @@ class ForcingSchedule:
     inflow_cum: tuple
 
     @classmethod
-    def of(cls, inputs: FloodInputs, duration_s: float, snapshot_every_s: float | None = None,
+    def of(cls, inputs, duration_s: float, snapshot_every_s: float | None = None,
            gauge_every_s: float | None = None) -> ForcingSchedule:
-        """The schedule of a run of ``inputs`` for ``duration_s`` (s) with outputs every
+        """The schedule of a run of ``inputs`` (:class:`twin.hazards.flood.model.FloodInputs`) for ``duration_s`` (s) with outputs every
         ``snapshot_every_s`` and ``gauge_every_s`` (s, None for none); InputError on a duration
         that is not > 0 or an interval that is not > 0."""
         if not duration_s > 0:

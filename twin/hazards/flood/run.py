@@ -20,7 +20,7 @@ from twin.hazards.flood.model import FloodInputs, simulate_flood
 from twin.hazards.flood.setup import (blocked_cells, boundary_kinds, gauge_cells, inflow_cells, loss_fields,
                               manning_field)
 from twin.hazards.flood.tiled import auto_tiles, simulate_flood_tiled
-from twin.io.outputs import result_dataset, write_cog, write_csv, write_netcdf
+from twin.io.outputs import result_dataset, write_csv, write_maps
 from twin.io.progress import SimTimeBar
 from twin.io.rainfall import read_forecast, read_gridded_rainfall
 from twin.core.rasters import read_on_grid
@@ -167,10 +167,7 @@ def hazard_dataset(twin: xr.Dataset, sf: ScenarioFile, result) -> xr.Dataset:
 def write(folder: Path, sf: ScenarioFile, twin: xr.Dataset, result) -> dict:
     """Write hazard.nc, gauges.csv and the GeoTIFFs; return the run summary."""
     ds = hazard_dataset(twin, sf, result)
-    write_netcdf(ds, folder / "hazard.nc")
-    if sf.scenario.output.geotiff:
-        for name in OUTPUTS.geotiff:
-            write_cog(ds[name], folder / f"{name}.tif")
+    write_maps(ds, folder / "hazard.nc", OUTPUTS.geotiff if sf.scenario.output.geotiff else ())
     gauges = sf.scenario.output.gauges
     rows = [(g.name, float(t), float(result.gauge_depth[i, k]), float(result.gauge_level[i, k]),
              float(result.gauge_speed[i, k]))
