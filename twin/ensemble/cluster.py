@@ -70,9 +70,11 @@ def worker_twin(source, base_dir):
     size, modification time in ns), so a twin regenerated in place on a long-lived cluster is
     read again, not served stale.
     """
-    files = twin_input_files(source, base_dir)
-    stamps = tuple((str(p), *(lambda s: (s.st_dev, s.st_ino, s.st_size, s.st_mtime_ns))(p.stat())) for p in files)
-    return _cached_twin(json.dumps(source, sort_keys=True), str(base_dir), stamps)
+    stamps = []
+    for path in twin_input_files(source, base_dir):
+        st = path.stat()
+        stamps.append((str(path), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns))
+    return _cached_twin(json.dumps(source, sort_keys=True), str(base_dir), tuple(stamps))
 
 
 @functools.lru_cache(maxsize=2)

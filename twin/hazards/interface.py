@@ -26,6 +26,11 @@ from twin.risk.spec import RiskSpec
 NOISE_STREAM = 6
 
 
+def draw_distribution(spec, rng, sf, twin) -> float:
+    """The :attr:`Perturbation.draw` of a perturbation given as a distribution: one value of ``spec``."""
+    return spec.draw(rng)
+
+
 @dataclass(frozen=True)
 class Perturbation:
     """An uncertain input a member draws: a key of ``ensemble.perturb``.

@@ -10,13 +10,8 @@ from twin.core.citytwin import twin_grid
 from twin.core.rasters import read_on_grid
 from twin.hazards.fire.fields import IGNITION_PROBABILITY
 from twin.hazards.fire.schema import ConstantWind, IgnitionPerturbation
-from twin.hazards.interface import Perturbation
+from twin.hazards.interface import Perturbation, draw_distribution
 from twin.scenario.schema import Distribution, ScenarioFile
-
-
-def _distribution_draw(spec: Distribution, rng: np.random.Generator, sf, twin) -> float:
-    """One value of a distribution perturbation."""
-    return spec.draw(rng)
 
 
 def _ignition_draw(spec: IgnitionPerturbation, rng: np.random.Generator, sf: ScenarioFile,
@@ -45,8 +40,8 @@ def _ignition_draw(spec: IgnitionPerturbation, rng: np.random.Generator, sf: Sce
 
 #: Streams 3-5 of a member's SeedSequence (twin.ensemble.draws); never renumber.
 PERTURBATIONS = (
-    Perturbation("wind_speed", Distribution, 3, _distribution_draw, heavier_when_larger=0.0),
-    Perturbation("wind_direction", Distribution, 4, _distribution_draw),
+    Perturbation("wind_speed", Distribution, 3, draw_distribution, heavier_when_larger=0.0),
+    Perturbation("wind_direction", Distribution, 4, draw_distribution),
     Perturbation("ignition", IgnitionPerturbation, 5, _ignition_draw),
 )
 

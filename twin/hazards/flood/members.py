@@ -6,20 +6,15 @@ from __future__ import annotations
 import numpy as np
 
 from twin.hazards.flood.schema import GriddedRainfall, UniformRainfall
-from twin.hazards.interface import Perturbation
+from twin.hazards.interface import Perturbation, draw_distribution
 from twin.scenario.schema import Distribution, ScenarioFile
-
-
-def _distribution_draw(spec: Distribution, rng: np.random.Generator, sf, twin) -> float:
-    """One value of a distribution perturbation."""
-    return spec.draw(rng)
 
 
 #: Streams 0-2 of a member's SeedSequence (twin.ensemble.draws); never renumber.
 PERTURBATIONS = (
-    Perturbation("rainfall_scale", Distribution, 0, _distribution_draw, heavier_when_larger=1.0),
-    Perturbation("rainfall_shift", Distribution, 1, _distribution_draw),
-    Perturbation("manning_scale", Distribution, 2, _distribution_draw),
+    Perturbation("rainfall_scale", Distribution, 0, draw_distribution, heavier_when_larger=1.0),
+    Perturbation("rainfall_shift", Distribution, 1, draw_distribution),
+    Perturbation("manning_scale", Distribution, 2, draw_distribution),
 )
 
 
