@@ -196,15 +196,15 @@ def measure(scenario: Path, until: str | None, render: bool, workdir: Path) -> d
 
 def estimate(scenario: Path, until: str | None, render: bool):
     """The budget of a case (twin.pipeline.budget.estimate_run on the scenario and its twin's grid)."""
-    from twin.pipeline.budget import estimate_run, twin_shape
+    from twin.pipeline.budget import estimate_run, scenario_grid
     from twin.hazards.registry import load_scenario
     from twin.scenario.units import parse_duration
 
     sf = load_scenario(scenario)
     if until:
         sf = sf.with_duration(parse_duration(until))
-    shape = twin_shape(sf)
-    return estimate_run(sf, shape, render=render), shape
+    grid = scenario_grid(sf)
+    return estimate_run(sf, grid, render=render), grid.shape
 
 
 def generated_scenario(name: str, base: str, twin: str | None, changes: dict, folder: Path,

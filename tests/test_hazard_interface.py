@@ -83,8 +83,8 @@ def _write(folder, sf, twin, result):
     return {"scenario": sf.scenario.name, "hazard": "toy", "wet_cells": int((result["toy_depth"] > 0).sum())}
 
 
-def _memory(sf, shape):
-    n = shape[0] * shape[1]
+def _memory(sf, grid):
+    n = grid.shape[0] * grid.shape[1]
     return MemoryUse(snapshots=1, snapshot_bytes=8 * n, snapshot_copies=0, inputs=9 * n, state=0, result=16 * n,
                      fields=16 * n, netcdf_variables=[8 * n] * 3, risk_add_bytes_per_cell=40,
                      member_map_bytes_per_cell=16)

@@ -68,13 +68,14 @@ def _cmd_sample_city(args) -> int:
 def _cmd_validate(args) -> int:
     from twin.ensemble.draws import member_draws
     from twin.io.run_folders import check_output_folder
+    from twin.core.citytwin import twin_grid
     from twin.pipeline.budget import estimate_run
     from twin.pipeline.run import load_run_scenario, prepare_run
 
     prep = prepare_run(load_run_scenario(args.scenario))
     prep.hazard.check_draws(prep.sf, member_draws(prep.sf, prep.twin, prep.hazard))
     check_output_folder(prep.sf.output_dir(), "run", prep.input_files)
-    budget = estimate_run(prep.sf, prep.twin["elevation"].shape)
+    budget = estimate_run(prep.sf, twin_grid(prep.twin))
     print(f"{args.scenario}: valid; {budget.describe()}")
     return EXIT_OK
 

@@ -15,8 +15,6 @@ from viz.still import render_still
 
 #: Scene exports by file suffix.
 EXPORTS = {".html": export_html, ".gltf": export_gltf, ".glb": export_gltf, ".vtm": export_vtm}
-#: Short layer names and the risk.nc variable they show (flood probability: of a depth above 0.5 m).
-LAYER_ALIASES = {"flood_probability": "p_depth_over_0p5m"}
 #: Every output suffix render_run knows.
 SUFFIXES = (".png", *ANIMATION_FORMATS, *EXPORTS)
 
@@ -40,8 +38,9 @@ def render_run(run_dir: str | Path, out: str | Path | None = None, view: str | C
         ``"n"``, ``"ne"``, ``"e"``, ``"se"``, ``"s"``, ``"sw"``, ``"w"``, ``"nw"`` (oblique from
         that side), ``"top"`` (north-up map) or a custom :class:`viz.camera.Camera`.
     layer : str, optional
-        Variable of hazard.nc or risk.nc to show; ``flood_probability`` is the probability of a
-        maximum depth above 0.5 m, ``damage`` colours the buildings by expected damage fraction
+        Variable of hazard.nc or risk.nc to show; short names the hazard declares
+        (:attr:`twin.hazards.interface.Outputs.layer_aliases`, e.g. ``flood_probability``) stand
+        for their variable, ``damage`` colours the buildings by expected damage fraction
         (flood) or burn probability (fire) over the default layer. Default ``max_depth`` for a flood run,
         ``arrival_time`` for a fire run; for animations, the snapshot variable (``depth`` or
         ``burned``).
@@ -73,7 +72,7 @@ def render_run(run_dir: str | Path, out: str | Path | None = None, view: str | C
     default_layer = run.outputs.render_layer
     if layer == "damage":
         layer, building_value = default_layer, run.outputs.building_value
-    layer = LAYER_ALIASES.get(layer, layer)
+    layer = dict(run.outputs.layer_aliases).get(layer, layer)
     if out is None:
         out = run.run_dir / f"render_{layer or default_layer}_{view if isinstance(view, str) else 'custom'}.png"
     out = Path(out)

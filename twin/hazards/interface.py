@@ -75,12 +75,16 @@ class Outputs:
         The layer renderings show by default.
     building_value : str
         The buildings.csv column renderings colour buildings by, by default.
+    layer_aliases : tuple of (str, str)
+        Short layer names a user may give renderings and the output variable each stands for,
+        e.g. ``("flood_probability", "p_depth_over_0p5m")``.
     """
 
     geotiff: tuple
     snapshot: str
     render_layer: str
     building_value: str
+    layer_aliases: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -102,6 +106,9 @@ class MemoryUse:
         Bytes of each variable of ``hazard.nc``.
     risk_add_bytes_per_cell, member_map_bytes_per_cell : float
         Temporaries of adding one member to the risk, one member's maps as sent by a worker.
+    setup_temporaries : float
+        Bytes held while the hazard's inputs are prepared, beyond the inputs (e.g. while the
+        rainfall remap is built).
 
     The risk maps, their GeoTIFFs and the spilled member maps are counted from the hazard's
     declarations (:attr:`Hazard.risk`, :attr:`Hazard.outputs`).
@@ -117,6 +124,7 @@ class MemoryUse:
     netcdf_variables: list
     risk_add_bytes_per_cell: float
     member_map_bytes_per_cell: float
+    setup_temporaries: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -151,7 +159,7 @@ class Hazard:
     risk : RiskSpec
         Statistics over members and the impact per building.
     memory : callable
-        ``memory(sf, shape) -> MemoryUse``.
+        ``memory(sf, grid) -> MemoryUse`` on the twin's :class:`~twin.core.grid.Grid`.
     with_forecast : callable or None
         ``with_forecast(sf, file, variable) -> ScenarioFile``: the scenario driven by a gridded
         forecast (the nightly batch; member ``k`` of the forecast runs as member ``k``). None: the

@@ -202,7 +202,8 @@ class Forecast:
         return AMOUNT_UNITS[units] / np.diff(self.edges)
 
 
-def read_forecast(file: str | Path, variable: str = "rainfall", scale: float = 1.0) -> Forecast:
+def read_forecast(file: str | Path, variable: str = "rainfall", scale: float = 1.0, *,
+                  check_values: bool = True) -> Forecast:
     """Open a rainfall netCDF and check its layout, units, times, CRS and every value.
 
     Parameters
@@ -214,6 +215,8 @@ def read_forecast(file: str | Path, variable: str = "rainfall", scale: float = 1
     scale : float
         Largest factor (-), > 0, that will be applied to the intensities: the values times
         ``scale`` must stay within the plausibility bound.
+    check_values : bool
+        False checks everything but the values, without reading them (e.g. for the run budget).
 
     Returns
     -------
@@ -269,7 +272,8 @@ def read_forecast(file: str | Path, variable: str = "rainfall", scale: float = 1
             raise InputError("rainfall has an empty member axis", file=file, field=member_dim)
         forecast = Forecast(file, variable, members, edges, start if isinstance(start, np.datetime64) else None,
                             units, crs, x, y, dims)
-        _check_values(da, forecast, start, scale)
+        if check_values:
+            _check_values(da, forecast, start, scale)
     return forecast
 
 

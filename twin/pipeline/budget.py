@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from twin.core.errors import InputError
+from twin.core.grid import Grid
 from twin.ensemble.draws import is_ensemble
 from twin.hazards.registry import HAZARDS, HazardRegistry, get_hazard
 from twin.scenario.schema import ScenarioFile
@@ -182,17 +183,17 @@ def _gib(n: float) -> str:
     return f"{n / GiB:.1f} GiB" if n >= 0.1 * GiB else f"{n / MiB:.0f} MiB"
 
 
-def twin_shape(sf: ScenarioFile) -> tuple[int, int]:
-    """Grid ``(ny, nx)`` of a scenario's twin, read from the terrain raster's header (or the twin
-    netCDF's dimensions) without loading anything, so that the budget can be checked before the
-    twin is loaded.
+def scenario_grid(sf: ScenarioFile) -> Grid:
+    """The grid of a scenario's twin, read from the terrain raster's header (or the twin netCDF's
+    coordinates) without loading anything, so that the budget can be checked before the twin is
+    loaded.
 
     Raises
     ------
     InputError
         As :func:`twin.core.citytwin.load_twin` for a missing or unreadable manifest or terrain.
     """
-    from twin.core.citytwin import TwinManifest, read_manifest
+    from twin.core.citytwin import TwinManifest, read_manifest, twin_grid
     from twin.core.rasters import read_grid
     from twin.core.validation import validate
 
@@ -206,13 +207,13 @@ def twin_shape(sf: ScenarioFile) -> tuple[int, int]:
         if not path.exists():
             raise InputError("twin netCDF not found", file=path)
         try:
-            with xr.open_dataset(path, engine="netcdf4") as ds:
-                return tuple(int(k) for k in ds["elevation"].shape)
+            with xr.open_dataset(path, engine="netcdf4", decode_coords="all") as ds:
+                return twin_grid(ds)
         except (OSError, ValueError, KeyError) as exc:
             raise InputError(f"not a readable netCDF twin ({exc})", file=path) from None
     else:
         manifest, folder = read_manifest(source)
-    return read_grid(Path(folder) / manifest.rasters.elevation).shape
+    return read_grid(Path(folder) / manifest.rasters.elevation)
 
 
 def member_count(sf: ScenarioFile) -> int:
@@ -225,7 +226,7 @@ def _netcdf(variable_bytes: list[float]) -> float:
     return NETCDF_WRITE_BYTES + sum(min(NETCDF_CHUNK_CACHE_BYTES, b) for b in variable_bytes)
 
 
-def estimate_run(sf: ScenarioFile, shape: tuple[int, int], *, render: bool | None = None,
+def estimate_run(sf: ScenarioFile, grid: Grid, *, render: bool | None = None,
                  members: int | None = None, workers: int | None = None,
                  scheduler: str | None = None, hazards: HazardRegistry = HAZARDS) -> Budget:
     """Estimate the peak resident memory and the output disk bytes of a whole run.
@@ -239,8 +240,8 @@ def estimate_run(sf: ScenarioFile, shape: tuple[int, int], *, render: bool | Non
     ----------
     sf : ScenarioFile
         The scenario (with ``--until`` applied: :meth:`ScenarioFile.with_duration`).
-    shape : tuple of int
-        Grid ``(ny, nx)`` of its twin.
+    grid : Grid
+        The grid of its twin (:func:`scenario_grid`).
     render : bool, optional
         Whether the renderings run in the same process (the CLI without ``--no-render``);
         default the scenario's ``render.enabled``.
@@ -269,9 +270,9 @@ def estimate_run(sf: ScenarioFile, shape: tuple[int, int], *, render: bool | Non
     """
     sc = sf.scenario
     hazard = get_hazard(sc.hazard, hazards)
-    ny, nx = (int(s) for s in shape)
+    ny, nx = (int(s) for s in grid.shape)
     n = ny * nx
-    use = hazard.memory(sf, (ny, nx))
+    use = hazard.memory(sf, grid)
     snaps, s_bytes = use.snapshots, use.snapshot_bytes
     n_members = member_count(sf) if members is None else int(members)
     dask_members = n_members > 1 or is_ensemble(sf)
@@ -292,6 +293,7 @@ def estimate_run(sf: ScenarioFile, shape: tuple[int, int], *, render: bool | Non
     phases: dict[str, dict[str, float]] = {}
     kept = {"python and libraries": base, "twin": twin, "hazard inputs": inputs}
     phases["twin load"] = {"python and libraries": base, "twin": LOAD_PEAK_BYTES_PER_CELL * n}
+    phases["hazard setup"] = {**kept, "hazard setup temporaries": use.setup_temporaries}
     phases["control run"] = {**kept, "hazard state": state, "snapshots": s_bytes}
     after = {**kept, "control result": result, "snapshots": s_bytes}
     # hazard_dataset's maps (and result_dataset's copies, none since inplace=True) stay allocated

@@ -29,7 +29,7 @@ from twin.hazards.interface import Hazard
 from twin.hazards.registry import HAZARDS, HazardRegistry, get_hazard, load_scenario
 from twin.io.provenance import file_sha256, package_versions, utc_now, write_json
 from twin.io.run_folders import staged_run_folder
-from twin.pipeline.budget import check_run_fits, estimate_run, twin_shape
+from twin.pipeline.budget import check_run_fits, estimate_run, scenario_grid
 from twin.pipeline.risk_run import reduce_members, write_risk
 from twin.scenario.schema import ScenarioFile
 
@@ -83,7 +83,7 @@ def prepare_run(sf: ScenarioFile, *, hazards: HazardRegistry = HAZARDS, render: 
     """
     t0 = time.perf_counter()
     hazard = get_hazard(sf.scenario.hazard, hazards)
-    budget = estimate_run(sf, twin_shape(sf), render=render, members=members, workers=workers,
+    budget = estimate_run(sf, scenario_grid(sf), render=render, members=members, workers=workers,
                           scheduler=scheduler or sf.scenario.scheduler, hazards=hazards)
     check_run_fits(budget, sf, out_dir=sf.output_dir(out))
     source = sf.twin_source()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from twin.core.grid import Grid
 from twin.hazards.interface import MemoryUse
 
 #: Bytes per cell of the fire inputs beyond the twin (:func:`twin.hazards.fire.run.prepare`: the
@@ -43,10 +44,10 @@ def snapshot_count(sf) -> int:
     return int(np.unique(np.append(np.arange(0.0, duration, every), duration)).size)
 
 
-def memory(sf, shape: tuple[int, int]) -> MemoryUse:
-    """The fire run's memory use on a grid of ``shape`` (bytes); the snapshots are stacked once
+def memory(sf, grid: Grid) -> MemoryUse:
+    """The fire run's memory use on the twin's ``grid`` (bytes); the snapshots are stacked once
     in the model and copied to int8 once for hazard.nc."""
-    n = int(shape[0]) * int(shape[1])
+    n = int(grid.shape[0]) * int(grid.shape[1])
     snaps = snapshot_count(sf)
     s_bytes = SNAPSHOT_BYTES_PER_CELL * snaps * n
     return MemoryUse(snapshots=snaps, snapshot_bytes=s_bytes, snapshot_copies=1,

@@ -6,6 +6,7 @@ import numpy as np
 
 from twin.core.fields import Field, FieldRegistry
 from twin.hazards.fields import ARRIVAL_TIME
+from twin.hazards.flood.risk import BUILDING_DEPTH_THRESHOLD_M, exceedance_name
 from twin.hazards.interface import Outputs
 
 #: Water depth snapshots and initial depth rasters.
@@ -22,6 +23,8 @@ FLOOD_FIELDS = FieldRegistry([
     DEPTH,
 ])
 
-#: GeoTIFFs of the control run, the animated snapshots, the default rendering layer and building colour.
+#: GeoTIFFs of the control run, the animated snapshots, the default rendering layer and building colour;
+#: ``flood_probability`` renders the probability of a maximum depth above the buildings' alert depth.
 OUTPUTS = Outputs(geotiff=("max_depth", "arrival_time"), snapshot="depth", render_layer="max_depth",
-                  building_value="expected_damage_fraction")
+                  building_value="expected_damage_fraction",
+                  layer_aliases=(("flood_probability", exceedance_name(BUILDING_DEPTH_THRESHOLD_M)),))

@@ -9,9 +9,13 @@ import os
 
 import numpy as np
 
+from twin.core.errors import InputError
+from twin.core.grid import Grid
+from twin.core.remap import remap_memory
 from twin.hazards.flood.schema import GriddedRainfall
 from twin.hazards.flood.tiled import DEFAULT_STEPS_PER_EXCHANGE, auto_tiles, required_halo
 from twin.hazards.interface import MemoryUse
+from twin.io.rainfall import read_forecast
 
 #: Bytes per cell of the flood model inputs (:func:`twin.hazards.flood.run.prepare`,
 #: :class:`twin.hazards.flood.model.FloodInputs`): z, manning_n, infiltration and drainage capacity
@@ -43,19 +47,19 @@ def snapshot_count(sf) -> int:
     return int(np.floor(sf.scenario.duration / sf.scenario.output.every + 1e-9)) + 1
 
 
-def _gridded_intervals(sf) -> int:
-    """Time intervals of a scenario's gridded rainfall (0 for none or when the file is unreadable)."""
+def _gridded_rain(sf, grid: Grid) -> tuple[int, int, int]:
+    """Time intervals of a scenario's gridded rainfall, and the bytes its remap onto ``grid`` holds
+    and needs while it is built (:func:`twin.core.remap.remap_memory`); zeros for no gridded rain
+    or an unreadable file (the run's own checks name the problem)."""
     spec = sf.scenario.flood.rainfall
     if not isinstance(spec, GriddedRainfall):
-        return 0
+        return 0, 0, 0
     try:
-        import xarray as xr
-
-        with xr.open_dataset(sf.resolve(spec.file), decode_times=False) as ds:
-            var = ds[spec.variable]
-            return int(next((var.sizes[d] for d in var.dims if "time" in d), 0))
-    except Exception:   # unreadable here: the run's own checks name the problem
-        return 0
+        forecast = read_forecast(sf.resolve(spec.file), spec.variable, check_values=False)
+        held, build = remap_memory(forecast.x, forecast.y, forecast.crs, grid)
+    except InputError:
+        return 0, 0, 0
+    return forecast.edges.size - 1, held, build
 
 
 def _tiled_blocks(sc, shape) -> int:
@@ -74,17 +78,20 @@ def _tiled_blocks(sc, shape) -> int:
     return int(grown * (2 * 24 + 2 * 32 + 41))
 
 
-def memory(sf, shape: tuple[int, int]) -> MemoryUse:
-    """The flood run's memory use on a grid of ``shape`` (bytes)."""
+def memory(sf, grid: Grid) -> MemoryUse:
+    """The flood run's memory use on the twin's ``grid`` (bytes); a gridded rainfall's remap is
+    held (cached) through the run."""
+    shape = grid.shape
     n = int(shape[0]) * int(shape[1])
     snaps = snapshot_count(sf)
     s_bytes = SNAPSHOT_BYTES_PER_CELL * snaps * n
-    gridded = _gridded_intervals(sf)
+    gridded, remap_held, remap_build = _gridded_rain(sf, grid)
     state = (FLOOD_LOOP_BYTES_PER_CELL + (4 if gridded else 0)) * n
     if sf.scenario.parallel.tiles is not None:
         state += _tiled_blocks(sf.scenario, shape)
     return MemoryUse(snapshots=snaps, snapshot_bytes=s_bytes, snapshot_copies=0,
-                     inputs=FLOOD_INPUT_BYTES_PER_CELL * n + 8 * gridded * n, state=state,
+                     inputs=FLOOD_INPUT_BYTES_PER_CELL * n + 8 * gridded * n + remap_held, state=state,
                      result=FLOOD_RESULT_BYTES_PER_CELL * n, fields=FLOOD_HAZARD_FIELD_BYTES_PER_CELL * n,
                      netcdf_variables=[8 * n] * 6 + [s_bytes], risk_add_bytes_per_cell=RISK_ADD_BYTES_PER_CELL,
-                     member_map_bytes_per_cell=MEMBER_MAPS_BYTES_PER_CELL)
+                     member_map_bytes_per_cell=MEMBER_MAPS_BYTES_PER_CELL,
+                     setup_temporaries=max(0, remap_build - remap_held))
