@@ -176,9 +176,8 @@ def surface_fire_base(fuel_model, moisture, wind_limit: str = "rothermel1972") -
     Notes
     -----
     Dynamic Scott & Burgan models transfer the fraction c of the live herbaceous load to a
-    dead herbaceous class (same sigma, moisture of the dead 1-h class), with
-    c = clip((1.20 - M_herb) / 0.90, 0, 1): uncured at M_herb >= 120 %, fully cured at
-    M_herb <= 30 % (Scott & Burgan 2005). Rothermel (1972) heterogeneous-fuel equations (his
+    dead herbaceous class (same sigma, moisture of the dead 1-h class), c from
+    :func:`cured_fraction` (Scott & Burgan 2005, with BehavePlus's rounded coefficients). Rothermel (1972) heterogeneous-fuel equations (his
     eqs. 53-80, in the arrangement of Albini 1976): weights f_ij = a_ij / a_i with
     a_ij = sigma_ij w_ij / rho_p; characteristic sigma = sum f_i sum f_ij sigma_ij;
     beta = rho_b / rho_p with rho_b = sum w_o / delta; beta_op eq. 37; Gamma'_max eq. 36;

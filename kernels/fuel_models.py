@@ -6,6 +6,9 @@ Two published sets are held:
   USDA INT-30); the live load of model 2 is herbaceous, that of models 4, 5, 7 and 10 is woody,
   as Scott & Burgan (2005) list the original 13 models and BehavePlus uses them (pyretechnics
   puts all of it in the herbaceous class; the two differ only in which live moisture applies).
+  The live woody surface-area-to-volume ratio of model 7 is 1500 ft^-1, BehavePlus's value
+  (Behave's ``fuelModels.cpp``); the Albini (1976) table printed 1550, which moved model 7's
+  rates by up to 1.6 % from Behave's in the draws of ``bench/fire_vs_behave.py``.
 * Scott & Burgan's 40 models (numbers 101-204) with the loads in tons acre^-1 as tabulated in
   Scott & Burgan (2005, USDA RMRS-GTR-153, fuel model parameter table). Models with a live
   herbaceous load are *dynamic*: part of that load is transferred to a dead herbaceous class by
@@ -56,7 +59,7 @@ S_E = 0.010
 #: Oven-dry particle density in SI (kg m^-3).
 RHO_P = RHO_P_LB_FT3 * KG_M3_PER_LB_FT3
 
-# Anderson (1982) 13 models, Albini (1976) values.
+# Anderson (1982) 13 models, Albini (1976) values (model 7's live woody SAVR as in BehavePlus).
 # number: (name, 1-h, 10-h, 100-h, live herb, live woody [lb ft^-2],
 #          sigma 1-h, sigma live herb, sigma live woody [ft^-1], depth [ft], M_x dead [%])
 _ANDERSON_13 = {
