@@ -20,6 +20,7 @@ Needs ``pyrothermel`` (the ``test`` extra).
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 import time
 from pathlib import Path
@@ -30,8 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from behave_reference import behave_fire, draw_cases, our_fire, relative_error  # noqa: E402
-from kernels import fire  # noqa: E402
+from behave_reference import behave_fire, draw_cases, our_fire, our_length_to_breadth, relative_error  # noqa: E402
 from kernels.fuel_models import MODEL_NAMES  # noqa: E402
 
 OUTPUTS = ("rate", "reaction_intensity", "fireline_intensity", "backing_rate")
@@ -56,9 +56,7 @@ def main(argv=None) -> None:
     parser.add_argument("--seed", type=int, default=17, help="seed of the draws (default 17)")
     parser.add_argument("--worst", type=int, default=10, help="worst head-rate cases to list (default 10)")
     args = parser.parse_args(argv)
-    try:
-        import pyrothermel  # noqa: F401
-    except ImportError:
+    if importlib.util.find_spec("pyrothermel") is None:
         sys.exit("bench/fire_vs_behave.py needs pyrothermel (the test extra: pip install pyrothermel)")
 
     cases = draw_cases(args.n, args.seed)
@@ -68,10 +66,7 @@ def main(argv=None) -> None:
     ours = our_fire(cases)
     t2 = time.perf_counter()
     burning = ref.rate > 0.0
-    base = fire.surface_fire_base(cases.fuel_model, tuple(cases.moisture))
-    effective = fire.head_fire(base, cases.wind, np.radians(cases.wind_from + 180.0), cases.slope,
-                               np.radians(cases.aspect + 180.0)).effective_wind
-    lb_free = fire.length_to_breadth(effective) < 8.0
+    lb_free = our_length_to_breadth(cases) < 8.0
     errors = {name: relative_error(getattr(ours, name), getattr(ref, name)) for name in OUTPUTS}
     keep = {name: burning & lb_free if name == "backing_rate" else burning for name in OUTPUTS}
 

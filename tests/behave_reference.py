@@ -130,11 +130,21 @@ def behave_fire(cases: Cases) -> Fire:
     return Fire(*out)
 
 
-def our_fire(cases: Cases, wind_limit: str = "rothermel1972") -> Fire:
-    """Run every case through :mod:`kernels.fire` (one vectorised call)."""
-    base = fire.surface_fire_base(cases.fuel_model, tuple(cases.moisture), wind_limit)
-    hf = fire.head_fire(base, cases.wind, np.radians(cases.wind_from + 180.0), cases.slope,
-                        np.radians(cases.aspect + 180.0))
+def _our_head_fire(cases: Cases):
+    """(SurfaceFireBase, HeadFire) of every case from :mod:`kernels.fire`."""
+    base = fire.surface_fire_base(cases.fuel_model, tuple(cases.moisture))
+    return base, fire.head_fire(base, cases.wind, np.radians(cases.wind_from + 180.0), cases.slope,
+                                np.radians(cases.aspect + 180.0))
+
+
+def our_length_to_breadth(cases: Cases) -> np.ndarray:
+    """Our length-to-breadth ratio (1) of every case, uncapped (Behave caps it at 8)."""
+    return fire.length_to_breadth(_our_head_fire(cases)[1].effective_wind)
+
+
+def our_fire(cases: Cases) -> Fire:
+    """Run every case through :mod:`kernels.fire` (one vectorised call, the default wind limit)."""
+    base, hf = _our_head_fire(cases)
     lb = fire.length_to_breadth(hf.effective_wind)
     return Fire(rate=hf.rate, direction=np.degrees(hf.azimuth), reaction_intensity=base.reaction_intensity,
                 fireline_intensity=fire.fireline_intensity(base.heat_per_unit_area, hf.rate),
