@@ -94,6 +94,7 @@ def test_mixed_draws_match_behave_and_exercise_every_branch():
     assert np.sum(dynamic & (m_herb < 0.30)) > 100 and np.sum(dynamic & (m_herb > 1.20)) > 100
     assert np.sum(dynamic & (m_herb >= 0.90) & (m_herb <= 1.20)) > 500
     assert np.sum(_behave_slope(cases) != cases.slope) > 0, "the draws never reach Behave's slope-factor cap"
+    assert np.sum(our_length_to_breadth(cases) >= 8.0) > 100, "the draws never reach Behave's LB cap"
 
 
 def test_fuel_table_equals_behave_table():
