@@ -56,6 +56,9 @@ _GAMMA_G2 = 60.0 * 0.0594                            #   sigma^1.5 / (G1 + G2 si
 _A_K = 133.0 * _FT**-0.7913                          # Albini (1976) replacement of eq. 39
 _RES_TIME_K = 60.0 * 384.0 / _FT                     # Anderson (1969): t_r = 384/sigma_ft min
 _ETA_S = min(1.0, 0.174 * S_E**-0.19)                # eq. 30 (S_e = 0.010 for every model)
+_MS_PER_MPH = 0.44704                                # m/s per mi/h (exact)
+_LB_GROWTH = 0.1147 / _MS_PER_MPH                    # Anderson (1983), per m/s
+_LB_DECAY = 0.0692 / _MS_PER_MPH
 #: Albini (1976) size-class bounds for the g_ij weighting, ft^-1 converted to m^-1.
 _SIZE_BOUNDS = np.array([1200.0, 192.0, 96.0, 48.0, 16.0]) / _FT
 
@@ -126,6 +129,30 @@ def _size_class_weights(f_ij, sigma, category):
     return g
 
 
+def cured_fraction(m_herb):
+    """Fraction of a dynamic model's live herbaceous load transferred to dead herbaceous (1).
+
+    Scott & Burgan (2005, RMRS-GTR-153, p. 12) transfer the load linearly from none at a live
+    herbaceous moisture of 120 % to all of it at 30 %, c = (1.20 - M_herb) / 0.90. BehavePlus,
+    and Behave (Andrews 2018, RMRS-GTR-371) after it, evaluate that line with rounded
+    coefficients, and this function follows them:
+
+        c = 1                     for M_herb < 0.30
+        c = 1.333 - 1.11 M_herb   for 0.30 <= M_herb <= 1.20  (0.001 at 1.20)
+        c = 0                     for M_herb > 1.20
+
+    The rounding matters: near the live moisture of extinction the spread rate of a grass model
+    moves by several per cent per 0.001 of transferred load.
+
+    Parameters
+    ----------
+    m_herb : array_like
+        Live herbaceous moisture content (fraction of oven-dry mass, 1).
+    """
+    m_herb = np.asarray(m_herb, dtype=np.float64)
+    return np.where(m_herb <= 1.20, np.clip(1.333 - 1.11 * m_herb, 0.0, 1.0), 0.0)
+
+
 def surface_fire_base(fuel_model, moisture, wind_limit: str = "rothermel1972") -> SurfaceFireBase:
     """No-wind, no-slope Rothermel surface fire for standard fuel models.
 
@@ -149,9 +176,8 @@ def surface_fire_base(fuel_model, moisture, wind_limit: str = "rothermel1972") -
     Notes
     -----
     Dynamic Scott & Burgan models transfer the fraction c of the live herbaceous load to a
-    dead herbaceous class (same sigma, moisture of the dead 1-h class), with
-    c = clip((1.20 - M_herb) / 0.90, 0, 1): uncured at M_herb >= 120 %, fully cured at
-    M_herb <= 30 % (Scott & Burgan 2005). Rothermel (1972) heterogeneous-fuel equations (his
+    dead herbaceous class (same sigma, moisture of the dead 1-h class), c from
+    :func:`cured_fraction` (Scott & Burgan 2005, with BehavePlus's rounded coefficients). Rothermel (1972) heterogeneous-fuel equations (his
     eqs. 53-80, in the arrangement of Albini 1976): weights f_ij = a_ij / a_i with
     a_ij = sigma_ij w_ij / rho_p; characteristic sigma = sum f_i sum f_ij sigma_ij;
     beta = rho_b / rho_p with rho_b = sum w_o / delta; beta_op eq. 37; Gamma'_max eq. 36;
@@ -191,7 +217,7 @@ def _base_per_cell(fm, mst, shape, wind_limit) -> SurfaceFireBase:
     m1, m10, m100, m_herb, m_wood = (np.broadcast_to(m, shape) for m in mst)
     t = FUEL_TABLE
     w5, s5 = t["w_o"][:, fm], t["sigma"][:, fm]
-    cured = np.where(t["dynamic"][fm], np.clip((1.20 - m_herb) / 0.90, 0.0, 1.0), 0.0)
+    cured = np.where(t["dynamic"][fm], cured_fraction(m_herb), 0.0)
     # six classes: dead 1-h, 10-h, 100-h, dead herbaceous, live herbaceous, live woody
     w = np.stack([w5[0], w5[1], w5[2], w5[3] * cured, w5[3] * (1.0 - cured), w5[4]])
     sigma = np.stack([s5[0], s5[1], s5[2], s5[3], s5[3], s5[4]])
@@ -427,10 +453,13 @@ def fireline_intensity(heat_per_unit_area, rate_of_spread) -> np.ndarray:
 def length_to_breadth(effective_wind) -> np.ndarray:
     """Length-to-breadth ratio of a wind-driven fire (1), Anderson (1983) with U in m/s.
 
-    LB = 0.936 exp(0.2566 U) + 0.461 exp(-0.1548 U) - 0.397
+    LB = 0.936 exp(0.1147 U_mph) + 0.461 exp(-0.0692 U_mph) - 0.397,   U_mph = U / 0.44704
 
-    (the mph form has 0.1147 and 0.0692; 0.1147 * 2.23694 = 0.2566, 0.0692 * 2.23694 = 0.1548).
-    No upper cap is applied; the effective wind limit bounds U.
+    Anderson's fit is for U in mi/h; its coefficients are converted here with the exact
+    0.44704 m/s per mi/h (0.1147 / 0.44704 = 0.25658 and 0.0692 / 0.44704 = 0.15480 per m/s; the
+    mph coefficients used with m/s are a known error in published code). No upper cap is
+    applied; the effective wind limit bounds U. BehavePlus and Behave cap LB at 8, which this
+    function does not (see docs/fire_validation.md).
 
     Parameters
     ----------
@@ -438,7 +467,7 @@ def length_to_breadth(effective_wind) -> np.ndarray:
         Effective mid-flame wind speed U (m/s), >= 0.
     """
     u = np.asarray(effective_wind, dtype=np.float64)
-    return 0.936 * np.exp(0.2566 * u) + 0.461 * np.exp(-0.1548 * u) - 0.397
+    return 0.936 * np.exp(_LB_GROWTH * u) + 0.461 * np.exp(-_LB_DECAY * u) - 0.397
 
 
 def eccentricity(lb) -> np.ndarray:

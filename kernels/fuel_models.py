@@ -6,6 +6,9 @@ Two published sets are held:
   USDA INT-30); the live load of model 2 is herbaceous, that of models 4, 5, 7 and 10 is woody,
   as Scott & Burgan (2005) list the original 13 models and BehavePlus uses them (pyretechnics
   puts all of it in the herbaceous class; the two differ only in which live moisture applies).
+  The live woody surface-area-to-volume ratio of model 7 is 1500 ft^-1, BehavePlus's value
+  (Behave's ``fuelModels.cpp``); the Albini (1976) table printed 1550, which moved model 7's
+  rates by up to 1.6 % from Behave's in the draws of ``bench/fire_vs_behave.py``.
 * Scott & Burgan's 40 models (numbers 101-204) with the loads in tons acre^-1 as tabulated in
   Scott & Burgan (2005, USDA RMRS-GTR-153, fuel model parameter table). Models with a live
   herbaceous load are *dynamic*: part of that load is transferred to a dead herbaceous class by
@@ -56,7 +59,7 @@ S_E = 0.010
 #: Oven-dry particle density in SI (kg m^-3).
 RHO_P = RHO_P_LB_FT3 * KG_M3_PER_LB_FT3
 
-# Anderson (1982) 13 models, Albini (1976) values.
+# Anderson (1982) 13 models, Albini (1976) values (model 7's live woody SAVR as in BehavePlus).
 # number: (name, 1-h, 10-h, 100-h, live herb, live woody [lb ft^-2],
 #          sigma 1-h, sigma live herb, sigma live woody [ft^-1], depth [ft], M_x dead [%])
 _ANDERSON_13 = {
@@ -66,7 +69,7 @@ _ANDERSON_13 = {
     4: ("chaparral", 0.230, 0.184, 0.092, 0.0, 0.230, 2000, 0, 1500, 6.0, 20),
     5: ("brush", 0.046, 0.023, 0.0, 0.0, 0.092, 2000, 0, 1500, 2.0, 20),
     6: ("dormant brush, hardwood slash", 0.069, 0.115, 0.092, 0.0, 0.0, 1750, 0, 0, 2.5, 25),
-    7: ("southern rough", 0.052, 0.086, 0.069, 0.0, 0.017, 1750, 0, 1550, 2.5, 40),
+    7: ("southern rough", 0.052, 0.086, 0.069, 0.0, 0.017, 1750, 0, 1500, 2.5, 40),
     8: ("closed timber litter", 0.069, 0.046, 0.115, 0.0, 0.0, 2000, 0, 0, 0.2, 30),
     9: ("hardwood litter", 0.134, 0.019, 0.007, 0.0, 0.0, 2500, 0, 0, 0.2, 25),
     10: ("timber litter and understory", 0.138, 0.092, 0.230, 0.0, 0.092, 2000, 0, 1500, 1.0, 25),

@@ -1,4 +1,7 @@
-"""Spread-rate physics: Rothermel/Albini against pyretechnics, the fire ellipse, Hamada's model."""
+"""Spread-rate physics: fuel tables, curing, wind limits, the fire ellipse, Hamada's model.
+
+The Rothermel rates themselves are checked against Behave in ``tests/test_fire_behave.py``.
+"""
 
 import math
 
@@ -6,63 +9,7 @@ import numpy as np
 import pytest
 
 from kernels import fire
-from kernels.fuel_models import (FUEL_TABLE, KG_M2_PER_LB_FT2, LB_FT2_PER_TON_ACRE, M_PER_FT,
-                                 check_fuel_models)
-from pyretechnics_reference import MODELS, MOISTURES, WIND_SLOPE, pyretechnics_head_fire, read_reference
-
-#: pyretechnics computes in single precision (Cython float), so agreement is to float32 round-off
-#: accumulated over the ~100 operations of the model.
-RTOL_PYRETECHNICS = 2e-4
-
-
-def _check_against(number, moisture, wind, slope, r0_ref, r_ref, i_ref, lb_ref):
-    base = fire.surface_fire_base(number, moisture)
-    hf = fire.head_fire(base, wind, 0.0, slope, 0.0)
-    r = fire.surface_spread_rate(number, moisture, wind, slope)
-    assert float(base.spread_rate) == pytest.approx(r0_ref, rel=RTOL_PYRETECHNICS, abs=1e-12)
-    assert float(r) == pytest.approx(r_ref, rel=RTOL_PYRETECHNICS, abs=1e-12)
-    assert float(hf.rate) == pytest.approx(float(r), rel=1e-12, abs=1e-15)
-    intensity = fire.fireline_intensity(base.heat_per_unit_area, hf.rate)
-    assert float(intensity) == pytest.approx(i_ref, rel=RTOL_PYRETECHNICS, abs=1e-9)
-    if lb_ref < 7.99:   # pyretechnics caps LB at 8; its mph coefficients are rounded
-        assert float(fire.length_to_breadth(hf.effective_wind)) == pytest.approx(lb_ref, rel=1e-3)
-
-
-@pytest.mark.parametrize("number", MODELS)
-def test_rothermel_matches_pyretechnics_reference(number):
-    """Head rate, no-wind rate, Byram intensity and LB agree with pyretechnics' stored outputs (rtol 2e-4)."""
-    rows = [r for r in read_reference() if r["fuel_model"] == number]
-    assert len(rows) == len(MOISTURES) * len(WIND_SLOPE)
-    for r in rows:
-        _check_against(number, MOISTURES[r["moisture_case"]], r["wind_m_s"], r["slope"], r["no_wind_rate_m_s"],
-                       r["head_rate_m_s"], r["fireline_intensity_w_m"], r["length_to_breadth"])
-
-
-@pytest.mark.parametrize("number", MODELS[::4])
-def test_rothermel_matches_pyretechnics_live(number):
-    """The same comparison against pyretechnics itself, where it is installed (the bench extra)."""
-    pytest.importorskip("pyretechnics.surface_fire", reason="pyretechnics is not installed (bench extra)")
-    for moisture in MOISTURES:
-        for wind, slope in WIND_SLOPE:
-            _check_against(number, moisture, wind, slope, *pyretechnics_head_fire(number, moisture, wind, slope))
-
-
-def test_table_matches_pyretechnics_table():
-    """Our tables, converted from the published units, equal pyretechnics' (its loads rounded)."""
-    fm = pytest.importorskip("pyretechnics.fuel_models", reason="pyretechnics failed to import")
-    for number in fm.list_fuel_model_numbers():
-        ref = fm.get_fuel_model(number)
-        if not ref["burnable"]:
-            assert not FUEL_TABLE["burnable"][number]
-            continue
-        w = FUEL_TABLE["w_o"][:, number] / KG_M2_PER_LB_FT2
-        ref_live = ref["w_o"][4] + ref["w_o"][5]
-        np.testing.assert_allclose(w[:3], ref["w_o"][:3], rtol=5e-3, atol=1e-4)
-        np.testing.assert_allclose(w[3] + w[4], ref_live, rtol=5e-3, atol=1e-4)
-        assert FUEL_TABLE["delta"][number] / M_PER_FT == pytest.approx(ref["delta"], rel=1e-6)
-        assert FUEL_TABLE["M_x_dead"][number] == pytest.approx(ref["M_x"][0], rel=1e-6)
-        assert FUEL_TABLE["sigma"][0, number] * M_PER_FT == pytest.approx(ref["sigma"][0], rel=1e-6)
-        assert FUEL_TABLE["dynamic"][number] == ref["dynamic"]
+from kernels.fuel_models import FUEL_TABLE, LB_FT2_PER_TON_ACRE, check_fuel_models
 
 
 def test_published_units_convert_exactly():
@@ -99,6 +46,15 @@ def test_dynamic_curing_speeds_grass_fire():
     assert rates == sorted(rates, reverse=True)
 
 
+def test_cured_fraction_follows_behaveplus_rounded_line():
+    """c = 1 below 30 %, 1.333 - 1.11 M_herb from 30 % to 120 % (0.001 at 120 %), 0 above."""
+    m = np.array([0.0, 0.29, 0.30, 0.60, 0.90, 1.02, 1.20, 1.2000001, 2.0])
+    expected = [1.0, 1.0, 1.333 - 0.333, 1.333 - 0.666, 1.333 - 0.999, 1.333 - 1.1322, 1.333 - 1.332, 0.0, 0.0]
+    np.testing.assert_allclose(fire.cured_fraction(m), expected, rtol=1e-12, atol=1e-15)
+    # Scott & Burgan's exact line (1.20 - M) / 0.90 differs by up to 0.001
+    assert np.max(np.abs(fire.cured_fraction(m[2:7]) - (1.20 - m[2:7]) / 0.90)) == pytest.approx(1e-3, rel=1e-6)
+
+
 def test_broadcasting_over_arrays():
     """Array fuel models, moistures and winds broadcast like numpy and match scalar calls."""
     fms = np.array([[101, 102], [165, 8]])
@@ -127,14 +83,11 @@ def test_wind_limit_forms():
 
 
 def test_length_to_breadth_si_equals_mph_form():
-    """LB in m/s equals Anderson's mph form at the same speed, to the rounding of 0.2566."""
+    """LB in m/s equals Anderson's mph form at the same speed (exact unit conversion)."""
     u = np.linspace(0.0, 12.0, 25)
     mph = u / 0.44704
     lb_mph = 0.936 * np.exp(0.1147 * mph) + 0.461 * np.exp(-0.0692 * mph) - 0.397
-    # 0.2566 vs 0.1147 / 0.44704 = 0.256577 and 0.1548 vs 0.154796: relative effect at most
-    # 12 m/s times the coefficient differences (about 3e-4)
-    rounding = 12.0 * (abs(0.2566 - 0.1147 / 0.44704) + abs(0.1548 - 0.0692 / 0.44704))
-    np.testing.assert_allclose(fire.length_to_breadth(u), lb_mph, rtol=rounding)
+    np.testing.assert_allclose(fire.length_to_breadth(u), lb_mph, rtol=1e-14)
     # the mph coefficients used with m/s (the known error) differ by far more
     wrong = 0.936 * np.exp(0.1147 * u) + 0.461 * np.exp(-0.0692 * u) - 0.397
     assert np.max(np.abs(fire.length_to_breadth(u) / wrong - 1.0)) > 0.5
