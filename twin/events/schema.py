@@ -94,8 +94,9 @@ class IdfTableSpec(Frozen):
 
 
 def _idf_kind(value: object) -> str:
-    """``table`` for a mapping with a ``table`` key, else ``formula``."""
-    return "table" if isinstance(value, dict) and "table" in value else "formula"
+    """The union branch: a mapping with a ``table`` key is a table, anything else a formula. (The tags
+    are no keys of the block, so that error locations drop them, :func:`twin.core.validation.validate`.)"""
+    return "idf_table" if isinstance(value, dict) and "table" in value else "idf_formula"
 
 
 class AlternatingBlockSpec(Frozen):
@@ -122,7 +123,7 @@ class EventsSpec(Frozen):
 
     return_periods: Annotated[list[ReturnPeriod], Field(min_length=1, max_length=MAX_EVENTS)]
     storm_duration: Annotated[Seconds, Field(gt=0, le=limits.MAX_DURATION_S)]
-    idf: Annotated[Union[Annotated[IdfTableSpec, Tag("table")], Annotated[IdfFormulaSpec, Tag("formula")]],
+    idf: Annotated[Union[Annotated[IdfTableSpec, Tag("idf_table")], Annotated[IdfFormulaSpec, Tag("idf_formula")]],
                    Discriminator(_idf_kind)]
     temporal: TemporalSpec
     areal_reduction: Annotated[float, Field(gt=0, le=1)] = 1.0
