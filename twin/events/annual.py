@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from twin.events.frequency import annual_exceedance
+from twin.events.frequency import annual_exceedance, event_rows
 
 #: Conventions for the curve beyond the largest return period (module docstring).
 TAILS = ("truncate", "constant", "linear")
@@ -69,12 +69,7 @@ def loss_curve(return_periods: np.ndarray, losses: np.ndarray, protection_rp: fl
     loss : numpy.ndarray (m, ...)
         The loss at each of them.
     """
-    t = np.asarray(return_periods, dtype=np.float64)
-    losses = np.asarray(losses, dtype=np.float64)
-    if t.ndim != 1 or losses.shape[:1] != t.shape or t.size < 1:
-        raise ValueError(f"need one loss row per return period; found {t.shape} and {losses.shape}")
-    if np.any(np.diff(t) <= 0):
-        raise ValueError("return periods must increase strictly")
+    t, losses = event_rows(return_periods, losses)
     if tail not in TAILS:
         raise ValueError(f"tail must be one of {', '.join(TAILS)}; found {tail!r}")
     if not 0 <= protection_rp < t[-1]:

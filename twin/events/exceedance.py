@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from twin.events.frequency import annual_exceedance
+from twin.events.frequency import annual_exceedance, event_rows
 
 
 def first_exceeding_return_period(values: np.ndarray, return_periods: np.ndarray,
@@ -37,12 +37,7 @@ def first_exceeding_return_period(values: np.ndarray, return_periods: np.ndarray
     numpy.ndarray (...)
         Return period (years); +inf where no event exceeds the threshold, NaN where every value is NaN.
     """
-    v = np.asarray(values, dtype=np.float64)
-    t = np.asarray(return_periods, dtype=np.float64)
-    if t.ndim != 1 or v.shape[:1] != t.shape or t.size < 1:
-        raise ValueError(f"need one row of values per return period; found {t.shape} and {v.shape}")
-    if np.any(np.diff(t) <= 0):
-        raise ValueError("return periods must increase strictly")
+    t, v = event_rows(return_periods, values)
     over = v > np.asarray(threshold, dtype=np.float64)
     first = np.argmax(over, axis=0)
     rp = np.where(np.any(over, axis=0), t[first], np.inf)

@@ -1,4 +1,5 @@
-"""Return periods, annual exceedance frequencies and interpolation between return periods.
+"""Return periods, annual exceedance frequencies, interpolation between return periods, and the
+check of values given per event of a set (:func:`event_rows`).
 
 The annual exceedance probability of an event of return period T (years) is taken as its
 exceedance frequency, AEP = 1/T per year: the frequency CLIMADA gives an event of an event set
@@ -84,3 +85,32 @@ def interpolate_return_period(known: np.ndarray, values: np.ndarray, return_peri
     y0, y1, y = gumbel_variate(known[k - 1]), gumbel_variate(known[k]), gumbel_variate(return_period)
     w = (y - y0) / (y1 - y0)
     return values[..., k - 1] + w * (values[..., k] - values[..., k - 1])
+
+
+def event_rows(return_periods: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Check values given per event of a set: return periods 1-D, strictly increasing, one row each.
+
+    Parameters
+    ----------
+    return_periods : array_like (n_events,)
+        Return periods (years).
+    values : array_like (n_events, ...)
+        One row per event (a loss, a depth, ... per item).
+
+    Returns
+    -------
+    return_periods, values : numpy.ndarray
+        As float64 arrays.
+
+    Raises
+    ------
+    ValueError
+        For shapes that do not match or return periods that do not increase strictly.
+    """
+    t = np.asarray(return_periods, dtype=np.float64)
+    v = np.asarray(values, dtype=np.float64)
+    if t.ndim != 1 or v.shape[:1] != t.shape or t.size < 1:
+        raise ValueError(f"need one row of values per return period; found {t.shape} and {v.shape}")
+    if np.any(np.diff(t) <= 0):
+        raise ValueError("return periods must increase strictly")
+    return t, v

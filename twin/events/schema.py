@@ -157,8 +157,8 @@ class EventsSpec(Frozen):
         block = self.temporal.alternating_block.block
         n = self.storm_duration / block
         if round(n) < 1 or abs(n - round(n)) > 1e-9 * n:
-            raise ValueError(f"temporal: the block ({block:g} s) must divide storm_duration ({self.storm_duration:g} s) "
-                             "a whole number of times")
+            raise ValueError(f"temporal: the block ({block:g} s) must divide storm_duration "
+                             f"({self.storm_duration:g} s) a whole number of times")
         if round(n) > MAX_BLOCKS:
             raise ValueError(f"temporal: {round(n)} blocks; at most {MAX_BLOCKS} (a longer block)")
 
