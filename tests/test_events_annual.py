@@ -23,7 +23,7 @@ def _reference_ead(rp, loss, protection_rp, tail, max_loss=np.inf):
     if tail == "constant":
         points.insert(0, (0.0, points[0][1]))
     elif tail == "linear":
-        (p1, l1), (p0, l0) = points[0], (points[1] if len(points) > 1 else (1.0 / protection_rp, 0.0))
+        (p1, l1), (p0, l0) = points[0], points[1]
         points.insert(0, (0.0, min(max(l1 + (l1 - l0) / (p0 - p1) * p1, 0.0), max_loss)))
     if protection_rp > 0:
         points.append((1.0 / protection_rp, 0.0))
@@ -77,15 +77,18 @@ def test_ead_of_a_grid_is_the_ead_of_each_cell(losses):
 
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.floats(0, 1e9), min_size=RP.size, max_size=RP.size), st.floats(0, 1e9),
-       st.sampled_from([1.0, 3.0, 10.0, 60.0]))
-def test_ead_grows_with_losses_and_tails_and_falls_with_protection(steps, extra, protection_rp):
+       st.lists(st.floats(1.0, 199.0), min_size=2, max_size=4))  # two events left for the linear tail
+def test_ead_grows_with_losses_and_tails_and_falls_with_protection(steps, extra, protections):
     loss = np.cumsum(steps)  # non-decreasing in return period
     by_tail = [expected_annual_damage(RP, loss, tail=t) for t in TAILS]
     assert by_tail[0] <= by_tail[1] * (1 + 1e-12) and by_tail[1] <= by_tail[2] * (1 + 1e-12)
     more = loss + extra * (np.arange(RP.size) >= 3)
     assert expected_annual_damage(RP, more) >= expected_annual_damage(RP, loss) * (1 - 1e-12)
-    protected = expected_annual_damage(RP, loss, protection_rp=protection_rp)
-    assert protected <= expected_annual_damage(RP, loss, protection_rp=1.0) * (1 + 1e-12) + 1e-6
+    protected = [expected_annual_damage(RP, loss, protection_rp=p, tail=tail)
+                 for tail in TAILS for p in sorted(protections)]
+    for tail in range(len(TAILS)):
+        row = protected[tail * len(protections):(tail + 1) * len(protections)]
+        assert all(b <= a * (1 + 1e-12) + 1e-6 for a, b in zip(row, row[1:]))
 
 
 @pytest.mark.parametrize("kwargs, message", [
@@ -101,8 +104,10 @@ def test_bad_arguments_are_refused(kwargs, message):
 
 
 def test_linear_tail_needs_two_points():
-    with pytest.raises(ValueError, match="two points"):
+    with pytest.raises(ValueError, match="two events"):
         expected_annual_damage(np.array([100.0]), np.array([1.0]), tail="linear")
+    with pytest.raises(ValueError, match="two events"):
+        expected_annual_damage(np.array([10.0, 100.0]), np.array([1.0, 2.0]), protection_rp=20.0, tail="linear")
 
 
 # ---------------------------------------------------------------- exceedance

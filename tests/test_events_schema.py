@@ -105,7 +105,7 @@ BAD = {
                                         "must be below the largest return period", 8),
     "linear tail with one point": (FORMULA.replace("protection_rp: 5", "protection_rp: 0"),
                                    "return_periods: [2, 10, 100]", "return_periods: [100]",
-                                   "events.tail: 'linear' extrapolates", 11),
+                                   "events.tail: 'linear' extrapolates the two rarest events", 11),
     "areal reduction above 1": (ISSUE_EXAMPLE, "areal_reduction: 1.0 ", "areal_reduction: 1.2 ",
                                 "events.areal_reduction", 7),
     "unknown key": (ISSUE_EXAMPLE, "protection_rp: 0 ", "protection: 0 ", "events.protection: unknown key", 8),

@@ -14,8 +14,9 @@ The set covers only the return periods it holds; what lies outside is a choice, 
   event; storms more frequent than it add nothing (a lower bound: set P to the drainage standard).
 * rare end, ``tail``: ``truncate``, nothing rarer than the largest return period (a lower
   bound); ``constant``, the largest event's loss held from its AEP to AEP 0 (adds ``p_n L_n``);
-  ``linear``, the curve's last segment extended linearly in AEP to AEP 0, not below 0 and, when
-  ``max_loss`` is given (e.g. the value exposed), not above it.
+  ``linear``, the segment between the two rarest events extended linearly in AEP to AEP 0 (never
+  the ramp from the protection point), not below 0 and, when ``max_loss`` is given (e.g. the
+  value exposed), not above it.
 
 Losses are per event and per item (cell, building or the total): an array (n_events, ...)
 with events in increasing return period; every item is integrated at once.
@@ -32,13 +33,13 @@ TAILS = ("truncate", "constant", "linear")
 
 
 def _rare_tail(aep: np.ndarray, loss: np.ndarray, tail: str, max_loss) -> np.ndarray | None:
-    """The curve's loss at AEP 0 for ``tail``, or None for ``truncate``."""
+    """The curve's loss at AEP 0 for ``tail`` from the events' points, or None for ``truncate``."""
     if tail == "truncate":
         return None
     if tail == "constant":
         return loss[-1]
     if aep.size < 2:
-        raise ValueError("tail 'linear' needs at least two points of the loss curve")
+        raise ValueError("tail 'linear' needs at least two events beyond protection_rp")
     slope = (loss[-1] - loss[-2]) / (aep[-2] - aep[-1])  # loss gained per unit of AEP towards rarer events
     at_zero = np.maximum(loss[-1] + slope * aep[-1], 0.0)
     return at_zero if max_loss is None else np.minimum(at_zero, max_loss)
@@ -78,10 +79,10 @@ def loss_curve(return_periods: np.ndarray, losses: np.ndarray, protection_rp: fl
     kept = t > protection_rp
     aep = annual_exceedance(t[kept])
     loss = losses[kept]
+    at_zero = _rare_tail(aep, loss, tail, max_loss)
     if protection_rp > 0:
         aep = np.concatenate([[1.0 / protection_rp], aep])
         loss = np.concatenate([np.zeros((1,) + losses.shape[1:]), loss])
-    at_zero = _rare_tail(aep, loss, tail, max_loss)
     if at_zero is not None:
         aep = np.concatenate([aep, [0.0]])
         loss = np.concatenate([loss, np.broadcast_to(at_zero, losses.shape[1:])[None]])

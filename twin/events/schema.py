@@ -146,10 +146,9 @@ class EventsSpec(Frozen):
         if p >= self.return_periods[-1]:
             raise ValueError(f"protection_rp: must be below the largest return period, {self.return_periods[-1]:g} "
                              f"years (no event would do damage); found {p:g}")
-        points = sum(t > p for t in self.return_periods) + (p > 0)
-        if self.tail == "linear" and points < 2:
-            raise ValueError("tail: 'linear' extrapolates the last two points of the loss curve; this set has one "
-                             "(more return periods, a protection_rp, or tail 'constant')")
+        if self.tail == "linear" and sum(t > p for t in self.return_periods) < 2:
+            raise ValueError("tail: 'linear' extrapolates the two rarest events beyond protection_rp; this set has "
+                             "fewer (more return periods, a lower protection_rp, or tail 'constant')")
 
     def _check_blocks(self) -> None:
         if self.temporal.alternating_block is None:
