@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from twin.core.errors import InputError
 from twin.events.alternating_block import alternating_block, block_order
 from twin.events.design_storm import design_storms, idf_relation
 from twin.events.huff import HUFF_TIME, huff_curve, huff_hyetograph
@@ -78,6 +79,13 @@ def test_alternating_block_peak_and_windows_hold_the_idf_depths():
         for j in range(1, blocks.size + 1):
             windows = np.convolve(blocks, np.ones(j), mode="valid")
             assert windows.max() == pytest.approx(i[j - 1] * j * 600.0, rel=1e-12)
+
+
+def test_blocks_shorter_than_the_table_are_refused_before_any_storm():
+    spec = _spec({"alternating_block": {"block": "2 min"}})
+    with pytest.raises(InputError, match="block duration outside the IDF relation") as info:
+        idf_relation(spec, Path, "test")
+    assert "idf_sample.csv" in str(info.value) and "found 2 min" in str(info.value)
 
 
 def test_alternating_block_refuses_depth_decreasing_with_duration():

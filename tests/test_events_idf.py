@@ -96,7 +96,7 @@ def test_sample_table_is_the_formula_its_header_states():
 
 def test_coverage_refuses_a_storm_outside_the_table():
     idf = read_idf_table(SAMPLE)
-    with pytest.raises(InputError, match="storm duration outside the IDF relation") as info:
+    with pytest.raises(InputError, match="storm or block duration outside the IDF relation") as info:
         idf.check_covers([2 * 86400.0], [10])
     assert "idf_sample.csv" in str(info.value) and "2880 min" in str(info.value)
     with pytest.raises(InputError, match="return period outside") as info:

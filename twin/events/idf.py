@@ -62,7 +62,7 @@ class IdfRelation(ABC):
         # durations built as multiples of a block may miss a table duration by round-off
         outside = d[(d < lo * (1 - 1e-12)) | (d > hi * (1 + 1e-12))]
         if outside.size:
-            raise InputError("storm duration outside the IDF relation", file=self.source,
+            raise InputError("storm or block duration outside the IDF relation", file=self.source,
                              expected=f"durations from {lo / 60:g} to {hi / 60:g} min",
                              found=f"{outside[0] / 60:g} min")
         t = np.asarray(return_periods, dtype=np.float64)
