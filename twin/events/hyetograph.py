@@ -49,11 +49,6 @@ class Hyetograph:
         object.__setattr__(self, "edges_s", edges)
         object.__setattr__(self, "rates_m_s", rates)
 
-    @property
-    def duration_s(self) -> float:
-        """Length of the storm (s)."""
-        return float(self.edges_s[-1])
-
     def depth_m(self) -> float:
         """Total depth (m): the sum of intensity x block length."""
         return float(np.sum(self.rates_m_s * np.diff(self.edges_s)))
