@@ -41,10 +41,9 @@ def append_json_line(path: Path, record: dict) -> None:
         f.write(json.dumps(record, default=str) + "\n")
 
 
-def _console_text(time: str, message: str, fields: dict) -> str:
-    """One event as a line of text: ``[time] message key=value …``."""
-    details = " ".join(f"{k}={v}" for k, v in fields.items())
-    return f"[{time}] {message} {details}".rstrip()
+def _with_fields(text: str, fields: dict) -> str:
+    """``text key=value …``."""
+    return " ".join([text, *(f"{k}={v}" for k, v in fields.items())])
 
 
 class EventLog:
@@ -64,14 +63,16 @@ class EventLog:
         self.echo = echo
 
     def __call__(self, event: str, message: str | None = None, *, level: int = logging.INFO, **fields) -> None:
-        """Record ``event`` (its ``message`` defaults to the event's name) with its ``fields``."""
-        time, text = _utc(), message or event
+        """Record ``event`` with its ``fields``; the console shows ``message``, or without one the
+        event's name and its fields."""
+        time = _utc()
         append_json_line(self.path, {"time": time, "level": logging.getLevelName(level), "event": event,
-                                     "message": text, **fields})
+                                     "message": message or event, **fields})
+        text = message or _with_fields(event, fields)
         if self.echo is not None:
-            self.echo(_console_text(time, text, fields))
+            self.echo(f"[{time}] {text}")
         else:
-            LOGGER.log(level, text, extra={"event": event, "fields": fields, "utc": time})
+            LOGGER.log(level, text, extra={"event": event, "fields": fields, "utc": time, "plain": message or event})
 
 
 class JsonLinesHandler(logging.Handler):
@@ -86,7 +87,8 @@ class JsonLinesHandler(logging.Handler):
             append_json_line(self.path, {"time": getattr(record, "utc", None) or _utc(record.created),
                                          "level": record.levelname,
                                          "event": getattr(record, "event", record.name),
-                                         "message": record.getMessage(), **getattr(record, "fields", {})})
+                                         "message": getattr(record, "plain", None) or record.getMessage(),
+                                         **getattr(record, "fields", {})})
         except Exception:  # a log that cannot be written must not end the run; logging reports it
             self.handleError(record)
 
@@ -99,9 +101,8 @@ class _Console(logging.Handler):
         if not getattr(record, "console", True):
             return
         try:
-            text = _console_text(getattr(record, "utc", None) or _utc(record.created), record.getMessage(),
-                                 getattr(record, "fields", {}))
-            print(text, file=sys.stderr, flush=True)
+            time = getattr(record, "utc", None) or _utc(record.created)
+            print(f"[{time}] {record.getMessage()}", file=sys.stderr, flush=True)
         except Exception:
             self.handleError(record)
 
