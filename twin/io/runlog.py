@@ -41,6 +41,11 @@ def append_json_line(path: Path, record: dict) -> None:
         f.write(json.dumps(record, default=str) + "\n")
 
 
+def _record(time: str, level: str, event: str, message: str, fields: dict) -> dict:
+    """The JSON line of one event (the module docstring's shape)."""
+    return {"time": time, "level": level, "event": event, "message": message, **fields}
+
+
 def _with_fields(text: str, fields: dict) -> str:
     """``text key=value …``."""
     return " ".join([text, *(f"{k}={v}" for k, v in fields.items())])
@@ -66,8 +71,7 @@ class EventLog:
         """Record ``event`` with its ``fields``; the console shows ``message``, or without one the
         event's name and its fields."""
         time = _utc()
-        append_json_line(self.path, {"time": time, "level": logging.getLevelName(level), "event": event,
-                                     "message": message or event, **fields})
+        append_json_line(self.path, _record(time, logging.getLevelName(level), event, message or event, fields))
         text = message or _with_fields(event, fields)
         if self.echo is not None:
             self.echo(f"[{time}] {text}")
@@ -84,11 +88,10 @@ class JsonLinesHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            append_json_line(self.path, {"time": getattr(record, "utc", None) or _utc(record.created),
-                                         "level": record.levelname,
-                                         "event": getattr(record, "event", record.name),
-                                         "message": getattr(record, "plain", None) or record.getMessage(),
-                                         **getattr(record, "fields", {})})
+            append_json_line(self.path, _record(getattr(record, "utc", None) or _utc(record.created),
+                                                record.levelname, getattr(record, "event", record.name),
+                                                getattr(record, "plain", None) or record.getMessage(),
+                                                getattr(record, "fields", {})))
         except Exception:  # a log that cannot be written must not end the run; logging reports it
             self.handleError(record)
 
