@@ -12,6 +12,8 @@ The rules (README, "Safety"):
 * A run is written into a hidden staging folder beside its final name (``.NAME.tmp-XXXXXXXX``,
   marked as this project's), locked while written (:mod:`twin.io.locks`), and renamed into place
   whole when complete; nothing half-written ever carries the final name.
+* A run folder lists what it holds in its ``manifest.json`` (:func:`list_products`), its log
+  ``run.log`` (:data:`RUN_LOG`, appended while the run is written in its staging folder) among them.
 * Staging folders of crashed runs (their lock is free) are removed by the next run into the same
   parent, and only they: a live writer's folder (its lock held) and anything without the marker
   are left alone.
@@ -37,8 +39,12 @@ MARKER = ".city-twin"
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 #: Longest folder name (bytes): 255 (the usual file-system limit) less the staging suffix.
 MAX_NAME_BYTES = 200
+#: The run's log in its folder: JSON lines (:mod:`twin.io.runlog`), appended during the run.
+RUN_LOG = "run.log"
+#: The manifest of a run folder, written last; a folder without one is incomplete.
+MANIFEST = "manifest.json"
 #: The files by which a folder written before :data:`MARKER` existed is recognised, per kind.
-_RECORD_FILES = {"run": "manifest.json", "batch": "batch.json"}
+_RECORD_FILES = {"run": MANIFEST, "batch": "batch.json"}
 
 
 def folder_name(text: str, what: str) -> str:
@@ -201,6 +207,24 @@ def remove_stale_staging(parent: Path, own_name: str | None = None) -> list[str]
 def mark(folder: Path, kind: str) -> None:
     """Write :data:`MARKER` into ``folder``: written by this project, as a ``kind`` folder."""
     (folder / MARKER).write_text(json.dumps({"kind": kind, "project": "city-twin"}) + "\n", encoding="utf-8")
+
+
+def list_products(folder: Path) -> list[dict]:
+    """The files of a run folder (its staging folder while written), for its manifest.
+
+    Parameters
+    ----------
+    folder : Path
+        The run's folder.
+
+    Returns
+    -------
+    list of dict
+        ``{"file": path relative to the folder (POSIX), "bytes": size}`` per file, sorted by path;
+        the marker and the manifest itself are left out.
+    """
+    files = sorted((p.relative_to(folder).as_posix(), p) for p in folder.rglob("*") if p.is_file())
+    return [{"file": name, "bytes": p.stat().st_size} for name, p in files if name not in (MARKER, MANIFEST)]
 
 
 def _make_parent(folder: Path) -> None:

@@ -7,7 +7,8 @@ forecast member 0. Everything is written under ``OUT/<issued>/``:
 * ``<scenario>/``: the usual run folder, written under a temporary name and renamed when complete;
 * ``batch.json``: per-scenario status, timings, input hashes and alerts, rewritten atomically after
   each scenario (so a crash leaves the last consistent state);
-* ``batch.log``: JSON lines, one per event; the console gets the same events as text;
+* ``batch.log``: JSON lines, one per event (:class:`twin.io.runlog.EventLog`); the console gets the
+  same events as text;
 * ``OUT/latest``: a symbolic link to ``<issued>``, switched atomically when the batch finishes.
 
 Re-running the same command skips scenarios whose folder is complete (it has ``manifest.json``)
@@ -22,8 +23,8 @@ twin, empty time axis; a scenario that does not validate), raised as :class:`Inp
 from __future__ import annotations
 
 import json
+import logging
 import os
-import sys
 import time
 import uuid
 from datetime import datetime, timezone
@@ -37,6 +38,7 @@ from twin.ensemble.draws import MemberDraw, draw_members, member_draws
 from twin.hazards.interface import Hazard
 from twin.hazards.registry import get_hazard, load_scenario
 from twin.io.provenance import file_sha256, utc_now, write_json
+from twin.io.runlog import EventLog
 from twin.core.atomic import TEMPORARY
 from twin.io.run_folders import claimed_batch_folder, folder_name, remove_stale_staging
 from twin.io.rainfall import Forecast, read_forecast
@@ -46,22 +48,6 @@ from twin.core.yamlio import line_of
 
 #: Probability of a depth above 0.5 m at a building from which the batch raises an alert.
 DEFAULT_ALERT_PROBABILITY = 0.5
-
-
-class BatchLog:
-    """Events as JSON lines in ``batch.log`` and as text on the console."""
-
-    def __init__(self, path: Path, echo: Callable[[str], None] | None = None):
-        self.path = path
-        self.echo = echo or (lambda text: print(text, file=sys.stderr, flush=True))
-
-    def __call__(self, event: str, **fields) -> None:
-        """Record one event."""
-        record = {"time": utc_now(), "event": event, **fields}
-        with open(self.path, "a", encoding="utf-8") as f:
-            f.write(json.dumps(record, default=str) + "\n")
-        details = " ".join(f"{k}={v}" for k, v in fields.items())
-        self.echo(f"[{record['time']}] {event} {details}".rstrip())
 
 
 def issued_label(issued: str | None, forecast: Forecast) -> str:
@@ -186,7 +172,7 @@ def run_batch(forecast_file: str | Path, scenarios_dir: str | Path, out: str | P
     extra_outputs : callable, optional
         Passed to :func:`twin.pipeline.run.run_scenario` (renderings).
     echo : callable, optional
-        Console output of the log (default: stderr).
+        Console output of the log (default: the ``twin`` logger, :mod:`twin.io.runlog`).
 
     Raises
     ------
@@ -217,7 +203,7 @@ def run_batch(forecast_file: str | Path, scenarios_dir: str | Path, out: str | P
     _check_unique_names(prepared)
     inputs = [forecast_file, *(f for _, prep, _, _ in prepared for f in prep.input_files)]
     with claimed_batch_folder(out / label, inputs, force) as batch_dir:
-        log = BatchLog(batch_dir / "batch.log", echo)
+        log = EventLog(batch_dir / "batch.log", echo)
         removed = _remove_leftovers(batch_dir)
         log("batch_start", issued=label, forecast=str(forecast_file), members=forecast.n_members,
             removed_leftovers=len(removed))
@@ -231,7 +217,7 @@ def run_batch(forecast_file: str | Path, scenarios_dir: str | Path, out: str | P
     return 1 if failed else 0
 
 
-def _run_prepared(prepared: list, forecast: Forecast, forecast_file: Path, batch_dir: Path, log: BatchLog, *,
+def _run_prepared(prepared: list, forecast: Forecast, forecast_file: Path, batch_dir: Path, log: EventLog, *,
                   scheduler, workers, force: bool, alert_probability: float,
                   extra_outputs) -> tuple[dict, int]:
     """Run the batch's scenarios one after the other, recording each in ``batch.json``.
@@ -271,7 +257,7 @@ def _run_prepared(prepared: list, forecast: Forecast, forecast_file: Path, batch
             except (RunError, InputError, OSError) as exc:
                 failed += 1
                 entry.update(status="failed", error=str(exc))
-                log("scenario_failed", scenario=name, error=str(exc))
+                log("scenario_failed", level=logging.ERROR, scenario=name, error=str(exc))
             entry["seconds"] = time.perf_counter() - t0
         record["scenarios"][name] = entry
         write_json(batch_dir / "batch.json", {**record, "status": "running"})
