@@ -3,8 +3,8 @@
 Every file (``twin.nc``, ``hazard.nc``, ``risk.nc``, the sample forecast) carries the global
 attributes of CF-1.8 section 2.6.2 (:func:`global_attrs`): ``Conventions``, ``title``,
 ``institution``, ``source`` (the software and its version, and the model), ``history`` (one
-line per write, UTC) and ``references``. Coordinates have no fill value
-(:func:`without_coordinate_fill`; CF-1.8 section 2.5.1). Variables' own attributes come from
+line per write, UTC) and ``references``. Coordinates and their bounds have no fill value
+(:func:`without_coordinate_fill`; CF-1.8 sections 2.5.1 and 7.1). Variables' own attributes come from
 their declarations (:func:`twin.core.fields.cf_attrs`).
 
 Time. A scenario has no calendar date: its times are seconds after its start. CF needs a
@@ -12,7 +12,7 @@ reference time in the units of a time coordinate (section 4.4), so the scenario 
 as the nominal reference time :data:`SCENARIO_EPOCH` (``units = "seconds since 1970-01-01
 00:00:00"``, ``calendar = "proleptic_gregorian"``): a time value is the number of seconds since
 the scenario start, and a reader that decodes it to dates gets dates on 1 January 1970 that stand
-for "so long after the start". The time coordinate's ``comment`` says so in every file.
+for "so long after the start". The time coordinate's ``comment`` says so in every file that has one.
 """
 
 from __future__ import annotations
@@ -83,9 +83,10 @@ def global_attrs(title: str, source: str, references: str = PROJECT_REFERENCES, 
     dict
         ``Conventions``, ``title``, ``institution``, ``source``, ``history``, ``references`` and ``extra``.
     """
-    line = f"{utc_now()}: written by {software()}"
+    made_by = software()
+    line = f"{utc_now()}: written by {made_by}"
     return {"Conventions": CONVENTIONS, "title": title, "institution": INSTITUTION,
-            "source": f"{software()}: {source}", "history": f"{history}\n{line}" if history else line,
+            "source": f"{made_by}: {source}", "history": f"{history}\n{line}" if history else line,
             "references": references, **extra}
 
 
@@ -109,7 +110,7 @@ def snapshot_times(times_s) -> tuple[tuple, tuple]:
 def without_coordinate_fill(ds: xr.Dataset) -> xr.Dataset:
     """``ds`` (a shallow copy) with no ``_FillValue`` written for any coordinate or bounds variable.
 
-    CF-1.8 sections 2.5.1 and 7.1: coordinates and their bounds have no missing values.
+    CF-1.8 section 2.5.1: no missing data in coordinates; bounds are part of their coordinate (section 7.1).
     """
     ds = ds.copy()
     bounds = [ds[name].attrs["bounds"] for name in ds.coords if "bounds" in ds[name].attrs]
