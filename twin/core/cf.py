@@ -1,10 +1,10 @@
 """The CF conventions every netCDF file of the project follows: global attributes, time, coordinates.
 
 Every file (``twin.nc``, ``hazard.nc``, ``risk.nc``, the sample forecast) carries the global
-attributes of CF-1.8 section 2.6.2 (:func:`global_attrs`): ``Conventions``, ``title``,
-``institution``, ``source`` (the software and its version, and the model), ``history`` (one
-line per write, UTC) and ``references``. Coordinates and their bounds have no fill value
-(:func:`without_coordinate_fill`; CF-1.8 sections 2.5.1 and 7.1). Variables' own attributes come from
+attributes of CF-1.8 section 2.6.2: ``Conventions``, ``title``, ``institution``, ``source`` (the
+software and its version, and the model) and ``references`` (:func:`global_attrs`), and
+``history``, one UTC line per write, added by the writers with :func:`as_written`, which also
+leaves coordinates and their bounds without a fill value (CF-1.8 sections 2.5.1 and 7.1). Variables' own attributes come from
 their declarations (:func:`twin.core.fields.cf_attrs`).
 
 Time. A scenario has no calendar date: its times are seconds after its start. CF needs a
@@ -60,9 +60,8 @@ def software() -> str:
     return f"city-twin {version}"
 
 
-def global_attrs(title: str, source: str, references: str = PROJECT_REFERENCES, history: str | None = None,
-                 **extra) -> dict:
-    """The CF global attributes of a file written now.
+def global_attrs(title: str, source: str, references: str = PROJECT_REFERENCES, **extra) -> dict:
+    """The CF global attributes of a dataset, but its ``history`` (added when written: :func:`as_written`).
 
     Parameters
     ----------
@@ -72,22 +71,16 @@ def global_attrs(title: str, source: str, references: str = PROJECT_REFERENCES, 
         How the data was made (the model); :func:`software` is put before it.
     references : str, optional
         The papers of the methods; default :data:`PROJECT_REFERENCES`.
-    history : str, optional
-        The history of the data this file was made from (e.g. a twin read from netCDF); this
-        write's line is appended.
     **extra
         Further global attributes (scenario name, hazard, members, ...).
 
     Returns
     -------
     dict
-        ``Conventions``, ``title``, ``institution``, ``source``, ``history``, ``references`` and ``extra``.
+        ``Conventions``, ``title``, ``institution``, ``source``, ``references`` and ``extra``.
     """
-    made_by = software()
-    line = f"{utc_now()}: written by {made_by}"
     return {"Conventions": CONVENTIONS, "title": title, "institution": INSTITUTION,
-            "source": f"{made_by}: {source}", "history": f"{history}\n{line}" if history else line,
-            "references": references, **extra}
+            "source": f"{software()}: {source}", "references": references, **extra}
 
 
 def snapshot_times(times_s) -> tuple[tuple, tuple]:
@@ -107,12 +100,17 @@ def snapshot_times(times_s) -> tuple[tuple, tuple]:
     return ("time", t, TIME_ATTRS), (("time", "nv"), np.stack([t, t], axis=1), {})
 
 
-def without_coordinate_fill(ds: xr.Dataset) -> xr.Dataset:
-    """``ds`` (a shallow copy) with no ``_FillValue`` written for any coordinate or bounds variable.
+def as_written(ds: xr.Dataset) -> xr.Dataset:
+    """``ds`` (a shallow copy) as a file gets it: a ``history`` line for this write, no fill on coordinates.
 
-    CF-1.8 section 2.5.1: no missing data in coordinates; bounds are part of their coordinate (section 7.1).
+    The line (UTC time and :func:`software`) is appended to the history ``ds`` already has (a
+    twin read from netCDF keeps its lines). Coordinates and their bounds get no ``_FillValue``
+    (CF-1.8 section 2.5.1: no missing data in coordinates; bounds are part of their coordinate,
+    section 7.1).
     """
-    ds = ds.copy()
+    line = f"{utc_now()}: written by {software()}"
+    history = ds.attrs.get("history")
+    ds = ds.copy().assign_attrs(history=f"{history}\n{line}" if history else line)
     bounds = [ds[name].attrs["bounds"] for name in ds.coords if "bounds" in ds[name].attrs]
     for name in [*ds.coords, *(b for b in bounds if b in ds)]:
         ds[name].encoding["_FillValue"] = None

@@ -22,7 +22,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field as PydField
 from scipy import ndimage
 
 from twin.core.atomic import atomic_path
-from twin.core.cf import CONVENTIONS, global_attrs, without_coordinate_fill
+from twin.core.cf import CONVENTIONS, as_written, global_attrs
 from twin.core.classes import (FUEL_MODEL_BY_LANDCOVER, LANDCOVER, MANNING_BY_LANDCOVER, code_table)
 from twin.core.errors import InputError
 from twin.core.fields import TWIN_FIELDS
@@ -307,13 +307,12 @@ def twin_grid(ds: xr.Dataset) -> Grid:
 def save_twin(ds: xr.Dataset, path: str | Path) -> Path:
     """Write a twin to CF-1.8 netCDF (CRS via rioxarray), atomically (temporary name, then rename).
 
-    The file gets the CF global attributes (:func:`twin.core.cf.global_attrs`; a twin read from
-    netCDF keeps its ``history`` and gains a line) and no fill value on its coordinates.
+    The file gets the CF global attributes (:func:`twin.core.cf.global_attrs`), a ``history`` line
+    (a twin read from netCDF keeps its lines) and no fill value on its coordinates
+    (:func:`twin.core.cf.as_written`).
     """
     path = Path(path)
-    name = ds.attrs.get("name", "")
-    attrs = global_attrs(f"city twin {name}".rstrip(), TWIN_SOURCE, history=ds.attrs.get("history"))
-    ds = without_coordinate_fill(ds).assign_attrs(attrs)
+    ds = as_written(ds.assign_attrs(global_attrs(f"city twin {ds.attrs.get('name', '')}".rstrip(), TWIN_SOURCE)))
     with atomic_path(path) as tmp:
         ds.to_netcdf(tmp, engine="netcdf4")
     return path

@@ -15,7 +15,7 @@ import rioxarray  # noqa: F401  (registers the .rio accessor)
 import xarray as xr
 
 from twin.core.atomic import atomic_path
-from twin.core.cf import TIME_BOUNDS, global_attrs, snapshot_times, without_coordinate_fill
+from twin.core.cf import TIME_BOUNDS, as_written, global_attrs, snapshot_times
 from twin.core.fields import FieldRegistry
 
 
@@ -55,9 +55,10 @@ def write_netcdf(ds: xr.Dataset, path: str | Path) -> Path:
     """Write CF netCDF (zlib-compressed), atomically; the CRS is kept through ``grid_mapping``.
 
     Compression is set through each variable's ``encoding`` (passing ``encoding=`` to
-    ``to_netcdf`` would drop rioxarray's ``grid_mapping``); coordinates get no fill value.
+    ``to_netcdf`` would drop rioxarray's ``grid_mapping``); the file gets its ``history`` line and
+    no fill value on coordinates (:func:`twin.core.cf.as_written`).
     """
-    ds = without_coordinate_fill(ds)
+    ds = as_written(ds)
     for name in ds.data_vars:
         if ds[name].ndim >= 2:
             ds[name].encoding.update({"zlib": True, "complevel": 4})

@@ -33,7 +33,7 @@ from twin.core.citytwin import read_manifest
 from twin.core.errors import InputError
 from twin.core.rasters import read_grid
 from twin.core.atomic import atomic_path
-from twin.core.cf import CALENDAR, global_attrs, without_coordinate_fill
+from twin.core.cf import CALENDAR, as_written, global_attrs
 from twin.samples.district import CRS, district_bounds
 
 #: Default seed of the sample forecast.
@@ -197,14 +197,13 @@ def generate_sample_forecast(twin_bounds_lonlat: tuple[float, float, float, floa
     units = f"hours since {np.datetime_as_string(t0, unit='s').replace('T', ' ')}"
     for name in ("time", "time_bnds", "cell_peak_time", "forecast_reference_time"):
         ds[name].encoding.update({"units": units, "calendar": CALENDAR, "dtype": "float64"})
-    ds = without_coordinate_fill(ds)
     ds["rainfall"].encoding.update({"zlib": True, "complevel": 4, "dtype": "float32"})
     return ds
 
 
 def write_sample_forecast(out: str | Path, twin_bounds_lonlat: tuple[float, float, float, float] | None = None,
                           members: int = 10, hours: int = 24, seed: int = DEFAULT_SEED, **options) -> Path:
-    """Write :func:`generate_sample_forecast` to ``out`` (netCDF4), atomically.
+    """Write :func:`generate_sample_forecast` to ``out`` (netCDF4; :func:`twin.core.cf.as_written`), atomically.
 
     Parameters
     ----------
@@ -218,7 +217,7 @@ def write_sample_forecast(out: str | Path, twin_bounds_lonlat: tuple[float, floa
     Path
         ``out``.
     """
-    ds = generate_sample_forecast(twin_bounds_lonlat, members=members, hours=hours, seed=seed, **options)
+    ds = as_written(generate_sample_forecast(twin_bounds_lonlat, members=members, hours=hours, seed=seed, **options))
     out = Path(out)
     with atomic_path(out) as tmp:
         ds.to_netcdf(tmp, engine="netcdf4")
