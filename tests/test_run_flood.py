@@ -54,16 +54,17 @@ def test_run_folder_holds_every_output(flash_run):
 
 
 def test_hazard_netcdf_is_cf_with_crs_and_units(flash_run):
-    with xr.open_dataset(flash_run / "hazard.nc", decode_coords="all") as ds:
+    with xr.open_dataset(flash_run / "hazard.nc", decode_coords="all", decode_times=False) as ds:
         assert ds.attrs["Conventions"] == "CF-1.8"
         assert ds.rio.crs.to_epsg() == 5186
         for name in ("max_depth", "max_speed", "max_unit_discharge", "arrival_time", "wet_duration",
                      "final_depth", "depth"):
             assert ds[name].attrs["units"], name
             assert ds[name].attrs["long_name"], name
-        assert ds["max_depth"].attrs["standard_name"] == "water_depth"
+        assert ds["max_depth"].attrs["standard_name"] == "flood_water_thickness"
+        assert ds["max_depth"].attrs["cell_methods"] == "time: maximum"
         assert ds["depth"].dims == ("time", "y", "x")
-        assert ds["time"].attrs["units"] == "s"
+        assert ds["time"].attrs["units"] == "seconds since 1970-01-01 00:00:00"  # the scenario start
         np.testing.assert_array_equal(ds["time"].values, [0.0, 600.0])  # multiples of output.every
         md = ds["max_depth"].values
         assert np.nanmax(md) > 0.05

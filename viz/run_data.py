@@ -111,7 +111,7 @@ def _open(path: Path, required: bool) -> xr.Dataset | None:
             raise InputError("file missing from the run folder", file=path)
         return None
     try:
-        with xr.open_dataset(path) as ds:
+        with xr.open_dataset(path, decode_times=False) as ds:  # snapshot times stay s since the start
             return ds.load()
     except (OSError, ValueError) as err:
         raise InputError(f"cannot read netCDF: {err}", file=path) from err
