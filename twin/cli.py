@@ -124,7 +124,10 @@ def _cmd_render(args) -> int:
 
     view = args.view
     if args.camera is not None:
-        values = [float(v) for v in args.camera.split(",")]
+        try:
+            values = [float(v) for v in args.camera.split(",")]
+        except ValueError:
+            values = []
         if len(values) != 9:
             raise InputError("--camera takes 9 numbers: position x,y,z, focal point x,y,z, up x,y,z",
                              found=args.camera)
