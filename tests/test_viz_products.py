@@ -12,7 +12,7 @@ import pyvista as pv
 
 from test_viz import make_flood_run
 from twin.scenario.schema import RenderSpec
-from viz.offscreen import WINDOW_VARIABLE, _egl_installed
+from viz.offscreen import WINDOW_VARIABLE, egl_installed
 from viz.products import render_products
 from viz.render_run import render_run, still_name
 
@@ -41,7 +41,7 @@ def test_run_stills_and_twin_render_write_the_same_file_name(flood_run, layer, n
     assert (flood_run / name).stat().st_size > 0
 
 
-@pytest.mark.skipif(not _egl_installed(), reason="no libEGL: VTK has no offscreen window without X")
+@pytest.mark.skipif(not egl_installed(), reason="no libEGL: VTK has no offscreen window without X")
 @pytest.mark.parametrize("out", [None, "flood.mp4"])
 def test_render_writes_nothing_on_stderr_without_an_x_server(flood_run, tmp_path, out):
     """Once ``vtkXOpenGLRenderWindow ... bad X server connection`` (with colour codes) came first."""

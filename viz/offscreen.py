@@ -21,7 +21,7 @@ EGL_WINDOW = "vtkEGLRenderWindow"
 
 
 @functools.cache
-def _egl_installed() -> bool:
+def egl_installed() -> bool:
     """True when the dynamic loader finds libEGL (looked up once per process)."""
     return ctypes.util.find_library("EGL") is not None
 
@@ -40,6 +40,6 @@ def prefer_egl() -> str | None:
         The window class VTK will make (``vtkEGLRenderWindow``, the user's), or None for VTK's
         own choice.
     """
-    if WINDOW_VARIABLE not in os.environ and _egl_installed():
+    if WINDOW_VARIABLE not in os.environ and egl_installed():
         os.environ[WINDOW_VARIABLE] = EGL_WINDOW
     return os.environ.get(WINDOW_VARIABLE)
