@@ -148,7 +148,8 @@ def _cmd_run(args) -> int:
     _check_cluster_options(args)
     run_dir = run_scenario(args.scenario, out=args.out, progress=not args.quiet, until=until,
                            extra_outputs=None if args.no_render else _render_into,
-                           scheduler=args.scheduler, workers=args.workers, force=args.force)
+                           scheduler=args.scheduler, workers=args.workers, force=args.force,
+                           dashboard=args.dashboard)
     report = run_report(os.path.normpath(run_dir))
     if args.json:
         _emit_json(report)
@@ -176,7 +177,10 @@ def _cmd_render(args) -> int:
 
     view = args.view
     if args.camera is not None:
-        values = [float(v) for v in args.camera.split(",")]
+        try:
+            values = [float(v) for v in args.camera.split(",")]
+        except ValueError:
+            values = []
         if len(values) != 9:
             raise InputError("--camera takes 9 numbers: position x,y,z, focal point x,y,z, up x,y,z",
                              found=args.camera)
@@ -193,7 +197,7 @@ def _cmd_batch(args) -> int:
     _check_cluster_options(args)
     return run_batch(args.forecast, args.scenarios, args.out, issued=args.issued, variable=args.variable,
                      scheduler=args.scheduler, workers=args.workers, force=args.force,
-                     alert_probability=args.alert_probability,
+                     alert_probability=args.alert_probability, dashboard=args.dashboard,
                      extra_outputs=None if args.no_render else _render_into)
 
 
@@ -235,6 +239,9 @@ def _until_option(parser: argparse.ArgumentParser) -> None:
                              "duration; the run's status is then 'truncated'")
 
 
+DASHBOARD_HELP = "serve dask's dashboard of the members' cluster on 127.0.0.1:8787 (needs bokeh)"
+
+
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``twin run`` (also ``run_scenario.py``'s)."""
     parser.add_argument("scenario", help="scenario YAML file")
@@ -245,6 +252,7 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
                         help="worker processes of the local dask cluster (default: one per core)")
     parser.add_argument("--scheduler", metavar="ADDRESS",
                         help="address of an existing dask scheduler, e.g. tcp://10.0.0.5:8786")
+    parser.add_argument("--dashboard", action="store_true", help=DASHBOARD_HELP)
     parser.add_argument("--force", action="store_true",
                         help="replace the run folder even if it is not a run folder of this project "
                              "(its files are deleted; never a folder holding the scenario or the twin)")
@@ -315,6 +323,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--variable", default="rainfall", help="rainfall variable of the forecast (default rainfall)")
     p.add_argument("--scheduler", metavar="ADDRESS", help="address of an existing dask scheduler")
     p.add_argument("--workers", type=int, metavar="N", help="worker processes of the local dask cluster")
+    p.add_argument("--dashboard", action="store_true", help=DASHBOARD_HELP)
     p.add_argument("--force", action="store_true",
                    help="redo scenarios that are complete, and write into (and replace run folders in) a "
                         "folder that is not a batch folder of this project")

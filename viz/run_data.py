@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from twin.core.errors import InputError
+from twin.core.errors import InputError, one_of
 from twin.hazards.interface import Outputs
 from twin.hazards.registry import HAZARDS, get_hazard
 
@@ -175,6 +175,14 @@ def label_of(name: str, units: str) -> str:
     return f"{name.replace('_', ' ')} ({units})"
 
 
+def layer_names(run: RunData) -> list[str]:
+    """The variables of hazard.nc and risk.nc that can be drawn (on the ``(y, x)`` grid, maybe
+    over ``time``), sorted, each once: not the CRS variable ``spatial_ref`` that both files hold."""
+    held = {name for ds in (run.hazard, run.risk) if ds is not None
+            for name, da in ds.data_vars.items() if da.dims[-2:] == ("y", "x")}
+    return sorted(held)
+
+
 def get_layer(run: RunData, name: str, time: float | None = None) -> Layer:
     """Resolve a layer name to a 2-D field, from hazard.nc first, then risk.nc.
 
@@ -203,10 +211,9 @@ def get_layer(run: RunData, name: str, time: float | None = None) -> Layer:
             da = ds[name]
             break
     else:
-        held = sorted(v for _, ds in sources if ds is not None for v in ds.data_vars)
-        files = " or ".join(f for f, ds in sources if ds is not None)
-        raise InputError("layer not found", file=run.run_dir / "hazard.nc", field=name,
-                         expected=f"a variable of {files}", found=", ".join(held))
+        files = one_of(f for f, ds in sources if ds is not None)
+        raise InputError(f"layer not found in {files}", file=run.run_dir, field=name,
+                         expected=one_of(layer_names(run)))
     snapshot = None
     if "time" in da.dims:
         da = da.isel(time=-1) if time is None else da.sel(time=time, method="nearest")

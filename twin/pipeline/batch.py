@@ -148,7 +148,7 @@ def _link_latest(out: Path, label: str) -> None:
 def run_batch(forecast_file: str | Path, scenarios_dir: str | Path, out: str | Path, issued: str | None = None,
               variable: str = "rainfall", scheduler: str | None = None, workers: int | None = None,
               force: bool = False, alert_probability: float = DEFAULT_ALERT_PROBABILITY,
-              extra_outputs=None, echo: Callable[[str], None] | None = None) -> int:
+              extra_outputs=None, echo: Callable[[str], None] | None = None, dashboard: bool = False) -> int:
     """Run the nightly batch; returns the exit code (0 all complete, 1 some failed).
 
     Parameters
@@ -163,8 +163,9 @@ def run_batch(forecast_file: str | Path, scenarios_dir: str | Path, out: str | P
         Label of the forecast issue (folder name); default from the forecast's first time.
     variable : str
         Rainfall variable of the forecast.
-    scheduler, workers
-        Dask cluster for the members (see :func:`twin.ensemble.cluster.dask_client`).
+    scheduler, workers, dashboard
+        Dask cluster for the members, and whether to serve its dashboard (see
+        :func:`twin.ensemble.cluster.dask_client`).
     force : bool
         Redo complete scenarios too.
     alert_probability : float
@@ -209,7 +210,7 @@ def run_batch(forecast_file: str | Path, scenarios_dir: str | Path, out: str | P
             removed_leftovers=len(removed))
         record, failed = _run_prepared(prepared, forecast, forecast_file, batch_dir, log, scheduler=scheduler,
                                        workers=workers, force=force, alert_probability=alert_probability,
-                                       extra_outputs=extra_outputs)
+                                       extra_outputs=extra_outputs, dashboard=dashboard)
         _link_latest(out, label)
         record.update(finished=utc_now(), status="failed" if failed else "complete")
         write_json(batch_dir / "batch.json", record)
@@ -219,7 +220,7 @@ def run_batch(forecast_file: str | Path, scenarios_dir: str | Path, out: str | P
 
 def _run_prepared(prepared: list, forecast: Forecast, forecast_file: Path, batch_dir: Path, log: EventLog, *,
                   scheduler, workers, force: bool, alert_probability: float,
-                  extra_outputs) -> tuple[dict, int]:
+                  extra_outputs, dashboard: bool = False) -> tuple[dict, int]:
     """Run the batch's scenarios one after the other, recording each in ``batch.json``.
 
     Returns
@@ -250,7 +251,7 @@ def _run_prepared(prepared: list, forecast: Forecast, forecast_file: Path, batch
             t0 = time.perf_counter()
             try:
                 run_prepared(prep, run_dir, draws=draws, progress=False, scheduler=scheduler, workers=workers,
-                             extra_outputs=extra_outputs, force=force)
+                             extra_outputs=extra_outputs, force=force, dashboard=dashboard)
                 entry.update(status="complete", alerts=_alerts(run_dir, prep.hazard, alert_probability))
                 log("scenario_complete", scenario=name, seconds=round(time.perf_counter() - t0, 2),
                     alerts=len(entry["alerts"]))

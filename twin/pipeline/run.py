@@ -27,7 +27,7 @@ import xarray as xr
 
 from twin.core.citytwin import load_twin, save_twin, twin_input_files
 from twin.core.errors import InputError, RunError
-from twin.ensemble.cluster import dask_client, warm_workers
+from twin.ensemble.cluster import dask_client, warm_workers, warn_unused_cluster
 from twin.ensemble.draws import control_only, member_draws
 from twin.hazards.interface import Hazard
 from twin.hazards.registry import HAZARDS, HazardRegistry, get_hazard, load_scenario
@@ -151,7 +151,7 @@ def run_scenario(scenario_path: str | Path, out: str | Path | None = None, progr
                  until: float | None = None,
                  extra_outputs: Callable[[Path, ScenarioFile], object] | None = None,
                  scheduler: str | None = None, workers: int | None = None, force: bool = False,
-                 hazards: HazardRegistry = HAZARDS) -> Path:
+                 hazards: HazardRegistry = HAZARDS, dashboard: bool = False) -> Path:
     """Run a scenario file and write its run folder (:func:`prepare_run`, then :func:`run_prepared`).
 
     Parameters
@@ -165,7 +165,7 @@ def run_scenario(scenario_path: str | Path, out: str | Path | None = None, progr
     until : float, optional
         Stop at this simulated time (s), before the scenario's end (a quick look); the run's status
         is then ``truncated`` (:func:`cut_short`).
-    extra_outputs, scheduler, workers, force
+    extra_outputs, scheduler, workers, force, dashboard
         As :func:`run_prepared`.
     hazards : HazardRegistry
         The hazards scenarios may name (default: the project's).
@@ -179,12 +179,13 @@ def run_scenario(scenario_path: str | Path, out: str | Path | None = None, progr
     prep = prepare_run(sf, until=until, hazards=hazards, render=extra_outputs is not None, out=out, workers=workers,
                        scheduler=scheduler)
     return run_prepared(prep, out, progress=progress, extra_outputs=extra_outputs, scheduler=scheduler,
-                        workers=workers, force=force)
+                        workers=workers, force=force, dashboard=dashboard)
 
 
 def run_prepared(prep: PreparedRun, out: str | Path | None = None, *, draws: list | None = None,
                  progress: bool = True, extra_outputs: Callable[[Path, ScenarioFile], object] | None = None,
-                 scheduler: str | None = None, workers: int | None = None, force: bool = False) -> Path:
+                 scheduler: str | None = None, workers: int | None = None, force: bool = False,
+                 dashboard: bool = False) -> Path:
     """Run a prepared scenario and write its run folder.
 
     The control run (the scenario as written) gives ``hazard.nc`` and the other hazard outputs;
@@ -214,6 +215,9 @@ def run_prepared(prep: PreparedRun, out: str | Path | None = None, *, draws: lis
     force : bool
         Replace the run folder even if it is not a run folder of this project (never one that
         holds an input of the run; see :mod:`twin.io.run_folders`).
+    dashboard : bool
+        Serve dask's dashboard of the local cluster, and print its link
+        (:func:`twin.ensemble.cluster.dask_client`).
 
     Returns
     -------
@@ -248,8 +252,10 @@ def run_prepared(prep: PreparedRun, out: str | Path | None = None, *, draws: lis
         client, warm_up = None, []
         if not control_only(draws):
             # the cluster first, so that its workers load themselves while the control run computes
-            client = stack.enter_context(dask_client(scheduler or sf.scenario.scheduler, workers))
+            client = stack.enter_context(dask_client(scheduler or sf.scenario.scheduler, workers, dashboard))
             warm_up = warm_workers(client, hazard, sf)
+        else:
+            warn_unused_cluster(sf, scheduler, workers, dashboard)
         t_prepared = time.perf_counter()
         result = hazard.simulate(prep.inputs, sf, progress)
         t_simulated = time.perf_counter()

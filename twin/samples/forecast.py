@@ -152,15 +152,22 @@ def generate_sample_forecast(twin_bounds_lonlat: tuple[float, float, float, floa
     Raises
     ------
     InputError
-        Non-positive members, hours, resolution or step, negative margin, or empty bounds.
+        Non-positive members, hours, resolution or step, negative margin, empty bounds, or a
+        start that is not an ISO 8601 time.
     """
     w, s, e, n = district_bounds_lonlat() if twin_bounds_lonlat is None else twin_bounds_lonlat
-    for name, value, ok in (("members", members, members >= 1), ("hours", hours, hours >= 1),
-                            ("resolution_deg", resolution_deg, resolution_deg > 0),
-                            ("margin_deg", margin_deg, margin_deg >= 0), ("step_s", step_s, step_s > 0),
-                            ("twin_bounds_lonlat", (w, s, e, n), w < e and s < n)):
+    for name, value, ok, expected in (
+            ("members", members, members >= 1, ">= 1"), ("hours", hours, hours >= 1, ">= 1"),
+            ("resolution_deg", resolution_deg, resolution_deg > 0, "> 0 degrees"),
+            ("margin_deg", margin_deg, margin_deg >= 0, ">= 0 degrees"), ("step_s", step_s, step_s > 0, "> 0 s"),
+            ("twin_bounds_lonlat", (w, s, e, n), w < e and s < n, "west < east and south < north")):
         if not ok:
-            raise InputError("invalid sample forecast setting", field=name, found=str(value))
+            raise InputError("invalid sample forecast setting", field=name, expected=expected, found=str(value))
+    try:
+        t0 = np.datetime64(start, "s")
+    except ValueError:
+        raise InputError("invalid sample forecast setting", field="start",
+                         expected="an ISO 8601 UTC time such as 2026-11-25T00:00", found=start) from None
     lon = (np.arange(math.floor((w - margin_deg) / resolution_deg),
                      math.ceil((e + margin_deg) / resolution_deg)) + 0.5) * resolution_deg
     lat = (np.arange(math.ceil((n + margin_deg) / resolution_deg) - 1,
@@ -170,7 +177,6 @@ def generate_sample_forecast(twin_bounds_lonlat: tuple[float, float, float, floa
     params = [_draw_member(np.random.default_rng(child), storm, hours * step_s)
               for child in np.random.SeedSequence(seed).spawn(members)]
     rain = np.stack([_member_field(p, storm, east, north, hours, step_s) for p in params]).astype(np.float32)
-    t0 = np.datetime64(start, "s")
     starts = t0 + np.arange(hours) * np.timedelta64(step_s, "s")
     bounds = np.stack([starts, starts + np.timedelta64(step_s, "s")], axis=1)
     ds = xr.Dataset(
