@@ -87,8 +87,9 @@ def test_an_unknown_need_is_refused(tmp_path):
     assert done.returncode == 2 and "unknown need 'chromiun'" in done.stderr
 
 
-@pytest.mark.parametrize("marker, install", [("main-command", "pip install -e ."),
-                                             ("test-command", 'pip install -e ".[test]"')])
+@pytest.mark.parametrize("marker, install", [
+    ("main-command", "pip install -e . --config-settings editable_mode=compat"),
+    ("test-command", 'pip install -e ".[test]" --config-settings editable_mode=compat')])
 def test_readme_commands_install_into_their_own_virtual_environment(marker, install):
     readme = (ROOT / "README.md").read_text()
     block = re.search(rf"<!-- {marker} -->\n```bash\n(.*)\n```\n<!-- /{marker} -->", readme).group(1)
