@@ -97,8 +97,8 @@ def test_risk_outputs_of_a_single_run_are_well_formed(flash_run):
         assert rk.attrs["members_used"] == 1
         p = rk["p_depth_over_0p1m"].values
         np.testing.assert_array_equal(p, (hz["max_depth"].values > 0.1).astype(float))
-        classes = sum(rk[f"p_hazard_{c}"].values for c in ("low", "danger_for_some", "danger_for_most",
-                                                           "danger_for_all"))
+        classes = sum(rk[f"p_hazard_{c}"].values for c in ("dry", "low", "danger_for_some",
+                                                           "danger_for_most", "danger_for_all"))
         np.testing.assert_allclose(classes, 1.0)
     geo = json.loads((flash_run / "buildings.geojson").read_text())
     lines = (flash_run / "buildings.csv").read_text().splitlines()
