@@ -347,6 +347,15 @@ def test_run_area_by_hazard_class_counts_wet_cells_only(district_run):
         summary["cells_in_domain"] * cell_area, rel=1e-12)
 
 
+def test_renderings_read_class_none_and_name_it_in_the_legend(district_run):
+    from viz.run_data import building_values, load_run
+    values, label = building_values(load_run(district_run), "risk_class")
+    cols = _buildings_csv(district_run)
+    assert label == "risk class (0 none, 1 low, 2 medium, 3 high)"
+    assert sorted(values) == sorted(cols["building_id"].astype(int).tolist())
+    assert sum(v == 0 for v in values.values()) == int(np.sum(cols["risk_class_name"] == "none")) > 0
+
+
 def test_geojson_reopens_with_one_feature_per_building(tmp_path):
     bid = np.zeros(SHAPE, np.int32)
     bid[2:4, 2:5] = 1
