@@ -104,7 +104,11 @@ def test_risk_outputs_of_a_single_run_are_well_formed(flash_run):
     lines = (flash_run / "buildings.csv").read_text().splitlines()
     assert len(geo["features"]) == len(lines) - 1 == 4080
     summary = json.loads((flash_run / "summary.json").read_text())
-    assert summary["risk"]["members_used"] == 1 and summary["risk"]["expected_total_loss_krw"] > 0
+    losses = [float(row.split(",")[names.index("expected_flood_loss_krw")])
+              for names in [lines[0].split(",")] for row in lines[1:]]
+    assert summary["risk"]["members_used"] == 1
+    assert summary["risk"]["expected_total_loss_krw"] == pytest.approx(sum(losses), rel=1e-5)
+    assert sum(summary["risk"]["buildings_by_risk_class"].values()) == 4080
 
 
 def test_summary_ledger_closes_and_manifest_is_complete(flash_run):
