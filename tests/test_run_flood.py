@@ -98,14 +98,18 @@ def test_risk_outputs_of_a_single_run_are_well_formed(flash_run):
         assert rk.attrs["members_used"] == 1
         p = rk["p_depth_over_0p1m"].values
         np.testing.assert_array_equal(p, (hz["max_depth"].values > 0.1).astype(float))
-        classes = sum(rk[f"p_hazard_{c}"].values for c in ("low", "danger_for_some", "danger_for_most",
-                                                           "danger_for_all"))
+        classes = sum(rk[f"p_hazard_{c}"].values for c in ("dry", "low", "danger_for_some",
+                                                           "danger_for_most", "danger_for_all"))
         np.testing.assert_allclose(classes, 1.0)
     geo = json.loads((flash_run / "buildings.geojson").read_text())
     lines = (flash_run / "buildings.csv").read_text().splitlines()
     assert len(geo["features"]) == len(lines) - 1 == 4080
     summary = json.loads((flash_run / "summary.json").read_text())
-    assert summary["risk"]["members_used"] == 1 and summary["risk"]["expected_total_loss_krw"] > 0
+    losses = [float(row.split(",")[names.index("expected_flood_loss_krw")])
+              for names in [lines[0].split(",")] for row in lines[1:]]
+    assert summary["risk"]["members_used"] == 1
+    assert summary["risk"]["expected_total_loss_krw"] == pytest.approx(sum(losses), rel=1e-5)
+    assert sum(summary["risk"]["buildings_by_risk_class"].values()) == 4080
 
 
 def test_summary_ledger_closes_and_manifest_is_complete(flash_run):

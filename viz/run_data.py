@@ -19,6 +19,7 @@ import xarray as xr
 from twin.core.errors import InputError, one_of
 from twin.hazards.interface import Outputs
 from twin.hazards.registry import HAZARDS, get_hazard
+from twin.risk.vulnerability import RISK_CLASSES
 
 #: Layers drawn as a water surface (depth in m); every other layer is draped as colour.
 WATER_LAYERS = ("max_depth", "final_depth", "depth")
@@ -244,7 +245,8 @@ def building_values(run: RunData, name: str) -> tuple[dict[int, float], str]:
     Returns
     -------
     tuple
-        ``({building_id: value}, label)``; buildings with an empty cell are left out.
+        ``({building_id: value}, label)``; buildings with an empty cell are left out. The label of
+        the ``risk_class`` column names its codes, ``none`` first (``risk class (0 none, 1 low, ...)``).
 
     Raises
     ------
@@ -262,6 +264,8 @@ def building_values(run: RunData, name: str) -> tuple[dict[int, float], str]:
                          found=str(run.buildings[name].dtype))
     table = run.buildings[["building_id", name]].dropna()
     values = dict(zip(table["building_id"].astype(int).tolist(), table[name].astype(float).tolist()))
+    if name == "risk_class":
+        return values, f"risk class ({', '.join(f'{k} {c}' for k, c in enumerate(RISK_CLASSES))})"
     return values, label_of(name, units_of(name, {}))
 
 
