@@ -28,7 +28,8 @@ def _cmd_info(args) -> int:
         ds = load_twin(sf.twin_source(), sf.folder)
     else:
         ds = load_twin(path)
-    info = summarize(ds)
+    from twin.build.report import build_info, describe_info
+    info = summarize(ds) | build_info(path)
     if args.json:
         print(json.dumps(info, indent=2))
         return EXIT_OK
@@ -46,6 +47,7 @@ def _cmd_info(args) -> int:
     print(f"land cover     {shares}")
     print(f"memory         {info['memory_bytes'] / 2**20:.1f} MiB twin; about "
           f"{info['run_memory_estimate_bytes'] / 2**20:.0f} MiB with one flood run")
+    print(describe_info(info), end="")
     return EXIT_OK
 
 
@@ -238,6 +240,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--height", type=int, default=1080)
     p.add_argument("--exaggeration", type=float, default=1.0, help="vertical exaggeration")
     p.set_defaults(func=_cmd_render)
+    from twin.build.cli import add_parser as add_build_parser
+    add_build_parser(sub)
     return parser
 
 
