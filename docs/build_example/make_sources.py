@@ -107,7 +107,7 @@ def _dem_tiles(folder: Path, buildings) -> None:
             nx, ny = int(round((a1 - a0) / TILE_RES_M)), int(round((b1 - b0) / TILE_RES_M))
             transform = Affine(TILE_RES_M, 0.0, a0, 0.0, -TILE_RES_M, b1)
             cols, rows = np.meshgrid(np.arange(nx) + 0.5, np.arange(ny) + 0.5)
-            u, v = transform * (cols, rows)
+            u, v = transform @ (cols, rows)
             with rasterio.open(folder / f"dem_{i}{j}.tif", "w", driver="GTiff", width=nx, height=ny, count=1,
                                dtype="float64", crs=TILE_CRS, transform=transform, nodata=-9999.0) as dst:
                 dst.write(surface(u, v, centre), 1)

@@ -163,7 +163,7 @@ def _mosaic(group: list[Tile], grid: Grid, grid_crs: CRS) -> tuple[np.ndarray, o
         bad = np.isfinite(band) & ((band < low) | (band > high))
     if bad.any():
         row, col = np.argwhere(bad)[0]
-        x, y = transform * (col + 0.5, row + 0.5)
+        x, y = transform @ (col + 0.5, row + 0.5)
         refuse_cells(bad, band, _tile_at(group, x, y), "elevation",
                      "implausible elevations; an undeclared nodata value? (declare it: gdal_edit.py -a_nodata)",
                      f"{low:g} .. {high:g} m")
@@ -205,7 +205,7 @@ def make_terrain(bf: BuildFile, tiles: list[Tile], grid: Grid, grid_crs: CRS) ->
     n_holes = int(ndimage.label(holes)[1])
     if holes.any() and not bf.config.dem.fill_holes:
         row, col = np.argwhere(holes)[0]
-        x, y = grid.transform * (col + 0.5, row + 0.5)
+        x, y = grid.transform @ (col + 0.5, row + 0.5)
         raise bf.error(("dem",), f"the DEM has {n_holes} nodata holes inside the domain ({int(holes.sum())} cells, "
                        f"first at x {x:.1f}, y {y:.1f} m); fill them (e.g. gdal_fillnodata.py) or set "
                        "dem.fill_holes: true")

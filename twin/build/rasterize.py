@@ -58,7 +58,7 @@ def _burn(geoms, values, grid: Grid, all_touched: bool = False) -> np.ndarray:
 def _cell_index(points, grid: Grid) -> np.ndarray:
     """Flat cell index of each point, -1 outside the grid."""
     x, y = shapely.get_x(points), shapely.get_y(points)
-    col, row = ~grid.transform * (x, y)
+    col, row = ~grid.transform @ (x, y)
     row, col = np.floor(row).astype(np.int64), np.floor(col).astype(np.int64)
     inside = (row >= 0) & (row < grid.shape[0]) & (col >= 0) & (col < grid.shape[1])
     return np.where(inside, row * grid.shape[1] + col, -1)
