@@ -152,7 +152,7 @@ def make_landcover(bf: BuildFile, grid: Grid, layers: dict) -> Cover:
         part: dict = {"fill": cfg.landcover.fill}
         codes = (_classes_from_raster(bf, grid, part, warnings) if is_raster(bf)
                  else _classes_from_vectors(bf, layers["landcover"], grid, part, warnings))
-        part["cells_filled"] = int((codes == 0).sum())
+        part["cells_given_fill"] = int((codes == 0).sum())
         lc = np.where(codes > 0, codes, fill).astype(np.int8)
         report["landcover"] = part
     water = np.zeros(grid.shape, bool)
