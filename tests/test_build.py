@@ -283,3 +283,44 @@ def test_build_and_info_on_the_command_line_say_what_was_built_from_what(sources
     report = json.loads((out / REPORT_JSON).read_text())
     assert report["buildings"]["id_column"] == "BD_MGT_SN" and report["grid"]["crs"] == "EPSG:32633"
     assert main(["build", str(sources / "build.yaml"), "--out", str(out)]) == EXIT_OK   # a twin built here: replaced
+
+
+def write_worldcover(path: Path, sources: Path, codes=(10, 30, 50, 80)) -> tuple[np.ndarray, float]:
+    """A land-cover raster in EPSG:4326 (degrees) over the example, in north-south stripes of ``codes``
+    (as ESA WorldCover's); returns the stripes' edges (degrees east) and the cell size (degrees)."""
+    from affine import Affine
+
+    west, south, east, north = gpd.read_file(sources / "buildings.gpkg").to_crs(4326).total_bounds
+    west, south, east, north = west - 0.002, south - 0.002, east + 0.002, north + 0.002
+    res = 1e-4
+    nx, ny = int((east - west) / res), int((north - south) / res)
+    edges = west + np.arange(len(codes) + 1) * nx * res / len(codes)
+    band = np.repeat(np.array(codes, dtype=np.uint8), int(np.ceil(nx / len(codes))))[:nx]
+    with rasterio.open(path, "w", driver="GTiff", width=nx, height=ny, count=1, dtype="uint8", crs="EPSG:4326",
+                       transform=Affine(res, 0, west, 0, -res, north), nodata=0) as dst:
+        dst.write(np.tile(band, (ny, 1)), 1)
+    return edges, res
+
+
+def test_land_cover_from_a_raster_in_degrees_with_a_code_table(sources, tmp_path):
+    edges, res = write_worldcover(sources / "worldcover.tif", sources)
+    config = yaml.safe_load((sources / "build.yaml").read_text())
+    config["landcover"] = {"file": "worldcover.tif",
+                           "class": {"map": {"forest": [10], "grass": [30], "urban_open": [50], "water": [80]}}}
+    for key in ("roads", "water"):
+        config.pop(key)
+    path = sources / "worldcover.yaml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    report = build_twin(path, tmp_path / "twin")
+    ds = load_twin(tmp_path / "twin" / "twin.yaml")
+    grid = twin_grid(ds)
+    x, y = grid.cell_centres()
+    lon, _ = Transformer.from_crs(grid.crs.to_wkt(), "EPSG:4326", always_xy=True).transform(*np.meshgrid(x, y))
+    stripe = np.searchsorted(edges, lon) - 1
+    clear = np.abs(lon[..., None] - edges).min(axis=-1) > 2 * res     # away from the stripes' edges
+    lc = ds["landcover"].values
+    for k, name in enumerate(("forest", "grass", "urban_open", "water")):
+        cells = clear & (stripe == k) & (lc != LANDCOVER["building"])
+        assert cells.sum() > 100 and np.all(lc[cells] == LANDCOVER[name]), name
+    assert report.landcover["landcover"]["raster"] is True
+    assert sum(report.landcover["landcover"]["cells_by_class"].values()) == lc.size

@@ -7,6 +7,7 @@ footprints, DEM tiles in EPSG:32634); each test edits its build file or a copy o
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -216,3 +217,13 @@ def test_the_command_refuses_a_folder_it_did_not_write_with_one_line_and_exit_2(
     assert main(["build", str(config), "--out", str(tmp_path / "twin")]) == EXIT_BAD_INPUT
     err = capsys.readouterr().err
     assert err.startswith("error: ") and err.count("\n") == 1 and "no column 'USE'" in err
+
+
+def test_a_raster_land_cover_code_with_no_mapping_is_refused_with_its_cell_count(sources, tmp_path):
+    test_build.write_worldcover(sources / f"{tmp_path.name}.tif", sources, codes=(10, 30, 95))
+    def edit(config):
+        config["landcover"] = {"file": f"{tmp_path.name}.tif", "class": {"map": {"forest": [10], "grass": [30]}}}
+    message = refused(edited(sources, tmp_path, edit), tmp_path)
+    found = re.search(r"landcover\.class\.map: (\d+) land-cover cells have codes the map does not list \('95' (\d+)\)",
+                      message)
+    assert found and found[1] == found[2] and int(found[1]) > 1000, message   # the east third of 11655 cells

@@ -70,7 +70,8 @@ def _listing(counts: dict) -> str:
     return shown + (f" and {len(ordered) - _LISTED} more codes" if len(ordered) > _LISTED else "")
 
 
-def classify(bf: BuildFile, field: tuple, cmap: ClassMap, classes: dict, values, what: str) -> Classified:
+def classify(bf: BuildFile, field: tuple, cmap: ClassMap, classes: dict, values, what: str,
+             weights=None) -> Classified:
     """Map source codes to the twin's class codes.
 
     Parameters
@@ -87,6 +88,8 @@ def classify(bf: BuildFile, field: tuple, cmap: ClassMap, classes: dict, values,
         The source values (a column, or a raster's distinct codes).
     what : str
         What the values are, for messages (``"footprints"``).
+    weights : array-like of int, optional
+        How many items each value stands for (a raster's cells per distinct code); default 1 each.
 
     Raises
     ------
@@ -94,7 +97,8 @@ def classify(bf: BuildFile, field: tuple, cmap: ClassMap, classes: dict, values,
         At ``field.map``, listing the unmapped codes and their counts, when there is no default.
     """
     texts = code_texts(values)
-    unique, inverse, counts = np.unique(texts.astype(str), return_inverse=True, return_counts=True)
+    unique, inverse = np.unique(texts.astype(str), return_inverse=True)
+    counts = np.bincount(inverse, weights=weights, minlength=unique.size).astype(np.int64)
     lookup = {code: name for name, codes in cmap.map.items() for code in codes}
     unmapped = {str(u): int(n) for u, n in zip(unique, counts) if u not in lookup}
     if unmapped and cmap.default is None:

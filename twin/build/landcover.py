@@ -95,14 +95,14 @@ def _classes_from_raster(bf: BuildFile, grid: Grid, report: dict, warnings: list
     except RasterioError as exc:
         raise bf.error(("landcover", "file"), f"not a readable raster: {exc}", found=str(path)) from None
     given = codes != _NO_CODE
-    unique, inverse = np.unique(codes[given], return_inverse=True)
-    classified = classify(bf, ("landcover", "class"), cfg.classes, dict(LANDCOVER), unique, "raster codes")
-    warning = classified.warning("raster codes", "landcover.class", cfg.classes.default)
+    unique, inverse, cells = np.unique(codes[given], return_inverse=True, return_counts=True)
+    classified = classify(bf, ("landcover", "class"), cfg.classes, dict(LANDCOVER), unique, "land-cover cells",
+                          weights=cells)
+    warning = classified.warning("land-cover cells", "landcover.class", cfg.classes.default)
     warnings += [warning] if warning else []
     out = np.zeros(grid.shape, np.int32)
     out[given] = classified.codes[inverse]
-    report.update(file=str(path), raster=True, cells_by_class={
-        name: int((out == LANDCOVER[name]).sum()) for name in classified.by_class})
+    report.update(file=str(path), raster=True, cells_by_class=classified.by_class)
     return out
 
 
