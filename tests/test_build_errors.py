@@ -138,7 +138,8 @@ def test_use_default_maps_unmapped_codes_with_a_warning(sources, tmp_path):
 
 def test_a_land_cover_code_with_no_mapping_is_refused(sources, tmp_path):
     message = refused(edited(sources, tmp_path, _set(("landcover", "class", "map", "bare"), [620])), tmp_path)
-    assert "landcover.class.map:" in message and "land-cover polygons have codes the map does not list ('610'" in message
+    assert "landcover.class.map:" in message
+    assert "land-cover polygons have codes the map does not list ('610'" in message
 
 
 def test_a_build_that_would_not_fit_in_memory_is_refused_before_reading(sources, tmp_path):
@@ -202,7 +203,8 @@ def test_schema_errors_are_listed_at_once_with_their_lines(sources, tmp_path):
         config["buildings"]["small"] = "largest"
     message = refused(edited(sources, tmp_path, edit), tmp_path)
     assert message.count("(line ") == 2 and "2 errors:" in message
-    assert "cel: unknown key (typo?)" in message and "buildings.small: Input should be 'centroid' or 'all_touched'" in message
+    assert "cel: unknown key (typo?)" in message
+    assert "buildings.small: Input should be 'centroid' or 'all_touched'" in message
 
 
 def test_the_command_refuses_a_folder_it_did_not_write_with_one_line_and_exit_2(sources, tmp_path, capsys):

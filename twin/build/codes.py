@@ -44,7 +44,8 @@ class Classified:
         if not self.defaulted:
             return None
         n = sum(self.defaulted.values())
-        return f"{field}: {n} {what} with codes the map does not list ({_listing(self.defaulted)}) took the default class {default}"
+        return (f"{field}: {n} {what} with codes the map does not list ({_listing(self.defaulted)}) took the "
+                f"default class {default}")
 
 
 def code_texts(values) -> np.ndarray:

@@ -104,8 +104,8 @@ def footprint_attributes(bf: BuildFile, layer: Layer, frame) -> Attributes:
     warnings = []
     height, height_from, heights = _heights(bf, layer, frame)
     if cfg.use.column is not None:
-        classified = classify(bf, ("buildings", "use"), cfg.use, dict(BUILDING_USE), frame[read_name(cfg.use.column)].to_numpy(),
-                              "footprints")
+        codes = frame[read_name(cfg.use.column)].to_numpy()
+        classified = classify(bf, ("buildings", "use"), cfg.use, dict(BUILDING_USE), codes, "footprints")
         use, by_use = classified.codes, classified.by_class
         warning = classified.warning("footprints", "buildings.use", cfg.use.default)
         warnings += [warning] if warning else []

@@ -83,7 +83,8 @@ def open_layer(bf: BuildFile, block: tuple, file: str, layer: str | None) -> Lay
         names = [str(n) for n in pyogrio.list_layers(path)[:, 0]]
     except DataSourceError as exc:
         raise bf.error(block + ("file",), f"not a readable vector file ({exc})", found=str(path),
-                       expected="GeoPackage, Shapefile, GeoJSON, FlatGeobuf, GeoParquet or another OGR format") from None
+                       expected="GeoPackage, Shapefile, GeoJSON, FlatGeobuf, GeoParquet or another OGR format"
+                       ) from None
     if layer is None and len(names) != 1:
         raise bf.error(block + ("file",), f"{path} holds {len(names)} layers; name one with 'layer:'",
                        expected=", ".join(names) or "a layer")
