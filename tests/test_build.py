@@ -324,3 +324,32 @@ def test_land_cover_from_a_raster_in_degrees_with_a_code_table(sources, tmp_path
         assert cells.sum() > 100 and np.all(lc[cells] == LANDCOVER[name]), name
     assert report.landcover["landcover"]["raster"] is True
     assert sum(report.landcover["landcover"]["cells_by_class"].values()) == lc.size
+
+
+def test_dem_nodata_at_the_edge_is_outside_the_domain_and_its_footprints_are_counted(sources, tmp_path):
+    """Nodata connected to the grid's edge (a coast) is outside the domain, not a hole: the footprints
+    wholly there are kept in buildings.gpkg with building id 0 and status outside_domain."""
+    footprints = gpd.read_file(sources / "buildings.gpkg").to_crs(SOURCES.TILE_CRS)
+    coast = footprints.total_bounds[0] + 100.0                       # tile x (m) west of which is sea
+    (sources / "coast").mkdir(exist_ok=True)
+    for path in sorted((sources / "dem").glob("*.tif")):
+        with rasterio.open(path) as src:
+            band, profile = src.read(1), src.profile
+            x = src.bounds.left + (np.arange(src.width) + 0.5) * src.res[0]
+        band[:, x < coast] = profile["nodata"]
+        with rasterio.open(sources / "coast" / path.name, "w", **profile) as dst:
+            dst.write(band, 1)
+    config = yaml.safe_load((sources / "build.yaml").read_text())
+    config["dem"] = ["coast/*.tif"]
+    path = sources / "coast.yaml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    report = build_twin(path, tmp_path / "twin")
+    ds = load_twin(tmp_path / "twin" / "twin.yaml")
+    table = gpd.read_file(tmp_path / "twin" / "buildings.gpkg")
+    outside = ds["domain_mask"].values == 0
+    assert report.terrain["cells_outside_domain"] == outside.sum() > 100 and report.terrain["holes_filled"] == 0
+    wholly = footprints.geometry.bounds["maxx"].to_numpy() < coast - 5.0
+    assert wholly.sum() >= 1
+    assert (table["twin_status"][wholly] == "outside_domain").all() and (table["building_id"][wholly] == 0).all()
+    assert report.buildings["status"]["outside_domain"] >= wholly.sum()
+    assert not (ds["building_id"].values[outside] > 0).any()

@@ -56,4 +56,4 @@ def check_build_memory(bf: BuildFile, need: int, grid: Grid, available: int | No
         ny, nx = grid.shape
         raise InputError(f"the build of a {ny} x {nx} grid needs about {need / 2**30:.1f} GiB but only "
                          f"{available / 2**30:.1f} GiB is available; give a smaller extent or a coarser cell",
-                         file=bf.path, field="cell")
+                         file=bf.path)
