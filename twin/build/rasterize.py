@@ -99,10 +99,9 @@ def rasterize_buildings(geoms: np.ndarray, grid: Grid, inside: np.ndarray, small
     flat, flat_inside = index.ravel(), inside.ravel()
     if small == "centroid" and without.size:
         where = _cell_index(shapely.point_on_surface(geoms[without]), grid)
-        on_grid = where >= 0
-        status[without[~on_grid]] = "outside_domain"
-        status[without[on_grid & ~flat_inside[np.maximum(where, 0)]]] = "outside_domain"
-        free = on_grid & flat_inside[np.maximum(where, 0)] & (flat[np.maximum(where, 0)] == 0)
+        in_domain = (where >= 0) & flat_inside[np.maximum(where, 0)]
+        status[without[~in_domain]] = "outside_domain"
+        free = in_domain & (flat[np.maximum(where, 0)] == 0)
         cell, first = np.unique(where[free], return_index=True)   # two in one cell: the first keeps it
         taker = without[free][first]
         flat[cell] = taker + 1
