@@ -144,6 +144,8 @@ def build_twin(config: str | Path, out: str | Path, force: bool = False,
                    "overlapping_pairs": len(pairs), "overlapping_footprints": int(np.unique(pairs).size),
                    "small": cfg.buildings.small, **attrs.report},
         landcover=cover.report, warnings=attrs.warnings + cover.warnings, memory_estimate_bytes=need)
+    if not in_twin.any():
+        report.warnings.append(f"buildings: no footprint of {layer.describe()} has a cell in the twin")
     lap("assemble")
     report.timings_s = {k: v for k, v in clock.items() if k not in ("start", "last")}
     inputs = [bf.path, *(t.path for t in tiles), layer.path, *(o.path for o in others.values())]

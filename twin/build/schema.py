@@ -234,6 +234,8 @@ class BuildFile:
 
     def resolve(self, relative: str, field: tuple) -> Path:
         """A path of the build file, resolved against its folder (``~`` expanded)."""
+        if "\0" in relative:
+            raise self.error(field, "a path holds a NUL byte", found=repr(relative))
         try:
             p = Path(relative).expanduser()
         except RuntimeError as exc:  # ~user of an unknown user
