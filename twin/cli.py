@@ -58,7 +58,8 @@ def _cmd_info(args) -> int:
         ds = load_twin(sf.twin_source(), sf.folder)
     else:
         ds = load_twin(path)
-    info = summarize(ds)
+    from twin.build.report import build_info, describe_info
+    info = summarize(ds) | build_info(path)
     if args.json:
         _emit_json(info)
         return EXIT_OK
@@ -77,7 +78,18 @@ def _cmd_info(args) -> int:
          f"buildings      {info['buildings']}",
          f"land cover     {shares}",
          f"memory         {info['memory_bytes'] / 2**20:.1f} MiB twin; about "
-         f"{info['run_memory_estimate_bytes'] / 2**20:.0f} MiB with one flood run")
+         f"{info['run_memory_estimate_bytes'] / 2**20:.0f} MiB with one flood run",
+         *describe_info(info).splitlines())
+    return EXIT_OK
+
+
+def _cmd_build(args) -> int:
+    from twin.build.build import build_twin
+
+    report = build_twin(args.config, args.out, force=args.force)
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr, flush=True)
+    _say(args, *report.text().splitlines(), f"wrote {report.out}/twin.yaml")
     return EXIT_OK
 
 
@@ -330,6 +342,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--alert-probability", type=float, default=0.5, metavar="P",
                    help="alert on buildings whose probability of a depth above 0.5 m exceeds this (default 0.5)")
     p.add_argument("--no-render", action="store_true", help="skip the renderings")
+
+    p = _subcommand(sub, common, "build", "build a twin from DEM tiles, building footprints, land cover, roads and "
+                    "rivers (docs/build.md)",
+                    "  twin build docs/build_example/build.yaml --out my_city", _cmd_build)
+    p.add_argument("config", help="build YAML file")
+    p.add_argument("--out", required=True, metavar="DIR",
+                   help="the twin's folder (written whole; replaces only an empty folder or a twin built here)")
+    p.add_argument("--force", action="store_true",
+                   help="replace the folder even if it is not a twin built here (never one holding an input)")
 
     p = _subcommand(sub, common, "sample-forecast", "write a sample rainfall ensemble over the sample district",
                     "  twin sample-forecast --out forecast.nc --members 10 --hours 24", _cmd_sample_forecast)

@@ -67,13 +67,15 @@ def write_netcdf(ds: xr.Dataset, path: str | Path) -> Path:
     return Path(path)
 
 
-def write_cog(da: xr.DataArray, path: str | Path) -> Path:
-    """Write one map as a Cloud-Optimized GeoTIFF (float32, NaN nodata), atomically.
+def write_cog(da: xr.DataArray, path: str | Path, dtype: str = "float32") -> Path:
+    """Write one map as a Cloud-Optimized GeoTIFF, atomically.
 
-    The array is computed first (a lazy dask array would give empty overviews).
+    The array is computed first (a lazy dask array would give empty overviews). A float ``dtype``
+    has NaN as nodata; an integer one (class codes, ids: 0 is "not given") has no nodata value.
     """
-    da = da.load().astype(np.float32)
-    da = da.rio.write_nodata(np.float32(np.nan), encoded=False)
+    da = da.load().astype(dtype)
+    if np.issubdtype(da.dtype, np.floating):
+        da = da.rio.write_nodata(da.dtype.type(np.nan), encoded=False)
     with atomic_path(path) as tmp:
         da.rio.to_raster(tmp, driver="COG", compress="DEFLATE")
     return Path(path)

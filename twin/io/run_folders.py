@@ -33,7 +33,7 @@ from twin.core.atomic import TEMPORARY, temporary_name
 from twin.core.errors import InputError, RunError
 from twin.io.locks import exclusive_lock, lock_if_free
 
-#: The file that marks a folder as written by this project: JSON ``{"kind": "run" | "batch"}``.
+#: The file that marks a folder as written by this project: JSON ``{"kind": "run" | "batch" | "twin"}``.
 MARKER = ".city-twin"
 #: What a folder name may hold: letters, digits, ``.``, ``_``, ``-``, starting with a letter or digit.
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -235,8 +235,9 @@ def _make_parent(folder: Path) -> None:
 
 
 @contextmanager
-def staged_run_folder(folder: str | Path, inputs: Iterable[Path] = (), force: bool = False):
-    """Claim ``folder`` for a run: lock it, check it, and yield an empty staging folder beside it.
+def staged_run_folder(folder: str | Path, inputs: Iterable[Path] = (), force: bool = False, kind: str = "run"):
+    """Claim ``folder`` for a run (or another ``kind`` of folder, e.g. ``"twin"``): lock it, check it,
+    and yield an empty staging folder beside it.
 
     On normal exit of the block the staging folder replaces ``folder`` whole (an old run folder
     is moved aside first and removed after); on an exception it is removed and ``folder`` is as
@@ -251,15 +252,15 @@ def staged_run_folder(folder: str | Path, inputs: Iterable[Path] = (), force: bo
     """
     folder = _absolute(folder)
     inputs = list(inputs)
-    check_output_folder(folder, "run", inputs, force)
+    check_output_folder(folder, kind, inputs, force)
     _make_parent(folder)
     with exclusive_lock(folder):
-        check_output_folder(folder, "run", inputs, force)  # again, now that nobody else writes it
+        check_output_folder(folder, kind, inputs, force)  # again, now that nobody else writes it
         remove_stale_staging(folder.parent, own_name=folder.name)
         staging = temporary_name(folder)
         try:
             staging.mkdir()
-            mark(staging, "run")
+            mark(staging, kind)
         except OSError as exc:
             _remove_tree(staging)
             raise InputError(f"cannot write in the output folder's parent: {exc.strerror}",
