@@ -78,10 +78,10 @@ def main() -> None:
         path = _scenario(tmp, args.members, args.until)
         prep = prepare_run(load_run_scenario(path))
         draws = draw_members(prep.sf, prep.twin, prep.hazard)
-        member_maps("flood", prep.sf, draws[0])            # numba compile + twin cache, not timed
+        member_maps(prep.hazard, prep.sf, draws[0])            # numba compile + twin cache, not timed
         t0 = time.perf_counter()
         for d in draws:
-            member_maps("flood", prep.sf, d)
+            member_maps(prep.hazard, prep.sf, d)
         serial = time.perf_counter() - t0
         pairs = [(_members_phase(path, 1, tmp / f"w1_{k}"), _members_phase(path, 2, tmp / f"w2_{k}"))
                  for k in range(args.repeat)]
