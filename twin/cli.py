@@ -238,6 +238,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--height", type=int, default=1080)
     p.add_argument("--exaggeration", type=float, default=1.0, help="vertical exaggeration")
     p.set_defaults(func=_cmd_render)
+    from viz.report.cli import add_parser as add_report_parser  # `twin report`: viz/report/cli.py
+    add_report_parser(sub)
     return parser
 
 
