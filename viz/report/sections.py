@@ -112,8 +112,10 @@ def gauges_section(data: ReportData) -> str:
     for name, rows in data.gauges.groupby("gauge", sort=False):
         band = member_band(data, cells[name]) if name in cells else None
         fig = charts.hydrograph(name, rows, band)
-        parts.append(html.figure(data_uri(fig), f"hydrograph at gauge {name}",
-                                 f"Depth and discharge at gauge {name} ({len(rows)} records)."))
+        caption = f"Depth and discharge at gauge {name} ({len(rows)} records)."
+        if band is not None:
+            caption += f" Band: {band[0]}, from {words.depth(band[1])} to {words.depth(band[2])}."
+        parts.append(html.figure(data_uri(fig), f"hydrograph at gauge {name}", caption))
     return html.section("gauges", title, "".join(parts))
 
 
