@@ -20,11 +20,11 @@ figure { margin: 3mm 0; break-inside: avoid; }
 figure img { max-width: 100%; height: auto; display: block; }
 figcaption { font-size: 8.5pt; color: #444; margin-top: 1mm; }
 table { border-collapse: collapse; margin: 2mm 0 4mm 0; font-size: 8.5pt; }
-th, td { border-bottom: 1px solid #ddd; padding: 1mm 2mm; text-align: left; vertical-align: top; }
+th, td { border-bottom: 1px solid #ddd; padding: 1mm 2mm; text-align: left; vertical-align: top;
+         overflow-wrap: anywhere; }
 td.number, th.number { text-align: right; }
 tr { break-inside: avoid; }
 pre { white-space: pre-wrap; font-size: 8pt; background: #f7f7f7; padding: 3mm; border: 1px solid #ddd; }
-code.hash { font-size: 7.5pt; word-break: break-all; }
 @media print {
   body { max-width: none; padding: 0; }
   section { break-before: page; margin-top: 0; }

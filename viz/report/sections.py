@@ -123,9 +123,10 @@ def ledger_section(data: ReportData) -> str:
     """The volume ledger over time (``ledger.csv``), or a note where the run has none."""
     title = "Volume ledger"
     if data.ledger is None:
+        totals = (" The run's totals are in the table of all figures (volume ledger)."
+                  if "volume_ledger_m3" in data.summary else "")
         return html.section("ledger", title, html.note(
-            "This run folder holds no ledger.csv, so the volume ledger over time is not shown; the run's "
-            "totals are in the table of all figures (volume ledger)."))
+            f"This run folder holds no ledger.csv, so the volume ledger over time is not shown.{totals}"))
     try:
         fig = charts.ledger_chart(data.ledger)
     except ValueError:
@@ -164,8 +165,9 @@ def buildings_section(data: ReportData) -> str:
     rows = [[tables.cell_text(c, r[c]) for c in top.columns] for _, r in top.iterrows()]
     ids = [{"data-building-id": str(int(b))} for b in top["building_id"]]
     body = html.table(headers, rows, numeric=tuple(range(2, len(headers) - 1)), row_attrs=ids, css_class="buildings")
-    return html.section("buildings", title, body + html.note(
-        "Largest expected loss first. Depth at the walls: the maximum depth on the open cells around the footprint."))
+    walls = (" Depth at the walls: the maximum depth on the open cells around the footprint."
+             if "expected_depth_max_m" in top else "")
+    return html.section("buildings", title, body + html.note(f"Largest expected loss first.{walls}"))
 
 
 def ensemble_section(data: ReportData) -> str:
@@ -208,7 +210,7 @@ def provenance_section(data: ReportData) -> str:
     facts = [[words.name_and_unit(k)[0], str(manifest[k])] for k in keys if k in manifest]
     if isinstance(manifest.get("ensemble"), dict):
         facts += [[f"ensemble {k}", str(v)] for k, v in manifest["ensemble"].items()]
-    body = html.table(["", ""], facts)
+    body = html.table(["item", "value"], facts)
     inputs = manifest.get("inputs") or {}
     body += "<h3>Inputs</h3>" + html.table(["file", "SHA-256"], [[f, h] for f, h in inputs.items()])
     versions = manifest.get("versions") or {}

@@ -31,6 +31,7 @@ NAMED = {
     "peak_depth_m": "peak depth",
     "cells_in_domain": "cells in the domain",
     "closure_relative": "closure error, relative",
+    "burn_probability": "burn probability",
 }
 
 
@@ -71,7 +72,7 @@ def duration(seconds: float) -> str:
         return "never"
     seconds = float(seconds)
     if seconds < 60:
-        return f"{seconds:g} s"
+        return f"{seconds:.3g} s"
     minutes = int(round(seconds / 60.0))
     days, minutes = divmod(minutes, 24 * 60)
     hours, minutes = divmod(minutes, 60)
