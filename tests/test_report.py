@@ -29,6 +29,7 @@ from twin.cli import main
 from twin.pipeline.run import run_scenario
 from viz.report import write_report
 from viz.report.charts import ledger_columns
+from viz.report.data import forecast_issued
 from viz.report.maps import depth_class_labels, depth_classes
 from viz.report.pdf import find_chromium
 
@@ -280,8 +281,6 @@ def test_twin_report_command(fire_run, tmp_path, capsys):
 
 
 def test_forecast_issue_time_of_a_nightly_run(tmp_path):
-    from viz.report.data import forecast_issued
-
     run = tmp_path / "2026-11-25T00Z" / "city-flood"
     run.mkdir(parents=True)
     assert forecast_issued(run) is None

@@ -28,8 +28,9 @@ def depth_axis(metres: np.ndarray) -> tuple[float, str]:
 
 def discharge_column(table: pd.DataFrame) -> tuple[np.ndarray, str]:
     """The gauge's discharge and its label: a column of gauges.csv naming a discharge, else the
-    discharge per metre of width q = h |u| (m²/s) from ``depth_m`` and ``speed_m_s`` (the
-    unit discharge of the local inertial scheme, Bates et al. 2010, eq. 1)."""
+    discharge per metre of width q = h |u| (m²/s) from ``depth_m`` (h, m) and ``speed_m_s``
+    (|u|, m/s): the cell's unit discharge, since the flood model's speed is |q| / h
+    (:mod:`kernels.flood_hazard`)."""
     for column in table.columns:
         if "discharge" in column:
             name, unit = words.name_and_unit(column)

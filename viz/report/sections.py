@@ -28,8 +28,10 @@ def _ensemble_words(data: ReportData) -> str:
 def header(data: ReportData) -> str:
     """Title (the scenario's description) and what the run was."""
     run = data.run
-    facts = [f"{run.kind} run of scenario {run.scenario_name}", f"{words.duration(data.duration_s)} simulated"
-             if data.duration_s is not None else None, _ensemble_words(data)]
+    facts = [f"{run.kind} run of scenario {run.scenario_name}"]
+    if data.duration_s is not None:
+        facts.append(f"{words.duration(data.duration_s)} simulated")
+    facts.append(_ensemble_words(data))
     if data.issued:
         facts.append(f"forecast issued {data.issued}")
     manifest = data.manifest or {}
@@ -38,7 +40,7 @@ def header(data: ReportData) -> str:
     if manifest.get("status"):
         facts.append(f"status {manifest['status']}")
     return (f"<h1>{html.text(data.description)}</h1>"
-            f"<p class=\"meta\">{html.text(' · '.join(f for f in facts if f))}</p>")
+            f"<p class=\"meta\">{html.text(' · '.join(facts))}</p>")
 
 
 def headline_section(data: ReportData) -> str:

@@ -108,7 +108,7 @@ def summary_figures(summary: dict) -> tuple[list[Figure], dict[str, pd.DataFrame
             elif isinstance(item, list):
                 figures.append(Figure(".".join((*path, key)), here, ", ".join(map(str, item)) or "none", item))
             else:
-                inherited = unit or words.name_and_unit(path[-1])[1] if path else unit
+                inherited = unit or (words.name_and_unit(path[-1])[1] if path else "")
                 figures.append(Figure(".".join((*path, key)), here, words.value(item, inherited), item))
 
     walk(summary, (), "")
