@@ -1,27 +1,39 @@
-"""Buildings: ring depth from neighbouring open cells, values, per-building streaming risk, GeoJSON footprints."""
+"""Buildings: ring depth from neighbouring open cells, first-floor heights, values, per-building streaming
+risk (damage only where water reaches the wet threshold, above the floor), GeoJSON footprints."""
 
 from __future__ import annotations
 
+import csv
 import json
 
 import numpy as np
 import pytest
+import xarray as xr
 from affine import Affine
 from rasterio.crs import CRS
 
+from conftest import write_manifest, write_raster
+
 from twin.hazards.fire import FIRE
 from twin.hazards.flood import FLOOD
-from twin.risk.exposure import building_table, depth_at_buildings, ring_cells, write_geojson
+from twin.risk.exposure import (FIRST_FLOOR_HEIGHT, any_in_ring, building_table, depth_at_buildings, ring_cells,
+                                 write_geojson)
 from twin.risk.impact import BuildingRiskAccumulator
-from twin.core.citytwin import build_dataset
+from twin.core.citytwin import build_dataset, open_twin, save_twin
+from twin.core.fields import cf_attrs
 from twin.risk.vulnerability import damage_fraction, load_curves, load_values
-from twin.core.errors import RunError
+from twin.core.errors import InputError, RunError
 from twin.core.grid import Grid
+from twin.pipeline.run import run_scenario
 from twin.risk.summary import risk_summary
 
 SHAPE = (9, 12)
 CELL = 5.0
 WEST, NORTH = 234_000.0, 416_000.0
+#: The wet threshold (m) of the members built here (the flood schema's default).
+WET = 0.05
+#: The default first-floor height (m) of every use (twin/risk/data/building_values.yaml).
+FLOOR = 0.3048
 
 
 def small_twin(building_id=None, use=None, domain_col=None):
@@ -100,31 +112,119 @@ def test_table_floor_area_value_and_use():
     assert table.height_m.tolist() == [9.0, 4.0]
 
 
+def flood_member(max_depth):
+    """A member's maps as the flood run makes them: the arrival time is defined (here 0 s) exactly
+    where the depth reached the wet threshold, NaN elsewhere."""
+    return {"max_depth": max_depth, "arrival_time": np.where(max_depth >= WET, 0.0, np.nan)}
+
+
 def flood_maps(seed, n):
     rng = np.random.default_rng(seed)
-    return [{"max_depth": rng.integers(0, 30, SHAPE) * 0.1} for _ in range(n)]
+    return [flood_member(rng.integers(0, 30, SHAPE) * 0.1) for _ in range(n)]
+
+
+def flood_columns(twin, members, values=None):
+    """The per-building columns of the flood impact over ``members`` (maximum-depth maps)."""
+    table = building_table(twin, values)
+    acc = BuildingRiskAccumulator(table, FLOOD.risk.impact, len(members))
+    for i, depth in enumerate(members):
+        acc.add(i, flood_member(depth))
+    return table, acc.finalize()
 
 
 def test_flood_columns_by_hand():
-    """Two members: ring maximum 0.4 m and 1.2 m at building 1, dry at building 2."""
+    """Two members: ring maximum 0.8 m and 1.6 m at building 1, dry at building 2; floors 0.3048 m up."""
     twin = small_twin()
-    table = building_table(twin)
     a, b = np.zeros(SHAPE), np.zeros(SHAPE)
-    a[1, 1], b[4, 5] = 0.4, 1.2
-    acc = BuildingRiskAccumulator(table, FLOOD.risk.impact, 2)
-    acc.add(1, {"max_depth": b})
-    acc.add(0, {"max_depth": a})
-    cols = acc.finalize()
+    a[1, 1], b[4, 5] = 0.8, 1.6
+    table, cols = flood_columns(twin, [a, b])
     curves = load_curves()
-    frac = (damage_fraction(np.array(0.4), 1, curves) + damage_fraction(np.array(1.2), 1, curves)) / 2
-    assert cols["expected_depth_max_m"].tolist() == [0.8, 0.0]
-    assert cols["depth_max_p90_m"].tolist() == [1.2, 0.0]
-    assert cols["p_depth_over_0p5m"].tolist() == [0.5, 0.0]
+    frac = (damage_fraction(np.array(0.8 - FLOOR), 1, curves) + damage_fraction(np.array(1.6 - FLOOR), 1, curves)) / 2
+    assert table.first_floor_height_m.tolist() == [FLOOR, FLOOR]
+    assert cols["first_floor_height_m"].tolist() == [FLOOR, FLOOR]
+    assert cols["expected_depth_max_m"].tolist() == pytest.approx([1.2, 0.0], rel=1e-15, abs=0)
+    assert cols["depth_max_p90_m"].tolist() == [1.6, 0.0]
+    assert cols["p_exposed"].tolist() == [1.0, 0.0]
+    assert cols["expected_depth_above_floor_m"][0] == pytest.approx(1.2 - FLOOR, rel=1e-15)
+    assert cols["depth_above_floor_p90_m"][0] == pytest.approx(1.6 - FLOOR, rel=1e-15)
+    assert cols["p_depth_over_0p5m"].tolist() == [1.0, 0.0]
     assert cols["expected_damage_fraction"][0] == pytest.approx(frac, rel=1e-15)
     assert cols["expected_flood_loss_krw"][0] == pytest.approx(frac * table.value_krw[0], rel=1e-15)
-    assert frac == pytest.approx((0.327 * 0.8 + 0.494 + 0.4 * (0.617 - 0.494)) / 2, rel=1e-15)
+    # JRC Asia residential, linear between (0, 0), (0.5, 0.327), (1, 0.494), (1.5, 0.617)
+    at_a = 0.327 * (0.8 - FLOOR) / 0.5
+    at_b = 0.494 + (1.6 - FLOOR - 1.0) / 0.5 * (0.617 - 0.494)
+    assert frac == pytest.approx((at_a + at_b) / 2, rel=1e-12)
     assert cols["risk_index"][0] == cols["expected_damage_fraction"][0]
-    assert cols["risk_class_name"].tolist() == ["high", "none"]       # index 0.4024 >= 0.3
+    assert cols["risk_class_name"].tolist() == ["high", "none"]       # index 0.3526 >= 0.3; building 2 dry
+
+
+def test_wall_depth_below_the_wet_threshold_is_no_exposure_even_with_no_floor_height():
+    """Water at 0.04 m (< 0.05 m wet threshold) against a building with its floor at ground level:
+    not exposed, no damage, class none; at 0.06 m it is exposed and damaged."""
+    twin = small_twin()
+    values = load_values(overrides={"first_floor_height_m": {"residential": 0.0}})
+    shallow, wet = np.zeros(SHAPE), np.zeros(SHAPE)
+    shallow[1, 1] = shallow[5, 7] = 0.04
+    wet[1, 1] = 0.06
+    _, cols = flood_columns(twin, [shallow], values)
+    assert cols["expected_depth_max_m"].tolist() == [0.04, 0.04]
+    assert cols["p_exposed"].tolist() == [0.0, 0.0]
+    assert cols["expected_depth_above_floor_m"].tolist() == [0.0, 0.0]
+    assert cols["expected_damage_fraction"].tolist() == [0.0, 0.0]
+    assert cols["expected_flood_loss_krw"].tolist() == [0.0, 0.0]
+    assert cols["risk_class_name"].tolist() == ["none", "none"]
+    _, cols = flood_columns(twin, [wet], values)
+    assert cols["p_exposed"].tolist() == [1.0, 0.0]
+    assert cols["expected_damage_fraction"][0] == pytest.approx(0.327 * 0.06 / 0.5, rel=1e-12)
+    assert cols["risk_class_name"].tolist() == ["low", "none"]
+
+
+def test_wall_depth_below_the_floor_does_no_damage():
+    """Wet at the wall (0.25 m >= 0.05 m) but below the 0.3048 m floor: exposed, no damage, class none."""
+    depth = np.zeros(SHAPE)
+    depth[4, 3] = 0.25
+    depth[5, 9] = FLOOR + 0.5                    # building 2: 0.5 m above its floor
+    _, cols = flood_columns(small_twin(), [depth])
+    assert cols["p_exposed"].tolist() == [1.0, 1.0]
+    assert cols["expected_depth_above_floor_m"][0] == 0.0
+    assert cols["expected_depth_above_floor_m"][1] == pytest.approx(0.5, rel=1e-12)
+    assert cols["expected_damage_fraction"][0] == 0.0
+    assert cols["expected_damage_fraction"][1] == pytest.approx(0.327, rel=1e-12)   # JRC residential at 0.5 m
+    assert cols["risk_class_name"].tolist() == ["none", "high"]
+
+
+def test_first_floor_height_from_the_twin_overrides_the_use_default(tmp_path):
+    """A first_floor_height variable kept through a netCDF twin: the footprint mean where given
+    (NaN cells ignored), the use's default where not; damage starts above that floor."""
+    twin = small_twin()
+    ffh = np.full(SHAPE, np.nan)
+    ffh[2, 2:5] = 1.0
+    ffh[3, 2] = 0.4                              # building 1: mean of 1, 1, 1, 0.4 = 0.85; building 2: none
+    twin[FIRST_FLOOR_HEIGHT.name] = (("y", "x"), ffh, cf_attrs(FIRST_FLOOR_HEIGHT))
+    reopened = open_twin(save_twin(twin, tmp_path / "twin.nc"))
+    depth = np.zeros(SHAPE)
+    depth[1, 1] = 0.8                            # below building 1's 0.85 m floor
+    depth[5, 9] = 0.8                            # above building 2's default 0.3048 m floor
+    table, cols = flood_columns(reopened, [depth])
+    assert table.first_floor_height_m == pytest.approx([0.85, FLOOR], rel=1e-15)
+    assert cols["expected_damage_fraction"][0] == 0.0
+    assert cols["expected_damage_fraction"][1] == pytest.approx(
+        float(damage_fraction(np.array(0.8 - FLOOR), 1, load_curves())), rel=1e-15)
+    ffh[3, 3] = -0.5
+    reopened[FIRST_FLOOR_HEIGHT.name] = (("y", "x"), ffh)
+    with pytest.raises(InputError, match=r"first_floor_height: building footprint cells with a first-floor "
+                                         r"height out of range in 1 cell \(first at row 3, col 3\)") as err:
+        building_table(reopened)
+    assert "twin.nc" in str(err.value)
+
+
+def test_ring_wetness_marks_buildings_with_a_wet_ring_cell():
+    twin = small_twin()
+    table = building_table(twin)
+    wet = np.zeros(SHAPE, bool)
+    wet[2:4, 2:5] = True                         # on building 1's footprint only: not its ring
+    wet[7, 9] = True                             # a corner of building 2's ring
+    assert any_in_ring(table, wet).tolist() == [0.0, 1.0]
 
 
 def test_building_results_do_not_depend_on_member_order():
@@ -160,8 +260,100 @@ def test_fire_columns_and_summary():
     assert cols["risk_class_name"].tolist() == ["high", "medium"]
     summary = risk_summary(FIRE.risk, {"burn_probability": np.mean(burned, axis=0)}, CELL**2, 4, buildings=cols)
     assert summary["buildings_by_risk_class"] == {"none": 0, "low": 0, "medium": 1, "high": 1}
+    assert list(summary["risk_class_legend"]) == ["none", "low", "medium", "high"]
     assert summary["expected_total_loss_krw"] == pytest.approx(float(table.value_krw @ [0.5, 0.25]), rel=1e-15)
     assert summary["expected_burned_area_m2"] == pytest.approx((1 + 6 + 1 + 1) / 4 * CELL**2, rel=1e-15)
+
+
+def test_building_never_reached_by_fire_is_class_none():
+    twin = small_twin()
+    table = building_table(twin)
+    burned = np.zeros(SHAPE, bool)
+    burned[6, 8] = True                          # building 2 burns; building 1 never reached
+    acc = BuildingRiskAccumulator(table, FIRE.risk.impact, 1)
+    acc.add(0, {"burned": burned})
+    cols = acc.finalize()
+    assert cols["burn_probability"].tolist() == [0.0, 1.0]
+    assert cols["risk_class_name"].tolist() == ["none", "high"]
+    summary = risk_summary(FIRE.risk, {"burn_probability": burned.astype(float)}, CELL**2, 1, buildings=cols)
+    assert summary["buildings_by_risk_class"] == {"none": 1, "low": 0, "medium": 0, "high": 1}
+
+
+@pytest.fixture(scope="module")
+def district_run(tmp_path_factory):
+    """A run like the shipped floods on a small district: a 40 x 60 valley of 10 m cells with 84
+    two-by-two-cell buildings on its slopes, a 200 mm/h burst that leaves a thin film on the slopes
+    and a stream entering at the north edge that floods the valley floor (the sample scenarios'
+    setting, about 100 times fewer cells)."""
+    root = tmp_path_factory.mktemp("district")
+    ny, nx = 40, 60
+    x = np.arange(nx)
+    z = 50.0 + 0.05 * np.abs(x - nx // 2)[None, :] + 0.01 * np.arange(ny)[::-1, None] + np.zeros((ny, nx))
+    height = np.zeros((ny, nx))
+    for r in range(3, 38, 5):
+        for c in range(2, 58, 5):
+            height[r:r + 2, c:c + 2] = 6.0
+    write_raster(root / "dem.tif", z.astype(np.float32))
+    write_raster(root / "height.tif", height.astype(np.float32))
+    twin = write_manifest(root / "twin.yaml", {"elevation": "dem.tif", "building_height": "height.tif"})
+    scenario = root / "district.yaml"
+    scenario.write_text(f"twin: {twin}\nhazard: flood\nduration: 20 min\n"
+                        "flood:\n  rainfall: {times: [0, 5 min, 10 min], intensity_mm_h: [0, 200, 0]}\n"
+                        "  inflows:\n    - {name: stream, line: [[234285, 415995], [234325, 415995]],"
+                        " times: [0, 10 min, 20 min], discharge_m3_s: [0, 30, 10]}\n"
+                        "  boundaries: {north: closed, south: free, east: closed, west: closed}\n"
+                        "render: {enabled: false}\n", encoding="utf-8")
+    return run_scenario(scenario, out=root / "run", progress=False)
+
+
+def _buildings_csv(run):
+    with open(run / "buildings.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    return {k: np.array([r[k] for r in rows]) for k in rows[0]}
+
+
+def test_run_buildings_below_the_wet_threshold_contribute_no_loss(district_run):
+    summary = json.loads((district_run / "summary.json").read_text())
+    threshold = summary["wet_threshold_m"]
+    cols = _buildings_csv(district_run)
+    wall = cols["expected_depth_max_m"].astype(float)
+    loss = cols["expected_flood_loss_krw"].astype(float)
+    above = cols["expected_depth_above_floor_m"].astype(float)
+    floor = cols["first_floor_height_m"].astype(float)
+    film = (wall > 0) & (wall < threshold)
+    below_floor = (wall >= threshold) & (wall < floor)
+    assert film.sum() >= 10 and below_floor.sum() >= 5 and (loss > 0).sum() >= 5   # every kind is there
+    assert np.all(loss[film] == 0) and np.all(cols["risk_class_name"][film] == "none")
+    assert np.all(cols["p_exposed"][film].astype(float) == 0)
+    assert np.all(cols["p_exposed"][below_floor].astype(float) == 1)
+    assert np.all(loss[wall < floor] == 0) and np.all(above[wall < floor] == 0)
+    np.testing.assert_allclose(above[loss > 0], wall[loss > 0] - floor[loss > 0], rtol=1e-5)
+    assert summary["risk"]["buildings_by_risk_class"]["none"] == int(np.sum(loss == 0))
+
+
+def test_run_area_by_hazard_class_counts_wet_cells_only(district_run):
+    """The classes' areas sum to the area that reached the wet threshold (from hazard.nc's depth);
+    wet and dry areas sum to the domain."""
+    summary = json.loads((district_run / "summary.json").read_text())
+    risk = summary["risk"]
+    with xr.open_dataset(district_run / "hazard.nc") as hz:
+        depth = hz["max_depth"].values
+    cell_area = 10.0 ** 2
+    wet_area = np.sum(depth >= summary["wet_threshold_m"]) * cell_area
+    assert 0 < wet_area < summary["cells_in_domain"] * cell_area / 2
+    assert sum(risk["expected_area_by_hazard_class_m2"].values()) == pytest.approx(wet_area, rel=1e-12)
+    assert risk["expected_wet_area_m2"] == pytest.approx(wet_area, rel=1e-12)
+    assert risk["expected_wet_area_m2"] + risk["expected_dry_area_m2"] == pytest.approx(
+        summary["cells_in_domain"] * cell_area, rel=1e-12)
+
+
+def test_renderings_read_class_none_and_name_it_in_the_legend(district_run):
+    from viz.run_data import building_values, load_run
+    values, label = building_values(load_run(district_run), "risk_class")
+    cols = _buildings_csv(district_run)
+    assert label == "risk class (0 none, 1 low, 2 medium, 3 high)"
+    assert sorted(values) == sorted(cols["building_id"].astype(int).tolist())
+    assert sum(v == 0 for v in values.values()) == int(np.sum(cols["risk_class_name"] == "none")) > 0
 
 
 def test_geojson_reopens_with_one_feature_per_building(tmp_path):

@@ -200,7 +200,7 @@ def test_members_that_fail_twice_are_reported_not_averaged_away(tmp_path, small_
         return real_member_maps(hazard, sf, draw, *args, **kw)
 
     monkeypatch.setattr(E, "member_maps", failing_member_maps)
-    monkeypatch.setattr(E, "local_cluster", lambda workers=None: LocalCluster(
+    monkeypatch.setattr(E, "local_cluster", lambda workers=None, dashboard=False: LocalCluster(
         n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None))
     path = _scenario(tmp_path, small_twin, members=6, manning="{uniform: {low: 0.9, high: 1.1}}")
     with pytest.raises(RunError, match="2 ensemble member"):

@@ -76,7 +76,8 @@ def _simulate(inputs, sf, progress):
 
 
 def _write(folder, sf, twin, result):
-    ds = result_dataset(twin, {"toy_arrival": result["toy_arrival"]}, TOY_FIELDS, attrs={"hazard": "toy"},
+    ds = result_dataset(twin, {"toy_arrival": result["toy_arrival"]}, TOY_FIELDS,
+                        attrs={"hazard": "toy", "title": "toy hazard", "source": "water on every open cell"},
                         series={"toy_depth": (np.array([0.0]), result["toy_depth"][None])})
     write_netcdf(ds, folder / "hazard.nc")
     write_cog(ds["toy_arrival"], folder / "toy_arrival.tif")

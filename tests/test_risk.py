@@ -21,23 +21,29 @@ from twin.risk.summary import risk_summary
 SPEC = {"flood": FLOOD.risk, "fire": FIRE.risk}
 
 SHAPE = (5, 6)
+#: The wet threshold (m) of the members built here (the flood schema's default).
+WET = 0.05
 
 
-def flood_member(depth, speed=0.0, arrival=np.nan):
-    """A flood member with spatially uniform maps (depth m, speed m/s, arrival s)."""
+def flood_member(depth, speed=0.0, arrival=None):
+    """A flood member with spatially uniform maps (depth m, speed m/s, arrival s); by default it
+    arrives at 0 s where the depth reaches the wet threshold and never elsewhere, as in a run."""
+    arrival = (0.0 if depth >= WET else np.nan) if arrival is None else arrival
     return {"max_depth": np.full(SHAPE, depth, dtype=np.float64), "max_speed": np.full(SHAPE, speed),
             "arrival_time": np.full(SHAPE, arrival)}
 
 
 def random_members(kind, n, seed=3):
-    """``n`` random members of ``kind`` with NaN arrivals and exact ties (depths on a 0.05 m lattice)."""
+    """``n`` random members of ``kind`` with NaN arrivals and exact ties (depths on a 0.05 m lattice);
+    a flood member arrives exactly where its depth reaches the wet threshold, as in a run."""
     rng = np.random.default_rng(seed)
     members = []
     for _ in range(n):
         arrival = np.where(rng.random(SHAPE) < 0.3, np.nan, rng.uniform(0, 2e4, SHAPE))
         if kind == "flood":
-            members.append({"max_depth": rng.integers(0, 40, SHAPE) * 0.05, "max_speed": rng.uniform(0, 3, SHAPE),
-                            "arrival_time": arrival})
+            depth = np.where(np.isnan(arrival), 0.0, rng.integers(0, 40, SHAPE) * 0.05)   # dry where never reached
+            members.append({"max_depth": depth, "max_speed": rng.uniform(0, 3, SHAPE),
+                            "arrival_time": np.where(depth >= WET, arrival, np.nan)})
         else:
             members.append({"arrival_time": arrival, "burned": ~np.isnan(arrival)})
     return members
@@ -120,12 +126,15 @@ def test_debris_factor_land_use_table():
 
 
 def test_hazard_class_probabilities_in_accumulator():
-    """Per member class from that member's depth and speed maxima; the four probabilities sum to 1."""
-    members = [flood_member(0.0), flood_member(0.25, 2.5), flood_member(0.5, 0.0), flood_member(1.0, 2.0)]
-    out = reduce("flood", members, range(4))
-    for name, p in (("p_hazard_low", 0.25), ("p_hazard_danger_for_some", 0.25),
-                    ("p_hazard_danger_for_most", 0.25), ("p_hazard_danger_for_all", 0.25)):
-        assert np.all(out[name] == p)
+    """Per member class from that member's depth and speed maxima, wet cells only; a cell that stays
+    below the wet threshold (no arrival) is dry, not low; the five probabilities sum to 1."""
+    members = [flood_member(0.0), flood_member(0.04, 0.0), flood_member(0.1), flood_member(0.25, 2.5),
+               flood_member(0.5, 0.0), flood_member(1.0, 2.0)]
+    out = reduce("flood", members, range(6))
+    for name, p in (("p_hazard_dry", 2 / 6), ("p_hazard_low", 1 / 6), ("p_hazard_danger_for_some", 1 / 6),
+                    ("p_hazard_danger_for_most", 1 / 6), ("p_hazard_danger_for_all", 1 / 6)):
+        assert np.all(out[name] == p), name
+    assert FLOOD.risk.fields["p_hazard_dry"].long_name.endswith("stays below the wet threshold (dry)")
 
 
 @pytest.mark.parametrize("kind", ["flood", "fire"])
@@ -234,14 +243,35 @@ def test_bad_weights_raise():
 
 
 def test_summary_expected_areas():
-    members = [flood_member(d) for d in (0.0, 0.4)]
-    with RiskAccumulator(FLOOD.risk, SHAPE, 2) as acc:
-        acc.add(0, members[0])
-        acc.add(1, members[1])
+    members = [flood_member(d) for d in (0.0, 0.4, 0.03, 0.1)]
+    with RiskAccumulator(FLOOD.risk, SHAPE, 4) as acc:
+        for i, m in enumerate(members):
+            acc.add(i, m)
         s = risk_summary(FLOOD.risk, acc.finalize(), cell_area_m2=4.0, members_used=acc.members_used)
     cells = SHAPE[0] * SHAPE[1]
-    assert s["members_used"] == 2
-    # 0.4 m still, DF = 1: HR = 0.4 * 0.5 + 1 = 1.2 (danger for some) in one member of two
-    assert s["expected_area_by_hazard_class_m2"] == {"low": 2.0 * cells, "danger_for_some": 2.0 * cells,
+    assert s["members_used"] == 4
+    # 0.4 m still, DF = 1: HR = 0.4 * 0.5 + 1 = 1.2 (danger for some); 0.1 m: HR = 0.05 (low);
+    # 0 m and 0.03 m stay below the 0.05 m wet threshold: dry, in no hazard class
+    assert s["expected_area_by_hazard_class_m2"] == {"low": 1.0 * cells, "danger_for_some": 1.0 * cells,
                                                     "danger_for_most": 0.0, "danger_for_all": 0.0}
-    assert s["expected_area_depth_over_m2"][exceedance_name(0.3)] == 2.0 * cells
+    assert s["expected_wet_area_m2"] == 2.0 * cells and s["expected_dry_area_m2"] == 2.0 * cells
+    assert s["expected_area_depth_over_m2"][exceedance_name(0.3)] == 1.0 * cells
+
+
+def test_area_by_class_sums_to_the_wet_area_and_wet_plus_dry_to_the_domain():
+    """Weighted random members on a masked grid: the classes' areas equal the expected area at or
+    above the wet threshold counted from the depths, and wet + dry equals the domain's area."""
+    members = random_members("flood", 7, seed=11)
+    weights = [3, 1, 4, 1, 5, 9, 2]
+    mask = np.ones(SHAPE, bool)
+    mask[:, 0] = False
+    with RiskAccumulator(FLOOD.risk, SHAPE, 7, weights=weights, mask=mask) as acc:
+        for i, m in enumerate(members):
+            acc.add(i, m)
+        s = risk_summary(FLOOD.risk, acc.finalize(), cell_area_m2=25.0, members_used=7)
+    wet = np.average([m["max_depth"] >= WET for m in members], axis=0, weights=weights)
+    expected_wet = float(wet[mask].sum() * 25.0)
+    assert 0 < expected_wet < mask.sum() * 25.0
+    assert sum(s["expected_area_by_hazard_class_m2"].values()) == pytest.approx(expected_wet, rel=1e-12)
+    assert s["expected_wet_area_m2"] == pytest.approx(expected_wet, rel=1e-12)
+    assert s["expected_wet_area_m2"] + s["expected_dry_area_m2"] == pytest.approx(mask.sum() * 25.0, rel=1e-12)

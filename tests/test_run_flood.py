@@ -54,16 +54,17 @@ def test_run_folder_holds_every_output(flash_run):
 
 
 def test_hazard_netcdf_is_cf_with_crs_and_units(flash_run):
-    with xr.open_dataset(flash_run / "hazard.nc", decode_coords="all") as ds:
+    with xr.open_dataset(flash_run / "hazard.nc", decode_coords="all", decode_times=False) as ds:
         assert ds.attrs["Conventions"] == "CF-1.8"
         assert ds.rio.crs.to_epsg() == 5186
         for name in ("max_depth", "max_speed", "max_unit_discharge", "arrival_time", "wet_duration",
                      "final_depth", "depth"):
             assert ds[name].attrs["units"], name
             assert ds[name].attrs["long_name"], name
-        assert ds["max_depth"].attrs["standard_name"] == "water_depth"
+        assert ds["max_depth"].attrs["standard_name"] == "flood_water_thickness"
+        assert ds["max_depth"].attrs["cell_methods"] == "time: maximum"
         assert ds["depth"].dims == ("time", "y", "x")
-        assert ds["time"].attrs["units"] == "s"
+        assert ds["time"].attrs["units"] == "seconds since 1970-01-01 00:00:00"  # the scenario start
         np.testing.assert_array_equal(ds["time"].values, [0.0, 600.0])  # multiples of output.every
         md = ds["max_depth"].values
         assert np.nanmax(md) > 0.05
@@ -97,14 +98,18 @@ def test_risk_outputs_of_a_single_run_are_well_formed(flash_run):
         assert rk.attrs["members_used"] == 1
         p = rk["p_depth_over_0p1m"].values
         np.testing.assert_array_equal(p, (hz["max_depth"].values > 0.1).astype(float))
-        classes = sum(rk[f"p_hazard_{c}"].values for c in ("low", "danger_for_some", "danger_for_most",
-                                                           "danger_for_all"))
+        classes = sum(rk[f"p_hazard_{c}"].values for c in ("dry", "low", "danger_for_some",
+                                                           "danger_for_most", "danger_for_all"))
         np.testing.assert_allclose(classes, 1.0)
     geo = json.loads((flash_run / "buildings.geojson").read_text())
     lines = (flash_run / "buildings.csv").read_text().splitlines()
     assert len(geo["features"]) == len(lines) - 1 == 4080
     summary = json.loads((flash_run / "summary.json").read_text())
-    assert summary["risk"]["members_used"] == 1 and summary["risk"]["expected_total_loss_krw"] > 0
+    losses = [float(row.split(",")[names.index("expected_flood_loss_krw")])
+              for names in [lines[0].split(",")] for row in lines[1:]]
+    assert summary["risk"]["members_used"] == 1
+    assert summary["risk"]["expected_total_loss_krw"] == pytest.approx(sum(losses), rel=1e-5)
+    assert sum(summary["risk"]["buildings_by_risk_class"].values()) == 4080
 
 
 def test_summary_ledger_closes_and_manifest_is_complete(flash_run):
@@ -114,7 +119,7 @@ def test_summary_ledger_closes_and_manifest_is_complete(flash_run):
     assert ledger["closure_relative"] < 1e-9
     assert summary["time_steps"] > 0 and summary["cells"] == 250000
     manifest = json.loads((flash_run / "manifest.json").read_text())
-    assert manifest["status"] == "complete"
+    assert manifest["status"] == "truncated" and manifest["until_s"] == 15 * 60.0   # stopped by until
     assert len(manifest["scenario_sha256"]) == 64
     assert any(k.endswith("elevation.tif") for k in manifest["inputs"])
     assert manifest["versions"]["numpy"]

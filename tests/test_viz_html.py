@@ -1,6 +1,7 @@
 """The exported HTML page renders in a headless Chromium with the network cut off.
 
-Skipped only when Chromium is not installed (``apt-get install -y chromium``; CI installs it).
+Skipped only when Chromium is not installed (the README's test command installs it where it runs
+as root: ``sh .ci/system-packages.sh chromium``).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ def screenshot(page, out, user_data_dir):
     return iio.imread(out)[..., :3].astype(int)
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium)")
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (as root: sh .ci/system-packages.sh chromium)")
 def test_html_page_renders_the_city_offline(tmp_path):
     run = make_flood_run(tmp_path / "run")
     page = render_run(run, tmp_path / "scene.html", size=WINDOW)

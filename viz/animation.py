@@ -19,9 +19,10 @@ FORMATS = (".gif", ".mp4")
 def _writer(out: Path, fps: float):
     if out.suffix == ".gif":
         return imageio.get_writer(out, mode="I", duration=1000.0 / fps, loop=0)
-    # yuv420p needs even dimensions: frames are cropped to even sizes before writing
+    # yuv420p needs even dimensions: frames are cropped to even sizes before writing. ffmpeg writes
+    # to the terminal itself: only its errors (a failed write also raises here), not libx264's notes.
     return imageio.get_writer(out, fps=fps, codec="libx264", quality=7, macro_block_size=1,
-                              pixelformat="yuv420p")
+                              pixelformat="yuv420p", ffmpeg_log_level="error")
 
 
 def render_animation(run: RunData, out: str | Path, *, layer: str | None = None,

@@ -34,7 +34,9 @@ def render_products(run_dir: str | Path, spec, water_threshold: float | None = N
     Returns
     -------
     list of Path
-        The files written (``render_<view>.png``, ``view.html``, ``animation.gif``).
+        The files written: ``render_<layer>_<view>.png`` (:func:`viz.render_run.still_name`; the
+        layer is the ``render:`` block's, else the hazard's default, e.g.
+        ``render_max_depth_sw.png``), ``view.html``, ``animation.gif``.
     """
     run_dir = Path(run_dir)
     if not spec.enabled:
@@ -43,7 +45,7 @@ def render_products(run_dir: str | Path, spec, water_threshold: float | None = N
         water_threshold = run_wet_threshold(run_dir)
     common = {"layer": spec.layer, "size": tuple(spec.size), "exaggeration": spec.exaggeration,
               "water_threshold": water_threshold}
-    files = [render_run(run_dir, run_dir / f"render_{view}.png", view=view, **common) for view in spec.views]
+    files = [render_run(run_dir, view=view, **common) for view in spec.views]  # named by still_name
     if spec.html:
         files.append(render_run(run_dir, run_dir / "view.html", view=spec.views[0], **common))
     if spec.animation:

@@ -19,6 +19,16 @@ EXPORTS = {".html": export_html, ".gltf": export_gltf, ".glb": export_gltf, ".vt
 SUFFIXES = (".png", *ANIMATION_FORMATS, *EXPORTS)
 
 
+def still_name(layer: str, view: str | Camera) -> str:
+    """The file name of a run's still of ``layer`` from ``view``: ``render_<layer>_<view>.png``
+    (``custom`` for a :class:`viz.camera.Camera`), e.g. ``render_max_depth_sw.png``.
+
+    The one naming rule of the stills, for ``twin render`` without ``--out`` and for the stills
+    a run makes of itself (:func:`viz.products.render_products`).
+    """
+    return f"render_{layer}_{view if isinstance(view, str) else 'custom'}.png"
+
+
 def render_run(run_dir: str | Path, out: str | Path | None = None, view: str | Camera = "sw",
                layer: str | None = None, size: tuple[int, int] = (1920, 1080),
                exaggeration: float = 1.0, *, time: float | None = None,
@@ -33,7 +43,8 @@ def render_run(run_dir: str | Path, out: str | Path | None = None, view: str | C
     out : str or Path, optional
         Output file; its suffix picks the product: ``.png`` still, ``.gif``/``.mp4`` animation
         of the snapshots, ``.html`` self-contained interactive page, ``.gltf``/``.glb`` glTF,
-        ``.vtm`` VTK multiblock of .vtp meshes. Default ``<run_dir>/render_<layer>_<view>.png``.
+        ``.vtm`` VTK multiblock of .vtp meshes. Default ``<run_dir>/render_<layer>_<view>.png``
+        (:func:`still_name`).
     view : str or Camera
         ``"n"``, ``"ne"``, ``"e"``, ``"se"``, ``"s"``, ``"sw"``, ``"w"``, ``"nw"`` (oblique from
         that side), ``"top"`` (north-up map) or a custom :class:`viz.camera.Camera`.
@@ -74,7 +85,7 @@ def render_run(run_dir: str | Path, out: str | Path | None = None, view: str | C
         layer, building_value = default_layer, run.outputs.building_value
     layer = dict(run.outputs.layer_aliases).get(layer, layer)
     if out is None:
-        out = run.run_dir / f"render_{layer or default_layer}_{view if isinstance(view, str) else 'custom'}.png"
+        out = run.run_dir / still_name(layer or default_layer, view)
     out = Path(out)
     suffix = out.suffix.lower()
     options = dict(view=view, size=size, exaggeration=exaggeration, building_value=building_value,

@@ -16,9 +16,10 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from twin.core.errors import InputError
+from twin.core.errors import InputError, one_of
 from twin.hazards.interface import Outputs
 from twin.hazards.registry import HAZARDS, get_hazard
+from twin.risk.vulnerability import RISK_CLASSES
 
 #: Layers drawn as a water surface (depth in m); every other layer is draped as colour.
 WATER_LAYERS = ("max_depth", "final_depth", "depth")
@@ -111,7 +112,7 @@ def _open(path: Path, required: bool) -> xr.Dataset | None:
             raise InputError("file missing from the run folder", file=path)
         return None
     try:
-        with xr.open_dataset(path) as ds:
+        with xr.open_dataset(path, decode_times=False) as ds:  # snapshot times stay s since the start
             return ds.load()
     except (OSError, ValueError) as err:
         raise InputError(f"cannot read netCDF: {err}", file=path) from err
@@ -175,6 +176,14 @@ def label_of(name: str, units: str) -> str:
     return f"{name.replace('_', ' ')} ({units})"
 
 
+def layer_names(run: RunData) -> list[str]:
+    """The variables of hazard.nc and risk.nc that can be drawn (on the ``(y, x)`` grid, maybe
+    over ``time``), sorted, each once: not the CRS variable ``spatial_ref`` that both files hold."""
+    held = {name for ds in (run.hazard, run.risk) if ds is not None
+            for name, da in ds.data_vars.items() if da.dims[-2:] == ("y", "x")}
+    return sorted(held)
+
+
 def get_layer(run: RunData, name: str, time: float | None = None) -> Layer:
     """Resolve a layer name to a 2-D field, from hazard.nc first, then risk.nc.
 
@@ -203,10 +212,9 @@ def get_layer(run: RunData, name: str, time: float | None = None) -> Layer:
             da = ds[name]
             break
     else:
-        held = sorted(v for _, ds in sources if ds is not None for v in ds.data_vars)
-        files = " or ".join(f for f, ds in sources if ds is not None)
-        raise InputError("layer not found", file=run.run_dir / "hazard.nc", field=name,
-                         expected=f"a variable of {files}", found=", ".join(held))
+        files = one_of(f for f, ds in sources if ds is not None)
+        raise InputError(f"layer not found in {files}", file=run.run_dir, field=name,
+                         expected=one_of(layer_names(run)))
     snapshot = None
     if "time" in da.dims:
         da = da.isel(time=-1) if time is None else da.sel(time=time, method="nearest")
@@ -237,7 +245,8 @@ def building_values(run: RunData, name: str) -> tuple[dict[int, float], str]:
     Returns
     -------
     tuple
-        ``({building_id: value}, label)``; buildings with an empty cell are left out.
+        ``({building_id: value}, label)``; buildings with an empty cell are left out. The label of
+        the ``risk_class`` column names its codes, ``none`` first (``risk class (0 none, 1 low, ...)``).
 
     Raises
     ------
@@ -255,6 +264,8 @@ def building_values(run: RunData, name: str) -> tuple[dict[int, float], str]:
                          found=str(run.buildings[name].dtype))
     table = run.buildings[["building_id", name]].dropna()
     values = dict(zip(table["building_id"].astype(int).tolist(), table[name].astype(float).tolist()))
+    if name == "risk_class":
+        return values, f"risk class ({', '.join(f'{k} {c}' for k, c in enumerate(RISK_CLASSES))})"
     return values, label_of(name, units_of(name, {}))
 
 

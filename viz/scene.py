@@ -17,6 +17,7 @@ from twin.core.errors import InputError
 from viz.buildings import building_mesh
 from viz.camera import Camera, apply_view
 from viz.meshes import drape_mesh, north_arrow, terrain_mesh, water_mesh
+from viz.offscreen import prefer_egl
 from viz.run_data import Layer, RunData, building_values, clock, get_layer
 
 #: Water colour ramp, light to dark blue with depth: every shade reads as water.
@@ -84,6 +85,7 @@ class CityScene:
         self.twin = twin
         self.exaggeration = float(exaggeration)
         self.water_threshold = float(water_threshold)
+        prefer_egl()  # before the plotter makes its render window: no X server needed, no X warning
         self.plotter = pv.Plotter(off_screen=True, window_size=list(size))
         self.plotter.set_background("white")
         self.terrain = terrain_mesh(twin, exaggeration)

@@ -22,6 +22,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field as PydField
 from scipy import ndimage
 
 from twin.core.atomic import atomic_path
+from twin.core.cf import CONVENTIONS, as_written, global_attrs
 from twin.core.classes import (FUEL_MODEL_BY_LANDCOVER, LANDCOVER, MANNING_BY_LANDCOVER, code_table)
 from twin.core.errors import InputError
 from twin.core.fields import TWIN_FIELDS
@@ -35,6 +36,9 @@ from twin.core.yamlio import load_yaml_with_lines
 TWIN_BYTES_PER_CELL = sum(np.dtype(f.dtype).itemsize for f in TWIN_FIELDS.values())
 #: Bytes per cell a flood run needs on top of the twin (state, sources, maxima; see bench/README.md).
 RUN_BYTES_PER_CELL = 120
+#: How a twin file's data was made (its ``source``).
+TWIN_SOURCE = ("the CityTwin: terrain, buildings, land cover, fuel models and Manning roughness on one grid, "
+               "read from the rasters of a twin manifest and derived where absent (twin/core/citytwin.py)")
 #: First bytes of classic (CDF-1) and 64-bit offset (CDF-2) netCDF files. :func:`open_twin` reads
 #: them with scipy (without mmap), which refuses a truncated file, where netCDF-C reads the missing
 #: bytes as zeros.
@@ -209,7 +213,7 @@ def build_dataset(grid: Grid, arrays: dict[str, np.ndarray], name: str = "twin",
                                            "long_name": "easting of cell centre", "axis": "X"}),
                             "y": ("y", y, {"units": "m", "standard_name": "projection_y_coordinate",
                                            "long_name": "northing of cell centre", "axis": "Y"})},
-                    attrs={"name": name, "cell_size": grid.cell_size, "Conventions": "CF-1.8"})
+                    attrs={"name": name, "cell_size": grid.cell_size, "Conventions": CONVENTIONS})
     ds = ds.rio.write_crs(grid.crs)
     return ds.rio.write_transform(grid.transform)
 
@@ -301,9 +305,14 @@ def twin_grid(ds: xr.Dataset) -> Grid:
 
 
 def save_twin(ds: xr.Dataset, path: str | Path) -> Path:
-    """Write a twin to CF-1.8 netCDF (CRS via rioxarray), atomically (temporary name, then rename)."""
+    """Write a twin to CF-1.8 netCDF (CRS via rioxarray), atomically (temporary name, then rename).
 
+    The file gets the CF global attributes (:func:`twin.core.cf.global_attrs`), a ``history`` line
+    (a twin read from netCDF keeps its lines) and no fill value on its coordinates
+    (:func:`twin.core.cf.as_written`).
+    """
     path = Path(path)
+    ds = as_written(ds.assign_attrs(global_attrs(f"city twin {ds.attrs.get('name', '')}".rstrip(), TWIN_SOURCE)))
     with atomic_path(path) as tmp:
         ds.to_netcdf(tmp, engine="netcdf4")
     return path

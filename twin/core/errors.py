@@ -38,6 +38,25 @@ def shorten(text: str, limit: int = FOUND_MAX_CHARS) -> str:
     return f"{text[:limit]}… ({len(text)} characters in all)"
 
 
+def one_of(names) -> str:
+    """Names listed for a message, the last after "or": ``"a"``, ``"a or b"``, ``"a, b or c"``.
+
+    Parameters
+    ----------
+    names : iterable of str
+        The names, in the order shown; repeated names are shown once.
+
+    Returns
+    -------
+    str
+        The list in words; ``"nothing"`` for no names.
+    """
+    names = list(dict.fromkeys(str(n) for n in names))
+    if not names:
+        return "nothing"
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+
+
 class InputError(Exception):
     """Bad input, reported as one line naming the file, the field, what was expected and found.
 
@@ -53,7 +72,8 @@ class InputError(Exception):
         1-based line number in the file, where known.
     expected, found : str, optional
         What was expected and what was found; ``found`` is cut to :data:`FOUND_MAX_CHARS` characters
-        (see :func:`shorten`).
+        (see :func:`shorten`). Either is left out of the message when not given (None or blank
+        text), so a message never reads "expected None".
     """
 
     def __init__(self, message: str, *, file: str | Path | None = None, field: str | None = None,
@@ -62,8 +82,9 @@ class InputError(Exception):
         self.file = str(file) if file is not None else None
         self.field = field
         self.line = line
-        self.expected = expected
-        self.found = shorten(str(found)) if found is not None else None
+        self.expected = _given(expected)
+        found = _given(found)
+        self.found = shorten(found) if found is not None else None
         super().__init__(self.one_line())
 
     def one_line(self) -> str:
@@ -82,6 +103,13 @@ class InputError(Exception):
             text += f" (line {self.line})"
         parts.append(text)
         return _CONTROL.sub(lambda m: repr(m.group())[1:-1], ": ".join(parts))
+
+
+def _given(value: object) -> str | None:
+    """``value`` as text, or None when it says nothing (None, or blank text)."""
+    if value is None or not str(value).strip():
+        return None
+    return str(value)
 
 
 class RunError(Exception):

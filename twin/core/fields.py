@@ -1,7 +1,8 @@
 """The field registry: every twin and result field declared once.
 
-Each :class:`Field` gives the name, units, dtype, long name, CF ``standard_name`` (where one
-exists), whether the field is continuous or a class code (which decides bilinear or nearest
+Each :class:`Field` gives the name, units, dtype, long name, CF ``standard_name`` (only a name of
+the CF standard-name table; the long name alone where the table has none), CF ``cell_methods``
+(for statistics: ``"time: maximum"``, ``"time: point"``, ``"realization: mean"``), whether the field is continuous or a class code (which decides bilinear or nearest
 resampling) and its fill value. netCDF and GeoTIFF attributes are generated from here with
 :func:`cf_attrs`, never typed twice. A registry (:class:`FieldRegistry`) is immutable: the twin's
 fields are :data:`TWIN_FIELDS`; the hazards' and risk fields are declared by the hazards
@@ -32,11 +33,14 @@ class Field:
     long_name : str
         Human-readable meaning.
     standard_name : str or None
-        CF standard name, where one exists.
+        CF standard name, where the CF standard-name table has one for the quantity.
     kind : str
         ``"continuous"`` or ``"class"``; class codes are resampled with nearest neighbour.
     fill : float or int
         Value of cells outside the domain.
+    cell_methods : str or None
+        CF ``cell_methods`` of a statistic (CF-1.8 section 7.3), e.g. ``"time: maximum"`` for a
+        maximum over the run, ``"time: point"`` for a value at one instant.
     """
 
     name: str
@@ -46,6 +50,7 @@ class Field:
     standard_name: str | None = None
     kind: str = "continuous"
     fill: float | int = 0
+    cell_methods: str | None = None
 
     @property
     def is_class(self) -> bool:
@@ -56,8 +61,7 @@ class Field:
 _TWIN_FIELDS = [
     Field("elevation", "m", "float64", "terrain elevation above sea level",
           "surface_altitude", fill=np.nan),
-    Field("building_height", "m", "float64", "building height above ground (0 where no building)",
-          "height_above_ground", fill=0.0),
+    Field("building_height", "m", "float64", "building height above ground (0 where no building)", fill=0.0),
     Field("building_id", "1", "int32", "building identifier (0 = no building)", kind="class"),
     Field("building_use", "1", "int8",
           "building use class (0 none, 1 residential, 2 commercial, 3 industrial, 4 public)", kind="class"),
@@ -111,10 +115,12 @@ class FieldRegistry(Mapping):
 
 
 def cf_attrs(f: Field) -> dict:
-    """CF attributes (units, long_name, standard_name) of a field declaration."""
+    """CF attributes (units, long_name, and standard_name and cell_methods where declared) of a field."""
     attrs = {"units": f.units, "long_name": f.long_name}
     if f.standard_name:
         attrs["standard_name"] = f.standard_name
+    if f.cell_methods:
+        attrs["cell_methods"] = f.cell_methods
     return attrs
 
 

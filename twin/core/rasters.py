@@ -216,12 +216,9 @@ def refuse_cells(bad: np.ndarray, values: np.ndarray, file: str | Path | None, f
     if not bad.any():
         return
     row, col = np.argwhere(bad)[0]
-    found = np.unique(values[bad])
-    listed = ", ".join(_show(v) for v in found[:_LISTED])
-    more = f" and {found.size - _LISTED} more" if found.size > _LISTED else ""
     count = int(bad.sum())
     raise InputError(f"{problem} in {count} cell{'s' if count > 1 else ''} (first at row {row}, col {col})",
-                     file=file, field=field, expected=expected, found=listed + more)
+                     file=file, field=field, expected=expected, found=_listing(np.unique(values[bad])))
 
 
 def _show(value: np.generic) -> str:
@@ -230,6 +227,21 @@ def _show(value: np.generic) -> str:
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() else f"{value:g}"
     return str(value)
+
+
+def _listing(values: np.ndarray) -> str:
+    """Distinct values (sorted) as a message lists them: the first :data:`_LISTED` that read
+    differently (1000000.3 and 1000000.4 both read "1e+06": shown once), then how many distinct
+    values are left, e.g. ``"1e+06, 257 and 12 more"``."""
+    shown: dict[str, None] = {}
+    used = 0
+    for value in values:
+        if len(shown) == _LISTED:
+            break
+        shown.setdefault(_show(value), None)
+        used += 1
+    more = f" and {values.size - used} more" if values.size > used else ""
+    return ", ".join(shown) + more
 
 
 def _whole(values: np.ndarray) -> np.ndarray:

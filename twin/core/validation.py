@@ -46,6 +46,8 @@ def _describe(err: dict) -> str:
         return "unknown key (typo?)"
     if err["type"] == "missing":
         return "required key is missing"
+    if err["type"] == "model_type":  # not "… or instance of FloodSpec": the class is no word of the file
+        msg = "Input should be a mapping (key: value lines)"
     found = err.get("input")
     if isinstance(found, (dict, list)) or found is None:
         return msg

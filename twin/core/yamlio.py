@@ -248,6 +248,9 @@ def load_yaml_with_lines(path: str | Path) -> tuple[object, dict[LinePath, int]]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         line = mark.line + 1 if mark is not None else None
+        if "maximum nesting depth" in str(exc.problem):  # libyaml's own limit (>= 0.2.5), met while it
+            # scans ahead of our composer: the same refusal, in the same words
+            raise InputError(f"YAML nested deeper than {MAX_YAML_DEPTH} levels", file=path, line=line) from None
         what = exc.problem if exc.context is None else f"{exc.context}, {exc.problem}"
         raise InputError(f"invalid YAML: {what}", file=path, line=line) from None
     except yaml.reader.ReaderError as exc:

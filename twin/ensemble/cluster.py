@@ -1,7 +1,8 @@
 """Running ensemble members as dask tasks, on a local cluster or an existing one by address.
 
 By default a :class:`distributed.LocalCluster` with one single-threaded worker process per core
-(``workers``); with ``scheduler="tcp://HOST:PORT"`` the same members go to an existing cluster,
+(``workers``) and no dashboard (``dashboard=True`` starts dask's dashboard on this machine's port
+8787); with ``scheduler="tcp://HOST:PORT"`` the same members go to an existing cluster,
 which is how a run reaches Slurm/PBS (dask-jobqueue) or Kubernetes (dask-kubernetes). Members are
 reduced as they finish (``on_member``), so the driver never holds more than one member's maps.
 A member that raises is retried once (``retries=1``); a member that still fails is reported with
@@ -12,9 +13,11 @@ rescheduled by dask on the remaining workers.
 from __future__ import annotations
 
 import functools
+import importlib.util
 import json
 import logging
 import os
+import sys
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable
@@ -118,7 +121,7 @@ def warm_workers(client, hazard: Hazard, sf) -> list:
 
 
 @contextmanager
-def dask_client(scheduler: str | None = None, workers: int | None = None):
+def dask_client(scheduler: str | None = None, workers: int | None = None, dashboard: bool = False):
     """A distributed Client: to ``scheduler`` if given, else to a new LocalCluster.
 
     Parameters
@@ -127,6 +130,9 @@ def dask_client(scheduler: str | None = None, workers: int | None = None):
         Address of an existing scheduler (``tcp://HOST:PORT``).
     workers : int, optional
         Worker processes of the local cluster (default: one per core), one thread each.
+    dashboard : bool
+        Start the local cluster's dashboard (:data:`DASHBOARD_ADDRESS`, needs bokeh) and print its
+        link on stderr; with ``scheduler``, print the link of that cluster's own dashboard.
 
     The client is not made the global default (``set_as_default=False``), so dask's
     configuration is as before once the run ends.
@@ -134,8 +140,18 @@ def dask_client(scheduler: str | None = None, workers: int | None = None):
     Raises
     ------
     InputError
-        When the scheduler cannot be reached (a wrong address is bad input).
+        When the scheduler cannot be reached (a wrong address is bad input), or for ``dashboard``
+        on a local cluster without bokeh installed.
     """
+    with _client(scheduler, workers, dashboard) as client:
+        if dashboard:
+            print(f"dask dashboard: {client.dashboard_link}", file=sys.stderr, flush=True)
+        yield client
+
+
+@contextmanager
+def _client(scheduler: str | None, workers: int | None, dashboard: bool):
+    """The client of :func:`dask_client`, to ``scheduler`` or to a new LocalCluster."""
     from distributed import Client
 
     if scheduler is not None:
@@ -154,8 +170,42 @@ def dask_client(scheduler: str | None = None, workers: int | None = None):
         finally:
             client.close()
         return
-    with local_cluster(workers) as cluster, Client(cluster, set_as_default=False) as client:
+    with local_cluster(workers, dashboard) as cluster, Client(cluster, set_as_default=False) as client:
         yield client
+
+
+def warn_unused_cluster(sf, scheduler: str | None = None, workers: int | None = None,
+                        dashboard: bool = False) -> str | None:
+    """Say on stderr which dask options a run without ensemble members leaves unused.
+
+    Without an ``ensemble:`` block a run is its control run alone, computed in this process; no
+    cluster is reached or started, so ``--scheduler`` (or the scenario's ``scheduler:``),
+    ``--workers`` and ``--dashboard`` do nothing, and the user is told so instead of left to
+    believe the run went to the cluster.
+
+    Parameters
+    ----------
+    sf : ScenarioFile
+        The scenario (its ``scheduler:``).
+    scheduler, workers, dashboard
+        The command line's ``--scheduler``, ``--workers`` and ``--dashboard``.
+
+    Returns
+    -------
+    str or None
+        The warning printed, None when every option was left unset.
+    """
+    unused = [name for name, given in (("--scheduler", scheduler), ("--workers", workers),
+                                       ("--dashboard", dashboard)) if given]
+    if sf.scenario.scheduler is not None and scheduler is None:
+        unused.append(f"scheduler: ({sf.path})")
+    if not unused:
+        return None
+    names = unused[0] if len(unused) == 1 else f"{', '.join(unused[:-1])} and {unused[-1]}"
+    text = (f"warning: {names} not used: the scenario has no ensemble members, so its run stays in "
+            "this process and no dask cluster is reached or started")
+    print(text, file=sys.stderr, flush=True)
+    return text
 
 
 #: dask settings of the local cluster, whose housekeeping shares the cores with the members:
@@ -171,26 +221,50 @@ LOCAL_CLUSTER_CONFIG = {
 }
 
 
-def local_cluster(workers: int | None = None):
+#: Where the local cluster's dashboard listens when asked for (``--dashboard``): dask's usual
+#: port, on this machine only (from another one, through an SSH tunnel). A port in use is
+#: replaced by a free one, and the link printed says which.
+DASHBOARD_ADDRESS = "127.0.0.1:8787"
+#: Where the scheduler's own HTTP endpoint listens otherwise. dask's scheduler always serves one
+#: (health and metrics), by default on port 8787 of every interface, so that a second run
+#: warned "Port 8787 is already in use"; here it takes a free port on this machine only, and
+#: serves no dashboard.
+QUIET_HTTP_ADDRESS = "127.0.0.1:0"
+
+
+def local_cluster(workers: int | None = None, dashboard: bool = False):
     """A new :class:`distributed.LocalCluster` for members: ``workers`` single-threaded processes.
 
     Parameters
     ----------
     workers : int, optional
         Worker processes (default: one per core).
+    dashboard : bool
+        Serve dask's dashboard at :data:`DASHBOARD_ADDRESS` (needs bokeh); otherwise the
+        scheduler's HTTP endpoint listens at :data:`QUIET_HTTP_ADDRESS` with no dashboard.
 
     Returns
     -------
     distributed.LocalCluster
         Started, with :data:`LOCAL_CLUSTER_CONFIG` (given to its workers when they start);
         use it as a context manager to close it.
+
+    Raises
+    ------
+    InputError
+        For ``dashboard`` without bokeh installed.
     """
     import dask
     from distributed import LocalCluster
 
+    if dashboard and importlib.util.find_spec("bokeh") is None:
+        raise InputError("the dask dashboard needs bokeh", field="--dashboard",
+                         expected="bokeh installed: pip install -e '.[dashboard]'", found="no bokeh")
+    http = ({"dashboard_address": DASHBOARD_ADDRESS} if dashboard else
+            {"dashboard_address": QUIET_HTTP_ADDRESS, "scheduler_kwargs": {"dashboard": False}})
     with dask.config.set(LOCAL_CLUSTER_CONFIG):
         return LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
-                            processes=True, dashboard_address=None, silence_logs=logging.ERROR)
+                            processes=True, silence_logs=logging.ERROR, **http)
 
 
 def run_members(hazard: Hazard, sf, draws: list[MemberDraw], on_member: Callable[[MemberDraw, dict], None],

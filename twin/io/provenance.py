@@ -1,5 +1,8 @@
 """Provenance of a run: hashes of the scenario and input files, package versions, the manifest.
 
+Timestamps (:func:`utc_now`, ISO 8601 in UTC) are those of :mod:`twin.core.cf`, which also stamps
+every netCDF file's ``history``.
+
 ``manifest.json`` is written last in a run folder; a folder without one is incomplete.
 """
 
@@ -8,11 +11,11 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
-from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
 from twin.core.atomic import atomic_path
+from twin.core.cf import utc_now  # noqa: F401  (the timestamps of manifests and logs, as in the netCDF history)
 
 #: Packages whose versions are recorded in every manifest.
 RECORDED_PACKAGES = ("city-twin", "numpy", "scipy", "xarray", "rasterio", "rioxarray", "dask", "distributed",
@@ -37,11 +40,6 @@ def package_versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             out[name] = "not installed"
     return out
-
-
-def utc_now() -> str:
-    """The current time, ISO 8601 in UTC."""
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def write_json(path: str | Path, data: dict) -> Path:

@@ -12,6 +12,8 @@ The rules (README, "Safety"):
 * A run is written into a hidden staging folder beside its final name (``.NAME.tmp-XXXXXXXX``,
   marked as this project's), locked while written (:mod:`twin.io.locks`), and renamed into place
   whole when complete; nothing half-written ever carries the final name.
+* A run folder lists what it holds in its ``manifest.json`` (:func:`list_products`), its log
+  ``run.log`` (:data:`RUN_LOG`, appended while the run is written in its staging folder) among them.
 * Staging folders of crashed runs (their lock is free) are removed by the next run into the same
   parent, and only they: a live writer's folder (its lock held) and anything without the marker
   are left alone.
@@ -31,14 +33,18 @@ from twin.core.atomic import TEMPORARY, temporary_name
 from twin.core.errors import InputError, RunError
 from twin.io.locks import exclusive_lock, lock_if_free
 
-#: The file that marks a folder as written by this project: JSON ``{"kind": "run" | "batch"}``.
+#: The file that marks a folder as written by this project: JSON ``{"kind": "run" | "batch" | "twin"}``.
 MARKER = ".city-twin"
 #: What a folder name may hold: letters, digits, ``.``, ``_``, ``-``, starting with a letter or digit.
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 #: Longest folder name (bytes): 255 (the usual file-system limit) less the staging suffix.
 MAX_NAME_BYTES = 200
+#: The run's log in its folder: JSON lines (:mod:`twin.io.runlog`), appended during the run.
+RUN_LOG = "run.log"
+#: The manifest of a run folder, written last; a folder without one is incomplete.
+MANIFEST = "manifest.json"
 #: The files by which a folder written before :data:`MARKER` existed is recognised, per kind.
-_RECORD_FILES = {"run": "manifest.json", "batch": "batch.json"}
+_RECORD_FILES = {"run": MANIFEST, "batch": "batch.json"}
 
 
 def folder_name(text: str, what: str) -> str:
@@ -203,6 +209,24 @@ def mark(folder: Path, kind: str) -> None:
     (folder / MARKER).write_text(json.dumps({"kind": kind, "project": "city-twin"}) + "\n", encoding="utf-8")
 
 
+def list_products(folder: Path) -> list[dict]:
+    """The files of a run folder (its staging folder while written), for its manifest.
+
+    Parameters
+    ----------
+    folder : Path
+        The run's folder.
+
+    Returns
+    -------
+    list of dict
+        ``{"file": path relative to the folder (POSIX), "bytes": size}`` per file, sorted by path;
+        the marker and the manifest itself are left out.
+    """
+    files = sorted((p.relative_to(folder).as_posix(), p) for p in folder.rglob("*") if p.is_file())
+    return [{"file": name, "bytes": p.stat().st_size} for name, p in files if name not in (MARKER, MANIFEST)]
+
+
 def _make_parent(folder: Path) -> None:
     try:
         folder.parent.mkdir(parents=True, exist_ok=True)
@@ -211,8 +235,9 @@ def _make_parent(folder: Path) -> None:
 
 
 @contextmanager
-def staged_run_folder(folder: str | Path, inputs: Iterable[Path] = (), force: bool = False):
-    """Claim ``folder`` for a run: lock it, check it, and yield an empty staging folder beside it.
+def staged_run_folder(folder: str | Path, inputs: Iterable[Path] = (), force: bool = False, kind: str = "run"):
+    """Claim ``folder`` for a run (or another ``kind`` of folder, e.g. ``"twin"``): lock it, check it,
+    and yield an empty staging folder beside it.
 
     On normal exit of the block the staging folder replaces ``folder`` whole (an old run folder
     is moved aside first and removed after); on an exception it is removed and ``folder`` is as
@@ -227,15 +252,15 @@ def staged_run_folder(folder: str | Path, inputs: Iterable[Path] = (), force: bo
     """
     folder = _absolute(folder)
     inputs = list(inputs)
-    check_output_folder(folder, "run", inputs, force)
+    check_output_folder(folder, kind, inputs, force)
     _make_parent(folder)
     with exclusive_lock(folder):
-        check_output_folder(folder, "run", inputs, force)  # again, now that nobody else writes it
+        check_output_folder(folder, kind, inputs, force)  # again, now that nobody else writes it
         remove_stale_staging(folder.parent, own_name=folder.name)
         staging = temporary_name(folder)
         try:
             staging.mkdir()
-            mark(staging, "run")
+            mark(staging, kind)
         except OSError as exc:
             _remove_tree(staging)
             raise InputError(f"cannot write in the output folder's parent: {exc.strerror}",

@@ -7,7 +7,8 @@ forecast member 0. Everything is written under ``OUT/<issued>/``:
 * ``<scenario>/``: the usual run folder, written under a temporary name and renamed when complete;
 * ``batch.json``: per-scenario status, timings, input hashes and alerts, rewritten atomically after
   each scenario (so a crash leaves the last consistent state);
-* ``batch.log``: JSON lines, one per event; the console gets the same events as text;
+* ``batch.log``: JSON lines, one per event (:class:`twin.io.runlog.EventLog`); the console gets the
+  same events as text;
 * ``OUT/latest``: a symbolic link to ``<issued>``, switched atomically when the batch finishes.
 
 Re-running the same command skips scenarios whose folder is complete (it has ``manifest.json``)
@@ -22,8 +23,8 @@ twin, empty time axis; a scenario that does not validate), raised as :class:`Inp
 from __future__ import annotations
 
 import json
+import logging
 import os
-import sys
 import time
 import uuid
 from datetime import datetime, timezone
@@ -37,6 +38,7 @@ from twin.ensemble.draws import MemberDraw, draw_members, member_draws
 from twin.hazards.interface import Hazard
 from twin.hazards.registry import get_hazard, load_scenario
 from twin.io.provenance import file_sha256, utc_now, write_json
+from twin.io.runlog import EventLog
 from twin.core.atomic import TEMPORARY
 from twin.io.run_folders import claimed_batch_folder, folder_name, remove_stale_staging
 from twin.io.rainfall import Forecast, read_forecast
@@ -46,22 +48,6 @@ from twin.core.yamlio import line_of
 
 #: Probability of a depth above 0.5 m at a building from which the batch raises an alert.
 DEFAULT_ALERT_PROBABILITY = 0.5
-
-
-class BatchLog:
-    """Events as JSON lines in ``batch.log`` and as text on the console."""
-
-    def __init__(self, path: Path, echo: Callable[[str], None] | None = None):
-        self.path = path
-        self.echo = echo or (lambda text: print(text, file=sys.stderr, flush=True))
-
-    def __call__(self, event: str, **fields) -> None:
-        """Record one event."""
-        record = {"time": utc_now(), "event": event, **fields}
-        with open(self.path, "a", encoding="utf-8") as f:
-            f.write(json.dumps(record, default=str) + "\n")
-        details = " ".join(f"{k}={v}" for k, v in fields.items())
-        self.echo(f"[{record['time']}] {event} {details}".rstrip())
 
 
 def issued_label(issued: str | None, forecast: Forecast) -> str:
@@ -162,7 +148,7 @@ def _link_latest(out: Path, label: str) -> None:
 def run_batch(forecast_file: str | Path, scenarios_dir: str | Path, out: str | Path, issued: str | None = None,
               variable: str = "rainfall", scheduler: str | None = None, workers: int | None = None,
               force: bool = False, alert_probability: float = DEFAULT_ALERT_PROBABILITY,
-              extra_outputs=None, echo: Callable[[str], None] | None = None) -> int:
+              extra_outputs=None, echo: Callable[[str], None] | None = None, dashboard: bool = False) -> int:
     """Run the nightly batch; returns the exit code (0 all complete, 1 some failed).
 
     Parameters
@@ -177,8 +163,9 @@ def run_batch(forecast_file: str | Path, scenarios_dir: str | Path, out: str | P
         Label of the forecast issue (folder name); default from the forecast's first time.
     variable : str
         Rainfall variable of the forecast.
-    scheduler, workers
-        Dask cluster for the members (see :func:`twin.ensemble.cluster.dask_client`).
+    scheduler, workers, dashboard
+        Dask cluster for the members, and whether to serve its dashboard (see
+        :func:`twin.ensemble.cluster.dask_client`).
     force : bool
         Redo complete scenarios too.
     alert_probability : float
@@ -186,7 +173,7 @@ def run_batch(forecast_file: str | Path, scenarios_dir: str | Path, out: str | P
     extra_outputs : callable, optional
         Passed to :func:`twin.pipeline.run.run_scenario` (renderings).
     echo : callable, optional
-        Console output of the log (default: stderr).
+        Console output of the log (default: the ``twin`` logger, :mod:`twin.io.runlog`).
 
     Raises
     ------
@@ -217,13 +204,13 @@ def run_batch(forecast_file: str | Path, scenarios_dir: str | Path, out: str | P
     _check_unique_names(prepared)
     inputs = [forecast_file, *(f for _, prep, _, _ in prepared for f in prep.input_files)]
     with claimed_batch_folder(out / label, inputs, force) as batch_dir:
-        log = BatchLog(batch_dir / "batch.log", echo)
+        log = EventLog(batch_dir / "batch.log", echo)
         removed = _remove_leftovers(batch_dir)
         log("batch_start", issued=label, forecast=str(forecast_file), members=forecast.n_members,
             removed_leftovers=len(removed))
         record, failed = _run_prepared(prepared, forecast, forecast_file, batch_dir, log, scheduler=scheduler,
                                        workers=workers, force=force, alert_probability=alert_probability,
-                                       extra_outputs=extra_outputs)
+                                       extra_outputs=extra_outputs, dashboard=dashboard)
         _link_latest(out, label)
         record.update(finished=utc_now(), status="failed" if failed else "complete")
         write_json(batch_dir / "batch.json", record)
@@ -231,9 +218,9 @@ def run_batch(forecast_file: str | Path, scenarios_dir: str | Path, out: str | P
     return 1 if failed else 0
 
 
-def _run_prepared(prepared: list, forecast: Forecast, forecast_file: Path, batch_dir: Path, log: BatchLog, *,
+def _run_prepared(prepared: list, forecast: Forecast, forecast_file: Path, batch_dir: Path, log: EventLog, *,
                   scheduler, workers, force: bool, alert_probability: float,
-                  extra_outputs) -> tuple[dict, int]:
+                  extra_outputs, dashboard: bool = False) -> tuple[dict, int]:
     """Run the batch's scenarios one after the other, recording each in ``batch.json``.
 
     Returns
@@ -264,14 +251,14 @@ def _run_prepared(prepared: list, forecast: Forecast, forecast_file: Path, batch
             t0 = time.perf_counter()
             try:
                 run_prepared(prep, run_dir, draws=draws, progress=False, scheduler=scheduler, workers=workers,
-                             extra_outputs=extra_outputs, force=force)
+                             extra_outputs=extra_outputs, force=force, dashboard=dashboard)
                 entry.update(status="complete", alerts=_alerts(run_dir, prep.hazard, alert_probability))
                 log("scenario_complete", scenario=name, seconds=round(time.perf_counter() - t0, 2),
                     alerts=len(entry["alerts"]))
             except (RunError, InputError, OSError) as exc:
                 failed += 1
                 entry.update(status="failed", error=str(exc))
-                log("scenario_failed", scenario=name, error=str(exc))
+                log("scenario_failed", level=logging.ERROR, scenario=name, error=str(exc))
             entry["seconds"] = time.perf_counter() - t0
         record["scenarios"][name] = entry
         write_json(batch_dir / "batch.json", {**record, "status": "running"})

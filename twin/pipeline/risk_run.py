@@ -108,7 +108,10 @@ def write_risk(folder: Path, sf: ScenarioFile, twin: xr.Dataset, hazard: Hazard,
     used = risk.members_used
     attrs = {"scenario_name": sf.scenario.name, "hazard": sf.scenario.hazard, "members": risk.n_members,
              "members_used": used, "members_failed": len(risk.failures),
-             "title": f"{sf.scenario.hazard} risk of scenario {sf.scenario.name} over {used} members"}
+             "title": f"{sf.scenario.hazard} risk of scenario {sf.scenario.name} over {used} members",
+             "source": f"risk statistics over the ensemble members of the {sf.scenario.hazard} model (docs/risk.md)",
+             "references": "Hyndman, R. J. and Fan, Y. (1996), Sample quantiles in statistical packages, Am. Stat. "
+                           "50(4), 361-365 (percentiles, definition 1, with weights); docs/risk.md"}
     ds = result_dataset(twin, risk.maps, hazard.risk.fields, attrs=attrs)
     write_maps(ds, folder / "risk.nc", hazard.risk.headline if sf.scenario.output.geotiff else ())
     columns = dict(risk.buildings)

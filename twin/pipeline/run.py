@@ -5,14 +5,18 @@ scenario (:func:`load_run_scenario`), check that the run fits, load the twin and
 hazard's inputs (:func:`prepare_run`: every input error surfaces here, before anything runs),
 then (:func:`run_prepared`) run the control (the scenario as written), write its hazard outputs
 into a staging folder, run and reduce the ensemble members into risk outputs
-(:mod:`twin.pipeline.risk_run`), add extra products (renderings), write ``manifest.json`` last,
-and rename the folder into place. A failed or interrupted run leaves nothing under the final
+(:mod:`twin.pipeline.risk_run`), add extra products (renderings), write ``manifest.json`` last
+(every file written, and the status: ``complete``, ``truncated`` when ``until`` stopped the run
+before the scenario's end, or ``members_failed``), and rename the folder into place. The run's
+events are appended to ``run.log`` in the staging folder as JSON lines (:mod:`twin.io.runlog`),
+and go to the ``twin`` logger. A failed or interrupted run leaves nothing under the final
 name. ``twin run``, ``run_scenario.py`` (:func:`run_scenario`) and the nightly batch (its own
 member draws and output location, :mod:`twin.pipeline.batch`) all go this way.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -23,21 +27,44 @@ import xarray as xr
 
 from twin.core.citytwin import load_twin, save_twin, twin_input_files
 from twin.core.errors import InputError, RunError
-from twin.ensemble.cluster import dask_client, warm_workers
+from twin.ensemble.cluster import dask_client, warm_workers, warn_unused_cluster
 from twin.ensemble.draws import control_only, member_draws
 from twin.hazards.interface import Hazard
 from twin.hazards.registry import HAZARDS, HazardRegistry, get_hazard, load_scenario
 from twin.io.provenance import file_sha256, package_versions, utc_now, write_json
-from twin.io.run_folders import staged_run_folder
-from twin.pipeline.budget import check_run_fits, estimate_run, scenario_grid
+from twin.io.run_folders import MANIFEST, RUN_LOG, list_products, staged_run_folder
+from twin.io.runlog import EventLog
+from twin.pipeline.budget import Budget, check_run_fits, estimate_run, scenario_grid
 from twin.pipeline.risk_run import reduce_members, write_risk
+from twin.core.yamlio import line_of
 from twin.scenario.schema import ScenarioFile
 
 
 @dataclass(frozen=True)
 class PreparedRun:
-    """A scenario ready to simulate: validated scenario, its hazard, loaded twin, hazard inputs,
-    input files, and the wall time (s) the preparation took."""
+    """A scenario ready to simulate.
+
+    Attributes
+    ----------
+    sf : ScenarioFile
+        The validated scenario, its duration cut to ``until_s`` where that was given.
+    hazard : Hazard
+        The scenario's hazard.
+    twin : xarray.Dataset
+        The loaded twin.
+    inputs : object
+        The hazard's inputs (``hazard.prepare``).
+    input_files : tuple of Path
+        Every file the run reads (scenario, twin, the hazard's forcing files).
+    prepare_s : float
+        Wall time (s) the preparation took.
+    budget : Budget
+        The run's estimated memory and disk use, checked against what is available.
+    scenario_duration_s : float
+        The duration (s) the scenario file gives.
+    until_s : float or None
+        ``--until`` (s): the simulated time the run stops at; None: the scenario's duration.
+    """
 
     sf: ScenarioFile
     hazard: Hazard
@@ -45,31 +72,55 @@ class PreparedRun:
     inputs: object
     input_files: tuple[Path, ...]
     prepare_s: float
+    budget: Budget
+    scenario_duration_s: float
+    until_s: float | None = None
+
+    @property
+    def status(self) -> str:
+        """``"truncated"`` when ``until_s`` stops the run before the scenario's end, else ``"complete"``."""
+        return "truncated" if self.until_s is not None and self.until_s < self.scenario_duration_s else "complete"
 
 
-def load_run_scenario(scenario_path: str | Path, until: float | None = None,
-                      hazards: HazardRegistry = HAZARDS) -> ScenarioFile:
-    """Read and validate a scenario; ``until`` (s, > 0), when given, replaces its duration.
+def load_run_scenario(scenario_path: str | Path, hazards: HazardRegistry = HAZARDS) -> ScenarioFile:
+    """Read and validate a scenario.
 
     Raises
     ------
     InputError
-        For any problem with the scenario file, or a non-positive ``until``.
+        For any problem with the scenario file.
     """
-    sf = load_scenario(scenario_path, hazards)
-    if until is not None:
-        if not until > 0:
-            raise InputError("--until must be a positive duration", found=repr(until))
-        sf = sf.with_duration(until)
-    return sf
+    return load_scenario(scenario_path, hazards)
 
 
-def prepare_run(sf: ScenarioFile, *, hazards: HazardRegistry = HAZARDS, render: bool | None = None,
-                out: str | Path | None = None, members: int | None = None, workers: int | None = None,
-                scheduler: str | None = None) -> PreparedRun:
+def cut_short(sf: ScenarioFile, until: float | None) -> ScenarioFile:
+    """The scenario to run until ``until`` (s, ``--until``): its duration replaced, when given.
+
+    Raises
+    ------
+    InputError
+        For a non-positive ``until``, or one later than the scenario's duration (a run never
+        goes past the end of its scenario).
+    """
+    if until is None:
+        return sf
+    if not until > 0:
+        raise InputError("--until must be a positive duration", found=repr(until))
+    duration = sf.scenario.duration
+    if until > duration:
+        raise InputError(f"is later than the scenario's duration (duration, line "
+                         f"{line_of(sf.lines, ('duration',))}); a run cannot go past its scenario's end",
+                         file=sf.path, field="--until", expected=f"at most {duration:g} s",
+                         found=f"{until:g} s")
+    return sf.with_duration(until)
+
+
+def prepare_run(sf: ScenarioFile, *, until: float | None = None, hazards: HazardRegistry = HAZARDS,
+                render: bool | None = None, out: str | Path | None = None, members: int | None = None,
+                workers: int | None = None, scheduler: str | None = None) -> PreparedRun:
     """Check that a scenario's run fits, load its twin and prepare the hazard inputs.
 
-    Before the twin is loaded, the run's peak memory and output size are estimated
+    ``until`` (s, ``--until``) stops the run before the scenario's end (:func:`cut_short`). Before the twin is loaded, the run's peak memory and output size are estimated
     (:func:`twin.pipeline.budget.estimate_run`, from the grid in the terrain's header) and checked
     against the memory available and the free disk at the run folder; ``render``, ``members``,
     ``workers`` and ``scheduler`` refine the estimate as in ``estimate_run``, and ``out`` is the
@@ -78,10 +129,12 @@ def prepare_run(sf: ScenarioFile, *, hazards: HazardRegistry = HAZARDS, render: 
     Raises
     ------
     InputError
-        For any problem with the scenario, the twin or the positions in it, and for a run that
-        will not fit in memory or on disk.
+        For any problem with the scenario, ``until``, the twin or the positions in it, and for a
+        run that will not fit in memory or on disk.
     """
     t0 = time.perf_counter()
+    scenario_duration = sf.scenario.duration
+    sf = cut_short(sf, until)
     hazard = get_hazard(sf.scenario.hazard, hazards)
     budget = estimate_run(sf, scenario_grid(sf), render=render, members=members, workers=workers,
                           scheduler=scheduler or sf.scenario.scheduler, hazards=hazards)
@@ -90,14 +143,15 @@ def prepare_run(sf: ScenarioFile, *, hazards: HazardRegistry = HAZARDS, render: 
     twin = load_twin(source, base_dir=sf.folder)
     inputs = hazard.prepare(sf, twin)
     files = (sf.path, *twin_input_files(source, sf.folder), *hazard.input_files(sf))
-    return PreparedRun(sf, hazard, twin, inputs, tuple(files), time.perf_counter() - t0)
+    return PreparedRun(sf, hazard, twin, inputs, tuple(files), time.perf_counter() - t0, budget, scenario_duration,
+                       until)
 
 
 def run_scenario(scenario_path: str | Path, out: str | Path | None = None, progress: bool = True,
                  until: float | None = None,
                  extra_outputs: Callable[[Path, ScenarioFile], object] | None = None,
                  scheduler: str | None = None, workers: int | None = None, force: bool = False,
-                 hazards: HazardRegistry = HAZARDS) -> Path:
+                 hazards: HazardRegistry = HAZARDS, dashboard: bool = False) -> Path:
     """Run a scenario file and write its run folder (:func:`prepare_run`, then :func:`run_prepared`).
 
     Parameters
@@ -109,8 +163,9 @@ def run_scenario(scenario_path: str | Path, out: str | Path | None = None, progr
     progress : bool
         Show progress bars (simulated time of the control run, members finished).
     until : float, optional
-        Stop at this simulated time (s) instead of the scenario's duration (a quick look).
-    extra_outputs, scheduler, workers, force
+        Stop at this simulated time (s), before the scenario's end (a quick look); the run's status
+        is then ``truncated`` (:func:`cut_short`).
+    extra_outputs, scheduler, workers, force, dashboard
         As :func:`run_prepared`.
     hazards : HazardRegistry
         The hazards scenarios may name (default: the project's).
@@ -120,16 +175,17 @@ def run_scenario(scenario_path: str | Path, out: str | Path | None = None, progr
     Path
         The complete run folder (it holds ``manifest.json``).
     """
-    sf = load_run_scenario(scenario_path, until, hazards)
-    prep = prepare_run(sf, hazards=hazards, render=extra_outputs is not None, out=out, workers=workers,
+    sf = load_run_scenario(scenario_path, hazards)
+    prep = prepare_run(sf, until=until, hazards=hazards, render=extra_outputs is not None, out=out, workers=workers,
                        scheduler=scheduler)
     return run_prepared(prep, out, progress=progress, extra_outputs=extra_outputs, scheduler=scheduler,
-                        workers=workers, force=force)
+                        workers=workers, force=force, dashboard=dashboard)
 
 
 def run_prepared(prep: PreparedRun, out: str | Path | None = None, *, draws: list | None = None,
                  progress: bool = True, extra_outputs: Callable[[Path, ScenarioFile], object] | None = None,
-                 scheduler: str | None = None, workers: int | None = None, force: bool = False) -> Path:
+                 scheduler: str | None = None, workers: int | None = None, force: bool = False,
+                 dashboard: bool = False) -> Path:
     """Run a prepared scenario and write its run folder.
 
     The control run (the scenario as written) gives ``hazard.nc`` and the other hazard outputs;
@@ -159,6 +215,9 @@ def run_prepared(prep: PreparedRun, out: str | Path | None = None, *, draws: lis
     force : bool
         Replace the run folder even if it is not a run folder of this project (never one that
         holds an input of the run; see :mod:`twin.io.run_folders`).
+    dashboard : bool
+        Serve dask's dashboard of the local cluster, and print its link
+        (:func:`twin.ensemble.cluster.dask_client`).
 
     Returns
     -------
@@ -184,34 +243,53 @@ def run_prepared(prep: PreparedRun, out: str | Path | None = None, *, draws: lis
     run_dir = sf.output_dir(out)
     with ExitStack() as stack:
         folder = stack.enter_context(staged_run_folder(run_dir, prep.input_files, force))
+        log = EventLog(folder / RUN_LOG)
+        log("run_start", f"run of {sf.scenario.name} ({hazard.name}) into {run_dir}", stage="start",
+            scenario=sf.scenario.name, hazard=hazard.name, run_dir=str(run_dir), members=len(draws),
+            duration_s=sf.scenario.duration, until_s=prep.until_s)
+        log("prepared", f"prepared in {prep.prepare_s:.2f} s; {prep.budget.describe()}", level=logging.DEBUG,
+            stage="prepare", seconds=prep.prepare_s)
         client, warm_up = None, []
         if not control_only(draws):
             # the cluster first, so that its workers load themselves while the control run computes
-            client = stack.enter_context(dask_client(scheduler or sf.scenario.scheduler, workers))
+            client = stack.enter_context(dask_client(scheduler or sf.scenario.scheduler, workers, dashboard))
             warm_up = warm_workers(client, hazard, sf)
+        else:
+            warn_unused_cluster(sf, scheduler, workers, dashboard)
         t_prepared = time.perf_counter()
         result = hazard.simulate(prep.inputs, sf, progress)
         t_simulated = time.perf_counter()
+        _stage_done(log, "control_run", t_simulated - t_prepared)
         save_twin(prep.twin, folder / "twin.nc")
         summary = hazard.write(folder, sf, prep.twin, result)
         t_control_written = time.perf_counter()
+        _stage_done(log, "control_write", t_control_written - t_simulated)
         risk = reduce_members(sf, prep.twin, hazard, result, folder, draws=draws, client=client,
                               progress=progress)
         for future in warm_up:
             future.release()
         failures = risk.failures
         t_members = time.perf_counter()
+        for failure in failures:
+            log("member_failed", f"member {failure.index} failed twice: {failure.error}", level=logging.WARNING,
+                stage="members", member=failure.index, error=str(failure.error))
+        _stage_done(log, "members", t_members - t_control_written, members=risk.n_members, failed=len(failures))
         summary["risk"] = write_risk(folder, sf, prep.twin, hazard, risk, hazard.building_columns(result))
         if extra_outputs is not None:
             extra_outputs(folder, sf)
         t_written = time.perf_counter()
+        _stage_done(log, "write", t_written - t_members)
         timings = {"prepare_s": prep.prepare_s + t_prepared - t0, "control_run_s": t_simulated - t_prepared,
                    "control_write_s": t_control_written - t_simulated,
                    "members_s": t_members - t_control_written, "write_s": t_written - t_members,
                    "total_s": prep.prepare_s + t_written - t0}
-        write_json(folder / "summary.json", {**summary, "timings": timings})
-        status = "members_failed" if failures else "complete"
-        write_json(folder / "manifest.json", run_manifest(prep, started, timings, status, risk.n_members))
+        status = "members_failed" if failures else prep.status
+        length = {"status": status, "until_s": prep.until_s, "scenario_duration_s": prep.scenario_duration_s}
+        write_json(folder / "summary.json", {**summary, **length, "timings": timings})
+        log("run_end", f"run {status} in {timings['total_s']:.1f} s", stage="end",
+            level=logging.WARNING if failures else logging.INFO, seconds=timings["total_s"], **length)
+        write_json(folder / MANIFEST, run_manifest(prep, started, timings, status, risk.n_members,
+                                                   list_products(folder)))
     if failures:
         listed = "; ".join(f"member {f.index}: {f.error}" for f in failures[:5])
         raise RunError(f"{len(failures)} ensemble member(s) failed twice ({listed}); outputs in {run_dir} "
@@ -219,8 +297,17 @@ def run_prepared(prep: PreparedRun, out: str | Path | None = None, *, draws: lis
     return run_dir
 
 
-def run_manifest(prep: PreparedRun, started: str, timings: dict, status: str, members: int) -> dict:
-    """The manifest of a finished run: hashes, versions, seed, members run, timings, status."""
+def _stage_done(log: EventLog, stage: str, seconds: float, **fields) -> None:
+    """Record in the run's log that ``stage`` took ``seconds`` (wall time, s)."""
+    log("stage_done", f"{stage.replace('_', ' ')} done in {seconds:.2f} s", stage=stage, seconds=seconds, **fields)
+
+
+def run_manifest(prep: PreparedRun, started: str, timings: dict, status: str, members: int,
+                 products: list[dict]) -> dict:
+    """The manifest of a finished run: hashes, versions, seed, members run, timings, status
+    (``complete``, ``truncated`` by ``--until``, or ``members_failed``), the simulated time it
+    stopped at (``until_s``, s; None: the scenario's end) and the files it wrote (``products``,
+    :func:`twin.io.run_folders.list_products`)."""
     return {
         "scenario": prep.sf.scenario.name,
         "scenario_file": str(prep.sf.path),
@@ -236,4 +323,7 @@ def run_manifest(prep: PreparedRun, started: str, timings: dict, status: str, me
         "finished": utc_now(),
         "timings": timings,
         "status": status,
+        "scenario_duration_s": prep.scenario_duration_s,
+        "until_s": prep.until_s,
+        "products": products,
     }

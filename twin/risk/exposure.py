@@ -2,13 +2,18 @@
 
 * :func:`building_table` reads the buildings of a twin (from ``building_id``): use, footprint and
   floor area, value, the footprint cells and the *ring* of open cells around each footprint.
+* Each building has a first-floor height (m above the ground at the wall): the mean over its
+  footprint of a ``first_floor_height`` variable of the twin (:data:`FIRST_FLOOR_HEIGHT`, optional;
+  NaN cells are not given), else the default of its use (``first_floor_height_m`` of
+  :func:`twin.risk.vulnerability.load_values`).
 * Buildings block the flood, so their own cells stay dry. The depth at a building is taken from
   its ring: the open (``building_id == 0``), in-domain cells that touch the footprint in the
   8-neighbourhood (cells sharing an edge *or a corner* with it). The corner cells are included so
   that water standing against a corner counts and a one-cell building has eight samples. A building
   whose ring is empty (enclosed by other buildings or the domain edge) cannot be reached by water
   in this model and gets depth 0 (:func:`depth_at_buildings`). A building is reached by a
-  mask (e.g. burned cells) when any footprint cell is (:func:`any_on_footprint`).
+  mask when any footprint cell is (:func:`any_on_footprint`, e.g. burned cells) or any ring cell
+  is (:func:`any_in_ring`, e.g. wet cells).
 * :func:`footprints` and :func:`write_geojson` turn the building-id raster into polygons in the
   twin's CRS, with the per-building columns as properties.
 """
@@ -27,7 +32,16 @@ import xarray as xr
 from twin.core.atomic import atomic_path
 from twin.core.classes import BUILDING_USE
 from twin.core.errors import InputError, RunError
+from twin.core.fields import Field
+from twin.core.rasters import refuse_cells
 from twin.risk.vulnerability import BuildingValues, load_values, storeys
+
+#: The optional twin variable of first-floor heights (NaN: not given, the use's default applies).
+FIRST_FLOOR_HEIGHT = Field("first_floor_height", "m", "float64",
+                           "height of the first (ground) floor above the ground at the building's wall "
+                           "(NaN: the default of the building's use)", fill=np.nan)
+#: Highest first-floor height accepted (m): about three storeys, above buildings raised on pilotis.
+FIRST_FLOOR_HEIGHT_MAX_M = 10.0
 
 
 @dataclass(frozen=True)
@@ -44,6 +58,9 @@ class BuildingTable:
         Footprint area (m^2); floor area, the sum over footprint cells of cell area times storeys
         (:func:`twin.risk.vulnerability.storeys`) (m^2); highest building height on the footprint (m); value,
         floor area times the unit value of the use (KRW).
+    first_floor_height_m : numpy.ndarray of float64, (n,)
+        Height of the first floor above the ground at the wall (m): the twin's
+        ``first_floor_height`` averaged over the footprint where given, else the use's default.
     footprint_cell, footprint_building : numpy.ndarray of int64
         Flat cell index of every footprint cell and the index (0..n-1) of its building.
     ring_cell, ring_building : numpy.ndarray of int64
@@ -61,6 +78,7 @@ class BuildingTable:
     floor_area_m2: np.ndarray
     height_m: np.ndarray
     value_krw: np.ndarray
+    first_floor_height_m: np.ndarray
     footprint_cell: np.ndarray
     footprint_building: np.ndarray
     ring_cell: np.ndarray
@@ -74,11 +92,13 @@ class BuildingTable:
         return int(self.building_id.size)
 
     def columns(self) -> dict[str, np.ndarray]:
-        """The descriptive columns of the building table (ids, use, areas, height, value, ring size)."""
+        """The descriptive columns of the building table (ids, use, areas, height, value, first-floor
+        height, ring size)."""
         names = {code: name for name, code in BUILDING_USE.items()}
         return {"building_id": self.building_id, "use": np.array([names[u] for u in self.use], dtype=object),
                 "footprint_area_m2": self.footprint_area_m2, "floor_area_m2": self.floor_area_m2,
-                "height_m": self.height_m, "value_krw": self.value_krw, "n_ring_cells": self.n_ring_cells}
+                "height_m": self.height_m, "value_krw": self.value_krw,
+                "first_floor_height_m": self.first_floor_height_m, "n_ring_cells": self.n_ring_cells}
 
 
 def ring_cells(building_id: np.ndarray, domain: np.ndarray, connectivity: int = 8) -> tuple[np.ndarray, np.ndarray]:
@@ -125,15 +145,22 @@ def building_table(twin: xr.Dataset, values: BuildingValues | None = None, conne
     ----------
     twin : xarray.Dataset
         The CityTwin (``building_id``, ``building_use``, ``building_height``, ``domain_mask``,
-        ``attrs["cell_size"]`` in m).
+        ``attrs["cell_size"]`` in m; optionally ``first_floor_height``, :data:`FIRST_FLOOR_HEIGHT`).
     values : BuildingValues, optional
-        Unit values and storey height (default :func:`twin.risk.vulnerability.load_values`).
+        Unit values, first-floor heights by use and storey height (default
+        :func:`twin.risk.vulnerability.load_values`).
     connectivity : {4, 8}
         Ring of :func:`ring_cells` (default 8).
 
     Returns
     -------
     BuildingTable
+
+    Raises
+    ------
+    InputError
+        A ``first_floor_height`` on a footprint that is negative, infinite or above
+        :data:`FIRST_FLOOR_HEIGHT_MAX_M`.
     """
     values = values or load_values()
     bid = twin["building_id"].values.astype(np.int64)
@@ -155,9 +182,32 @@ def building_table(twin: xr.Dataset, values: BuildingValues | None = None, conne
     return BuildingTable(
         building_id=ids.astype(np.int32), use=use,
         footprint_area_m2=np.bincount(fp_building, minlength=n) * cell_area, floor_area_m2=floor, height_m=top,
-        value_krw=floor * values.unit_value_by_code()[use], footprint_cell=fp_cell, footprint_building=fp_building,
+        value_krw=floor * values.unit_value_by_code()[use],
+        first_floor_height_m=_first_floor_heights(twin, fp_cell, fp_building, values.first_floor_height_by_code()[use]),
+        footprint_cell=fp_cell, footprint_building=fp_building,
         ring_cell=ring, ring_building=ring_building, n_ring_cells=np.bincount(ring_building, minlength=n),
         shape=bid.shape)
+
+
+def _first_floor_heights(twin: xr.Dataset, fp_cell: np.ndarray, fp_building: np.ndarray,
+                         default: np.ndarray) -> np.ndarray:
+    """First-floor height per building (m): the mean of the twin's finite ``first_floor_height`` on its
+    footprint, ``default`` (by use) where the twin has none there or no such variable."""
+    name = FIRST_FLOOR_HEIGHT.name
+    if name not in twin:
+        return default.astype(np.float64)
+    grid = np.asarray(twin[name].values, dtype=np.float64)
+    on_footprint = np.zeros(grid.shape, bool)
+    on_footprint.ravel()[fp_cell] = True
+    out_of_range = np.isinf(grid) | (grid < 0) | (grid > FIRST_FLOOR_HEIGHT_MAX_M)
+    refuse_cells(on_footprint & out_of_range, grid, twin.encoding.get("source"), name,
+                 "building footprint cells with a first-floor height out of range",
+                 f"0 to {FIRST_FLOOR_HEIGHT_MAX_M:g} m, or NaN for the use's default")
+    given = grid.ravel()[fp_cell]
+    known = np.isfinite(given)
+    count = np.bincount(fp_building[known], minlength=default.size)
+    total = np.bincount(fp_building[known], weights=given[known], minlength=default.size)
+    return np.where(count > 0, total / np.maximum(count, 1), default)
 
 
 def depth_at_buildings(table: BuildingTable, max_depth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -191,10 +241,21 @@ def depth_at_buildings(table: BuildingTable, max_depth: np.ndarray) -> tuple[np.
     return peak, mean
 
 
+def _any_per_building(cells: np.ndarray, owners: np.ndarray, mask: np.ndarray, n: int) -> np.ndarray:
+    """1.0 for each of ``n`` buildings owning a non-zero cell of ``mask`` among ``cells``, else 0.0."""
+    hit = np.asarray(mask).ravel()[cells] != 0
+    return (np.bincount(owners, weights=hit, minlength=n) > 0).astype(np.float64)
+
+
 def any_on_footprint(table: BuildingTable, mask: np.ndarray) -> np.ndarray:
     """1.0 for each building with a non-zero cell of ``mask`` on its footprint, else 0.0 (``(n,)``)."""
-    hit = np.asarray(mask).ravel()[table.footprint_cell] != 0
-    return (np.bincount(table.footprint_building, weights=hit, minlength=table.n) > 0).astype(np.float64)
+    return _any_per_building(table.footprint_cell, table.footprint_building, mask, table.n)
+
+
+def any_in_ring(table: BuildingTable, mask: np.ndarray) -> np.ndarray:
+    """1.0 for each building with a non-zero cell of ``mask`` in its ring, else 0.0 (``(n,)``; 0 for an
+    empty ring)."""
+    return _any_per_building(table.ring_cell, table.ring_building, mask, table.n)
 
 
 def footprints(twin: xr.Dataset) -> dict[int, dict]:

@@ -22,6 +22,13 @@ def within_name(time_s: float) -> str:
     return f"p_arrival_within_{number_label(time_s)}s"
 
 
+#: CF ``cell_methods`` of a (weighted) mean over the ensemble members: a probability over members
+#: is the mean of the event's indicator, an expected value the mean of the map.
+MEMBER_MEAN = "realization: mean"
+#: CF ``cell_methods`` of the median over the members.
+MEMBER_MEDIAN = "realization: median"
+
+
 def probability_field(name: str, long_name: str) -> Field:
     """The declaration of a probability map over members (dimensionless, NaN outside the domain)."""
-    return Field(name, "1", "float64", long_name, fill=np.nan)
+    return Field(name, "1", "float64", long_name, fill=np.nan, cell_methods=MEMBER_MEAN)

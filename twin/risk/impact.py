@@ -99,7 +99,8 @@ class BuildingRiskAccumulator:
 
     def finalize(self, allow_missing: bool = False) -> dict[str, np.ndarray]:
         """The per-building columns: the table's, then the hazard's, then ``risk_index`` and
-        ``risk_class`` / ``risk_class_name`` (the expected fraction of value lost, and its class).
+        ``risk_class`` / ``risk_class_name`` (the expected fraction of value lost, and its class;
+        "none" for an index of 0: no member exposed the building to damage).
 
         Parameters
         ----------

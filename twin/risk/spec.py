@@ -24,7 +24,7 @@ import numpy as np
 
 from twin.core.errors import InputError
 from twin.core.fields import Field, FieldRegistry
-from twin.risk.fields import probability_field, within_name
+from twin.risk.fields import MEMBER_MEAN, MEMBER_MEDIAN, probability_field, within_name
 
 #: Percentiles (%) of the per-member arrival time the risk maps hold by default (early ones first).
 ARRIVAL_PERCENTILES = (10, 50, 90)
@@ -177,11 +177,14 @@ class Distribution:
 
     def fields(self) -> list[Field]:
         out = [Field(f"{self.map}_mean", self.units, "float64",
-                     f"expected (weighted mean over members) {self.long_name}", fill=np.nan)] if self.mean else []
+                     f"expected (weighted mean over members) {self.long_name}", fill=np.nan,
+                     cell_methods=MEMBER_MEAN)] if self.mean else []
         never = (lambda p: f" (NaN: fewer than {p} % of members reached the cell)") if self.nan_is_never \
             else (lambda p: "")
+        # CF-1.8 has a cell method for the median, none for other percentiles (their long name says)
         return out + [Field(f"{self.map}_p{p}", self.units, "float64",
-                            f"{p}th percentile over members of the {self.long_name}{never(p)}", fill=np.nan)
+                            f"{p}th percentile over members of the {self.long_name}{never(p)}", fill=np.nan,
+                            cell_methods=MEMBER_MEDIAN if p == 50 else None)
                       for p in self.percentiles]
 
 

@@ -33,10 +33,15 @@ from twin.core.citytwin import read_manifest
 from twin.core.errors import InputError
 from twin.core.rasters import read_grid
 from twin.core.atomic import atomic_path
+from twin.core.cf import CALENDAR, as_written, global_attrs
 from twin.samples.district import CRS, district_bounds
 
 #: Default seed of the sample forecast.
 DEFAULT_SEED = 20250715
+#: The papers of the synthetic storm (the file's ``references``).
+REFERENCES = ("Capsoni, C., Fedi, F., Magistroni, C., Paraboni, A. and Pawlina, A. (1987), Data and theory for a "
+              "new model of the horizontal structure of rain cells for propagation applications, Radio Sci. "
+              "22(3), 395-404")
 #: Mean Earth radius (m), for the local tangent-plane distances.
 EARTH_RADIUS_M = 6_371_000.0
 
@@ -147,15 +152,22 @@ def generate_sample_forecast(twin_bounds_lonlat: tuple[float, float, float, floa
     Raises
     ------
     InputError
-        Non-positive members, hours, resolution or step, negative margin, or empty bounds.
+        Non-positive members, hours, resolution or step, negative margin, empty bounds, or a
+        start that is not an ISO 8601 time.
     """
     w, s, e, n = district_bounds_lonlat() if twin_bounds_lonlat is None else twin_bounds_lonlat
-    for name, value, ok in (("members", members, members >= 1), ("hours", hours, hours >= 1),
-                            ("resolution_deg", resolution_deg, resolution_deg > 0),
-                            ("margin_deg", margin_deg, margin_deg >= 0), ("step_s", step_s, step_s > 0),
-                            ("twin_bounds_lonlat", (w, s, e, n), w < e and s < n)):
+    for name, value, ok, expected in (
+            ("members", members, members >= 1, ">= 1"), ("hours", hours, hours >= 1, ">= 1"),
+            ("resolution_deg", resolution_deg, resolution_deg > 0, "> 0 degrees"),
+            ("margin_deg", margin_deg, margin_deg >= 0, ">= 0 degrees"), ("step_s", step_s, step_s > 0, "> 0 s"),
+            ("twin_bounds_lonlat", (w, s, e, n), w < e and s < n, "west < east and south < north")):
         if not ok:
-            raise InputError("invalid sample forecast setting", field=name, found=str(value))
+            raise InputError("invalid sample forecast setting", field=name, expected=expected, found=str(value))
+    try:
+        t0 = np.datetime64(start, "s")
+    except ValueError:
+        raise InputError("invalid sample forecast setting", field="start",
+                         expected="an ISO 8601 UTC time such as 2026-11-25T00:00", found=start) from None
     lon = (np.arange(math.floor((w - margin_deg) / resolution_deg),
                      math.ceil((e + margin_deg) / resolution_deg)) + 0.5) * resolution_deg
     lat = (np.arange(math.ceil((n + margin_deg) / resolution_deg) - 1,
@@ -165,7 +177,6 @@ def generate_sample_forecast(twin_bounds_lonlat: tuple[float, float, float, floa
     params = [_draw_member(np.random.default_rng(child), storm, hours * step_s)
               for child in np.random.SeedSequence(seed).spawn(members)]
     rain = np.stack([_member_field(p, storm, east, north, hours, step_s) for p in params]).astype(np.float32)
-    t0 = np.datetime64(start, "s")
     starts = t0 + np.arange(hours) * np.timedelta64(step_s, "s")
     bounds = np.stack([starts, starts + np.timedelta64(step_s, "s")], axis=1)
     ds = xr.Dataset(
@@ -175,7 +186,7 @@ def generate_sample_forecast(twin_bounds_lonlat: tuple[float, float, float, floa
          "time_bnds": (("time", "nv"), bounds),
          **_parameter_variables(params, t0)},
         coords={"member": ("member", np.arange(members, dtype=np.int32),
-                           {"standard_name": "realization", "long_name": "ensemble member"}),
+                           {"standard_name": "realization", "long_name": "ensemble member", "units": "1"}),
                 "time": ("time", starts, {"standard_name": "time", "long_name": "start of interval", "axis": "T",
                                           "bounds": "time_bnds"}),
                 "lat": ("lat", lat, {"standard_name": "latitude", "long_name": "latitude of cell centre",
@@ -183,24 +194,22 @@ def generate_sample_forecast(twin_bounds_lonlat: tuple[float, float, float, floa
                 "lon": ("lon", lon, {"standard_name": "longitude", "long_name": "longitude of cell centre",
                                      "units": "degrees_east", "axis": "X"}),
                 "forecast_reference_time": ((), t0, {"standard_name": "forecast_reference_time"})},
-        attrs={"Conventions": "CF-1.8", "title": "sample rainfall ensemble forecast (synthetic convective cell)",
-               "source": "synthetic: twin.samples.forecast.generate_sample_forecast", "seed": int(seed),
-               "members": int(members),
-               "comment": "EXCELL exponential cell profile (Capsoni et al. 1987) on a straight track; members "
-                          "perturb heading, cross-track offset, speed, peak time and peak intensity"})
+        attrs=global_attrs("sample rainfall ensemble forecast (synthetic convective cell)",
+                           "synthetic: twin.samples.forecast.generate_sample_forecast", REFERENCES, seed=int(seed),
+                           members=int(members),
+                           comment="EXCELL exponential cell profile (Capsoni et al. 1987) on a straight track; "
+                                   "members perturb heading, cross-track offset, speed, peak time and peak intensity"))
     ds = ds.rio.write_crs("EPSG:4326").rio.set_spatial_dims(x_dim="lon", y_dim="lat")
     units = f"hours since {np.datetime_as_string(t0, unit='s').replace('T', ' ')}"
     for name in ("time", "time_bnds", "cell_peak_time", "forecast_reference_time"):
-        ds[name].encoding.update({"units": units, "calendar": "proleptic_gregorian", "dtype": "float64"})
-    for name in ("time", "time_bnds", "lat", "lon"):
-        ds[name].encoding["_FillValue"] = None                    # CF: no fill values on coordinates
+        ds[name].encoding.update({"units": units, "calendar": CALENDAR, "dtype": "float64"})
     ds["rainfall"].encoding.update({"zlib": True, "complevel": 4, "dtype": "float32"})
     return ds
 
 
 def write_sample_forecast(out: str | Path, twin_bounds_lonlat: tuple[float, float, float, float] | None = None,
                           members: int = 10, hours: int = 24, seed: int = DEFAULT_SEED, **options) -> Path:
-    """Write :func:`generate_sample_forecast` to ``out`` (netCDF4), atomically.
+    """Write :func:`generate_sample_forecast` to ``out`` (netCDF4; :func:`twin.core.cf.as_written`), atomically.
 
     Parameters
     ----------
@@ -214,7 +223,7 @@ def write_sample_forecast(out: str | Path, twin_bounds_lonlat: tuple[float, floa
     Path
         ``out``.
     """
-    ds = generate_sample_forecast(twin_bounds_lonlat, members=members, hours=hours, seed=seed, **options)
+    ds = as_written(generate_sample_forecast(twin_bounds_lonlat, members=members, hours=hours, seed=seed, **options))
     out = Path(out)
     with atomic_path(out) as tmp:
         ds.to_netcdf(tmp, engine="netcdf4")

@@ -15,7 +15,8 @@ IGNITION_PROBABILITY = Field("ignition_probability", "1", "float64",
 
 FIRE_FIELDS = FieldRegistry([
     ARRIVAL_TIME,
-    Field("burned", "1", "int8", "1 where the fire has reached the cell (snapshots)", kind="class"),
+    Field("burned", "1", "int8", "1 where the fire has reached the cell (snapshots)", kind="class",
+          cell_methods="time: point"),
     Field("final_burned", "1", "int8", "1 where the fire reached the cell within the run", kind="class"),
     Field("rate_of_spread", "m s-1", "float64", "head fire rate of spread", fill=np.nan),
     IGNITION_PROBABILITY,

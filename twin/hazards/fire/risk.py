@@ -16,7 +16,8 @@ from twin.risk.spec import ARRIVAL_PERCENTILES, ARRIVAL_WITHIN_S, Distribution, 
 class FireImpact:
     """A building burns in a member when any footprint cell burns.
 
-    Columns: ``burn_probability`` and ``expected_fire_loss_krw`` (value x burn probability).
+    Columns: ``burn_probability`` and ``expected_fire_loss_krw`` (value x burn probability). A
+    building the fire never reaches has burn probability 0, hence risk index 0 and class "none".
     """
 
     samples: tuple = ("burned",)

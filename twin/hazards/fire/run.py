@@ -22,6 +22,18 @@ from twin.hazards.fire.schema import ConstantWind
 from twin.scenario.schema import ScenarioFile
 
 
+#: The model that made ``hazard.nc`` (its ``source``) and the papers of its parts (``references``).
+SOURCE = ("fire model: Rothermel surface spread with Albini's corrections on vegetation, Hamada's "
+          "building-to-building spread on built-up cells, arrival times as minimum travel times over a "
+          "16- or 32-direction stencil, optional spotting (kernels/fire.py, kernels/arrival.py, kernels/spotting.py)")
+REFERENCES = ("Rothermel, R. C. (1972), USDA Forest Service Res. Pap. INT-115; Albini, F. A. (1976), USDA "
+              "Forest Service Gen. Tech. Rep. INT-30; Anderson, H. E. (1983), USDA Forest Service Res. Pap. "
+              "INT-305; Hamada, M. (1951), building-to-building fire spread speeds, in the form used in Japanese "
+              "urban fire-spread assessments; "
+              "Finney, M. A. (2002), Can. J. For. Res. 32, 1420-1424; Sardoy, N. et al. (2008), Combust. "
+              "Flame 154, 478-488")
+
+
 def check_draws(sf: ScenarioFile, draws: list) -> None:
     """Nothing to check beyond the schema: a fire member's draws are bounded there."""
 
@@ -89,7 +101,8 @@ def hazard_dataset(twin: xr.Dataset, sf: ScenarioFile, result) -> xr.Dataset:
     fields["final_burned"] = result.burned.astype(np.int8)
     return result_dataset(twin, fields, FIRE_FIELDS,
                           attrs={"scenario_name": sf.scenario.name, "hazard": "fire", "members": 1,
-                                 "title": f"fire hazard of scenario {sf.scenario.name}"},
+                                 "title": f"fire hazard of scenario {sf.scenario.name}",
+                                 "source": SOURCE, "references": REFERENCES},
                           series={"burned": (result.snapshot_times, result.burned_snapshots.astype(np.int8))})
 
 

@@ -1,11 +1,17 @@
 """The flood hazard's risk: per-cell statistics over members and the impact on buildings.
 
-Per cell: the probability that the maximum depth exceeds each threshold, the probability of each
-Defra/Environment Agency hazard-rating class (:mod:`twin.hazards.flood.rating`), the probability
-of arrival within given times, the mean and percentiles of the maximum depth, the percentiles of
-the arrival time. Per building (:class:`FloodImpact`): the depth at the building (its ring of open
-cells, :func:`twin.risk.exposure.depth_at_buildings`) through the depth-damage curves
-(:mod:`twin.risk.vulnerability`) to the expected damage fraction and loss.
+Per cell: the probability that the maximum depth exceeds each threshold, the probability that the
+cell stays dry and of each Defra/Environment Agency hazard-rating class of the wet cells
+(:mod:`twin.hazards.flood.rating`), the probability of arrival within given times, the mean and
+percentiles of the maximum depth, the percentiles of the arrival time. Per building
+(:class:`FloodImpact`): the depth at the building (its ring of open cells,
+:func:`twin.risk.exposure.depth_at_buildings`) above its first floor, through the depth-damage
+curves (:mod:`twin.risk.vulnerability`) to the expected damage fraction and loss.
+
+Wet and dry. A cell is wet in a member when its depth reached the run's wet threshold
+(``flood.numerics.wet_threshold_m``, depth >= threshold), which is when the member has an arrival
+time there (:func:`kernels.flood_hazard.accumulate_hazard`); it is dry where the arrival time is
+NaN. The risk reads wetness from the arrival time, so it uses the run's own threshold.
 """
 
 from __future__ import annotations
@@ -15,12 +21,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from twin.hazards.flood.rating import HAZARD_CLASSES, debris_factor, hazard_class, hazard_rating
-from twin.risk.exposure import BuildingTable, depth_at_buildings
+from twin.risk.exposure import BuildingTable, any_in_ring, depth_at_buildings
 from twin.risk.fields import number_label
 from twin.risk.impact import MemberStatistics, require_map
 from twin.risk.spec import (ARRIVAL_PERCENTILES, ARRIVAL_WITHIN_S, ClassProbability, Distribution, Exceedance,
                             RiskSpec, Within)
-from twin.risk.vulnerability import DepthDamageCurves, damage_fraction, load_curves
+from twin.risk.vulnerability import DepthDamageCurves, damage_fraction, depth_above_floor, load_curves
 
 #: Depth thresholds (m) of the exceedance-probability maps.
 DEPTH_THRESHOLDS_M = (0.1, 0.3, 0.5, 1.0)
@@ -30,6 +36,10 @@ DEPTH_PERCENTILES = (50, 90)
 BUILDING_DEPTH_THRESHOLD_M = 0.5
 #: Percentile (%) over members of the per-building depths.
 BUILDING_PERCENTILE = 90
+#: The class of a cell that stays below the wet threshold, before the hazard-rating classes of wet cells.
+DRY = "dry"
+#: Classes of a member's cell: dry, then the hazard-rating classes (which only wet cells take).
+CELL_CLASSES = (DRY, *HAZARD_CLASSES)
 
 
 def exceedance_name(threshold_m: float) -> str:
@@ -38,25 +48,46 @@ def exceedance_name(threshold_m: float) -> str:
 
 
 def hazard_class_name(label: str) -> str:
-    """Field name of the probability of a hazard-rating class (one of :data:`HAZARD_CLASSES`)."""
+    """Field name of the probability of a cell class (one of :data:`CELL_CLASSES`)."""
     return f"p_hazard_{label}"
 
 
-def _rating_class(maps: dict, landcover) -> np.ndarray:
-    """Hazard-rating class of a member's maximum depth and speed (an upper bound of its peak class)."""
+def wet_cells(maps: dict) -> np.ndarray:
+    """Cells of a member that reached the run's wet threshold: those with an arrival time (bool)."""
+    return np.isfinite(maps["arrival_time"])
+
+
+def _cell_class(maps: dict, landcover) -> np.ndarray:
+    """Index in :data:`CELL_CLASSES` of a member's cells: 0 dry, else 1 + the hazard-rating class of
+    the member's maximum depth and speed (an upper bound of its peak class)."""
     d, v = maps["max_depth"], maps["max_speed"]
-    return hazard_class(hazard_rating(d, v, debris_factor(d, v, landcover)))
+    rated = 1 + hazard_class(hazard_rating(d, v, debris_factor(d, v, landcover)))
+    return np.where(wet_cells(maps), rated, 0)
+
+
+def _cell_class_long_name(label: str) -> str:
+    """Long name of the probability of a cell class."""
+    if label == DRY:
+        return "probability over members that the cell stays below the wet threshold (dry)"
+    return f"probability over members that the cell is wet with flood hazard rating class '{label.replace('_', ' ')}'"
 
 
 @dataclass(frozen=True)
 class FloodImpact:
-    """Depth at each building -> damage fraction (depth-damage curves) -> expected loss.
+    """Depth at each building above its first floor -> damage fraction (depth-damage curves) -> expected loss.
+
+    Per member, a building is *exposed* when a cell of its ring is wet (reached the run's wet
+    threshold, :func:`wet_cells`); its depth above the floor is then the ring maximum depth minus
+    its first-floor height, clipped at 0 (:func:`twin.risk.vulnerability.depth_above_floor`), and
+    0 when it is not exposed. The damage fraction is the curve at the depth above the floor.
 
     Columns: ``expected_depth_max_m`` / ``depth_max_p90_m`` (expectation and 90th percentile over
     members of the ring maximum depth, m), ``expected_depth_mean_m`` / ``depth_mean_p90_m`` (the
-    same for the ring mean depth), ``expected_damage_fraction`` (expectation of the member's damage
-    fraction at the ring *maximum* depth, a conservative choice: water at any wall enters),
-    ``expected_flood_loss_krw`` (value x expected damage fraction), ``p_depth_over_0p5m``.
+    same for the ring mean depth), ``p_exposed`` (probability that the building is exposed),
+    ``expected_depth_above_floor_m`` / ``depth_above_floor_p90_m`` (the depth above the floor, m),
+    ``expected_damage_fraction`` (expectation of the member's damage fraction at the depth above
+    the floor of the ring *maximum* depth, a conservative choice: water at any wall enters),
+    ``expected_flood_loss_krw`` (value x expected damage fraction), ``p_depth_over_0p5m`` (at the wall).
 
     Attributes
     ----------
@@ -65,32 +96,40 @@ class FloodImpact:
     """
 
     curves: DepthDamageCurves | None = None
-    samples: tuple = ("depth_max", "depth_mean")
+    samples: tuple = ("depth_max", "depth_mean", "exposed")
     loss_column: str = "expected_flood_loss_krw"
     alert_column: str = exceedance_name(BUILDING_DEPTH_THRESHOLD_M)
 
     def sample(self, table: BuildingTable, maps: dict) -> dict:
-        """Ring maximum and mean of the member's maximum depth (m) per building."""
+        """Ring maximum and mean of the member's maximum depth (m) per building, and 1.0 where a ring
+        cell is wet (the member's ``arrival_time`` map is finite there)."""
         peak, mean = depth_at_buildings(table, require_map(table, maps, "max_depth"))
-        return {"depth_max": peak, "depth_mean": mean}
+        wet = wet_cells({"arrival_time": require_map(table, maps, "arrival_time")})
+        return {"depth_max": peak, "depth_mean": mean, "exposed": any_in_ring(table, wet)}
 
     def columns(self, table: BuildingTable, samples: dict, stats: MemberStatistics) -> tuple[dict, np.ndarray]:
         """The flood columns and the expected damage fraction."""
-        dmax, dmean = samples["depth_max"], samples["depth_mean"]
-        frac = stats.expect(damage_fraction(dmax, table.use[None, :], self.curves or load_curves()))
+        dmax, dmean, exposed = samples["depth_max"], samples["depth_mean"], samples["exposed"]
+        above = np.where(exposed > 0, depth_above_floor(dmax, table.first_floor_height_m[None, :]), 0.0)
+        frac = stats.expect(damage_fraction(above, table.use[None, :], self.curves or load_curves()))
         p = BUILDING_PERCENTILE
         return {"expected_depth_max_m": stats.expect(dmax), f"depth_max_p{p}_m": stats.percentile(dmax, p),
                 "expected_depth_mean_m": stats.expect(dmean), f"depth_mean_p{p}_m": stats.percentile(dmean, p),
+                "p_exposed": stats.expect(exposed), "expected_depth_above_floor_m": stats.expect(above),
+                f"depth_above_floor_p{p}_m": stats.percentile(above, p),
                 "expected_damage_fraction": frac, self.loss_column: table.value_krw * frac,
                 self.alert_column: stats.expect(dmax > BUILDING_DEPTH_THRESHOLD_M)}, frac
 
 
 def _summary(maps: dict, cell_area_m2: float) -> dict:
-    """Expected area (m^2) of each hazard-rating class and over each depth threshold."""
+    """Expected area (m^2) of each hazard-rating class over wet cells, of the wet and the dry cells,
+    and over each depth threshold."""
     def area(name):
         return float(np.nansum(maps[name]) * cell_area_m2)
 
-    return {"expected_area_by_hazard_class_m2": {c: area(hazard_class_name(c)) for c in HAZARD_CLASSES},
+    by_class = {c: area(hazard_class_name(c)) for c in HAZARD_CLASSES}
+    return {"expected_area_by_hazard_class_m2": by_class, "expected_wet_area_m2": float(sum(by_class.values())),
+            "expected_dry_area_m2": area(hazard_class_name(DRY)),
             "expected_area_depth_over_m2": {k: area(k) for k in maps if k.startswith("p_depth_over_")}}
 
 
@@ -112,9 +151,7 @@ def flood_risk(thresholds_m=DEPTH_THRESHOLDS_M, arrival_within_s=ARRIVAL_WITHIN_
         probabilities=(
             Exceedance("max_depth", thresholds_m, exceedance_name,
                        lambda t: f"probability over members that the maximum water depth exceeds {t:g} m"),
-            ClassProbability(_rating_class, HAZARD_CLASSES, hazard_class_name,
-                             lambda c: f"probability over members of flood hazard rating class "
-                                       f"'{c.replace('_', ' ')}'"),
+            ClassProbability(_cell_class, CELL_CLASSES, hazard_class_name, _cell_class_long_name),
             Within("arrival_time", arrival_within_s)),
         distributions=(Distribution("arrival_time", ARRIVAL_PERCENTILES, "s", "arrival time", nan_is_never=True),
                        Distribution("max_depth", DEPTH_PERCENTILES, "m", "maximum water depth", mean=True)),

@@ -29,6 +29,15 @@ from twin.hazards.flood.schema import GriddedRainfall
 from twin.scenario.schema import ScenarioFile
 
 
+#: The model that made ``hazard.nc`` (its ``source``) and the papers of its scheme (``references``).
+SOURCE = "flood model: local inertial shallow-water scheme on the twin's grid (kernels/flood.py)"
+REFERENCES = ("Bates, P. D., Horritt, M. S. and Fewtrell, T. J. (2010), A simple inertial formulation of the "
+              "shallow water equations for efficient two-dimensional flood inundation modelling, J. Hydrol. "
+              "387, 33-45; de Almeida, G. A. M., Bates, P., Freer, J. E. and Souvignet, M. (2012), Improving "
+              "the stability of a simple formulation of the shallow water equations for 2-D flood modeling, "
+              "Water Resour. Res. 48, W05528")
+
+
 def input_files(sf: ScenarioFile) -> list[Path]:
     """Files a flood scenario reads besides the twin (gridded rain, initial depth raster)."""
     spec = sf.scenario.flood
@@ -159,7 +168,8 @@ def hazard_dataset(twin: xr.Dataset, sf: ScenarioFile, result) -> xr.Dataset:
         a[outside] = np.nan
     ds = result_dataset(twin, fields, FLOOD_FIELDS, attrs={"scenario_name": sf.scenario.name, "hazard": "flood", "members": 1,
                                              "wet_threshold_m": sf.scenario.flood.numerics.wet_threshold_m,
-                                             "title": f"flood hazard of scenario {sf.scenario.name}"},
+                                             "title": f"flood hazard of scenario {sf.scenario.name}",
+                                             "source": SOURCE, "references": REFERENCES},
                         series={"depth": (result.snapshot_times, result.snapshots)})
     return ds
 
