@@ -26,7 +26,10 @@ from PIL import Image
 
 from conftest import write_valley_twin
 from twin.cli import main
+from twin.core.citytwin import load_twin, save_twin
+from twin.core.fields import cf_attrs
 from twin.pipeline.run import run_scenario
+from twin.risk.exposure import FIRST_FLOOR_HEIGHT
 from viz.report import write_report
 from viz.report.charts import ledger_columns
 from viz.report.data import forecast_issued
@@ -87,9 +90,18 @@ def _page(path: Path) -> Page:
 
 @pytest.fixture(scope="module")
 def flood_run(tmp_path_factory):
-    """The shipped flash flood, 10 minutes of it (gauges, buildings, a single member)."""
-    out = tmp_path_factory.mktemp("report") / "flood"
-    return run_scenario(ROOT / "scenarios" / "sample_flash_flood.yaml", out=out, progress=False, until=600.0)
+    """The shipped flash flood, its first 15 minutes (gauges, buildings, a single member), on the
+    sample city with first floors at street level (0 m, docs/risk.md "First-floor height"), so that
+    the short run damages buildings (at the default 0.3048 m no wall of the flash flood is wet enough)."""
+    folder = tmp_path_factory.mktemp("report")
+    city = load_twin(ROOT / "data" / "sample_city" / "twin.yaml")
+    city[FIRST_FLOOR_HEIGHT.name] = (("y", "x"), np.zeros(city["elevation"].shape), cf_attrs(FIRST_FLOOR_HEIGHT))
+    save_twin(city, folder / "city_street_level.nc")
+    text = (ROOT / "scenarios" / "sample_flash_flood.yaml").read_text(encoding="utf-8")
+    scenario = folder / "sample_flash_flood.yaml"
+    scenario.write_text(text.replace("twin: ../data/sample_city/twin.yaml", "twin: city_street_level.nc"),
+                        encoding="utf-8")
+    return run_scenario(scenario, out=folder / "flood", progress=False, until=900.0)
 
 
 @pytest.fixture(scope="module")
@@ -194,7 +206,7 @@ def test_sections_titles_and_words_not_slugs(flood_run, flood_page):
                                    "scenario", "figures", "provenance"]
     description = "80 mm/h convective burst over the sample district, with storm drains at design capacity"
     assert f"<h1>{description}</h1>" in flood_page.raw
-    assert "maximum water depth over 10 min" in flood_page.section_text("map")
+    assert "maximum water depth over 15 min" in flood_page.section_text("map")
     assert "(1)" not in "".join(flood_page.text), "fractions in %, not (1)"
     assert "name: sample-flash-flood" in flood_page.section_text("scenario"), "the scenario file as written"
     provenance = flood_page.section_text("provenance")

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from twin.hazards.registry import get_hazard
+from twin.pipeline.report import HEADLINE
 from twin.risk.vulnerability import RISK_CLASSES
 from viz.report import words
 from viz.run_data import RunData
@@ -44,13 +45,6 @@ class Figure:
     value: object
 
 
-#: Headline figures (key path in summary.json, label), shown in this order where the summary has them.
-HEADLINE = ((("peak_depth_m",), "peak depth"), (("flooded_area_m2",), "flooded area"),
-            (("burned_area_m2",), "burned area"), (("buildings_burned",), "buildings burned"),
-            (("risk", "expected_total_loss_krw"), "expected loss"),
-            (("risk", "buildings_by_risk_class"), "buildings at risk"))
-
-
 def _at(summary: dict, path: tuple):
     for key in path:
         if not isinstance(summary, dict) or key not in summary:
@@ -60,23 +54,24 @@ def _at(summary: dict, path: tuple):
 
 
 def headline(summary: dict) -> list[Figure]:
-    """The :data:`HEADLINE` figures the summary holds; buildings by risk class one row per
-    class, as the summary names them (``none`` included); a count of buildings out of the total."""
+    """The headline figures (:data:`twin.pipeline.report.HEADLINE`, the ones ``twin run`` prints)
+    the summary holds; buildings by risk class one row per class, as the summary names them
+    (``none`` included); a count of buildings out of its total."""
     rows = []
-    for path, label in HEADLINE:
-        found = _at(summary, path)
+    for figure in HEADLINE:
+        found = _at(summary, figure.path)
         if found is None:
             continue
-        key = ".".join(path)
+        key = ".".join(figure.path)
         if isinstance(found, dict):
-            rows += [Figure(f"{key}.{name}", f"{label}: risk class {name}", f"{count:,}", count)
+            rows += [Figure(f"{key}.{name}", f"{figure.label}: {name}", f"{count:,}", count)
                      for name, count in found.items()]
             continue
-        text = words.value(found, words.name_and_unit(path[-1])[1])
-        if path == ("flooded_area_m2",) and "wet_threshold_m" in summary:
+        label, text = figure.label, words.value(found, words.name_and_unit(figure.path[-1])[1])
+        if figure.path == ("flooded_area_m2",) and "wet_threshold_m" in summary:
             label += f" (deeper than {words.depth(summary['wet_threshold_m'])})"
-        if path == ("buildings_burned",) and "buildings_total" in summary:
-            text += f" of {summary['buildings_total']:,}"
+        if figure.out_of in summary:
+            text += f" of {summary[figure.out_of]:,}"
         rows.append(Figure(key, label, text, found))
     return rows
 
