@@ -375,6 +375,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--width", type=int, default=1920, help="image width in pixels (default 1920)")
     p.add_argument("--height", type=int, default=1080, help="image height in pixels (default 1080)")
     p.add_argument("--exaggeration", type=float, default=1.0, help="vertical exaggeration (default 1)")
+    from viz.report.cli import add_parser as add_report_parser  # `twin report`: viz/report/cli.py
+    add_report_parser(sub, common)
     return parser
 
 
