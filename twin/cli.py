@@ -152,6 +152,13 @@ def _render_into(folder: Path, sf) -> None:
     render_products(folder, sf.scenario.render)
 
 
+def _report_into(folder: Path, manifest: dict) -> None:
+    """Write the run report (``report.html``) into the run folder."""
+    from viz.report import write_report
+
+    write_report(folder, manifest=manifest)
+
+
 def _cmd_run(args) -> int:
     from twin.pipeline.report import report_lines, run_report
     from twin.pipeline.run import run_scenario
@@ -161,7 +168,7 @@ def _cmd_run(args) -> int:
     run_dir = run_scenario(args.scenario, out=args.out, progress=not args.quiet, until=until,
                            extra_outputs=None if args.no_render else _render_into,
                            scheduler=args.scheduler, workers=args.workers, force=args.force,
-                           dashboard=args.dashboard)
+                           dashboard=args.dashboard, report=_report_into)
     report = run_report(os.path.normpath(run_dir))
     if args.json:
         _emit_json(report)
@@ -210,7 +217,7 @@ def _cmd_batch(args) -> int:
     return run_batch(args.forecast, args.scenarios, args.out, issued=args.issued, variable=args.variable,
                      scheduler=args.scheduler, workers=args.workers, force=args.force,
                      alert_probability=args.alert_probability, dashboard=args.dashboard,
-                     extra_outputs=None if args.no_render else _render_into)
+                     extra_outputs=None if args.no_render else _render_into, report=_report_into)
 
 
 def _cmd_sample_forecast(args) -> int:

@@ -148,7 +148,8 @@ def _link_latest(out: Path, label: str) -> None:
 def run_batch(forecast_file: str | Path, scenarios_dir: str | Path, out: str | Path, issued: str | None = None,
               variable: str = "rainfall", scheduler: str | None = None, workers: int | None = None,
               force: bool = False, alert_probability: float = DEFAULT_ALERT_PROBABILITY,
-              extra_outputs=None, echo: Callable[[str], None] | None = None, dashboard: bool = False) -> int:
+              extra_outputs=None, echo: Callable[[str], None] | None = None, dashboard: bool = False,
+              report=None) -> int:
     """Run the nightly batch; returns the exit code (0 all complete, 1 some failed).
 
     Parameters
@@ -170,8 +171,8 @@ def run_batch(forecast_file: str | Path, scenarios_dir: str | Path, out: str | P
         Redo complete scenarios too.
     alert_probability : float
         Alert on buildings whose probability of a depth above 0.5 m exceeds this.
-    extra_outputs : callable, optional
-        Passed to :func:`twin.pipeline.run.run_scenario` (renderings).
+    extra_outputs, report : callable, optional
+        Passed to :func:`twin.pipeline.run.run_prepared` (renderings, the run report).
     echo : callable, optional
         Console output of the log (default: the ``twin`` logger, :mod:`twin.io.runlog`).
 
@@ -210,7 +211,7 @@ def run_batch(forecast_file: str | Path, scenarios_dir: str | Path, out: str | P
             removed_leftovers=len(removed))
         record, failed = _run_prepared(prepared, forecast, forecast_file, batch_dir, log, scheduler=scheduler,
                                        workers=workers, force=force, alert_probability=alert_probability,
-                                       extra_outputs=extra_outputs, dashboard=dashboard)
+                                       extra_outputs=extra_outputs, dashboard=dashboard, report=report)
         _link_latest(out, label)
         record.update(finished=utc_now(), status="failed" if failed else "complete")
         write_json(batch_dir / "batch.json", record)
@@ -220,7 +221,7 @@ def run_batch(forecast_file: str | Path, scenarios_dir: str | Path, out: str | P
 
 def _run_prepared(prepared: list, forecast: Forecast, forecast_file: Path, batch_dir: Path, log: EventLog, *,
                   scheduler, workers, force: bool, alert_probability: float,
-                  extra_outputs, dashboard: bool = False) -> tuple[dict, int]:
+                  extra_outputs, dashboard: bool = False, report=None) -> tuple[dict, int]:
     """Run the batch's scenarios one after the other, recording each in ``batch.json``.
 
     Returns
@@ -251,7 +252,7 @@ def _run_prepared(prepared: list, forecast: Forecast, forecast_file: Path, batch
             t0 = time.perf_counter()
             try:
                 run_prepared(prep, run_dir, draws=draws, progress=False, scheduler=scheduler, workers=workers,
-                             extra_outputs=extra_outputs, force=force, dashboard=dashboard)
+                             extra_outputs=extra_outputs, force=force, dashboard=dashboard, report=report)
                 entry.update(status="complete", alerts=_alerts(run_dir, prep.hazard, alert_probability))
                 log("scenario_complete", scenario=name, seconds=round(time.perf_counter() - t0, 2),
                     alerts=len(entry["alerts"]))

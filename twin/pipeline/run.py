@@ -151,7 +151,8 @@ def run_scenario(scenario_path: str | Path, out: str | Path | None = None, progr
                  until: float | None = None,
                  extra_outputs: Callable[[Path, ScenarioFile], object] | None = None,
                  scheduler: str | None = None, workers: int | None = None, force: bool = False,
-                 hazards: HazardRegistry = HAZARDS, dashboard: bool = False) -> Path:
+                 hazards: HazardRegistry = HAZARDS, dashboard: bool = False,
+                 report: Callable[[Path, dict], object] | None = None) -> Path:
     """Run a scenario file and write its run folder (:func:`prepare_run`, then :func:`run_prepared`).
 
     Parameters
@@ -165,7 +166,7 @@ def run_scenario(scenario_path: str | Path, out: str | Path | None = None, progr
     until : float, optional
         Stop at this simulated time (s), before the scenario's end (a quick look); the run's status
         is then ``truncated`` (:func:`cut_short`).
-    extra_outputs, scheduler, workers, force, dashboard
+    extra_outputs, scheduler, workers, force, dashboard, report
         As :func:`run_prepared`.
     hazards : HazardRegistry
         The hazards scenarios may name (default: the project's).
@@ -179,13 +180,13 @@ def run_scenario(scenario_path: str | Path, out: str | Path | None = None, progr
     prep = prepare_run(sf, until=until, hazards=hazards, render=extra_outputs is not None, out=out, workers=workers,
                        scheduler=scheduler)
     return run_prepared(prep, out, progress=progress, extra_outputs=extra_outputs, scheduler=scheduler,
-                        workers=workers, force=force, dashboard=dashboard)
+                        workers=workers, force=force, dashboard=dashboard, report=report)
 
 
 def run_prepared(prep: PreparedRun, out: str | Path | None = None, *, draws: list | None = None,
                  progress: bool = True, extra_outputs: Callable[[Path, ScenarioFile], object] | None = None,
                  scheduler: str | None = None, workers: int | None = None, force: bool = False,
-                 dashboard: bool = False) -> Path:
+                 dashboard: bool = False, report: Callable[[Path, dict], object] | None = None) -> Path:
     """Run a prepared scenario and write its run folder.
 
     The control run (the scenario as written) gives ``hazard.nc`` and the other hazard outputs;
@@ -218,6 +219,10 @@ def run_prepared(prep: PreparedRun, out: str | Path | None = None, *, draws: lis
     dashboard : bool
         Serve dask's dashboard of the local cluster, and print its link
         (:func:`twin.ensemble.cluster.dask_client`).
+    report : callable, optional
+        ``report(folder, manifest)`` writes the run report into the run folder once
+        ``summary.json`` is written, before ``manifest.json`` (which then lists it); the entry
+        points pass :func:`viz.report.write_report` here.
 
     Returns
     -------
@@ -288,8 +293,11 @@ def run_prepared(prep: PreparedRun, out: str | Path | None = None, *, draws: lis
         write_json(folder / "summary.json", {**summary, **length, "timings": timings})
         log("run_end", f"run {status} in {timings['total_s']:.1f} s", stage="end",
             level=logging.WARNING if failures else logging.INFO, seconds=timings["total_s"], **length)
-        write_json(folder / MANIFEST, run_manifest(prep, started, timings, status, risk.n_members,
-                                                   list_products(folder)))
+        manifest = run_manifest(prep, started, timings, status, risk.n_members, list_products(folder))
+        if report is not None:
+            report(folder, manifest)
+            manifest["products"] = list_products(folder)
+        write_json(folder / MANIFEST, manifest)
     if failures:
         listed = "; ".join(f"member {f.index}: {f.error}" for f in failures[:5])
         raise RunError(f"{len(failures)} ensemble member(s) failed twice ({listed}); outputs in {run_dir} "
