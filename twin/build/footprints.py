@@ -24,7 +24,7 @@ from twin.build.codes import classify
 from twin.build.schema import BuildFile
 from twin.core.vectors import Layer, read_name
 from twin.core.classes import BUILDING_USE
-from twin.core.footprints import FIRST_FLOOR_HEIGHT_MAX_M
+from twin.core.footprints import FIRST_FLOOR_HEIGHT_MAX_M, first_floor_out_of_range
 from twin.core.rasters import BUILDING_HEIGHT_MAX_M
 
 #: Feature ids shown in a message.
@@ -103,8 +103,7 @@ def _first_floor_heights(bf: BuildFile, layer: Layer, frame) -> np.ndarray:
     if spec is None:
         return np.full(len(frame), np.nan)
     given = _numbers(frame, spec.column)
-    with np.errstate(invalid="ignore"):
-        bad = np.isinf(given) | (given < 0) | (given > FIRST_FLOOR_HEIGHT_MAX_M)
+    bad = first_floor_out_of_range(given)
     if bad.any():
         ids = source_ids(frame, bf.config.buildings.id)[bad]
         shown = ", ".join(str(v) for v in ids.iloc[:_SHOWN])

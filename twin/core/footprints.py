@@ -88,6 +88,14 @@ class TwinFootprints:
     value_krw: np.ndarray
 
 
+def first_floor_out_of_range(heights: np.ndarray) -> np.ndarray:
+    """True where a first-floor height (m; NaN: not given) is infinite, negative or above
+    :data:`FIRST_FLOOR_HEIGHT_MAX_M`."""
+    heights = np.asarray(heights, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        return np.isinf(heights) | (heights < 0) | (heights > FIRST_FLOOR_HEIGHT_MAX_M)
+
+
 def _listing(ids) -> str:
     ids = list(ids)
     shown = ", ".join(str(v) for v in ids[:_SHOWN])
@@ -154,8 +162,8 @@ def read_footprints(path: Path, layer: str | None, id_column: str | None, twin_i
     first_floor = _numbers(frame, FIRST_FLOOR_COLUMN, len(frame))
     value = _numbers(frame, VALUE_COLUMN, len(frame))
     with np.errstate(invalid="ignore"):
-        checks = ((FIRST_FLOOR_COLUMN, np.isinf(first_floor) | (first_floor < 0)
-                   | (first_floor > FIRST_FLOOR_HEIGHT_MAX_M), f"0 .. {FIRST_FLOOR_HEIGHT_MAX_M:g} m, or empty"),
+        checks = ((FIRST_FLOOR_COLUMN, first_floor_out_of_range(first_floor),
+                   f"0 .. {FIRST_FLOOR_HEIGHT_MAX_M:g} m, or empty"),
                   (VALUE_COLUMN, np.isinf(value) | (value < 0), "a value >= 0 KRW, or empty"))
     for column, bad, expected in checks:
         if bad.any():
