@@ -33,6 +33,7 @@ from twin.core.grid import Grid
 ErrorAt = Callable[..., InputError]
 
 #: Geometry kinds a layer may hold, by what it is used for.
+POINTS = ("Point",)
 POLYGONS = ("Polygon", "MultiPolygon")
 LINES_OR_POLYGONS = ("LineString", "MultiLineString", *POLYGONS)
 #: Points per edge when a bounding box is reprojected (its edges bend in another CRS).
@@ -157,8 +158,9 @@ class LayerCounts:
     read: int = 0
 
 
-def read_layer(layer: Layer, grid: Grid, kinds: tuple[str, ...], columns=None):
-    """Read the features of ``layer`` that touch the grid, in the grid's CRS, valid, of ``kinds``.
+def read_layer(layer: Layer, grid: Grid, kinds: tuple[str, ...], columns=None, clip: bool = True):
+    """Read the features of ``layer`` that touch the grid (every feature, without ``clip``), in the grid's
+    CRS, valid, of ``kinds``.
 
     Parameters
     ----------
@@ -170,6 +172,9 @@ def read_layer(layer: Layer, grid: Grid, kinds: tuple[str, ...], columns=None):
         Geometry types allowed (:data:`POLYGONS`, :data:`LINES_OR_POLYGONS`).
     columns : list of str, optional
         Attribute columns to read (default: all).
+    clip : bool
+        Keep only the features touching the grid's extent (default); else all, for a caller that
+        refuses those off the grid.
 
     Returns
     -------
@@ -188,7 +193,8 @@ def read_layer(layer: Layer, grid: Grid, kinds: tuple[str, ...], columns=None):
 
     counts = LayerCounts(features=layer.features)
     bbox = bounds_in(grid.bounds(), CRS.from_user_input(grid.crs.to_wkt()), layer.crs)
-    frame = pyogrio.read_dataframe(layer.path, layer=layer.name, columns=columns, bbox=bbox, fid_as_index=True)
+    frame = pyogrio.read_dataframe(layer.path, layer=layer.name, columns=columns, bbox=bbox if clip else None,
+                                   fid_as_index=True)
     frame = frame.rename(columns={c: read_name(c) for c in frame.columns if c != frame.geometry.name})
     frame.index.name = "source_fid"
     frame = frame.reset_index()
@@ -207,8 +213,8 @@ def read_layer(layer: Layer, grid: Grid, kinds: tuple[str, ...], columns=None):
     empty = shapely.is_empty(geoms)
     counts.empty_after_repair = int(empty.sum())
     frame = frame[~empty]
-    touching = shapely.intersects(np.asarray(frame.geometry.values, dtype=object), shapely.box(*grid.bounds()))
-    frame = frame[touching]
+    if clip:
+        frame = frame[shapely.intersects(np.asarray(frame.geometry.values, dtype=object), shapely.box(*grid.bounds()))]
     counts.read = len(frame)
     counts.outside_extent = counts.features - counts.read - counts.no_geometry - counts.empty_after_repair
     return frame.reset_index(drop=True), counts
