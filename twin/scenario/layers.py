@@ -99,7 +99,7 @@ def _feature_values(sf: ScenarioFile, path: tuple, layer: Layer, frame, spec, bo
     with np.errstate(invalid="ignore"):
         bad = ~np.isfinite(given) | (given > high) | ((given <= low) if low_open else (given < low))
     if bad.any():
-        raw = frame[read_name(spec.column)][bad]
+        raw = ["empty" if pd.isna(v) else v for v in frame[read_name(spec.column)][bad]]
         raise sf.error(path + ("column",), f"{int(bad.sum())} features of {layer.describe()} have an empty, "
                        f"non-numeric or out-of-range {spec.column} (feature ids {_listing(frame['source_fid'][bad])})",
                        expected=f"a number in {'(' if low_open else '['}{low:g}, {high:g}]", found=_listing(raw))
