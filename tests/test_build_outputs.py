@@ -78,6 +78,12 @@ def _same_geometry(a, b) -> np.ndarray:
                      for g, h in zip(a, b, strict=True)])
 
 
+def _traced(ds, ids) -> list:
+    """The footprints of buildings ``ids`` traced back from the twin's building-id raster."""
+    traced = footprints(ds)
+    return [shapely.geometry.shape(traced[i]) for i in ids]
+
+
 def test_the_built_twin_names_its_footprints_and_the_run_hashes_them(sources, run):
     manifest = yaml.safe_load((sources / "twin" / "twin.yaml").read_text())
     assert manifest["footprints"] == {"file": "buildings.gpkg", "layer": "buildings", "id": "BD_MGT_SN"}
@@ -108,8 +114,8 @@ def test_the_run_building_layers_carry_the_source_id_and_the_original_footprints
     assert _same_geometry(layer.geometry.values[~repaired], original[~repaired]).all()
     fixed = shapely.make_valid(original[repaired], method="structure", keep_collapsed=False)
     assert _same_geometry(layer.geometry.values[repaired], fixed).all()
-    traced = footprints(ds)
-    assert not _same_geometry(layer.geometry.values, [shapely.geometry.shape(traced[i]) for i in layer["building_id"]]).any()
+    traced = _traced(ds, layer["building_id"])
+    assert not _same_geometry(layer.geometry.values, traced).any()
 
     geo = json.loads((run / "buildings.geojson").read_text())
     assert geo["crs"]["properties"]["name"] == "urn:ogc:def:crs:EPSG::32633"
@@ -177,10 +183,9 @@ def test_a_twin_without_a_footprints_file_keeps_the_traced_footprints(sources, r
 
     ds = load_twin(sources / "twin" / "rasters_only.yaml")
     assert "footprints_file" not in ds.attrs
-    traced = footprints(ds)
     layer = gpd.read_file(out / "buildings.gpkg", layer="buildings")
-    assert "BD_MGT_SN" not in layer.columns and len(layer) == len(traced) == 145
-    assert _same_geometry(layer.geometry.values, [shapely.geometry.shape(traced[i]) for i in layer["building_id"]]).all()
+    assert "BD_MGT_SN" not in layer.columns and len(layer) == len(footprints(ds)) == 145
+    assert _same_geometry(layer.geometry.values, _traced(ds, layer["building_id"])).all()
     x, y = twin_grid(ds).cell_centres()
     cells = ds["building_id"].values == layer["building_id"].iloc[0]
     assert shapely.contains_xy(layer.geometry.iloc[0], *np.meshgrid(x, y))[cells].all()

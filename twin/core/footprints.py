@@ -41,6 +41,8 @@ VALUE_COLUMN = "twin_value_krw"
 FIRST_FLOOR_HEIGHT_MAX_M = 10.0
 #: Attributes of a loaded twin naming its footprints file: path, layer and id column ("" for none).
 ATTRS = ("footprints_file", "footprints_layer", "footprints_id")
+#: The YAML path of the reference in a twin manifest.
+BLOCK = ("footprints",)
 #: Building ids shown in a message.
 _SHOWN = 5
 
@@ -110,7 +112,7 @@ def _numbers(frame, column: str, n: int) -> np.ndarray:
 
 
 def read_footprints(path: Path, layer: str | None, id_column: str | None, twin_ids: np.ndarray,
-                    error: ErrorAt, block: tuple = ("footprints",)) -> TwinFootprints:
+                    error: ErrorAt) -> TwinFootprints:
     """Read and check the attribute rows of a footprints file against a twin's building ids.
 
     Parameters
@@ -122,9 +124,7 @@ def read_footprints(path: Path, layer: str | None, id_column: str | None, twin_i
     twin_ids : numpy.ndarray of int
         The twin's building ids (``building_id > 0`` of its raster, any order, repeats allowed).
     error : ErrorAt
-        Makes the errors, at a YAML path of the file naming the footprints (``block`` + key).
-    block : tuple
-        The YAML path of the reference.
+        Makes the errors, at a YAML path of the file naming the footprints (:data:`BLOCK` + key).
 
     Returns
     -------
@@ -137,9 +137,9 @@ def read_footprints(path: Path, layer: str | None, id_column: str | None, twin_i
         row or several, a row naming a building the twin does not have; a first-floor height
         outside 0 .. :data:`FIRST_FLOOR_HEIGHT_MAX_M` m or a negative value.
     """
-    opened = open_layer(path, layer, block, error)
-    check_column(opened, block + ("file",), BUILDING_ID)
-    check_column(opened, block + ("id",), id_column)
+    opened = open_layer(path, layer, BLOCK, error)
+    check_column(opened, BLOCK + ("file",), BUILDING_ID)
+    check_column(opened, BLOCK + ("id",), id_column)
     columns = [c for c in (BUILDING_ID, id_column, FIRST_FLOOR_COLUMN, VALUE_COLUMN) if c in opened.columns]
     frame = pyogrio.read_dataframe(path, layer=opened.name, columns=list(dict.fromkeys(columns)),
                                    read_geometry=False)
@@ -151,13 +151,13 @@ def read_footprints(path: Path, layer: str | None, id_column: str | None, twin_i
     where = f"{opened.describe()}, column {BUILDING_ID}"
     repeated = np.unique(bid[1:][np.diff(bid) == 0])
     if repeated.size:
-        raise error(block + ("file",), f"{where}: building ids {_listing(repeated)} have several rows; "
+        raise error(BLOCK + ("file",), f"{where}: building ids {_listing(repeated)} have several rows; "
                     "a twin building has one footprint", found=f"{repeated.size} repeated ids")
     wanted = np.unique(twin_ids)
     for ids, problem in ((np.setdiff1d(wanted, bid), "the twin has buildings with no row"),
                          (np.setdiff1d(bid, wanted), "rows name buildings the twin does not have")):
         if ids.size:
-            raise error(block + ("file",), f"{where}: {problem} (ids {_listing(ids)}); the file is not this "
+            raise error(BLOCK + ("file",), f"{where}: {problem} (ids {_listing(ids)}); the file is not this "
                         "twin's footprints (rebuild the twin with `twin build`)", found=f"{ids.size} ids")
     first_floor = _numbers(frame, FIRST_FLOOR_COLUMN, len(frame))
     value = _numbers(frame, VALUE_COLUMN, len(frame))
@@ -167,7 +167,7 @@ def read_footprints(path: Path, layer: str | None, id_column: str | None, twin_i
                   (VALUE_COLUMN, np.isinf(value) | (value < 0), "a value >= 0 KRW, or empty"))
     for column, bad, expected in checks:
         if bad.any():
-            raise error(block + ("file",), f"{opened.describe()}, column {column}: out of range for building ids "
+            raise error(BLOCK + ("file",), f"{opened.describe()}, column {column}: out of range for building ids "
                         f"{_listing(bid[bad])}", expected=expected, found=_listing(frame[column][bad]))
     source = frame[id_column].to_numpy() if id_column is not None else None
     return TwinFootprints(path, opened.name, id_column, bid, source, first_floor, value)
@@ -181,12 +181,11 @@ def footprints_error(file: str | Path, lines: dict | None = None) -> ErrorAt:
     return error
 
 
-def attach_footprints(ds, path: Path, layer: str | None, id_column: str | None, error: ErrorAt,
-                      block: tuple = ("footprints",)):
+def attach_footprints(ds, path: Path, layer: str | None, id_column: str | None, error: ErrorAt):
     """``ds`` (a twin Dataset) with its footprints file checked (:func:`read_footprints`) and named in
     its attributes (:data:`ATTRS`)."""
     bid = ds["building_id"].values
-    found = read_footprints(path, layer, id_column, bid[bid > 0], error, block)
+    found = read_footprints(path, layer, id_column, bid[bid > 0], error)
     return ds.assign_attrs(dict(zip(ATTRS, (str(Path(path).absolute()), found.layer, id_column or ""))))
 
 

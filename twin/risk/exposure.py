@@ -42,8 +42,8 @@ from twin.core.atomic import atomic_path
 from twin.core.classes import BUILDING_USE
 from twin.core.errors import InputError, RunError
 from twin.core.fields import Field
-from twin.core.footprints import (FIRST_FLOOR_HEIGHT_MAX_M, TwinFootprints, first_floor_out_of_range,
-                                  footprint_geometries, twin_footprints)
+from twin.core.footprints import (FIRST_FLOOR_HEIGHT_MAX_M, first_floor_out_of_range, footprint_geometries,
+                                  twin_footprints)
 from twin.core.rasters import refuse_cells
 from twin.risk.vulnerability import BuildingValues, load_values, storeys
 
@@ -206,7 +206,7 @@ def building_table(twin: xr.Dataset, values: BuildingValues | None = None, conne
     ring_building = np.searchsorted(ids, ring_id)
     value = floor * values.unit_value_by_code()[use]
     first_floor = _first_floor_heights(twin, fp_cell, fp_building, values.first_floor_height_by_code()[use])
-    source = _source_columns(twin_footprints(twin), ids)
+    source = twin_footprints(twin)            # its rows are the buildings ids, in their order (checked)
     if source is not None:
         value = np.where(np.isfinite(source.value_krw), source.value_krw, value)
         first_floor = np.where(np.isfinite(source.first_floor_height_m), source.first_floor_height_m, first_floor)
@@ -219,12 +219,6 @@ def building_table(twin: xr.Dataset, values: BuildingValues | None = None, conne
         shape=bid.shape, source_id_column=None if source is None else source.id_column,
         source_id=None if source is None else source.source_id)
 
-
-def _source_columns(found: TwinFootprints | None, ids: np.ndarray) -> TwinFootprints | None:
-    """The footprints file's rows, checked to be the buildings ``ids`` in their order (None without a file)."""
-    if found is not None and not np.array_equal(found.building_id, ids):
-        raise RunError(f"the footprints file {found.path} and the twin's building_id raster name different buildings")
-    return found
 
 
 def _first_floor_heights(twin: xr.Dataset, fp_cell: np.ndarray, fp_building: np.ndarray,
