@@ -31,16 +31,19 @@ from twin.build.memory import check_build_memory, estimate_build_bytes
 from twin.build.rasterize import STATUS, rasterize_buildings
 from twin.build.report import BuildReport
 from twin.build.schema import BuildFile, read_build_file
-from twin.build.vectors import POLYGONS, Layer, check_column, open_layer, read_layer
+from twin.core.vectors import POLYGONS, Layer, check_column, open_layer, read_layer, read_name
 from twin.build.writer import write_twin
 from twin.core.citytwin import build_dataset
 from twin.core.classes import BUILDING_USE
+from twin.core.footprints import FIRST_FLOOR_COLUMN, VALUE_COLUMN
 
 #: Columns the build adds to the footprints in buildings.gpkg: twin building id, status on the
 #: grid (:data:`twin.build.rasterize.STATUS`), cells, height (m) and where it came from, use
-#: class, value (KRW, NaN when not given), whether make_valid repaired the geometry.
+#: class, value (KRW, NaN when not given), first-floor height (m, NaN when not given), whether
+#: make_valid repaired the geometry. A run reads the value and the first-floor height
+#: (:mod:`twin.core.footprints`).
 TWIN_COLUMNS = ("building_id", "twin_status", "twin_cells", "twin_height_m", "twin_height_from", "twin_use",
-                "twin_value_krw", "twin_repaired")
+                VALUE_COLUMN, FIRST_FLOOR_COLUMN, "twin_repaired")
 _USE_NAMES = np.array([""] + list(BUILDING_USE), dtype=object)
 
 
@@ -50,8 +53,10 @@ def _check_building_columns(bf: BuildFile, layer: Layer) -> None:
     for field, column in ((("buildings", "id"), b.id), (("buildings", "height", "column"), b.height.column),
                           (("buildings", "height", "floors"), b.height.floors),
                           (("buildings", "use", "column"), b.use.column),
-                          (("buildings", "value", "column"), b.value.column if b.value else None)):
-        check_column(bf, layer, field, column)
+                          (("buildings", "value", "column"), b.value.column if b.value else None),
+                          (("buildings", "first_floor_height", "column"),
+                           b.first_floor_height.column if b.first_floor_height else None)):
+        check_column(layer, field, column)
 
 
 def _footprint_table(frame, attrs, cells, ids: np.ndarray):
@@ -63,7 +68,8 @@ def _footprint_table(frame, attrs, cells, ids: np.ndarray):
     table["twin_height_m"] = attrs.height_m
     table["twin_height_from"] = attrs.height_from
     table["twin_use"] = _USE_NAMES[attrs.use]
-    table["twin_value_krw"] = attrs.value_krw
+    table[VALUE_COLUMN] = attrs.value_krw
+    table[FIRST_FLOOR_COLUMN] = attrs.first_floor_height_m
     return table
 
 
@@ -104,7 +110,8 @@ def build_twin(config: str | Path, out: str | Path, force: bool = False,
     cfg = bf.config
     crs = CRS.from_user_input(cfg.crs)
     tiles = open_tiles(bf, bf.dem_files())
-    layer = open_layer(bf, ("buildings",), cfg.buildings.file, cfg.buildings.layer)
+    layer = open_layer(bf.resolve(cfg.buildings.file, ("buildings", "file")), cfg.buildings.layer, ("buildings",),
+                       bf.error)
     _check_building_columns(bf, layer)
     others = open_sources(bf)
     grid = target_grid(bf, tiles, layer, crs)
@@ -114,7 +121,7 @@ def build_twin(config: str | Path, out: str | Path, force: bool = False,
 
     terrain = make_terrain(bf, tiles, grid, crs)
     lap("terrain")
-    frame, counts = read_layer(bf, layer, grid, POLYGONS)
+    frame, counts = read_layer(layer, grid, POLYGONS)
     attrs = footprint_attributes(bf, layer, frame)
     cells = rasterize_buildings(np.asarray(frame.geometry.values, dtype=object), grid, ~terrain.outside,
                                 cfg.buildings.small)
@@ -149,5 +156,6 @@ def build_twin(config: str | Path, out: str | Path, force: bool = False,
     lap("assemble")
     report.timings_s = {k: v for k, v in clock.items() if k not in ("start", "last")}
     inputs = [bf.path, *(t.path for t in tiles), layer.path, *(o.path for o in others.values())]
-    write_twin(out, ds, _footprint_table(frame, attrs, cells, ids), report, inputs, force)
+    id_column = read_name(cfg.buildings.id) if cfg.buildings.id else "source_fid"
+    write_twin(out, ds, _footprint_table(frame, attrs, cells, ids), id_column, report, inputs, force)
     return report

@@ -40,7 +40,7 @@ from rasterio.warp import reproject
 from scipy import ndimage
 
 from twin.build.schema import BuildFile
-from twin.build.vectors import bounds_in
+from twin.core.vectors import bounds_in
 from twin.core.errors import InputError
 from twin.core.grid import Grid
 from twin.core.rasters import ELEVATION_RANGE_M, check_regular_file, refuse_cells

@@ -18,7 +18,7 @@ from rasterio.crs import CRS as RasterioCRS
 
 from twin.build.dem import Tile, coverage, covered_cells
 from twin.build.schema import BuildFile
-from twin.build.vectors import Layer, bounds_in
+from twin.core.vectors import Layer, bounds_in
 from twin.core.grid import Grid
 
 

@@ -8,6 +8,9 @@
   residential for every building when no use is configured (as the twin loader assumes).
 * Value: the ``value.column`` (KRW), NaN where missing or not positive (a run then takes the
   unit value of the use times the floor area, ``twin/risk/vulnerability.py``).
+* First-floor height: the ``first_floor_height.column`` (m above the ground at the wall), NaN
+  where missing (a run then takes the default of the use, ``twin/risk/exposure.py``); a height
+  outside 0 .. :data:`twin.core.footprints.FIRST_FLOOR_HEIGHT_MAX_M` is an error naming the features.
 """
 
 from __future__ import annotations
@@ -19,8 +22,9 @@ import pandas as pd
 
 from twin.build.codes import classify
 from twin.build.schema import BuildFile
-from twin.build.vectors import Layer, read_name
+from twin.core.vectors import Layer, read_name
 from twin.core.classes import BUILDING_USE
+from twin.core.footprints import FIRST_FLOOR_HEIGHT_MAX_M, first_floor_out_of_range
 from twin.core.rasters import BUILDING_HEIGHT_MAX_M
 
 #: Feature ids shown in a message.
@@ -40,6 +44,8 @@ class Attributes:
         :data:`twin.core.classes.BUILDING_USE` codes.
     value_krw : numpy.ndarray of float64
         NaN where not given.
+    first_floor_height_m : numpy.ndarray of float64
+        NaN where not given.
     report : dict
         Counts for the build report.
     warnings : list of str
@@ -49,6 +55,7 @@ class Attributes:
     height_from: np.ndarray
     use: np.ndarray
     value_krw: np.ndarray
+    first_floor_height_m: np.ndarray
     report: dict
     warnings: list
 
@@ -90,14 +97,31 @@ def _heights(bf: BuildFile, layer: Layer, frame) -> tuple[np.ndarray, np.ndarray
                                  "default_m": spec.default_m}
 
 
+def _first_floor_heights(bf: BuildFile, layer: Layer, frame) -> np.ndarray:
+    """First-floor heights (m) from the configured column, NaN where missing; refuses implausible ones."""
+    spec = bf.config.buildings.first_floor_height
+    if spec is None:
+        return np.full(len(frame), np.nan)
+    given = _numbers(frame, spec.column)
+    bad = first_floor_out_of_range(given)
+    if bad.any():
+        ids = source_ids(frame, bf.config.buildings.id)[bad]
+        shown = ", ".join(str(v) for v in ids.iloc[:_SHOWN])
+        raise bf.error(("buildings", "first_floor_height", "column"), f"{int(bad.sum())} footprints of "
+                       f"{layer.describe()} have a first-floor height out of range (ids {shown}); heights are "
+                       "metres above the ground", expected=f"0 .. {FIRST_FLOOR_HEIGHT_MAX_M:g} m",
+                       found=", ".join(f"{v:g} m" for v in given[bad][:_SHOWN]))
+    return given
+
+
 def footprint_attributes(bf: BuildFile, layer: Layer, frame) -> Attributes:
-    """Heights, use codes and values of the footprints in ``frame`` (read by :func:`twin.build.vectors.read_layer`).
+    """Heights, use codes and values of the footprints in ``frame`` (read by :func:`twin.core.vectors.read_layer`).
 
     Raises
     ------
     InputError
         Heights above :data:`twin.core.rasters.BUILDING_HEIGHT_MAX_M`; use codes with no mapping
-        and no ``use.default``.
+        and no ``use.default``; first-floor heights out of range.
     """
     cfg = bf.config.buildings
     n = len(frame)
@@ -116,10 +140,12 @@ def footprint_attributes(bf: BuildFile, layer: Layer, frame) -> Attributes:
         given = _numbers(frame, cfg.value.column)
         with np.errstate(invalid="ignore"):
             value = np.where(given > 0, given, np.nan)
+    first_floor = _first_floor_heights(bf, layer, frame)
     report = {"heights": heights, "use": by_use,
-              "values_given": int(np.isfinite(value).sum()) if cfg.value is not None else 0}
+              "values_given": int(np.isfinite(value).sum()) if cfg.value is not None else 0,
+              "first_floor_heights_given": int(np.isfinite(first_floor).sum())}
     warnings += _id_warnings(frame, cfg.id)
-    return Attributes(height, height_from, use, value, report, warnings)
+    return Attributes(height, height_from, use, value, first_floor, report, warnings)
 
 
 def _id_warnings(frame, id_column: str | None) -> list[str]:

@@ -25,9 +25,10 @@ from rasterio.errors import RasterioError
 from rasterio.warp import reproject
 
 from twin.build.codes import classify
-from twin.build.rasterize import rasterize_mask, rasterize_values
+from twin.build.rasterize import rasterize_values
 from twin.build.schema import BuildFile
-from twin.build.vectors import LINES_OR_POLYGONS, POLYGONS, check_column, open_layer, read_layer, read_name
+from twin.core.vectors import LINES_OR_POLYGONS, POLYGONS, check_column, open_layer, read_layer, read_name
+from twin.core.areas import polygon_cells
 from twin.core.classes import LANDCOVER
 from twin.core.grid import Grid
 
@@ -54,15 +55,15 @@ def is_raster(bf: BuildFile) -> bool:
 
 def open_sources(bf: BuildFile) -> dict:
     """The vector layers of the ``landcover`` (unless a raster), ``roads`` and ``water`` blocks, by key,
-    opened and their configured columns checked (:func:`twin.build.vectors.open_layer`)."""
+    opened and their configured columns checked (:func:`twin.core.vectors.open_layer`)."""
     layers = {}
     for key in ("landcover", "roads", "water"):
         cfg = getattr(bf.config, key)
         if cfg is None or (key == "landcover" and is_raster(bf)):
             continue
-        layers[key] = layer = open_layer(bf, (key,), cfg.file, cfg.layer)
+        layers[key] = layer = open_layer(bf.resolve(cfg.file, (key, "file")), cfg.layer, (key,), bf.error)
         column = (key, "class", "column") if key == "landcover" else (key, "width", "column")
-        check_column(bf, layer, column, cfg.classes.column if key == "landcover" else cfg.width.column)
+        check_column(layer, column, cfg.classes.column if key == "landcover" else cfg.width.column)
     return layers
 
 
@@ -71,7 +72,7 @@ def _classes_from_vectors(bf: BuildFile, layer, grid: Grid, report: dict, warnin
     if cfg.classes.column is None:
         raise bf.error(("landcover", "class", "column"), f"the column holding the class codes of "
                        f"{layer.describe()} is required", expected=f"one of {', '.join(layer.columns)}")
-    frame, counts = read_layer(bf, layer, grid, POLYGONS, columns=[cfg.classes.column])
+    frame, counts = read_layer(layer, grid, POLYGONS, columns=[cfg.classes.column])
     classified = classify(bf, ("landcover", "class"), cfg.classes, dict(LANDCOVER),
                           frame[read_name(cfg.classes.column)].to_numpy(), "land-cover polygons")
     report.update(file=str(layer.path), layer=layer.name, features=vars(counts), polygons_by_class=classified.by_class)
@@ -125,8 +126,8 @@ def _paint_lines(bf: BuildFile, key: str, layer, grid: Grid) -> tuple[np.ndarray
     """The cells of the ``roads:`` or ``water:`` features, and what was read."""
     cfg = getattr(bf.config, key)
     columns = [cfg.width.column] if cfg.width.column else []
-    frame, counts = read_layer(bf, layer, grid, LINES_OR_POLYGONS, columns=columns)
-    mask = rasterize_mask(_buffered(frame, cfg.width), grid)
+    frame, counts = read_layer(layer, grid, LINES_OR_POLYGONS, columns=columns)
+    mask = polygon_cells(_buffered(frame, cfg.width), grid)
     return mask, {"file": str(layer.path), "layer": layer.name, "features": vars(counts), "cells": int(mask.sum())}
 
 

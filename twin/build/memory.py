@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from twin.build.dem import Tile, group_by_crs
 from twin.build.schema import BuildFile
-from twin.build.vectors import bounds_in
+from twin.core.vectors import bounds_in
 from twin.core.citytwin import TWIN_BYTES_PER_CELL
 from twin.core.errors import InputError
 from twin.core.grid import Grid

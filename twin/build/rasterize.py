@@ -14,9 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import rasterio.features
 import shapely
 
+from twin.core.areas import burn
 from twin.core.grid import Grid
 
 #: Shared area (m^2) above which two footprints count as overlapping (walls drawn twice share 0).
@@ -45,14 +45,6 @@ class BuildingCells:
     cells: np.ndarray
     status: np.ndarray
     overlap_pairs: np.ndarray
-
-
-def _burn(geoms, values, grid: Grid, all_touched: bool = False) -> np.ndarray:
-    """``values`` (int32) burned into a zero grid by ``geoms``, later ones on top."""
-    if len(geoms) == 0:
-        return np.zeros(grid.shape, np.int32)
-    return rasterio.features.rasterize(zip(geoms, values), out_shape=grid.shape, transform=grid.transform,
-                                       fill=0, dtype="int32", all_touched=all_touched)
 
 
 def _cell_index(points, grid: Grid) -> np.ndarray:
@@ -90,7 +82,7 @@ def rasterize_buildings(geoms: np.ndarray, grid: Grid, inside: np.ndarray, small
     """
     n = len(geoms)
     order = np.argsort(-shapely.area(geoms), kind="stable")
-    index = _burn(geoms[order], order + 1, grid)
+    index = burn(geoms[order], order + 1, grid)
     drawn = np.bincount(index.ravel(), minlength=n + 1)[1:]
     index[~inside] = 0
     cells = np.bincount(index.ravel(), minlength=n + 1)[1:]
@@ -107,7 +99,7 @@ def rasterize_buildings(geoms: np.ndarray, grid: Grid, inside: np.ndarray, small
         flat[cell] = taker + 1
         status[taker] = "small_centroid"
     elif small == "all_touched" and without.size:
-        touched = _burn(geoms[without], without + 1, grid, all_touched=True).ravel()
+        touched = burn(geoms[without], without + 1, grid, all_touched=True).ravel()
         free = (flat == 0) & flat_inside & (touched > 0)
         flat[free] = touched[free]
         took = np.unique(touched[free]) - 1
@@ -120,11 +112,4 @@ def rasterize_buildings(geoms: np.ndarray, grid: Grid, inside: np.ndarray, small
 
 def rasterize_values(geoms: np.ndarray, values: np.ndarray, grid: Grid) -> np.ndarray:
     """Class codes (small positive integers) by polygon, cell centres inside, later polygons on top; 0 elsewhere."""
-    return _burn(geoms, values.astype(np.int32), grid)
-
-
-def rasterize_mask(geoms: np.ndarray, grid: Grid) -> np.ndarray:
-    """True for the cells whose centre lies inside any of ``geoms``."""
-    if len(geoms) == 0:
-        return np.zeros(grid.shape, bool)
-    return rasterio.features.geometry_mask(geoms, grid.shape, grid.transform, invert=True)
+    return burn(geoms, values.astype(np.int32), grid)

@@ -85,7 +85,8 @@ def describe(report: dict) -> list[str]:
         f"            on the grid: {_counts(b['status'])}; {b['overlapping_pairs']} overlapping pair(s) "
         f"({b['overlapping_footprints']} footprints)",
         f"            heights from {h['from']}: {h['given']} given, {h['default']} default {h['default_m']:g} m; "
-        f"use: {_counts(b['use'])}; values given: {b['values_given']}",
+        f"use: {_counts(b['use'])}; values given: {b['values_given']}; first-floor heights given: "
+        f"{b['first_floor_heights_given']}",
     ]
     for key, part in report["landcover"].items():
         lines.append(f"{key:<12}{_counts({k: v for k, v in part.items() if not isinstance(v, dict)})}")

@@ -129,6 +129,12 @@ class Value(Block):
     column: str
 
 
+class FirstFloor(Block):
+    """First-floor heights: the column holding each building's first-floor height above the ground (m)."""
+
+    column: str
+
+
 class Buildings(Block):
     """The ``buildings:`` block: the footprint layer and how its columns become twin fields."""
 
@@ -138,6 +144,7 @@ class Buildings(Block):
     height: Height = Height()
     use: Use = Use()
     value: Value | None = None
+    first_floor_height: FirstFloor | None = None
     small: Literal["centroid", "all_touched"] = "centroid"
 
 

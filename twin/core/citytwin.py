@@ -26,6 +26,7 @@ from twin.core.cf import CONVENTIONS, as_written, global_attrs
 from twin.core.classes import (FUEL_MODEL_BY_LANDCOVER, LANDCOVER, MANNING_BY_LANDCOVER, code_table)
 from twin.core.errors import InputError
 from twin.core.fields import TWIN_FIELDS
+from twin.core.footprints import FootprintsRef, attach_footprints, footprints_error, twin_footprints
 from twin.core.grid import Grid
 from twin.core.rasters import (CHECKED_FIELDS, check_band, check_class_codes, check_regular_file, fill_band, read_band,
                           read_grid, read_terrain, refuse_cells)
@@ -70,20 +71,27 @@ def _known_crs(text: str) -> str:
 
 
 class TwinManifest(BaseModel):
-    """A twin description: ``name``, optional ``crs`` to check, ``rasters`` and ``resample``."""
+    """A twin description: ``name``, optional ``crs`` to check, ``rasters``, ``resample`` and the
+    optional ``footprints`` file of the city's buildings (:mod:`twin.core.footprints`)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     name: str = "twin"
     crs: Annotated[str, AfterValidator(_known_crs)] | None = None
     rasters: RasterFiles
     resample: bool = False
+    footprints: FootprintsRef | None = None
+
+
+def _read_manifest(path: Path) -> tuple[TwinManifest, dict]:
+    """A ``twin.yaml`` validated, with the line of every YAML path."""
+    data, lines = load_yaml_with_lines(path)
+    return validate(TwinManifest, data, lines, path), lines
 
 
 def read_manifest(path: str | Path) -> tuple[TwinManifest, Path]:
     """Read and validate a ``twin.yaml``; returns the manifest and the folder paths are relative to."""
     path = Path(path)
-    data, lines = load_yaml_with_lines(path)
-    return validate(TwinManifest, data, lines, path), path.parent
+    return _read_manifest(path)[0], path.parent
 
 
 def estimate_memory(shape: tuple[int, int]) -> int:
@@ -243,12 +251,13 @@ def load_twin(source: str | Path | dict, base_dir: str | Path | None = None,
     """
     if isinstance(source, dict):
         manifest = validate(TwinManifest, source, {}, "inline twin")
-        folder = Path(base_dir or ".")
+        folder, error = Path(base_dir or "."), footprints_error("inline twin")
     else:
         path = Path(source)
         if path.suffix == ".nc":
             return open_twin(path)
-        manifest, folder = read_manifest(path)
+        (manifest, lines), folder = _read_manifest(path), path.parent
+        error = footprints_error(path, lines)
     files = {k: folder / v for k, v in manifest.rasters.model_dump().items() if v is not None}
     terrain_file = files["elevation"]
     grid = read_grid(terrain_file)
@@ -268,7 +277,9 @@ def load_twin(source: str | Path | dict, base_dir: str | Path | None = None,
         check_band(name, band, ~outside, files[name])
     _check_footprint_heights(bands, files, ~outside)
     arrays = {"elevation": elevation, **{name: fill_band(TWIN_FIELDS[name], band) for name, band in bands.items()}}
-    return build_dataset(grid, arrays, name=manifest.name, outside=outside, files=files)
+    ds = build_dataset(grid, arrays, name=manifest.name, outside=outside, files=files)
+    fp = manifest.footprints
+    return ds if fp is None else attach_footprints(ds, folder / fp.file, fp.layer, fp.id, error)
 
 
 def _check_footprint_heights(bands: dict[str, np.ma.MaskedArray], files: dict[str, Path],
@@ -288,7 +299,7 @@ def _check_footprint_heights(bands: dict[str, np.ma.MaskedArray], files: dict[st
 
 
 def twin_input_files(source: str | Path | dict, base_dir: str | Path | None = None) -> list[Path]:
-    """The files a twin is read from (manifest and rasters, or the netCDF), for provenance hashes."""
+    """The files a twin is read from (manifest, rasters and footprints, or the netCDF), for provenance hashes."""
     if isinstance(source, dict):
         manifest, folder, files = validate(TwinManifest, source, {}, "inline twin"), Path(base_dir or "."), []
     else:
@@ -296,7 +307,8 @@ def twin_input_files(source: str | Path | dict, base_dir: str | Path | None = No
         if path.suffix == ".nc":
             return [path]
         (manifest, folder), files = read_manifest(path), [path]
-    return files + [folder / v for v in manifest.rasters.model_dump().values() if v is not None]
+    footprints = [folder / manifest.footprints.file] if manifest.footprints is not None else []
+    return files + [folder / v for v in manifest.rasters.model_dump().values() if v is not None] + footprints
 
 
 def twin_grid(ds: xr.Dataset) -> Grid:
@@ -326,7 +338,8 @@ def open_twin(path: str | Path) -> xr.Dataset:
     InputError
         Naming the file: missing, not a regular file, not netCDF, damaged or truncated,
         without the twin's variables, or with values a raster of the twin may not hold
-        (:func:`twin.core.rasters.check_band`: class codes, building ids and heights, Manning's n).
+        (:func:`twin.core.rasters.check_band`: class codes, building ids and heights, Manning's n);
+        the footprints file the twin names, as when it was loaded (:func:`twin.core.footprints.read_footprints`).
     """
     path = Path(path)
     check_regular_file(path, "twin netCDF")
@@ -345,6 +358,7 @@ def open_twin(path: str | Path) -> xr.Dataset:
     inside = ds["domain_mask"].values == 1
     for name in CHECKED_FIELDS:
         check_band(name, np.ma.asarray(ds[name].values), inside, f"{path}: {name}")
+    twin_footprints(ds)
     return ds
 
 

@@ -7,8 +7,9 @@ the members run on dask (:mod:`twin.ensemble.cluster`) and are reduced as they f
 as the hazard's risk specification says (:attr:`twin.hazards.interface.Hazard.risk`).
 
 Outputs: ``risk.nc`` (CF-1.8, CRS, attributes from the risk spec's field declarations), COG GeoTIFFs of the
-headline maps, ``buildings.csv`` and ``buildings.geojson`` (footprints in the twin CRS with the
-per-building columns) and the risk part of ``summary.json``.
+headline maps, ``buildings.csv``, ``buildings.geojson`` and ``buildings.gpkg`` (footprints in the
+twin CRS with the per-building columns: the city's own footprints and ids when the twin has a
+footprints file, ``twin/risk/exposure.py``) and the risk part of ``summary.json``.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from twin.ensemble.draws import MemberDraw, control_only
 from twin.hazards.interface import Hazard
 from twin.io.outputs import result_dataset, write_csv, write_maps
 from twin.risk.accumulator import RiskAccumulator
-from twin.risk.exposure import building_table, write_geojson
+from twin.risk.exposure import building_table, write_building_layers
 from twin.risk.impact import BuildingRiskAccumulator
 from twin.risk.summary import risk_summary
 from twin.scenario.schema import ScenarioFile
@@ -104,7 +105,7 @@ def reduce_members(sf: ScenarioFile, twin: xr.Dataset, hazard: Hazard, control_r
 
 def write_risk(folder: Path, sf: ScenarioFile, twin: xr.Dataset, hazard: Hazard, risk: RiskResult,
                extra_building_columns: dict | None = None) -> dict:
-    """Write risk.nc, the headline GeoTIFFs, buildings.csv and buildings.geojson; return the risk summary."""
+    """Write risk.nc, the headline GeoTIFFs, buildings.csv, .geojson and .gpkg; return the risk summary."""
     used = risk.members_used
     attrs = {"scenario_name": sf.scenario.name, "hazard": sf.scenario.hazard, "members": risk.n_members,
              "members_used": used, "members_failed": len(risk.failures),
@@ -119,7 +120,7 @@ def write_risk(folder: Path, sf: ScenarioFile, twin: xr.Dataset, hazard: Hazard,
     names = list(columns)
     rows = zip(*[_csv_values(columns[k]) for k in names])
     write_csv(folder / "buildings.csv", names, rows)
-    write_geojson(folder / "buildings.geojson", twin, columns)
+    write_building_layers(folder, twin, columns)
     summary = risk_summary(hazard.risk, risk.maps, float(twin.attrs["cell_size"]) ** 2, used, risk.buildings)
     summary["members"] = risk.n_members
     summary["members_failed"] = [{"member": f.index, "error": f.error} for f in risk.failures]

@@ -2,10 +2,13 @@
 
 * :func:`building_table` reads the buildings of a twin (from ``building_id``): use, footprint and
   floor area, value, the footprint cells and the *ring* of open cells around each footprint.
-* Each building has a first-floor height (m above the ground at the wall): the mean over its
-  footprint of a ``first_floor_height`` variable of the twin (:data:`FIRST_FLOOR_HEIGHT`, optional;
-  NaN cells are not given), else the default of its use (``first_floor_height_m`` of
-  :func:`twin.risk.vulnerability.load_values`).
+* Each building has a first-floor height (m above the ground at the wall): the one its row of the
+  twin's footprints file gives (:data:`twin.core.footprints.FIRST_FLOOR_COLUMN`), else the mean
+  over its footprint of a ``first_floor_height`` variable of the twin (:data:`FIRST_FLOOR_HEIGHT`,
+  optional; NaN cells are not given), else the default of its use (``first_floor_height_m`` of
+  :func:`twin.risk.vulnerability.load_values`). Its value is the footprints file's
+  (:data:`twin.core.footprints.VALUE_COLUMN`) where given, else floor area times the unit value
+  of its use.
 * Buildings block the flood, so their own cells stay dry. The depth at a building is taken from
   its ring: the open (``building_id == 0``), in-domain cells that touch the footprint in the
   8-neighbourhood (cells sharing an edge *or a corner* with it). The corner cells are included so
@@ -14,8 +17,11 @@
   in this model and gets depth 0 (:func:`depth_at_buildings`). A building is reached by a
   mask when any footprint cell is (:func:`any_on_footprint`, e.g. burned cells) or any ring cell
   is (:func:`any_in_ring`, e.g. wet cells).
-* :func:`footprints` and :func:`write_geojson` turn the building-id raster into polygons in the
-  twin's CRS, with the per-building columns as properties.
+* The per-building outputs (:func:`write_geojson`, :func:`write_gpkg`) have one feature per
+  building with the per-building columns as properties, in the twin's CRS. Their geometry is the
+  city's own footprint when the twin has a footprints file (``twin build``'s ``buildings.gpkg``,
+  :mod:`twin.core.footprints`), and the table then carries the source id column; else the
+  footprint traced back from the building-id raster (:func:`footprints`).
 """
 
 from __future__ import annotations
@@ -25,14 +31,19 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+import warnings
+
 import numpy as np
 import rasterio.features
+import shapely.geometry
 import xarray as xr
 
 from twin.core.atomic import atomic_path
 from twin.core.classes import BUILDING_USE
 from twin.core.errors import InputError, RunError
 from twin.core.fields import Field
+from twin.core.footprints import (FIRST_FLOOR_HEIGHT_MAX_M, first_floor_out_of_range, footprint_geometries,
+                                  twin_footprints)
 from twin.core.rasters import refuse_cells
 from twin.risk.vulnerability import BuildingValues, load_values, storeys
 
@@ -40,8 +51,10 @@ from twin.risk.vulnerability import BuildingValues, load_values, storeys
 FIRST_FLOOR_HEIGHT = Field("first_floor_height", "m", "float64",
                            "height of the first (ground) floor above the ground at the building's wall "
                            "(NaN: the default of the building's use)", fill=np.nan)
-#: Highest first-floor height accepted (m): about three storeys, above buildings raised on pilotis.
-FIRST_FLOOR_HEIGHT_MAX_M = 10.0
+
+
+#: The layer of a run's ``buildings.gpkg``.
+BUILDINGS_LAYER = "buildings"
 
 
 @dataclass(frozen=True)
@@ -57,10 +70,11 @@ class BuildingTable:
     footprint_area_m2, floor_area_m2, height_m, value_krw : numpy.ndarray of float64, (n,)
         Footprint area (m^2); floor area, the sum over footprint cells of cell area times storeys
         (:func:`twin.risk.vulnerability.storeys`) (m^2); highest building height on the footprint (m); value,
-        floor area times the unit value of the use (KRW).
+        the footprints file's where given, else floor area times the unit value of the use (KRW).
     first_floor_height_m : numpy.ndarray of float64, (n,)
-        Height of the first floor above the ground at the wall (m): the twin's
-        ``first_floor_height`` averaged over the footprint where given, else the use's default.
+        Height of the first floor above the ground at the wall (m): the footprints file's where
+        given, else the twin's ``first_floor_height`` averaged over the footprint where given,
+        else the use's default.
     footprint_cell, footprint_building : numpy.ndarray of int64
         Flat cell index of every footprint cell and the index (0..n-1) of its building.
     ring_cell, ring_building : numpy.ndarray of int64
@@ -70,6 +84,10 @@ class BuildingTable:
         Ring cells per building.
     shape : tuple of int
         Grid shape.
+    source_id_column : str or None
+        The column of the city's building id (the twin's footprints file), None without one.
+    source_id : numpy.ndarray or None, (n,)
+        The city's id of each building.
     """
 
     building_id: np.ndarray
@@ -85,6 +103,8 @@ class BuildingTable:
     ring_building: np.ndarray
     n_ring_cells: np.ndarray
     shape: tuple
+    source_id_column: str | None = None
+    source_id: np.ndarray | None = None
 
     @property
     def n(self) -> int:
@@ -92,13 +112,17 @@ class BuildingTable:
         return int(self.building_id.size)
 
     def columns(self) -> dict[str, np.ndarray]:
-        """The descriptive columns of the building table (ids, use, areas, height, value, first-floor
-        height, ring size)."""
+        """The descriptive columns of the building table (ids, the city's id when known, use, areas,
+        height, value, first-floor height, ring size)."""
         names = {code: name for name, code in BUILDING_USE.items()}
-        return {"building_id": self.building_id, "use": np.array([names[u] for u in self.use], dtype=object),
+        cols = {"building_id": self.building_id, "use": np.array([names[u] for u in self.use], dtype=object),
                 "footprint_area_m2": self.footprint_area_m2, "floor_area_m2": self.floor_area_m2,
                 "height_m": self.height_m, "value_krw": self.value_krw,
                 "first_floor_height_m": self.first_floor_height_m, "n_ring_cells": self.n_ring_cells}
+        if self.source_id is None:
+            return cols
+        name = self.source_id_column if self.source_id_column not in cols else f"{self.source_id_column}_source"
+        return {"building_id": cols.pop("building_id"), name: self.source_id, **cols}
 
 
 def ring_cells(building_id: np.ndarray, domain: np.ndarray, connectivity: int = 8) -> tuple[np.ndarray, np.ndarray]:
@@ -160,7 +184,8 @@ def building_table(twin: xr.Dataset, values: BuildingValues | None = None, conne
     ------
     InputError
         A ``first_floor_height`` on a footprint that is negative, infinite or above
-        :data:`FIRST_FLOOR_HEIGHT_MAX_M`.
+        :data:`twin.core.footprints.FIRST_FLOOR_HEIGHT_MAX_M`; a footprints file that no longer
+        matches the twin (:func:`twin.core.footprints.read_footprints`).
     """
     values = values or load_values()
     bid = twin["building_id"].values.astype(np.int64)
@@ -179,14 +204,21 @@ def building_table(twin: xr.Dataset, values: BuildingValues | None = None, conne
     np.maximum.at(top, fp_building, height)
     ring, ring_id = ring_cells(bid, twin["domain_mask"].values == 1, connectivity)
     ring_building = np.searchsorted(ids, ring_id)
+    value = floor * values.unit_value_by_code()[use]
+    first_floor = _first_floor_heights(twin, fp_cell, fp_building, values.first_floor_height_by_code()[use])
+    source = twin_footprints(twin)            # its rows are the buildings ids, in their order (checked)
+    if source is not None:
+        value = np.where(np.isfinite(source.value_krw), source.value_krw, value)
+        first_floor = np.where(np.isfinite(source.first_floor_height_m), source.first_floor_height_m, first_floor)
     return BuildingTable(
         building_id=ids.astype(np.int32), use=use,
         footprint_area_m2=np.bincount(fp_building, minlength=n) * cell_area, floor_area_m2=floor, height_m=top,
-        value_krw=floor * values.unit_value_by_code()[use],
-        first_floor_height_m=_first_floor_heights(twin, fp_cell, fp_building, values.first_floor_height_by_code()[use]),
+        value_krw=value, first_floor_height_m=first_floor,
         footprint_cell=fp_cell, footprint_building=fp_building,
         ring_cell=ring, ring_building=ring_building, n_ring_cells=np.bincount(ring_building, minlength=n),
-        shape=bid.shape)
+        shape=bid.shape, source_id_column=None if source is None else source.id_column,
+        source_id=None if source is None else source.source_id)
+
 
 
 def _first_floor_heights(twin: xr.Dataset, fp_cell: np.ndarray, fp_building: np.ndarray,
@@ -199,8 +231,7 @@ def _first_floor_heights(twin: xr.Dataset, fp_cell: np.ndarray, fp_building: np.
     grid = np.asarray(twin[name].values, dtype=np.float64)
     on_footprint = np.zeros(grid.shape, bool)
     on_footprint.ravel()[fp_cell] = True
-    out_of_range = np.isinf(grid) | (grid < 0) | (grid > FIRST_FLOOR_HEIGHT_MAX_M)
-    refuse_cells(on_footprint & out_of_range, grid, twin.encoding.get("source"), name,
+    refuse_cells(on_footprint & first_floor_out_of_range(grid), grid, twin.encoding.get("source"), name,
                  "building footprint cells with a first-floor height out of range",
                  f"0 to {FIRST_FLOOR_HEIGHT_MAX_M:g} m, or NaN for the use's default")
     given = grid.ravel()[fp_cell]
@@ -286,7 +317,26 @@ def _json_value(v):
     return None if isinstance(v, float) and not math.isfinite(v) else v
 
 
-def write_geojson(path: str | Path, twin: xr.Dataset, columns: dict[str, np.ndarray]) -> Path:
+def building_shapes(twin: xr.Dataset) -> dict:
+    """The footprint of each building, by id (increasing), in the twin's CRS (m): the city's own from
+    the twin's footprints file (:func:`twin.core.footprints.footprint_geometries`), else traced back
+    from the building-id raster (:func:`footprints`); shapely geometries."""
+    found = twin_footprints(twin)
+    if found is None:
+        return {k: shapely.geometry.shape(g) for k, g in footprints(twin).items()}
+    return dict(zip(found.building_id.tolist(), footprint_geometries(found, twin.rio.crs)))
+
+
+def _ordered_shapes(shapes: dict, columns: dict) -> tuple[list[int], list]:
+    """The building ids of ``columns`` and their shapes; RunError when they name other buildings."""
+    ids = [int(i) for i in columns["building_id"]]
+    if sorted(ids) != sorted(shapes):
+        raise RunError("building columns and the twin's building_id raster name different buildings")
+    return ids, [shapes[i] for i in ids]
+
+
+def write_geojson(path: str | Path, twin: xr.Dataset, columns: dict[str, np.ndarray],
+                  shapes: dict | None = None) -> Path:
     """Write the buildings as a GeoJSON FeatureCollection in the twin's CRS, atomically.
 
     Parameters
@@ -298,23 +348,63 @@ def write_geojson(path: str | Path, twin: xr.Dataset, columns: dict[str, np.ndar
     columns : dict
         Per-building columns with ``building_id`` (e.g. from
         :meth:`BuildingRiskAccumulator.finalize`); they become each feature's properties.
+    shapes : dict, optional
+        The footprints by building id (default :func:`building_shapes`).
 
     Returns
     -------
     Path
         The file. Coordinates are projected metres in the twin's CRS, named in the (pre-RFC 7946)
-        ``crs`` member that GDAL reads, not WGS 84 longitude/latitude.
+        ``crs`` member that GDAL reads, not WGS 84 longitude/latitude; each written as Python's
+        ``repr`` of the float, so a footprint round-trips exactly.
     """
-    shapes = footprints(twin)
-    ids = [int(i) for i in columns["building_id"]]
-    if sorted(ids) != list(shapes):
-        raise RunError("building columns and the twin's building_id raster name different buildings")
+    ids, geoms = _ordered_shapes(building_shapes(twin) if shapes is None else shapes, columns)
     epsg = twin.rio.crs.to_epsg()
     crs = {"type": "name", "properties": {"name": f"urn:ogc:def:crs:EPSG::{epsg}" if epsg else twin.rio.crs.to_wkt()}}
-    features = [{"type": "Feature", "id": bid, "geometry": shapes[bid],
+    features = [{"type": "Feature", "id": bid, "geometry": shapely.geometry.mapping(geom),
                  "properties": {name: _json_value(col[k]) for name, col in columns.items()}}
-                for k, bid in enumerate(ids)]
+                for k, (bid, geom) in enumerate(zip(ids, geoms))]
     with atomic_path(path) as tmp:
         Path(tmp).write_text(json.dumps({"type": "FeatureCollection", "crs": crs, "features": features},
                                         allow_nan=False), encoding="utf-8")
     return Path(path)
+
+
+def write_gpkg(path: str | Path, twin: xr.Dataset, columns: dict[str, np.ndarray], shapes: dict | None = None) -> Path:
+    """Write the buildings as a GeoPackage layer ``buildings`` in the twin's CRS, atomically.
+
+    Parameters
+    ----------
+    path : str or Path
+        Output file (``buildings.gpkg``).
+    twin : xarray.Dataset
+        The CityTwin (footprints, CRS).
+    columns : dict
+        Per-building columns with ``building_id``; they become the layer's attribute columns
+        (NaN is written as an empty value).
+    shapes : dict, optional
+        The footprints by building id (default :func:`building_shapes`).
+
+    Returns
+    -------
+    Path
+        The file.
+    """
+    import geopandas as gpd
+
+    ids, geoms = _ordered_shapes(building_shapes(twin) if shapes is None else shapes, columns)
+    frame = gpd.GeoDataFrame({name: np.asarray(col) for name, col in columns.items()}, geometry=geoms,
+                             crs=twin.rio.crs.to_wkt())
+    with atomic_path(path) as tmp, warnings.catch_warnings():
+        # the temporary name's suffix is not .gpkg; the file is renamed to one
+        warnings.filterwarnings("ignore", message="The filename extension should be", category=RuntimeWarning)
+        frame.to_file(tmp, layer=BUILDINGS_LAYER, driver="GPKG", engine="pyogrio")
+    return Path(path)
+
+
+def write_building_layers(folder: Path, twin: xr.Dataset, columns: dict[str, np.ndarray]) -> None:
+    """Write ``buildings.geojson`` and ``buildings.gpkg`` into ``folder``, from one reading of the footprints
+    (:func:`building_shapes`)."""
+    shapes = building_shapes(twin)
+    write_geojson(folder / "buildings.geojson", twin, columns, shapes)
+    write_gpkg(folder / "buildings.gpkg", twin, columns, shapes)

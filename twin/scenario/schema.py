@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Union
 
 import numpy as np
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag, model_validator
 
 from twin.core import limits
 from twin.core.citytwin import TwinManifest
@@ -169,13 +169,41 @@ class Gauge(Frozen):
     at: Point
 
 
+class VectorFile(Frozen):
+    """A layer of a vector file (any OGR format, any CRS; ``twin/core/vectors.py``), path relative to the
+    scenario; ``layer`` may be left out when the file has one."""
+
+    file: str
+    layer: str | None = None
+
+
+class FromColumn(Frozen):
+    """A value per feature of a layer: the column holding it."""
+
+    column: str
+
+
+class GaugeLayer(VectorFile):
+    """Gauges from a layer of points: one gauge per feature, named by its ``name_column``."""
+
+    name_column: str
+
+
+#: A gauge written as a point (``{name, at}``) or a layer of points (``{file, name_column}``).
+GaugeEntry = Annotated[
+    Union[Annotated[Gauge, Tag("point")], Annotated[GaugeLayer, Tag("file")]],
+    Discriminator(lambda v: "file" if isinstance(v, GaugeLayer) or (isinstance(v, dict) and "file" in v)
+                  else "point"),
+]
+
+
 class OutputSpec(Frozen):
     """The ``output:`` block; ``dir`` defaults to ``runs/<name>`` beside the scenario file."""
 
     dir: str | None = None
     every: Annotated[Time, Field(gt=0)] = 600.0
     gauge_every: Annotated[Time, Field(gt=0)] = 60.0
-    gauges: list[Gauge] = []
+    gauges: list[GaugeEntry] = []
     geotiff: bool = True
 
 

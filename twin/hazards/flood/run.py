@@ -17,8 +17,8 @@ from twin.core.citytwin import twin_grid
 from twin.core.errors import RunError
 from twin.hazards.flood.forcing import GriddedRain, Inflow, UniformRain
 from twin.hazards.flood.model import FloodInputs, simulate_flood
-from twin.hazards.flood.setup import (blocked_cells, boundary_kinds, gauge_cells, inflow_cells, loss_fields,
-                              manning_field)
+from twin.hazards.flood.setup import (area_overrides, blocked_cells, boundary_kinds, gauge_cells, gauge_names,
+                              inflow_cells, loss_fields, manning_field, vector_files)
 from twin.hazards.flood.tiled import auto_tiles, simulate_flood_tiled
 from twin.io.outputs import result_dataset, write_csv, write_maps
 from twin.io.progress import SimTimeBar
@@ -39,14 +39,14 @@ REFERENCES = ("Bates, P. D., Horritt, M. S. and Fewtrell, T. J. (2010), A simple
 
 
 def input_files(sf: ScenarioFile) -> list[Path]:
-    """Files a flood scenario reads besides the twin (gridded rain, initial depth raster)."""
+    """Files a flood scenario reads besides the twin (gridded rain, initial depth raster, vector files)."""
     spec = sf.scenario.flood
     files = []
     if isinstance(spec.rainfall, GriddedRainfall):
         files.append(sf.resolve(spec.rainfall.file))
     if isinstance(spec.initial_depth_m, str):
         files.append(sf.resolve(spec.initial_depth_m))
-    return files
+    return files + vector_files(sf)
 
 
 def check_draws(sf: ScenarioFile, draws: list) -> None:
@@ -95,7 +95,8 @@ def prepare(sf: ScenarioFile, twin: xr.Dataset) -> dict:
     """Build the flood model inputs, gauge cells and output settings from a scenario and its twin."""
     spec = sf.scenario.flood
     blocked = blocked_cells(twin)
-    infiltration, drainage = loss_fields(twin, spec)
+    overrides = area_overrides(sf, twin)
+    infiltration, drainage = loss_fields(twin, spec, overrides)
     inflows = tuple(
         Inflow(f.name, rows, cols, np.full(rows.size, 1.0 / rows.size), np.asarray(f.times),
                np.asarray(f.discharge_m3_s))
@@ -104,7 +105,7 @@ def prepare(sf: ScenarioFile, twin: xr.Dataset) -> dict:
     # Cells outside the domain are walls: their elevation and roughness are never used, but the
     # model wants finite values everywhere.
     z = np.where(inside, twin["elevation"].values, 0.0)
-    n = np.where(inside, manning_field(twin, spec), 1.0)
+    n = np.where(inside, manning_field(twin, spec, overrides), 1.0)
     num = spec.numerics
     inputs = FloodInputs(
         z=z, blocked=blocked, manning_n=n, dx=float(twin.attrs["cell_size"]),
@@ -178,8 +179,8 @@ def write(folder: Path, sf: ScenarioFile, twin: xr.Dataset, result) -> dict:
     """Write hazard.nc, gauges.csv and the GeoTIFFs; return the run summary."""
     ds = hazard_dataset(twin, sf, result)
     write_maps(ds, folder / "hazard.nc", OUTPUTS.geotiff if sf.scenario.output.geotiff else ())
-    gauges = sf.scenario.output.gauges
-    rows = [(g.name, float(t), float(result.gauge_depth[i, k]), float(result.gauge_level[i, k]),
+    gauges = gauge_names(sf, twin)
+    rows = [(g, float(t), float(result.gauge_depth[i, k]), float(result.gauge_level[i, k]),
              float(result.gauge_speed[i, k]))
             for i, g in enumerate(gauges) for k, t in enumerate(result.gauge_times)]
     write_csv(folder / "gauges.csv", ["gauge", "time_s", "depth_m", "level_m", "speed_m_s"], rows)

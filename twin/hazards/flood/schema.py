@@ -11,7 +11,7 @@ from pydantic import Discriminator, Field, Tag, model_validator
 
 from twin.core import limits
 from twin.core.classes import LANDCOVER
-from twin.scenario.schema import Frozen, Point, Time, check_series
+from twin.scenario.schema import FromColumn, Frozen, Point, Time, VectorFile, check_series
 from twin.scenario.units import MM_PER_H
 
 RainMmH = Annotated[float, Field(ge=0, le=limits.MAX_RAIN_MM_H)]
@@ -45,19 +45,30 @@ class GriddedRainfall(Frozen):
     member: Annotated[int, Field(ge=0)] | None = None
 
 
+class Circle(Frozen):
+    """A circle in the twin's CRS: its centre (x, y in m) and radius (m)."""
+
+    center: Point
+    radius_m: Annotated[float, Field(gt=0)]
+
+
 class Inflow(Frozen):
-    """A point (``at``) or line (``line``) inflow with a discharge hydrograph (m^3/s, piecewise linear)."""
+    """A point (``at``), line (``line``), polygon (``area``) or circle (``circle``) inflow with a discharge
+    hydrograph (m^3/s, piecewise linear), shared equally among the open cells it covers."""
 
     name: str
     at: Point | None = None
     line: Annotated[list[Point], Field(min_length=2)] | None = None
+    area: Annotated[list[Point], Field(min_length=3)] | None = None
+    circle: Circle | None = None
     times: list[Time]
     discharge_m3_s: list[Annotated[float, Field(ge=0, le=limits.MAX_DISCHARGE_M3_S)]]
 
     @model_validator(mode="after")
     def _shape(self):
-        if (self.at is None) == (self.line is None):
-            raise ValueError("give exactly one of 'at: [x, y]' or 'line: [[x0, y0], [x1, y1], ...]'")
+        if sum(v is not None for v in (self.at, self.line, self.area, self.circle)) != 1:
+            raise ValueError("give exactly one of 'at: [x, y]', 'line: [[x0, y0], [x1, y1], ...]', "
+                             "'area: [[x0, y0], [x1, y1], [x2, y2], ...]' or 'circle: {center: [x, y], radius_m: r}'")
         check_series(self.times, self.discharge_m3_s, "discharge_m3_s")
         return self
 
@@ -134,6 +145,30 @@ class Losses(Frozen):
         return self
 
 
+def _per_feature(value: type) -> object:
+    """A number for every feature, or ``{column}`` for a value per feature."""
+    return Annotated[Union[Annotated[value, Tag("number")], Annotated[FromColumn, Tag("column")]],
+                     Discriminator(lambda v: _number_or_mapping(v, "number", "column"))]
+
+
+class AreaOverride(VectorFile):
+    """Roughness and losses for the cells inside the polygons of a vector layer, over the land-cover defaults.
+
+    Each value is a number for every polygon or ``{column: NAME}`` for a value per polygon; the
+    infiltration and drainage capacity are in mm/h. Later polygons, and later overrides, are on top.
+    """
+
+    manning_n: _per_feature(ManningN) | None = None
+    infiltration_mm_h: _per_feature(LossMmH) | None = None
+    drainage_mm_h: _per_feature(LossMmH) | None = None
+
+    @model_validator(mode="after")
+    def _something(self):
+        if self.manning_n is None and self.infiltration_mm_h is None and self.drainage_mm_h is None:
+            raise ValueError("give at least one of manning_n, infiltration_mm_h or drainage_mm_h")
+        return self
+
+
 class FloodNumerics(Frozen):
     """Scheme settings (Bates et al. 2010; de Almeida et al. 2012)."""
 
@@ -157,6 +192,7 @@ class FloodSpec(Frozen):
         Discriminator(lambda v: _number_or_mapping(v, "number", "table")),
     ] | None = None
     losses: Losses = Losses()
+    overrides: list[AreaOverride] = []
     initial_depth_m: Annotated[float, Field(ge=0, le=limits.MAX_DEPTH_M)] | str = 0.0
     manning_scale: Annotated[float, Field(gt=0, le=limits.MAX_MANNING_SCALE)] = 1.0
     numerics: FloodNumerics = FloodNumerics()

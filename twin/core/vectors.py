@@ -1,4 +1,5 @@
-"""Vector layers of a build (footprints, land use, roads, rivers): opened, checked, read onto the grid's CRS.
+"""Vector layers (a build's footprints, land use, roads, rivers; a scenario's areas and gauges): opened,
+checked, read onto the grid's CRS.
 
 Any vector format OGR reads (GeoPackage, Shapefile, GeoJSON, FlatGeobuf, GeoParquet, ...) in any
 CRS, through pyogrio. :func:`open_layer` checks the file, the layer and its CRS from the layer's
@@ -6,10 +7,15 @@ metadata alone; :func:`read_layer` reads the features that touch the grid's exte
 them to the grid's CRS (pyproj, through geopandas) and repairs invalid geometries with shapely's
 ``make_valid`` (the ``structure`` method keeps polygons polygons), counting what it repaired and
 what it dropped.
+
+Errors name the file that names the layer (a build file, a scenario, a twin manifest) and the YAML
+path of the block, through the ``error`` callable the layer is opened with (:data:`ErrorAt`:
+``BuildFile.error``, ``ScenarioFile.error``), so that this module knows no file format of ours.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,10 +25,15 @@ import shapely
 from pyogrio.errors import DataLayerError, DataSourceError
 from pyproj import CRS, Transformer
 
-from twin.build.schema import BuildFile
+from twin.core.errors import InputError
 from twin.core.grid import Grid
 
+#: ``error(field, message, **kw)``: the InputError at YAML path ``field`` of the file naming a layer
+#: (keywords as :class:`twin.core.errors.InputError`'s: ``expected``, ``found``).
+ErrorAt = Callable[..., InputError]
+
 #: Geometry kinds a layer may hold, by what it is used for.
+POINTS = ("Point",)
 POLYGONS = ("Polygon", "MultiPolygon")
 LINES_OR_POLYGONS = ("LineString", "MultiLineString", *POLYGONS)
 #: Points per edge when a bounding box is reprojected (its edges bend in another CRS).
@@ -51,7 +62,9 @@ class Layer:
     bounds : tuple of float
         ``(xmin, ymin, xmax, ymax)`` in the layer's CRS.
     block : tuple
-        The YAML path of the build file's block that names the layer (for errors).
+        The YAML path of the block that names the layer (for errors).
+    error : ErrorAt
+        Makes the errors about the layer, at a YAML path of the file that names it.
     """
 
     path: Path
@@ -61,14 +74,26 @@ class Layer:
     features: int
     bounds: tuple
     block: tuple
+    error: ErrorAt
 
     def describe(self) -> str:
         """``file (layer NAME)``, as messages name the layer."""
         return f"{self.path} (layer {self.name!r})"
 
 
-def open_layer(bf: BuildFile, block: tuple, file: str, layer: str | None) -> Layer:
-    """Open layer ``layer`` (the only one when None) of ``file``, from its metadata alone.
+def open_layer(path: Path, layer: str | None, block: tuple, error: ErrorAt) -> Layer:
+    """Open layer ``layer`` (the only one when None) of the file ``path``, from its metadata alone.
+
+    Parameters
+    ----------
+    path : Path
+        The vector file, resolved.
+    layer : str or None
+        The layer's name.
+    block : tuple
+        The YAML path of the block naming the file (its ``file`` and ``layer`` keys).
+    error : ErrorAt
+        Makes the errors (``BuildFile.error``, ``ScenarioFile.error``).
 
     Raises
     ------
@@ -76,37 +101,36 @@ def open_layer(bf: BuildFile, block: tuple, file: str, layer: str | None) -> Lay
         At the block's ``file`` or ``layer`` key: missing or unreadable file, a missing layer (the
         layers it holds listed), several layers and none named, a layer without a CRS.
     """
-    path = bf.resolve(file, block + ("file",))
     if not path.exists():
-        raise bf.error(block + ("file",), "file not found", found=str(path))
+        raise error(block + ("file",), "file not found", found=str(path))
     try:
         names = [str(n) for n in pyogrio.list_layers(path)[:, 0]]
     except DataSourceError as exc:
-        raise bf.error(block + ("file",), f"not a readable vector file ({exc})", found=str(path),
+        raise error(block + ("file",), f"not a readable vector file ({exc})", found=str(path),
                        expected="GeoPackage, Shapefile, GeoJSON, FlatGeobuf, GeoParquet or another OGR format"
                        ) from None
     if layer is None and len(names) != 1:
-        raise bf.error(block + ("file",), f"{path} holds {len(names)} layers; name one with 'layer:'",
+        raise error(block + ("file",), f"{path} holds {len(names)} layers; name one with 'layer:'",
                        expected=", ".join(names) or "a layer")
     name = names[0] if layer is None else layer
     if name not in names:
-        raise bf.error(block + ("layer",), f"no such layer in {path}", expected=f"one of {', '.join(names)}",
+        raise error(block + ("layer",), f"no such layer in {path}", expected=f"one of {', '.join(names)}",
                        found=name)
     try:
         info = pyogrio.read_info(path, layer=name, force_feature_count=True, force_total_bounds=True)
     except (DataLayerError, DataSourceError) as exc:
-        raise bf.error(block + ("layer",), f"cannot read layer {name!r} of {path}: {exc}") from None
+        raise error(block + ("layer",), f"cannot read layer {name!r} of {path}: {exc}") from None
     if info["crs"] is None:
-        raise bf.error(block + ("file",), f"layer {name!r} of {path} has no CRS; declare it "
+        raise error(block + ("file",), f"layer {name!r} of {path} has no CRS; declare it "
                        "(e.g. ogr2ogr -a_srs EPSG:5186)", found="no CRS")
     return Layer(path, name, CRS.from_user_input(info["crs"]), tuple(str(c) for c in info["fields"]),
-                 int(info["features"]), tuple(float(v) for v in info["total_bounds"]), block)
+                 int(info["features"]), tuple(float(v) for v in info["total_bounds"]), block, error)
 
 
-def check_column(bf: BuildFile, layer: Layer, field: tuple, column: str | None) -> None:
-    """Refuse a configured column the layer does not have, listing the columns it has."""
+def check_column(layer: Layer, field: tuple, column: str | None) -> None:
+    """Refuse a configured column (at YAML path ``field``) the layer does not have, listing the columns it has."""
     if column is not None and column not in layer.columns:
-        raise bf.error(field, f"no column {column!r} in {layer.describe()}",
+        raise layer.error(field, f"no column {column!r} in {layer.describe()}",
                        expected=f"one of {', '.join(layer.columns) or '(no columns)'}", found=column)
 
 
@@ -134,13 +158,12 @@ class LayerCounts:
     read: int = 0
 
 
-def read_layer(bf: BuildFile, layer: Layer, grid: Grid, kinds: tuple[str, ...], columns=None):
-    """Read the features of ``layer`` that touch the grid, in the grid's CRS, valid, of ``kinds``.
+def read_layer(layer: Layer, grid: Grid, kinds: tuple[str, ...], columns=None, clip: bool = True):
+    """Read the features of ``layer`` that touch the grid (every feature, without ``clip``), in the grid's
+    CRS, valid, of ``kinds``.
 
     Parameters
     ----------
-    bf : BuildFile
-        The build file (for errors).
     layer : Layer
         From :func:`open_layer`.
     grid : Grid
@@ -149,6 +172,9 @@ def read_layer(bf: BuildFile, layer: Layer, grid: Grid, kinds: tuple[str, ...], 
         Geometry types allowed (:data:`POLYGONS`, :data:`LINES_OR_POLYGONS`).
     columns : list of str, optional
         Attribute columns to read (default: all).
+    clip : bool
+        Keep only the features touching the grid's extent (default); else all, for a caller that
+        refuses those off the grid.
 
     Returns
     -------
@@ -167,7 +193,8 @@ def read_layer(bf: BuildFile, layer: Layer, grid: Grid, kinds: tuple[str, ...], 
 
     counts = LayerCounts(features=layer.features)
     bbox = bounds_in(grid.bounds(), CRS.from_user_input(grid.crs.to_wkt()), layer.crs)
-    frame = pyogrio.read_dataframe(layer.path, layer=layer.name, columns=columns, bbox=bbox, fid_as_index=True)
+    frame = pyogrio.read_dataframe(layer.path, layer=layer.name, columns=columns, bbox=bbox if clip else None,
+                                   fid_as_index=True)
     frame = frame.rename(columns={c: read_name(c) for c in frame.columns if c != frame.geometry.name})
     frame.index.name = "source_fid"
     frame = frame.reset_index()
@@ -175,7 +202,7 @@ def read_layer(bf: BuildFile, layer: Layer, grid: Grid, kinds: tuple[str, ...], 
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     counts.no_geometry = int(missing.sum())
     frame = frame[~missing]
-    _check_kinds(bf, layer, frame, kinds)
+    _check_kinds(layer, frame, kinds)
     frame = frame.to_crs(grid.crs.to_wkt())
     geoms = np.asarray(frame.geometry.values, dtype=object)
     invalid = ~shapely.is_valid(geoms)
@@ -186,20 +213,20 @@ def read_layer(bf: BuildFile, layer: Layer, grid: Grid, kinds: tuple[str, ...], 
     empty = shapely.is_empty(geoms)
     counts.empty_after_repair = int(empty.sum())
     frame = frame[~empty]
-    touching = shapely.intersects(np.asarray(frame.geometry.values, dtype=object), shapely.box(*grid.bounds()))
-    frame = frame[touching]
+    if clip:
+        frame = frame[shapely.intersects(np.asarray(frame.geometry.values, dtype=object), shapely.box(*grid.bounds()))]
     counts.read = len(frame)
     counts.outside_extent = counts.features - counts.read - counts.no_geometry - counts.empty_after_repair
     return frame.reset_index(drop=True), counts
 
 
-def _check_kinds(bf: BuildFile, layer: Layer, frame, kinds: tuple[str, ...]) -> None:
+def _check_kinds(layer: Layer, frame, kinds: tuple[str, ...]) -> None:
     """Refuse features whose geometry type is not one of ``kinds``, naming the first one's feature id."""
     types = frame.geometry.geom_type.to_numpy()
     bad = ~np.isin(types, kinds)
     if bad.any():
         first = int(np.flatnonzero(bad)[0])
         found = sorted(set(types[bad]))
-        raise bf.error(layer.block + ("file",), f"{int(bad.sum())} features of {layer.describe()} are "
+        raise layer.error(layer.block + ("file",), f"{int(bad.sum())} features of {layer.describe()} are "
                        f"{', '.join(found)} (first: feature id {frame['source_fid'].iloc[first]})",
                        expected=" or ".join(kinds), found=", ".join(found))
