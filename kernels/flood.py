@@ -98,6 +98,12 @@ OUTFLOW_DEPTH_FLOOR = 3e-3
 #: (:func:`stable_timestep`); measured in bench/README.md, "Flood step".
 OUTFLOW_FRACTION = 0.1
 
+#: Largest growth of the step from one step to the next (-), as the step-size controllers of
+#: ODE solvers bound it (Hairer, Norsett & Wanner 1993, Solving Ordinary Differential Equations
+#: I, Sect. II.4, the factor "facmax"): after the outflow control has cut the step, the step
+#: returns to the Courant step over a few steps instead of at once (which overshoots again).
+STEP_GROWTH = 1.2
+
 
 class FloodInstability(ValueError):
     """The flood state became non-finite or negative.
@@ -162,10 +168,12 @@ class StepVolumes(NamedTuple):
 
 def stable_timestep(h_max: float, dx: float, alpha: float = 0.7, dt_max: float = 10.0,
                     g: float = G, outflow_rate: float = 0.0,
-                    outflow_fraction: float = OUTFLOW_FRACTION) -> float:
+                    outflow_fraction: float = OUTFLOW_FRACTION,
+                    dt_last: float = np.inf) -> float:
     """Time step of the local inertial scheme: the Courant step, capped, and the outflow control.
 
-    ``dt = min(alpha dx / sqrt(g h_max), dt_max, outflow_fraction / outflow_rate)``.
+    ``dt = min(alpha dx / sqrt(g h_max), dt_max, outflow_fraction / outflow_rate,
+    STEP_GROWTH dt_last)``.
 
     The first term is the stable step of Bates et al. (2010, eq. 12). On a nearly dry grid
     (rain on the grid) it is unbounded and ``dt_max`` alone would govern, but there the face
@@ -180,7 +188,8 @@ def stable_timestep(h_max: float, dx: float, alpha: float = 0.7, dt_max: float =
     ``outflow_rate`` is the largest such share per second over the last step
     (:attr:`StepVolumes.outflow_rate`), so the control reacts from the step after the
     overshoot begins. Deep cells (from :data:`SHALLOW_DEPTH`) are left to the Courant step,
-    so rivers, ponds and inflow cells pay nothing.
+    so rivers and ponds pay nothing (the time loops leave out inflow cells too). The last
+    term lets the step grow by at most :data:`STEP_GROWTH` a step.
 
     Parameters
     ----------
@@ -199,6 +208,8 @@ def stable_timestep(h_max: float, dx: float, alpha: float = 0.7, dt_max: float =
         0 turns the control off).
     outflow_fraction : float
         Largest share of its water (-) a shallow cell may lose in one step, in (0, 1].
+    dt_last : float
+        The step (s) chosen last (before any clipping to an output time); infinite for none.
 
     Returns
     -------
@@ -210,7 +221,7 @@ def stable_timestep(h_max: float, dx: float, alpha: float = 0.7, dt_max: float =
         dt = min(dt, alpha * dx / np.sqrt(g * h_max))
     if outflow_rate > 0.0:
         dt = min(dt, outflow_fraction / outflow_rate)
-    return float(dt)
+    return float(min(dt, STEP_GROWTH * dt_last))
 
 
 @intrinsic
@@ -408,13 +419,15 @@ def _row_volumes(h, b, w, f_take, d_take, rain_dt):
 
 
 @njit(cache=True, error_model="numpy")
-def _depth_row(h, qx_row, qy_n, qy_s, b, w, f_rate, d_rate, k, rain_dt, dt, f_take, d_take):
+def _depth_row(h, qx_row, qy_n, qy_s, b, w, f_rate, d_rate, k, rain_dt, dt, f_take, d_take,
+               watch):
     """Continuity, rain and losses on one cell row, in place (see :func:`update_depth`).
 
     Returns ``(h_max, rain, infiltration, drainage, outflow, bad)``: the row's largest new
-    depth (m), the summed depths applied (m), the largest net outflow share (-) of a shallow
-    cell (depth at the start below :data:`SHALLOW_DEPTH`: ``max(0, -dt div q / dx) /
-    max(h, OUTFLOW_DEPTH_FLOOR)``) and the first column whose depth before losses is
+    depth (m), the summed depths applied (m), the largest net outflow share (-) of a watched
+    shallow cell (``watch`` true, depth at the start below :data:`SHALLOW_DEPTH`: the depth
+    it lost to flow net of rain, ``max(0, -(dt div q / dx + dt r w))``, over
+    ``max(h, OUTFLOW_DEPTH_FLOOR)``) and the first column whose depth before losses is
     non-finite or negative beyond round-off (-1 if none; ``h`` then holds that value there).
     ``f_take`` / ``d_take`` (row buffers) receive the infiltration and drainage depths taken
     (m), summed apart by :func:`_row_volumes` so that only the sums are reassociated.
@@ -423,10 +436,11 @@ def _depth_row(h, qx_row, qy_n, qy_s, b, w, f_rate, d_rate, k, rain_dt, dt, f_ta
     out_bits = 0                 # the largest outflow share, as the bits of a double >= 0
     for c in range(h.size):
         flow = k * (qx_row[c] - qx_row[c + 1] + qy_n[c] - qy_s[c])
-        hn = h[c] + flow + rain_dt * w[c]
+        rain_c = rain_dt * w[c]
+        hn = h[c] + flow + rain_c
         shut = b[c]
-        share = max(-flow, 0.0) / max(h[c], OUTFLOW_DEPTH_FLOOR)
-        watched = (not shut) & (h[c] < SHALLOW_DEPTH) & (share < np.inf)
+        share = max(-(flow + rain_c), 0.0) / max(h[c], OUTFLOW_DEPTH_FLOOR)
+        watched = watch[c] & (not shut) & (h[c] < SHALLOW_DEPTH) & (share < np.inf)
         out_bits = max(out_bits, _bits(share) if watched else 0)
         bad = (not shut) & (not ((hn >= -NEGATIVE_ROUNDOFF) & (hn < np.inf)))
         n_bad += bad
@@ -448,6 +462,14 @@ def _row(a, r):
     return a[min(r, a.shape[0] - 1)]
 
 
+def _watch_rows(watched, shape):
+    """The cells the outflow rate watches, as the sweep reads them: all (one row of True)
+    when ``watched`` is None."""
+    if watched is None:
+        return np.ones((1, shape[1]), dtype=np.bool_)
+    return _as_rows(np.asarray(watched, dtype=np.bool_))
+
+
 def _as_rows(a):
     """A cell field as the sweep reads it: a field broadcast along y (zero row stride, e.g.
     ``np.broadcast_to`` of a scalar, which costs no memory) becomes its one row, contiguous.
@@ -464,7 +486,7 @@ def _as_rows(a):
 @njit(cache=True, error_model="numpy", nogil=True)
 def _sweep(h, z, n, blocked, qx, qy, q_north, q_south, q_east, q_west, dt, dx, theta, h_min,
            g, rain_rate, rain_weight, infiltration_rate, drainage_rate, r0, r1, c0, c1, sides,
-           ny, nx):
+           ny, nx, watched):
     """Momentum and limiter over the grid in one north-to-south sweep of rows, in place.
 
     With ``rain_weight`` not None the continuity update of each row follows two rows behind
@@ -553,7 +575,7 @@ def _sweep(h, z, n, blocked, qx, qy, q_north, q_south, q_east, q_west, dt, dx, t
                     h[rr, a:b], qx[rr, a:b + 1], qy[rr, a:b], qy[rr + 1, a:b], blocked[rr, a:b],
                     _row(rain_weight, rr)[a:b], _row(infiltration_rate, rr)[a:b],
                     _row(drainage_rate, rr)[a:b], dt / dx, rain_rate * dt, dt, taken[0, a:b],
-                    taken[1, a:b])
+                    taken[1, a:b], _row(watched, rr)[a:b])
                 if bad >= 0:
                     return (h_max, rain_s, inf_s, drain_s, b_in, b_out, out_s, rr * nx + a + bad,
                             h[rr, a + bad])
@@ -573,7 +595,7 @@ def _sweep(h, z, n, blocked, qx, qy, q_north, q_south, q_east, q_west, dt, dx, t
 def _update_fluxes(h, z, n, blocked, qx, qy, q_north, q_south, q_east, q_west,
                    dt, dx, theta, h_min, g):
     _sweep(h, z, n, blocked, qx, qy, q_north, q_south, q_east, q_west, dt, dx, theta, h_min,
-           g, 0.0, None, None, None, 0, 0, 0, 0, _NO_SIDES, h.shape[0], h.shape[1])
+           g, 0.0, None, None, None, 0, 0, 0, 0, _NO_SIDES, h.shape[0], h.shape[1], None)
 
 
 def update_fluxes(h, z, n, blocked, qx, qy, q_north, q_south, q_east, q_west, dt, dx,
@@ -745,7 +767,7 @@ def edge_fluxes(h, z, n, blocked, qx, qy, edge_kind, edge_level, dt, dx, h_min=H
 
 @njit(cache=True, error_model="numpy", nogil=True)
 def _update_depth(h, qx, qy, blocked, dt, dx, rain_rate, rain_weight, infiltration_rate,
-                  drainage_rate):
+                  drainage_rate, watched):
     ny, nx = h.shape
     taken = np.empty((2, nx))                    # infiltration and drainage taken in a row
     h_max, rain_s, inf_s, drain_s, out_s = 0.0, 0.0, 0.0, 0.0, 0.0
@@ -753,7 +775,7 @@ def _update_depth(h, qx, qy, blocked, dt, dx, rain_rate, rain_weight, infiltrati
         m, rs, fs, ds, share, bad = _depth_row(h[r], qx[r], qy[r], qy[r + 1], blocked[r],
                                                _row(rain_weight, r), _row(infiltration_rate, r),
                                                _row(drainage_rate, r), dt / dx, rain_rate * dt,
-                                               dt, taken[0], taken[1])
+                                               dt, taken[0], taken[1], _row(watched, r))
         if bad >= 0:
             return h_max, rain_s, inf_s, drain_s, out_s, r * nx + bad, h[r, bad]
         h_max = max(h_max, m)
@@ -765,7 +787,7 @@ def _update_depth(h, qx, qy, blocked, dt, dx, rain_rate, rain_weight, infiltrati
 
 
 def update_depth(h, qx, qy, blocked, dt, dx, rain_rate, rain_weight, infiltration_rate,
-                 drainage_rate, t_end=0.0):
+                 drainage_rate, t_end=0.0, watched=None):
     """Advance depth one step, in place: continuity, rain, then losses.
 
     ``h += dt (q_in - q_out) / dx + dt r w`` (Bates et al. 2010, eq. 6, with sources), then
@@ -792,6 +814,8 @@ def update_depth(h, qx, qy, blocked, dt, dx, rain_rate, rain_weight, infiltratio
         Loss capacities (m/s).
     t_end : float
         Simulated time (s) at the end of the step, only to name it in an error.
+    watched : ndarray (ny, nx) of bool, optional
+        Cells the outflow rate watches (default all; see :func:`flood_step`).
 
     Returns
     -------
@@ -807,7 +831,7 @@ def update_depth(h, qx, qy, blocked, dt, dx, rain_rate, rain_weight, infiltratio
     """
     h_max, rain_s, inf_s, drain_s, share, bad, value = _update_depth(
         h, qx, qy, blocked, float(dt), float(dx), float(rain_rate), _as_rows(rain_weight),
-        _as_rows(infiltration_rate), _as_rows(drainage_rate))
+        _as_rows(infiltration_rate), _as_rows(drainage_rate), _watch_rows(watched, h.shape))
     if bad >= 0:
         raise FloodInstability(t_end, *divmod(bad, h.shape[1]), value)
     return h_max, rain_s, inf_s, drain_s, share / float(dt)
@@ -815,7 +839,7 @@ def update_depth(h, qx, qy, blocked, dt, dx, rain_rate, rain_weight, infiltratio
 
 def flood_step(h, qx, qy, z, n, blocked, dt, dx, *, edge_kind, edge_level, rain_rate,
                rain_weight, infiltration_rate, drainage_rate, theta=0.8, h_min=H_MIN, g=G,
-               t_end=0.0, edge_buffers=None) -> StepVolumes:
+               t_end=0.0, edge_buffers=None, watched=None) -> StepVolumes:
     """One whole-grid step of the local inertial scheme, in place.
 
     Runs :func:`edge_fluxes`, :func:`update_fluxes` and :func:`update_depth` (see those for the
@@ -841,6 +865,10 @@ def flood_step(h, qx, qy, z, n, blocked, dt, dx, *, edge_kind, edge_level, rain_
         Simulated time (s) at the end of the step, to name it in an error.
     edge_buffers : tuple of 4 ndarrays, optional
         Reused buffers for :func:`edge_fluxes`.
+    watched : ndarray (ny, nx) of bool, optional
+        Cells whose net outflow sets :attr:`StepVolumes.outflow_rate` (default all): the
+        time loops leave out the cells of inflow hydrographs, which pass on water that they
+        add after the step.
 
     Returns
     -------
@@ -860,7 +888,7 @@ def flood_step(h, qx, qy, z, n, blocked, dt, dx, *, edge_kind, edge_level, rain_
         h, z, _as_rows(n), blocked, qx, qy, *edges, float(dt), float(dx), float(theta),
         float(h_min), float(g), float(rain_rate), _as_rows(rain_weight),
         _as_rows(infiltration_rate), _as_rows(drainage_rate), 0, h.shape[0], 0, h.shape[1],
-        _ALL_SIDES, h.shape[0], h.shape[1])
+        _ALL_SIDES, h.shape[0], h.shape[1], _watch_rows(watched, h.shape))
     if bad >= 0:
         raise FloodInstability(t_end, *divmod(bad, h.shape[1]), value)
     return StepVolumes(h_max, rain_s, inf_s, drain_s, tuple(b_in.tolist()), tuple(b_out.tolist()),
@@ -869,7 +897,7 @@ def flood_step(h, qx, qy, z, n, blocked, dt, dx, *, edge_kind, edge_level, rain_
 
 def tile_step(h, qx, qy, z, n, blocked, dt, dx, *, edge_q, window, sides, rain_rate,
               rain_weight, infiltration_rate, drainage_rate, theta=0.8, h_min=H_MIN, g=G,
-              t_end=0.0, shape=None) -> StepVolumes:
+              t_end=0.0, shape=None, watched=None) -> StepVolumes:
     """One step on a tile of a larger grid, in place, with given edge discharges and sums
     over a window of cells (the tile's core).
 
@@ -909,6 +937,8 @@ def tile_step(h, qx, qy, z, n, blocked, dt, dx, *, edge_q, window, sides, rain_r
         Simulated time (s) at the end of the step, to name it in an error.
     shape : (int, int), optional
         The tile's cells ``(ny, nx)``; default ``h.shape``.
+    watched : ndarray (ny, nx) of bool, optional
+        Cells whose net outflow sets the outflow rate (default all), see :func:`flood_step`.
 
     Returns
     -------
@@ -932,7 +962,7 @@ def tile_step(h, qx, qy, z, n, blocked, dt, dx, *, edge_q, window, sides, rain_r
         h, z, _as_rows(n), blocked, qx, qy, *edge_q, float(dt), float(dx), float(theta),
         float(h_min), float(g), float(rain_rate), _as_rows(rain_weight),
         _as_rows(infiltration_rate), _as_rows(drainage_rate), r0, r1, c0, c1,
-        np.array(sides, dtype=np.bool_), ny, nx)
+        np.array(sides, dtype=np.bool_), ny, nx, _watch_rows(watched, (ny, nx)))
     if bad >= 0:
         raise FloodInstability(t_end, *divmod(bad, nx), value)
     return StepVolumes(h_max, rain_s, inf_s, drain_s, tuple(b_in.tolist()), tuple(b_out.tolist()),
