@@ -34,25 +34,17 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-MM_H = 1e-3 / 3600.0
-DX = 30.0
-RAIN_MM_H = 40.0
-RAIN_S = 3600.0
 DURATION_S = 5400.0
-MANNING_N = 0.035
 THRESHOLDS_M = (0.01, 0.1)
 
 
 def terrain_inputs(size: int, seed: int):
-    """Flood inputs of rain on the sample terrain of ``size`` x ``size`` cells of 30 m."""
-    from twin.hazards.flood.forcing import UniformRain
-    from twin.hazards.flood.model import FloodInputs
-    from twin.samples.terrain import make_terrain
+    """Flood inputs of 40 mm/h for 1 h on the sample terrain of ``size`` x ``size`` cells of 30 m
+    (the convergence test's, tests/test_wetup_convergence.py)."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from test_wetup_convergence import rain_on_terrain
 
-    z = make_terrain(np.random.default_rng(seed), size, size, DX)["z"]
-    rain = UniformRain([0.0, 1.0, RAIN_S, RAIN_S + 1.0], [0.0, RAIN_MM_H * MM_H, RAIN_MM_H * MM_H, 0.0])
-    return FloodInputs(z=z, blocked=np.zeros(z.shape, bool), manning_n=MANNING_N, dx=DX, rain=rain,
-                       boundaries={e: "free" for e in ("north", "south", "east", "west")})
+    return rain_on_terrain(size, seed)
 
 
 def sample_inputs():
