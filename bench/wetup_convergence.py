@@ -71,8 +71,8 @@ def compare(name: str, inputs, duration: float, dts: list[float], ref_dt: float)
     results = {label: run(inp, duration) for label, inp in cases.items()}
     ref = results.get(f"max_dt {ref_dt:g} s")
     print(f"\n{name}: {inputs.shape[0]} x {inputs.shape[1]} cells of {inputs.dx:g} m, {duration:g} s")
-    print(f"{'case':16s} {'steps':>7s} {'wall s':>7s} " + " ".join(f"{'>' + format(t * 100, 'g') + ' cm':>16s}"
-                                                                for t in THRESHOLDS_M) + "  r")
+    heads = " ".join(f"{'>' + format(t * 100, 'g') + ' cm':>16s}" for t in THRESHOLDS_M)
+    print(f"{'case':16s} {'steps':>7s} {'wall s':>7s} {heads}  r")
     for label, (md, steps, wall) in results.items():
         cols = []
         for t in THRESHOLDS_M:

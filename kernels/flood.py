@@ -142,9 +142,10 @@ class StepVolumes(NamedTuple):
         Volume (m^3) that entered / left through each outer edge, in the order ``NORTH,
         SOUTH, EAST, WEST`` (:attr:`boundary_in` and :attr:`boundary_out` are their sums).
     outflow_rate : float
-        Largest net outflow of a shallow cell (depth below :data:`SHALLOW_DEPTH`) over the
-        step, as a share of its depth at the start (floored at :data:`OUTFLOW_DEPTH_FLOOR`)
-        per second (1/s), for the next step's outflow control (:func:`stable_timestep`).
+        Largest net outflow (flow out less flow in and rain) of a watched shallow cell (depth
+        below :data:`SHALLOW_DEPTH`) over the step, as a share of its depth at the start
+        (floored at :data:`OUTFLOW_DEPTH_FLOOR`) per second (1/s), for the next step's outflow
+        control (:func:`stable_timestep`).
     """
 
     h_max: float
@@ -184,8 +185,8 @@ def stable_timestep(h_max: float, dx: float, alpha: float = 0.7, dt_max: float =
     outflow control in the manner of the step criteria of explicit overland-flow solvers (the
     "net outflow from cell" criterion of MIKE SHE's explicit overland solver, DHI MIKE SHE
     User Guide; the limit on the percent change of depth per step, DEPTOL, of the FLO-2D
-    Reference Manual), keeps the share of its water a shallow cell loses in one step below ``outflow_fraction``:
-    ``outflow_rate`` is the largest such share per second over the last step
+    Reference Manual), keeps the share of its water a shallow cell loses in one step below
+    ``outflow_fraction``: ``outflow_rate`` is the largest such share per second over the last step
     (:attr:`StepVolumes.outflow_rate`), so the control reacts from the step after the
     overshoot begins. Deep cells (from :data:`SHALLOW_DEPTH`) are left to the Courant step,
     so rivers and ponds pay nothing (the time loops leave out inflow cells too). The last

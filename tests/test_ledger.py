@@ -122,9 +122,10 @@ def test_ledger_csv_of_a_run_closes_and_ends_at_the_summary_balance(flash_run):
     summary = json.loads((flash_run / "summary.json").read_text())
     led, last = summary["volume_ledger_m3"], {k: float(x) for k, x in rows[-1].items()}
     assert last["steps"] == summary["time_steps"]
-    for column, key in (("rain_m3", "rain_in"), ("inflow_m3", "inflow_in"), ("infiltration_m3", "infiltration"),
-                        ("drainage_m3", "drainage"), ("storage_m3", "storage_final"),
-                        ("closure_error_m3", "closure_error"), ("closure_relative", "closure_relative")):
+    for column, key in (("rain_m3", "rain_in"), ("inflow_m3", "inflow_in"),
+                        ("infiltration_m3", "infiltration"), ("drainage_m3", "drainage"),
+                        ("storage_m3", "storage_final"), ("closure_error_m3", "closure_error"),
+                        ("closure_relative", "closure_relative")):
         assert last[column] == led[key], column
     assert sum(last[e] for e in edges[:4]) == pytest.approx(led["boundary_in"], rel=1e-15, abs=0)
     assert sum(last[e] for e in edges[4:]) == pytest.approx(led["boundary_out"], rel=1e-15, abs=0)

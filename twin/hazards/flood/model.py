@@ -2,7 +2,8 @@
 
 Written once and apart from the physics: it sub-steps to each output time (the step of
 :meth:`FloodInputs.timestep`: the stable step of Bates et al. 2010, eq. 12, capped, with the
-outflow control of a wetting grid, clipped to the next output, gauge or forcing time), feeds
+outflow control of a wetting grid and a growth limit, clipped to the next output, gauge or
+forcing time), feeds
 the forcings in (rain, inflow hydrographs, boundary levels, as the run's
 :class:`~twin.hazards.flood.forcing.ForcingSchedule` gives them), folds every step into the
 hazard maxima, records snapshots and gauges, and keeps a volume ledger of what was applied, so
@@ -323,10 +324,11 @@ def simulate_flood(inputs: FloodInputs, duration_s: float, snapshot_every_s: flo
                    progress: Callable[[float, float], None] | None = None) -> FloodResult:
     """Run the flood model for ``duration_s`` and return hazard fields, records and the ledger.
 
-    Each step is :meth:`FloodInputs.timestep` of the last step's largest depth and outflow
-    rate, ``min(alpha dx / sqrt(g h_max), dt_max, outflow_fraction / outflow_rate)`` (Bates et
-    al. 2010, eq. 12, with the outflow control of :func:`kernels.flood.stable_timestep`),
-    clipped to the next snapshot, gauge or gridded-rain time. Per step: boundary levels are
+    Each step is :meth:`FloodInputs.timestep` of the last step's largest depth, outflow rate
+    and step, ``min(alpha dx / sqrt(g h_max), dt_max, outflow_fraction / outflow_rate,
+    1.2 dt_last)`` (Bates et al. 2010, eq. 12, with the outflow control and growth limit of
+    :func:`kernels.flood.stable_timestep`), clipped to the next snapshot, gauge or
+    gridded-rain time. Per step: boundary levels are
     taken at the start of the step, rain and inflow volumes are the exact integrals of their
     hyetograph / hydrograph over the step, the kernel advances the state
     (:func:`kernels.flood.flood_step`), inflow volume is added to its cells, and the hazard

@@ -378,8 +378,9 @@ def simulate_flood_tiled(inputs: FloodInputs, duration_s: float, tiles: tuple[in
     -------
     FloodResult
         Hazard maxima, arrival and wet duration, final depth, snapshots, ledger and its rows
-        over time (storage summed over the tiles' cores), step count; no gauges (empty arrays); ``kernel_wall_s`` is NaN (not measured across workers) and
-        ``loop_wall_s`` is the wall time of the exchanges.
+        over time (storage summed over the tiles' cores), step count; no gauges (empty
+        arrays); ``kernel_wall_s`` is NaN (not measured across workers) and ``loop_wall_s`` is
+        the wall time of the exchanges.
 
     Raises
     ------
