@@ -459,6 +459,7 @@ def simulate_flood_tiled(inputs: FloodInputs, duration_s: float, tiles: tuple[in
                 for step in plan:
                     ledger.add_inflows(inputs.inflows, step.inflow_volumes)
                 h_prev, n_prev = h_max, len(plan)
+                # the outflow control acts between exchanges: the largest rate of this one's steps
                 h_max, outflow_rate, t = float(step_max[-1]), float(step_rates.max()), plan[-1].t_end
                 n_steps += len(plan)
                 exchanges += 1
