@@ -41,7 +41,10 @@ they are still in cache); the result is bitwise that of the stages run one after
 edge discharges are given (held where the tile borders another), and the largest depth and the
 applied sums count only a window of cells (the tile's core). The flood step's compiled
 functions release the GIL (numba ``nogil``), so threads can run tiles at once.
-:func:`stable_timestep` gives the step.
+:func:`stable_timestep` gives the step: the Courant step of Bates et al. (2010), capped, and
+an outflow control that keeps shallow cells from draining whole in one step on a wetting grid
+(each step reports the largest net outflow share per second of a shallow cell,
+:attr:`StepVolumes.outflow_rate`, that the next step is sized by).
 
 Speed: the inner loops over a row are branch-free (both outcomes computed, one selected) so
 that LLVM compiles them to SIMD code; the friction term is evaluated with ``h_f^(-1/3)`` from
@@ -82,6 +85,25 @@ _NO_SIDES = np.zeros(4, dtype=np.bool_)
 #: Anything more negative is an instability.
 NEGATIVE_ROUNDOFF = 1e-12
 
+#: Depth (m) below which a cell counts in the outflow control of the step (:func:`stable_timestep`):
+#: the thin sheet flows of rain on a grid, whose friction relaxes within a fraction of a second,
+#: and not deep water (rivers, ponds, inflow cells), which the Courant step already governs.
+SHALLOW_DEPTH = 0.1
+
+#: Depth floor (m) of the outflow control: a cell shallower than this counts as this deep, so
+#: that a cell just wetting (a few tenths of a millimetre) does not stall the step.
+OUTFLOW_DEPTH_FLOOR = 3e-3
+
+#: Default largest share of its water (-) a shallow cell may lose to its neighbours in one step
+#: (:func:`stable_timestep`); measured in bench/README.md, "Flood step".
+OUTFLOW_FRACTION = 0.1
+
+#: Largest growth of the step from one step to the next (-), as the step-size controllers of
+#: ODE solvers bound it (Hairer, Norsett & Wanner 1993, Solving Ordinary Differential Equations
+#: I, Sect. II.4, the factor "facmax"): after the outflow control has cut the step, the step
+#: returns to the Courant step over a few steps instead of at once (which overshoots again).
+STEP_GROWTH = 1.2
+
 
 class FloodInstability(ValueError):
     """The flood state became non-finite or negative.
@@ -116,23 +138,59 @@ class StepVolumes(NamedTuple):
         Rain depth summed over cells (m; multiply by dx^2 for m^3).
     infiltration_depth, drainage_depth : float
         Losses summed over cells (m; multiply by dx^2 for m^3).
-    boundary_in, boundary_out : float
-        Volume (m^3) that entered / left through the four outer edges.
+    edge_in, edge_out : tuple of 4 float
+        Volume (m^3) that entered / left through each outer edge, in the order ``NORTH,
+        SOUTH, EAST, WEST`` (:attr:`boundary_in` and :attr:`boundary_out` are their sums).
+    outflow_rate : float
+        Largest net outflow (flow out less flow in and rain) of a watched shallow cell (depth
+        below :data:`SHALLOW_DEPTH`) over the step, as a share of its depth at the start
+        (floored at :data:`OUTFLOW_DEPTH_FLOOR`) per second (1/s), for the next step's outflow
+        control (:func:`stable_timestep`).
     """
 
     h_max: float
     rain_depth: float
     infiltration_depth: float
     drainage_depth: float
-    boundary_in: float
-    boundary_out: float
+    edge_in: tuple
+    edge_out: tuple
+    outflow_rate: float
+
+    @property
+    def boundary_in(self) -> float:
+        """Volume (m^3) that entered through the four outer edges."""
+        return float(sum(self.edge_in))
+
+    @property
+    def boundary_out(self) -> float:
+        """Volume (m^3) that left through the four outer edges."""
+        return float(sum(self.edge_out))
 
 
 def stable_timestep(h_max: float, dx: float, alpha: float = 0.7, dt_max: float = 10.0,
-                    g: float = G) -> float:
-    """Stable time step of the local inertial scheme.
+                    g: float = G, outflow_rate: float = 0.0,
+                    outflow_fraction: float = OUTFLOW_FRACTION,
+                    dt_last: float = np.inf) -> float:
+    """Time step of the local inertial scheme: the Courant step, capped, and the outflow control.
 
-    ``dt = alpha dx / sqrt(g h_max)`` (Bates et al. 2010, eq. 12), capped at ``dt_max``.
+    ``dt = min(alpha dx / sqrt(g h_max), dt_max, outflow_fraction / outflow_rate,
+    STEP_GROWTH dt_last)``.
+
+    The first term is the stable step of Bates et al. (2010, eq. 12). On a nearly dry grid
+    (rain on the grid) it is unbounded and ``dt_max`` alone would govern, but there the face
+    update starts from rest with no friction (the friction term of eq. 11 uses the old
+    discharge), overshoots the friction-limited discharge by ``dt`` over the friction time,
+    and shallow cells drain whole in a step and pile their water up downstream: short-lived
+    peaks that the maximum depth keeps (bench/README.md, "Flood step"). The third term, an
+    outflow control in the manner of the step criteria of explicit overland-flow solvers (the
+    "net outflow from cell" criterion of MIKE SHE's explicit overland solver, DHI MIKE SHE
+    User Guide; the limit on the percent change of depth per step, DEPTOL, of the FLO-2D
+    Reference Manual), keeps the share of its water a shallow cell loses in one step below
+    ``outflow_fraction``: ``outflow_rate`` is the largest such share per second over the last step
+    (:attr:`StepVolumes.outflow_rate`), so the control reacts from the step after the
+    overshoot begins. Deep cells (from :data:`SHALLOW_DEPTH`) are left to the Courant step,
+    so rivers and ponds pay nothing (the time loops leave out inflow cells too). The last
+    term lets the step grow by at most :data:`STEP_GROWTH` a step.
 
     Parameters
     ----------
@@ -143,18 +201,28 @@ def stable_timestep(h_max: float, dx: float, alpha: float = 0.7, dt_max: float =
     alpha : float
         Courant-type coefficient (-), 0.2-0.7 in Bates et al. (2010).
     dt_max : float
-        Upper limit of the step (s), used on a dry or very shallow grid.
+        Upper limit of the step (s).
     g : float
         Acceleration due to gravity (m/s^2).
+    outflow_rate : float
+        Largest net outflow share per second of a shallow cell in the last step (1/s, >= 0;
+        0 turns the control off).
+    outflow_fraction : float
+        Largest share of its water (-) a shallow cell may lose in one step, in (0, 1].
+    dt_last : float
+        The step (s) chosen last (before any clipping to an output time); infinite for none.
 
     Returns
     -------
     float
         Time step (s).
     """
-    if h_max <= 0.0:
-        return float(dt_max)
-    return float(min(dt_max, alpha * dx / np.sqrt(g * h_max)))
+    dt = float(dt_max)
+    if h_max > 0.0:
+        dt = min(dt, alpha * dx / np.sqrt(g * h_max))
+    if outflow_rate > 0.0:
+        dt = min(dt, outflow_fraction / outflow_rate)
+    return float(min(dt, STEP_GROWTH * dt_last))
 
 
 @intrinsic
@@ -352,19 +420,29 @@ def _row_volumes(h, b, w, f_take, d_take, rain_dt):
 
 
 @njit(cache=True, error_model="numpy")
-def _depth_row(h, qx_row, qy_n, qy_s, b, w, f_rate, d_rate, k, rain_dt, dt, f_take, d_take):
+def _depth_row(h, qx_row, qy_n, qy_s, b, w, f_rate, d_rate, k, rain_dt, dt, f_take, d_take,
+               watch):
     """Continuity, rain and losses on one cell row, in place (see :func:`update_depth`).
 
-    Returns ``(h_max, rain, infiltration, drainage, bad)``: the row's largest new depth (m),
-    the summed depths applied (m) and the first column whose depth before losses is
+    Returns ``(h_max, rain, infiltration, drainage, outflow, bad)``: the row's largest new
+    depth (m), the summed depths applied (m), the largest net outflow share (-) of a watched
+    shallow cell (``watch`` true, depth at the start below :data:`SHALLOW_DEPTH`: the depth
+    it lost to flow net of rain, ``max(0, -(dt div q / dx + dt r w))``, over
+    ``max(h, OUTFLOW_DEPTH_FLOOR)``) and the first column whose depth before losses is
     non-finite or negative beyond round-off (-1 if none; ``h`` then holds that value there).
     ``f_take`` / ``d_take`` (row buffers) receive the infiltration and drainage depths taken
     (m), summed apart by :func:`_row_volumes` so that only the sums are reassociated.
     """
     n_bad = 0
+    out_bits = 0                 # the largest outflow share, as the bits of a double >= 0
     for c in range(h.size):
-        hn = h[c] + k * (qx_row[c] - qx_row[c + 1] + qy_n[c] - qy_s[c]) + rain_dt * w[c]
+        flow = k * (qx_row[c] - qx_row[c + 1] + qy_n[c] - qy_s[c])
+        rain_c = rain_dt * w[c]
+        hn = h[c] + flow + rain_c
         shut = b[c]
+        share = max(-(flow + rain_c), 0.0) / max(h[c], OUTFLOW_DEPTH_FLOOR)
+        watched = watch[c] & (not shut) & (h[c] < SHALLOW_DEPTH) & (share < np.inf)
+        out_bits = max(out_bits, _bits(share) if watched else 0)
         bad = (not shut) & (not ((hn >= -NEGATIVE_ROUNDOFF) & (hn < np.inf)))
         n_bad += bad
         after, f_c, d_c = _losses(max(hn, 0.0), f_rate[c] * dt, d_rate[c] * dt)
@@ -374,15 +452,23 @@ def _depth_row(h, qx_row, qy_n, qy_s, b, w, f_rate, d_rate, k, rain_dt, dt, f_ta
     if n_bad:
         for c in range(h.size):
             if not b[c] and not (h[c] >= -NEGATIVE_ROUNDOFF and h[c] < np.inf):
-                return 0.0, 0.0, 0.0, 0.0, c
+                return 0.0, 0.0, 0.0, 0.0, 0.0, c
     h_max, rain_s, inf_s, drain_s = _row_volumes(h, b, w, f_take, d_take, rain_dt)
-    return h_max, rain_s, inf_s, drain_s, -1
+    return h_max, rain_s, inf_s, drain_s, _from_bits(out_bits), -1
 
 
 @njit(cache=True, error_model="numpy")
 def _row(a, r):
     """Row ``r`` of a cell field, or its only row when the field is one row (uniform along y)."""
     return a[min(r, a.shape[0] - 1)]
+
+
+def _watch_rows(watched, shape):
+    """The cells the outflow rate watches, as the sweep reads them: all (one row of True)
+    when ``watched`` is None."""
+    if watched is None:
+        return np.ones((1, shape[1]), dtype=np.bool_)
+    return _as_rows(np.asarray(watched, dtype=np.bool_))
 
 
 def _as_rows(a):
@@ -401,13 +487,14 @@ def _as_rows(a):
 @njit(cache=True, error_model="numpy", nogil=True)
 def _sweep(h, z, n, blocked, qx, qy, q_north, q_south, q_east, q_west, dt, dx, theta, h_min,
            g, rain_rate, rain_weight, infiltration_rate, drainage_rate, r0, r1, c0, c1, sides,
-           ny, nx):
+           ny, nx, watched):
     """Momentum and limiter over the grid in one north-to-south sweep of rows, in place.
 
     With ``rain_weight`` not None the continuity update of each row follows two rows behind
     (once all four faces of its cells are final), so one sweep is a whole step; it returns
-    ``(h_max, rain, infiltration, drainage, boundary_in, boundary_out, bad_flat_index,
-    bad_value)``: the maximum and sums as _update_depth, taken over the window of cells
+    ``(h_max, rain, infiltration, drainage, boundary_in, boundary_out, outflow_share,
+    bad_flat_index, bad_value)``: the maxima and sums as _update_depth (the outflow share
+    per step, not per second), taken over the window of cells
     ``[r0, r1) x [c0, c1)`` only (every cell is updated and checked), and the volumes (m^3)
     that entered and left through the final edge faces of the window on the grid edges
     flagged in ``sides`` (north, south, east, west). A window narrower than the grid splits
@@ -425,8 +512,8 @@ def _sweep(h, z, n, blocked, qx, qy, q_north, q_south, q_east, q_west, dt, dx, t
     fac = np.ones((3, nx + 2))                   # limiter factors: two rows in turn, then ones
     fac_up, up_lo, up_hi = fac[2], -1, -1         # factors and limited columns of row r - 2
     taken = np.empty((2, nx))                    # infiltration and drainage taken in a row
-    h_max, rain_s, inf_s, drain_s = 0.0, 0.0, 0.0, 0.0
-    b_in, b_out = 0.0, 0.0                       # inward discharge summed over edge faces
+    h_max, rain_s, inf_s, drain_s, out_s = 0.0, 0.0, 0.0, 0.0, 0.0
+    b_in, b_out = np.zeros(4), np.zeros(4)       # in/outward discharge summed per grid edge
     for r in range(ny + 2):
         # 1. new discharge on face row r and (r < ny) on the east-west faces of cell row r;
         #    on row 0 the north-south faces computed (from row 0 twice) are discarded
@@ -465,14 +552,17 @@ def _sweep(h, z, n, blocked, qx, qy, q_north, q_south, q_east, q_west, dt, dx, t
         # the west and east faces of cell row r - 1 and face row r - 1 are final: edge volumes
         if 1 <= r <= ny and r0 <= r - 1 < r1:
             if sides[WEST]:
-                b_in, b_out = b_in + max(qx[r - 1, 0], 0.0), b_out + max(-qx[r - 1, 0], 0.0)
+                b_in[WEST] += max(qx[r - 1, 0], 0.0)
+                b_out[WEST] += max(-qx[r - 1, 0], 0.0)
             if sides[EAST]:
-                b_in, b_out = b_in + max(-qx[r - 1, nx], 0.0), b_out + max(qx[r - 1, nx], 0.0)
+                b_in[EAST] += max(-qx[r - 1, nx], 0.0)
+                b_out[EAST] += max(qx[r - 1, nx], 0.0)
         if (r == 1 and r0 == 0 and sides[NORTH]) or (r == ny + 1 and r1 == ny and sides[SOUTH]):
-            inward = 1.0 if r == 1 else -1.0
+            edge, inward = (NORTH, 1.0) if r == 1 else (SOUTH, -1.0)
             for c in range(c0, c1):
                 v = inward * qy[r - 1, c]
-                b_in, b_out = b_in + max(v, 0.0), b_out + max(-v, 0.0)
+                b_in[edge] += max(v, 0.0)
+                b_out[edge] += max(-v, 0.0)
         # 4. cell row r - 2 has all four faces final: continuity
         if rain_weight is not None and r >= 2:
             rr = r - 2
@@ -482,31 +572,31 @@ def _sweep(h, z, n, blocked, qx, qy, q_north, q_south, q_east, q_west, dt, dx, t
                 b = nx if whole else (c0, c1, nx)[seg]
                 if b <= a:
                     continue
-                m, rs, fs, ds, bad = _depth_row(h[rr, a:b], qx[rr, a:b + 1], qy[rr, a:b],
-                                                qy[rr + 1, a:b], blocked[rr, a:b],
-                                                _row(rain_weight, rr)[a:b],
-                                                _row(infiltration_rate, rr)[a:b],
-                                                _row(drainage_rate, rr)[a:b], dt / dx,
-                                                rain_rate * dt, dt, taken[0, a:b], taken[1, a:b])
+                m, rs, fs, ds, share, bad = _depth_row(
+                    h[rr, a:b], qx[rr, a:b + 1], qy[rr, a:b], qy[rr + 1, a:b], blocked[rr, a:b],
+                    _row(rain_weight, rr)[a:b], _row(infiltration_rate, rr)[a:b],
+                    _row(drainage_rate, rr)[a:b], dt / dx, rain_rate * dt, dt, taken[0, a:b],
+                    taken[1, a:b], _row(watched, rr)[a:b])
                 if bad >= 0:
-                    return (h_max, rain_s, inf_s, drain_s, 0.0, 0.0, rr * nx + a + bad,
+                    return (h_max, rain_s, inf_s, drain_s, b_in, b_out, out_s, rr * nx + a + bad,
                             h[rr, a + bad])
                 if r0 <= rr < r1 and (whole or seg == 1):
                     h_max = max(h_max, m)
+                    out_s = max(out_s, share)
                     rain_s += rs
                     inf_s += fs
                     drain_s += ds
         qx_prev, qx_cur = qx_cur, qx_prev
         qy_prev, qy_cur = qy_cur, qy_prev
     k = dt * dx
-    return h_max, rain_s, inf_s, drain_s, k * b_in, k * b_out, -1, 0.0
+    return h_max, rain_s, inf_s, drain_s, k * b_in, k * b_out, out_s, -1, 0.0
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
 def _update_fluxes(h, z, n, blocked, qx, qy, q_north, q_south, q_east, q_west,
                    dt, dx, theta, h_min, g):
     _sweep(h, z, n, blocked, qx, qy, q_north, q_south, q_east, q_west, dt, dx, theta, h_min,
-           g, 0.0, None, None, None, 0, 0, 0, 0, _NO_SIDES, h.shape[0], h.shape[1])
+           g, 0.0, None, None, None, 0, 0, 0, 0, _NO_SIDES, h.shape[0], h.shape[1], None)
 
 
 def update_fluxes(h, z, n, blocked, qx, qy, q_north, q_south, q_east, q_west, dt, dx,
@@ -678,26 +768,27 @@ def edge_fluxes(h, z, n, blocked, qx, qy, edge_kind, edge_level, dt, dx, h_min=H
 
 @njit(cache=True, error_model="numpy", nogil=True)
 def _update_depth(h, qx, qy, blocked, dt, dx, rain_rate, rain_weight, infiltration_rate,
-                  drainage_rate):
+                  drainage_rate, watched):
     ny, nx = h.shape
     taken = np.empty((2, nx))                    # infiltration and drainage taken in a row
-    h_max, rain_s, inf_s, drain_s = 0.0, 0.0, 0.0, 0.0
+    h_max, rain_s, inf_s, drain_s, out_s = 0.0, 0.0, 0.0, 0.0, 0.0
     for r in range(ny):
-        m, rs, fs, ds, bad = _depth_row(h[r], qx[r], qy[r], qy[r + 1], blocked[r],
-                                        _row(rain_weight, r), _row(infiltration_rate, r),
-                                        _row(drainage_rate, r), dt / dx, rain_rate * dt, dt,
-                                        taken[0], taken[1])
+        m, rs, fs, ds, share, bad = _depth_row(h[r], qx[r], qy[r], qy[r + 1], blocked[r],
+                                               _row(rain_weight, r), _row(infiltration_rate, r),
+                                               _row(drainage_rate, r), dt / dx, rain_rate * dt,
+                                               dt, taken[0], taken[1], _row(watched, r))
         if bad >= 0:
-            return h_max, rain_s, inf_s, drain_s, r * nx + bad, h[r, bad]
+            return h_max, rain_s, inf_s, drain_s, out_s, r * nx + bad, h[r, bad]
         h_max = max(h_max, m)
+        out_s = max(out_s, share)
         rain_s += rs
         inf_s += fs
         drain_s += ds
-    return h_max, rain_s, inf_s, drain_s, -1, 0.0
+    return h_max, rain_s, inf_s, drain_s, out_s, -1, 0.0
 
 
 def update_depth(h, qx, qy, blocked, dt, dx, rain_rate, rain_weight, infiltration_rate,
-                 drainage_rate, t_end=0.0):
+                 drainage_rate, t_end=0.0, watched=None):
     """Advance depth one step, in place: continuity, rain, then losses.
 
     ``h += dt (q_in - q_out) / dx + dt r w`` (Bates et al. 2010, eq. 6, with sources), then
@@ -724,29 +815,32 @@ def update_depth(h, qx, qy, blocked, dt, dx, rain_rate, rain_weight, infiltratio
         Loss capacities (m/s).
     t_end : float
         Simulated time (s) at the end of the step, only to name it in an error.
+    watched : ndarray (ny, nx) of bool, optional
+        Cells the outflow rate watches (default all; see :func:`flood_step`).
 
     Returns
     -------
     tuple of float
-        ``(h_max, rain_depth, infiltration_depth, drainage_depth)``: the largest depth (m) and
-        the cell sums (m) of what was applied.
+        ``(h_max, rain_depth, infiltration_depth, drainage_depth, outflow_rate)``: the largest
+        depth (m), the cell sums (m) of what was applied and the largest net outflow share
+        per second of a shallow cell (1/s, :attr:`StepVolumes.outflow_rate`).
 
     Raises
     ------
     FloodInstability
         A depth became non-finite or negative (beyond round-off); ``h`` is then partly updated.
     """
-    h_max, rain_s, inf_s, drain_s, bad, value = _update_depth(
+    h_max, rain_s, inf_s, drain_s, share, bad, value = _update_depth(
         h, qx, qy, blocked, float(dt), float(dx), float(rain_rate), _as_rows(rain_weight),
-        _as_rows(infiltration_rate), _as_rows(drainage_rate))
+        _as_rows(infiltration_rate), _as_rows(drainage_rate), _watch_rows(watched, h.shape))
     if bad >= 0:
         raise FloodInstability(t_end, *divmod(bad, h.shape[1]), value)
-    return h_max, rain_s, inf_s, drain_s
+    return h_max, rain_s, inf_s, drain_s, share / float(dt)
 
 
 def flood_step(h, qx, qy, z, n, blocked, dt, dx, *, edge_kind, edge_level, rain_rate,
                rain_weight, infiltration_rate, drainage_rate, theta=0.8, h_min=H_MIN, g=G,
-               t_end=0.0, edge_buffers=None) -> StepVolumes:
+               t_end=0.0, edge_buffers=None, watched=None) -> StepVolumes:
     """One whole-grid step of the local inertial scheme, in place.
 
     Runs :func:`edge_fluxes`, :func:`update_fluxes` and :func:`update_depth` (see those for the
@@ -772,11 +866,16 @@ def flood_step(h, qx, qy, z, n, blocked, dt, dx, *, edge_kind, edge_level, rain_
         Simulated time (s) at the end of the step, to name it in an error.
     edge_buffers : tuple of 4 ndarrays, optional
         Reused buffers for :func:`edge_fluxes`.
+    watched : ndarray (ny, nx) of bool, optional
+        Cells whose net outflow sets :attr:`StepVolumes.outflow_rate` (default all): the
+        time loops leave out the cells of inflow hydrographs, which pass on water that they
+        add after the step.
 
     Returns
     -------
     StepVolumes
-        Largest depth and the volumes applied in the step.
+        Largest depth and the volumes applied in the step, and the outflow rate of the
+        step control.
 
     Raises
     ------
@@ -786,19 +885,20 @@ def flood_step(h, qx, qy, z, n, blocked, dt, dx, *, edge_kind, edge_level, rain_
     edges = edge_fluxes(h, z, n, blocked, qx, qy, edge_kind, edge_level, dt, dx, h_min, g,
                         out=edge_buffers)
     # update_fluxes then update_depth, fused into one sweep (rows stay in cache)
-    h_max, rain_s, inf_s, drain_s, b_in, b_out, bad, value = _sweep(
+    h_max, rain_s, inf_s, drain_s, b_in, b_out, share, bad, value = _sweep(
         h, z, _as_rows(n), blocked, qx, qy, *edges, float(dt), float(dx), float(theta),
         float(h_min), float(g), float(rain_rate), _as_rows(rain_weight),
         _as_rows(infiltration_rate), _as_rows(drainage_rate), 0, h.shape[0], 0, h.shape[1],
-        _ALL_SIDES, h.shape[0], h.shape[1])
+        _ALL_SIDES, h.shape[0], h.shape[1], _watch_rows(watched, h.shape))
     if bad >= 0:
         raise FloodInstability(t_end, *divmod(bad, h.shape[1]), value)
-    return StepVolumes(h_max, rain_s, inf_s, drain_s, b_in, b_out)
+    return StepVolumes(h_max, rain_s, inf_s, drain_s, tuple(b_in.tolist()), tuple(b_out.tolist()),
+                       share / float(dt))
 
 
 def tile_step(h, qx, qy, z, n, blocked, dt, dx, *, edge_q, window, sides, rain_rate,
               rain_weight, infiltration_rate, drainage_rate, theta=0.8, h_min=H_MIN, g=G,
-              t_end=0.0, shape=None) -> StepVolumes:
+              t_end=0.0, shape=None, watched=None) -> StepVolumes:
     """One step on a tile of a larger grid, in place, with given edge discharges and sums
     over a window of cells (the tile's core).
 
@@ -838,12 +938,15 @@ def tile_step(h, qx, qy, z, n, blocked, dt, dx, *, edge_q, window, sides, rain_r
         Simulated time (s) at the end of the step, to name it in an error.
     shape : (int, int), optional
         The tile's cells ``(ny, nx)``; default ``h.shape``.
+    watched : ndarray (ny, nx) of bool, optional
+        Cells whose net outflow sets the outflow rate (default all), see :func:`flood_step`.
 
     Returns
     -------
     StepVolumes
         Over the window: largest depth (m, 0 for an empty window), cell sums (m) of what
-        was applied, and the volumes (m^3) in and out through the grid edges in ``sides``.
+        was applied, the volumes (m^3) in and out through the grid edges in ``sides`` and
+        the outflow rate (1/s) of the step control.
 
     Raises
     ------
@@ -856,11 +959,12 @@ def tile_step(h, qx, qy, z, n, blocked, dt, dx, *, edge_q, window, sides, rain_r
                               or qx.shape[1] < nx + 1 or qy.shape[0] < ny + 1 or qy.shape[1] < nx):
         raise ValueError(f"tile_step: shape {(ny, nx)} does not fit the state arrays "
                          f"{h.shape}, {qx.shape}, {qy.shape}")
-    h_max, rain_s, inf_s, drain_s, b_in, b_out, bad, value = _sweep(
+    h_max, rain_s, inf_s, drain_s, b_in, b_out, share, bad, value = _sweep(
         h, z, _as_rows(n), blocked, qx, qy, *edge_q, float(dt), float(dx), float(theta),
         float(h_min), float(g), float(rain_rate), _as_rows(rain_weight),
         _as_rows(infiltration_rate), _as_rows(drainage_rate), r0, r1, c0, c1,
-        np.array(sides, dtype=np.bool_), ny, nx)
+        np.array(sides, dtype=np.bool_), ny, nx, _watch_rows(watched, (ny, nx)))
     if bad >= 0:
         raise FloodInstability(t_end, *divmod(bad, nx), value)
-    return StepVolumes(h_max, rain_s, inf_s, drain_s, b_in, b_out)
+    return StepVolumes(h_max, rain_s, inf_s, drain_s, tuple(b_in.tolist()), tuple(b_out.tolist()),
+                       share / float(dt))

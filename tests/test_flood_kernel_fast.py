@@ -68,12 +68,59 @@ def test_fused_step_equals_the_three_stages_bitwise(seed, ny, nx):
     np.testing.assert_array_equal(qx1, qx)
     np.testing.assert_array_equal(qy1, qy)
     np.testing.assert_array_equal(h1, h)
-    assert tuple(vol)[:4] == staged
-    # boundary volumes (summed inside the sweep) against numpy over the final edge faces
-    inward = np.concatenate([qx[:, 0], -qx[:, -1], qy[0, :], -qy[-1, :]]) * dt * dx
-    np.testing.assert_allclose([vol.boundary_in, vol.boundary_out],
-                               [np.clip(inward, 0, None).sum(), np.clip(-inward, 0, None).sum()],
+    assert tuple(vol)[:4] + (vol.outflow_rate,) == staged
+    # boundary volumes per edge (summed inside the sweep) against numpy over the final edge
+    # faces, in the order north, south, east, west
+    inward = [qy[0, :] * dt * dx, -qy[-1, :] * dt * dx, -qx[:, -1] * dt * dx, qx[:, 0] * dt * dx]
+    np.testing.assert_allclose(vol.edge_in, [np.clip(v, 0, None).sum() for v in inward],
                                rtol=1e-13, atol=1e-300)
+    np.testing.assert_allclose(vol.edge_out, [np.clip(-v, 0, None).sum() for v in inward],
+                               rtol=1e-13, atol=1e-300)
+    assert vol.boundary_in == pytest.approx(sum(vol.edge_in), rel=1e-15)
+    assert vol.boundary_out == pytest.approx(sum(vol.edge_out), rel=1e-15)
+
+
+@pytest.mark.parametrize("seed", [7, 8, 9])
+def test_outflow_rate_is_the_largest_net_outflow_share_per_second_of_a_shallow_cell(seed):
+    """Step control input: flood_step's outflow_rate is, over the watched open cells shallower
+    than SHALLOW_DEPTH at the start of the step, the depth lost to flow net of rain,
+    max(0, -(dt div q / dx + dt r w)), over max(h, OUTFLOW_DEPTH_FLOOR), per second (numpy with
+    the step's final discharges); cells left out of ``watched`` (here the fastest) do not
+    count."""
+    ny, nx, dx, dt, rain = 21, 34, 3.0, 0.7, 1e-5
+    z, blocked, h, n, qx, qy, w, f, d = _random_state(seed, ny, nx)
+    h = np.where(blocked, 0.0, h / 6.0)                      # 0-10 cm, many cells watched
+    h[5, 5:9] = np.where(blocked[5, 5:9], 0.0, 2.0)         # deep cells, not watched
+    rates, watched = {}, None
+    for name in ("all", "not the fastest"):
+        h0, qx1, qy1 = h.copy(), qx.copy(), qy.copy()
+        vol = F.flood_step(h0, qx1, qy1, z, n, blocked, dt, dx, edge_kind=np.array([1, 1, 0, 0]),
+                           edge_level=np.zeros(4), rain_rate=rain, rain_weight=w,
+                           infiltration_rate=f, drainage_rate=d, watched=watched)
+        loss = -(dt / dx * (qx1[:, :-1] - qx1[:, 1:] + qy1[:-1] - qy1[1:]) + rain * dt * w)
+        share = np.maximum(loss, 0.0) / np.maximum(h, F.OUTFLOW_DEPTH_FLOOR)
+        mask = ~blocked & (h < F.SHALLOW_DEPTH) & (True if watched is None else watched)
+        assert vol.outflow_rate == pytest.approx(share[mask].max() / dt, rel=1e-12)
+        rates[name] = vol.outflow_rate
+        watched = ~(mask & (share >= share[mask].max()))     # leave out the fastest cells
+    assert rates["all"] > rates["not the fastest"] > 0
+
+
+@pytest.mark.parametrize("depth, watched", [(0.05, True), (0.5, False)])
+def test_outflow_rate_ignores_deep_cells(depth, watched):
+    """A column of water on a flat dry bed spreads (the dry cells around it gain): shallow
+    (5 cm) it sets the outflow rate, deep (0.5 m, a river or a pond, left to the Courant step)
+    it does not."""
+    z, n, blocked, qx, qy = np.zeros((9, 9)), np.full((9, 9), 0.03), np.zeros((9, 9), bool), \
+        np.zeros((9, 10)), np.zeros((10, 9))
+    h = np.zeros((9, 9))
+    h[4, 4] = depth
+    zero = np.zeros((9, 9))
+    rate = F.flood_step(h, qx, qy, z, n, blocked, 0.5, 5.0, edge_kind=np.zeros(4, int),
+                        edge_level=np.zeros(4), rain_rate=0.0, rain_weight=zero,
+                        infiltration_rate=zero, drainage_rate=zero).outflow_rate
+    assert h[4, 4] < depth
+    assert (rate > 0) == watched
 
 
 def test_uniform_fields_given_as_broadcasts_equal_full_arrays_bitwise():

@@ -108,6 +108,23 @@ def test_one_step_per_exchange_equals_simulate_flood():
     np.testing.assert_allclose(res.snapshots, ref.snapshots, rtol=1e-6, atol=0)   # float32 records
 
 
+def test_the_outflow_control_sizes_the_steps_of_both_loops_alike():
+    """Rain on dry 30 m terrain, where the outflow control of the step binds (more steps than
+    with it at its weakest): with one step per exchange the tiled run (2 x 2 tiles) takes
+    simulate_flood's steps and equals it to round-off, ledger rows over time included."""
+    from dataclasses import replace
+
+    from test_wetup_convergence import rain_on_terrain
+    inp = rain_on_terrain(size=48, seed=2, rain_mm_h=60.0)
+    ref = M.simulate_flood(inp, 600.0, None, 150.0)
+    weakest = M.simulate_flood(replace(inp, outflow_fraction=1.0), 600.0, None, 150.0)
+    res = simulate_flood_tiled(inp, 600.0, tiles=(2, 2), halo=3, gauge_every_s=150.0,
+                               scheduler="synchronous")
+    assert ref.n_steps > 2 * weakest.n_steps
+    _assert_same(res, ref)
+    assert [(r.time_s, r.steps) for r in res.ledger_rows] == [(r.time_s, r.steps) for r in ref.ledger_rows]
+
+
 def test_several_steps_per_exchange_stay_close_to_simulate_flood(one_tile):
     """Holding dt for K = 8 steps changes the step sequence, not the physics: against
     simulate_flood (dt renewed every step) the forcing volumes are the same (exact integrals),
@@ -255,7 +272,7 @@ def test_an_exchange_without_a_stable_step_is_a_run_error(monkeypatch):
     calls = itertools.count()
     monkeypatch.setattr(T, "MAX_RETRIES", 2)
     # a stable step that halves at every call: no try is ever within it
-    monkeypatch.setattr(T, "stable_timestep", lambda *args: 0.5 ** next(calls))
+    monkeypatch.setattr(M.FloodInputs, "timestep", lambda *args: 0.5 ** next(calls))
     with pytest.raises(RunError, match="no stable step for the exchange at t = 0.000 s after 2"):
         simulate_flood_tiled(_inputs(), 300.0, tiles=(2, 2), halo=17, scheduler="synchronous")
 
@@ -281,15 +298,15 @@ def _moving_state():
 def test_tile_step_is_flood_step_with_sums_over_its_window():
     """kernels.flood.tile_step given the edge discharges of edge_fluxes moves the state exactly as
     flood_step; its sums over the four windows of a 2 x 2 partition (applied volumes, and
-    boundary volumes over each window's grid edges) add up to flood_step's and its largest
-    depth is the window's."""
+    boundary volumes over each window's grid edges, per edge) add up to flood_step's, its largest
+    depth is the window's and the largest of its outflow rates is flood_step's."""
     inp, h, qx, qy, kind, level, args = _moving_state()
     ny, nx = inp.shape
     ref = [a.copy() for a in (h, qx, qy)]
     vol = F.flood_step(*ref, inp.z, inp.manning_n, inp.blocked, 0.4, inp.dx, edge_kind=kind,
                        edge_level=level, **args)
     assert vol.infiltration_depth > 0 and vol.drainage_depth > 0
-    total = np.zeros(5)
+    sums, rates = [], []
     for r0, r1, c0, c1 in [(0, 23, 0, 37), (23, ny, 0, 37), (0, 23, 37, nx), (23, ny, 37, nx)]:
         state = [a.copy() for a in (h, qx, qy)]
         edges = F.edge_fluxes(*state[:1], inp.z, inp.manning_n, inp.blocked, *state[1:], kind, level,
@@ -300,9 +317,17 @@ def test_tile_step_is_flood_step_with_sums_over_its_window():
         for a, b in zip(state, ref):
             np.testing.assert_array_equal(a, b)
         assert step.h_max == state[0][r0:r1, c0:c1].max()
-        total += step[1:]
-    assert vol.boundary_in > 0 and vol.boundary_out > 0
-    np.testing.assert_allclose(total, vol[1:], rtol=1e-12)
+        sums.append(_applied(step))
+        rates.append(step.outflow_rate)
+    assert vol.boundary_in > 0 and vol.boundary_out > 0 and vol.outflow_rate > 0
+    np.testing.assert_allclose(np.sum(sums, axis=0), _applied(vol), rtol=1e-12)
+    assert max(rates) == vol.outflow_rate
+
+
+def _applied(vol):
+    """Rain, infiltration, drainage (m) and the volumes in and out per edge (m^3) of a step."""
+    return np.array([vol.rain_depth, vol.infiltration_depth, vol.drainage_depth, *vol.edge_in,
+                     *vol.edge_out])
 
 
 def test_tile_step_takes_the_given_edge_discharges():

@@ -336,6 +336,18 @@ class ForcingSchedule:
             return w
         return np.broadcast_to(np.float32(1.0), shape)     # blocked cells are skipped anyway
 
+    def watched(self) -> np.ndarray:
+        """The cells whose net outflow sizes the step (:func:`kernels.flood.stable_timestep`):
+        all but the cells of the inflow hydrographs, which pass on each step the water that the
+        time loops add after it (bool; a zero-stride True without inflows)."""
+        shape = self.blocked.shape
+        if not self.inflows:
+            return np.broadcast_to(np.True_, shape)
+        watched = np.ones(shape, dtype=bool)
+        for f in self.inflows:
+            watched[f.rows, f.cols] = False
+        return watched
+
     def rain_interval(self, t: float) -> int | None:
         """Index of the gridded-rain interval holding ``t`` (s): -1 before the first, ``nt`` or
         more after the last; None for other rain (its field never changes)."""
@@ -384,3 +396,8 @@ class ForcingSchedule:
     def gauge_index(self, t: float) -> int | None:
         """Index of ``t`` (s) among the gauge times, or None."""
         return _index(self.gauge_times, t)
+
+    def ledger_time(self, t: float) -> bool:
+        """Whether the ledger over time has a row at ``t`` (s): the start, every gauge time
+        and the end of the run."""
+        return t == 0.0 or t == self.duration or self.gauge_index(t) is not None

@@ -25,6 +25,9 @@ FLOOD_INPUT_BYTES_PER_CELL = 42
 #: qy, max_depth, wet_duration float64 (5 x 8); max_speed, max_unit_discharge, arrival and the
 #: uniform rain weight float32 (4 x 4). Gridded rain holds its weight in float64 (+4).
 FLOOD_LOOP_BYTES_PER_CELL = 56
+#: Bytes per cell of the cells the step's outflow control watches
+#: (:meth:`twin.hazards.flood.forcing.ForcingSchedule.watched`), bool, held only with inflows.
+WATCHED_BYTES_PER_CELL = 1
 #: Bytes per cell of a flood result kept after the loop (:class:`twin.hazards.flood.model.FloodResult`):
 #: max_depth, wet_duration, final_depth float64; max_speed, max_unit_discharge, arrival float32.
 FLOOD_RESULT_BYTES_PER_CELL = 36
@@ -89,6 +92,8 @@ def memory(sf, grid: Grid) -> MemoryUse:
     state = (FLOOD_LOOP_BYTES_PER_CELL + (4 if gridded else 0)) * n
     if sf.scenario.parallel.tiles is not None:
         state += _tiled_blocks(sf.scenario, shape)
+    if sf.scenario.flood.inflows:
+        state += WATCHED_BYTES_PER_CELL * n
     return MemoryUse(snapshots=snaps, snapshot_bytes=s_bytes, snapshot_copies=0,
                      inputs=FLOOD_INPUT_BYTES_PER_CELL * n + 8 * gridded * n + remap_held, state=state,
                      result=FLOOD_RESULT_BYTES_PER_CELL * n, fields=FLOOD_HAZARD_FIELD_BYTES_PER_CELL * n,

@@ -1,23 +1,26 @@
 """The flood time loop: drives :mod:`kernels.flood` to a duration and records what came of it.
 
-Written once and apart from the physics: it sub-steps to each output time (the stable step of
-Bates et al. 2010, eq. 12, clipped to the next output, gauge or forcing time), feeds the
-forcings in (rain, inflow hydrographs, boundary levels, as the run's
+Written once and apart from the physics: it sub-steps to each output time (the step of
+:meth:`FloodInputs.timestep`: the stable step of Bates et al. 2010, eq. 12, capped, with the
+outflow control of a wetting grid and a growth limit, clipped to the next output, gauge or
+forcing time), feeds
+the forcings in (rain, inflow hydrographs, boundary levels, as the run's
 :class:`~twin.hazards.flood.forcing.ForcingSchedule` gives them), folds every step into the
 hazard maxima, records snapshots and gauges, and keeps a volume ledger of what was applied, so
 that ``rain + inflow + boundary_in - boundary_out - infiltration - drainage = storage change``
-closes to round-off. SI units throughout (m, s, m/s, m^2/s, m^3/s, m^3).
+closes to round-off, with a row of it at every gauge time and at the end (the ledger over
+time, ``ledger.csv``). SI units throughout (m, s, m/s, m^2/s, m^3/s, m^3).
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
-from typing import Callable
+from dataclasses import dataclass, field, replace
+from typing import Callable, NamedTuple
 
 import numpy as np
 
-from kernels.flood import H_MIN, FloodInstability, flood_step, stable_timestep
+from kernels.flood import H_MIN, OUTFLOW_FRACTION, FloodInstability, flood_step, stable_timestep
 from kernels.flood_hazard import accumulate_hazard
 from twin.core.errors import InputError, RunError
 from twin.hazards.flood.forcing import ForcingSchedule, GriddedRain, Inflow, UniformRain, check_boundaries
@@ -66,6 +69,9 @@ class FloodInputs:
         Courant coefficient of the stable step (-), in (0, 1].
     dt_max : float
         Largest time step (s).
+    outflow_fraction : float
+        Largest share of its water (-) a shallow cell may lose in one step, in (0, 1]: the
+        outflow control of the step (:func:`kernels.flood.stable_timestep`).
     h_min : float
         Depth (m) at or below which a face carries no flow.
     x, y : ndarray, optional
@@ -87,6 +93,7 @@ class FloodInputs:
     theta: float = 0.8
     alpha: float = 0.7
     dt_max: float = 10.0
+    outflow_fraction: float = OUTFLOW_FRACTION
     h_min: float = H_MIN
     x: np.ndarray | None = None
     y: np.ndarray | None = None
@@ -117,8 +124,9 @@ class FloodInputs:
         if np.any(fields["h0"][blocked] > 0):
             raise InputError("flood: h0 must be 0 on blocked cells (buildings, outside the domain)")
         if not (self.dx > 0 and 0 < self.theta <= 1 and 0 < self.alpha <= 1 and self.dt_max > 0
-                and self.h_min > 0):
-            raise InputError("flood: need dx > 0, 0 < theta <= 1, 0 < alpha <= 1, dt_max > 0, h_min > 0")
+                and 0 < self.outflow_fraction <= 1 and self.h_min > 0):
+            raise InputError("flood: need dx > 0, 0 < theta <= 1, 0 < alpha <= 1, dt_max > 0, "
+                             "0 < outflow_fraction <= 1, h_min > 0")
         if isinstance(self.rain, GriddedRain) and self.rain.rates.shape[1:] != shape:
             raise InputError("gridded rain has the wrong grid", expected=str(shape),
                              found=str(self.rain.rates.shape[1:]))
@@ -137,6 +145,20 @@ class FloodInputs:
         """``(ny, nx)``."""
         return self.z.shape
 
+    def timestep(self, h_max: float, outflow_rate: float, dt_last: float = np.inf) -> float:
+        """The step (s) after a step of ``dt_last`` (s, as chosen, before clipping to an output
+        time) that left a largest depth ``h_max`` (m) and a largest net outflow share per second
+        of a shallow cell ``outflow_rate`` (1/s): the Courant step of Bates et al. (2010,
+        eq. 12), ``dt_max``, the outflow control and the growth limit
+        (:func:`kernels.flood.stable_timestep`). Both time loops size their steps with it."""
+        return stable_timestep(h_max, float(self.dx), self.alpha, self.dt_max,
+                               outflow_rate=outflow_rate, outflow_fraction=self.outflow_fraction,
+                               dt_last=dt_last)
+
+
+#: The grid edges in the kernel's order (:data:`kernels.flood.NORTH` ... ``WEST``).
+EDGES = ("north", "south", "east", "west")
+
 
 @dataclass
 class VolumeLedger:
@@ -145,16 +167,28 @@ class VolumeLedger:
     ``closure_error = storage_final - storage_initial - (rain_in + inflow_in + boundary_in
     - boundary_out - infiltration - drainage)`` and ``closure_relative`` divides its magnitude
     by the water that was ever present, ``storage_initial + rain_in + inflow_in + boundary_in``.
+    ``edge_in`` and ``edge_out`` hold the boundary volumes per grid edge (:data:`EDGES`);
+    ``storage_final`` is the storage when the ledger was last closed (:meth:`closed`).
     """
 
     rain_in: float = 0.0
     inflow_in: float = 0.0
-    boundary_in: float = 0.0
-    boundary_out: float = 0.0
+    edge_in: np.ndarray = field(default_factory=lambda: np.zeros(4))
+    edge_out: np.ndarray = field(default_factory=lambda: np.zeros(4))
     infiltration: float = 0.0
     drainage: float = 0.0
     storage_initial: float = 0.0
     storage_final: float = 0.0
+
+    @property
+    def boundary_in(self) -> float:
+        """Volume (m^3) that entered through the grid edges."""
+        return float(self.edge_in.sum())
+
+    @property
+    def boundary_out(self) -> float:
+        """Volume (m^3) that left through the grid edges."""
+        return float(self.edge_out.sum())
 
     @property
     def closure_error(self) -> float:
@@ -175,6 +209,55 @@ class VolumeLedger:
         for f, volume in zip(inflows, volumes):
             if volume > 0:
                 self.inflow_in += volume * float(f.weights.sum())
+
+    def add(self, rain: float, infiltration: float, drainage: float, edge_in, edge_out) -> None:
+        """Count what a step (or the tiles of an exchange) applied: rain, infiltration and
+        drainage volumes (m^3) and the volumes (m^3) in and out through each grid edge
+        (:data:`EDGES` order)."""
+        self.rain_in += rain
+        self.infiltration += infiltration
+        self.drainage += drainage
+        self.edge_in += edge_in
+        self.edge_out += edge_out
+
+    def closed(self, storage: float) -> VolumeLedger:
+        """A copy of the ledger closed with the water stored now, ``storage`` (m^3): a row of
+        the ledger over time (:class:`LedgerRow`) or the run's final ledger."""
+        return replace(self, edge_in=self.edge_in.copy(), edge_out=self.edge_out.copy(),
+                       storage_final=float(storage))
+
+
+#: Columns of the ledger over time (``ledger.csv``), as :meth:`LedgerRow.values` gives them:
+#: time (s), steps, then cumulative volumes (m^3) and the relative closure error (-).
+LEDGER_COLUMNS = (["time_s", "steps", "rain_m3", "inflow_m3"]
+                  + [f"boundary_in_{e}_m3" for e in EDGES] + [f"boundary_out_{e}_m3" for e in EDGES]
+                  + ["infiltration_m3", "drainage_m3", "storage_m3", "closure_error_m3", "closure_relative"])
+
+
+class LedgerRow(NamedTuple):
+    """The volume ledger at one time of a run (a row of ``ledger.csv``).
+
+    Attributes
+    ----------
+    time_s : float
+        Simulated time (s).
+    steps : int
+        Kernel steps taken up to then.
+    ledger : VolumeLedger
+        Volumes (m^3) applied up to then, closed with the storage then.
+    """
+
+    time_s: float
+    steps: int
+    ledger: VolumeLedger
+
+    def values(self) -> list:
+        """The row's values in the order of :data:`LEDGER_COLUMNS`."""
+        led = self.ledger
+        return ([float(self.time_s), int(self.steps), led.rain_in, led.inflow_in]
+                + [float(v) for v in led.edge_in] + [float(v) for v in led.edge_out]
+                + [led.infiltration, led.drainage, led.storage_final, led.closure_error,
+                   led.closure_relative])
 
 
 @dataclass
@@ -205,7 +288,10 @@ class FloodResult:
     gauge_depth, gauge_level, gauge_speed : ndarray (n_gauges, ng)
         Depth (m), water level z + h (m) and cell-centred speed (m/s) at each gauge.
     ledger : VolumeLedger
-        Volume budget (m^3).
+        Volume budget (m^3) of the whole run.
+    ledger_rows : list of LedgerRow
+        The ledger over time: at t = 0, every gauge time and the end (the last row is
+        ``ledger``).
     n_steps : int
         Number of kernel steps.
     kernel_wall_s : float
@@ -227,6 +313,7 @@ class FloodResult:
     gauge_level: np.ndarray
     gauge_speed: np.ndarray
     ledger: VolumeLedger = field(default_factory=VolumeLedger)
+    ledger_rows: list = field(default_factory=list)
     n_steps: int = 0
     kernel_wall_s: float = 0.0
     loop_wall_s: float = 0.0
@@ -237,8 +324,11 @@ def simulate_flood(inputs: FloodInputs, duration_s: float, snapshot_every_s: flo
                    progress: Callable[[float, float], None] | None = None) -> FloodResult:
     """Run the flood model for ``duration_s`` and return hazard fields, records and the ledger.
 
-    Each step is ``dt = min(alpha dx / sqrt(g h_max), dt_max)`` (Bates et al. 2010, eq. 12),
-    clipped to the next snapshot, gauge or gridded-rain time. Per step: boundary levels are
+    Each step is :meth:`FloodInputs.timestep` of the last step's largest depth, outflow rate
+    and step, ``min(alpha dx / sqrt(g h_max), dt_max, outflow_fraction / outflow_rate,
+    1.2 dt_last)`` (Bates et al. 2010, eq. 12, with the outflow control and growth limit of
+    :func:`kernels.flood.stable_timestep`), clipped to the next snapshot, gauge or
+    gridded-rain time. Per step: boundary levels are
     taken at the start of the step, rain and inflow volumes are the exact integrals of their
     hyetograph / hydrograph over the step, the kernel advances the state
     (:func:`kernels.flood.flood_step`), inflow volume is added to its cells, and the hazard
@@ -253,7 +343,8 @@ def simulate_flood(inputs: FloodInputs, duration_s: float, snapshot_every_s: flo
     snapshot_every_s : float or None
         Interval (s) between depth snapshots (from t = 0); None for none.
     gauge_every_s : float or None
-        Interval (s) between gauge records (from t = 0); None for none.
+        Interval (s) between gauge records and rows of the ledger over time (from t = 0);
+        None for none (the ledger then has rows at 0 and the end only).
     gauge_cells : sequence of (row, col)
         Cells recorded by the gauges.
     wet_threshold_m : float
@@ -264,7 +355,8 @@ def simulate_flood(inputs: FloodInputs, duration_s: float, snapshot_every_s: flo
     Returns
     -------
     FloodResult
-        Hazard maxima, arrival and duration, final depth, snapshots, gauges, ledger, timings.
+        Hazard maxima, arrival and duration, final depth, snapshots, gauges, ledger and its
+        rows over time, timings.
 
     Raises
     ------
@@ -283,6 +375,7 @@ def simulate_flood(inputs: FloodInputs, duration_s: float, snapshot_every_s: flo
     speed_depth = max(inputs.h_min, SPEED_DEPTH_MIN_M)
     snap_t, gauge_t = schedule.snapshot_times, schedule.gauge_times
     rain_weight, rain_interval = schedule.rain_weight(), None
+    watched = schedule.watched()
 
     h = np.array(inputs.h0, dtype=np.float64)
     qx = np.zeros((ny, nx + 1))
@@ -295,9 +388,12 @@ def simulate_flood(inputs: FloodInputs, duration_s: float, snapshot_every_s: flo
     snapshots = np.zeros((snap_t.size, ny, nx), np.float32)
     g_depth, g_level, g_speed = (np.full((len(gauges), gauge_t.size), np.nan) for _ in range(3))
     ledger = VolumeLedger(storage_initial=float(h.sum()) * dx * dx)
+    rows = []
     edge_buffers = (np.empty(nx), np.empty(nx), np.empty(ny), np.empty(ny))
 
     def record(t):
+        if schedule.ledger_time(t):
+            rows.append(LedgerRow(t, n_steps, ledger.closed(float(h.sum()) * dx * dx)))
         k = schedule.snapshot_index(t)
         if k is not None:
             snapshots[k] = h
@@ -312,12 +408,13 @@ def simulate_flood(inputs: FloodInputs, duration_s: float, snapshot_every_s: flo
             g_speed[:, k] = np.where(d > inputs.h_min, np.hypot(qu, qv) / np.maximum(d, inputs.h_min), 0.0)
 
     t, n_steps, kernel_wall = 0.0, 0, 0.0
-    h_max = float(h.max(initial=0.0))
+    h_max, outflow_rate, dt = float(h.max(initial=0.0)), 0.0, np.inf
     record(0.0)
     loop_start = time.perf_counter()
     for stop in schedule.stops:
         while t < stop:
-            step = schedule.step(t, stable_timestep(h_max, dx, inputs.alpha, inputs.dt_max), stop)
+            dt = inputs.timestep(h_max, outflow_rate, dt)
+            step = schedule.step(t, dt, stop)
             k = schedule.rain_interval(t)
             if k != rain_interval:
                 schedule.fill_rain(k, rain_weight)
@@ -329,18 +426,16 @@ def simulate_flood(inputs: FloodInputs, duration_s: float, snapshot_every_s: flo
                                  rain_rate=step.rain_rate, rain_weight=rain_weight,
                                  infiltration_rate=inputs.loss_rate, drainage_rate=inputs.drainage_rate,
                                  theta=inputs.theta, h_min=inputs.h_min, t_end=step.t_end,
-                                 edge_buffers=edge_buffers)
+                                 edge_buffers=edge_buffers, watched=watched)
             except FloodInstability as err:
                 raise _run_error(err, inputs) from err
             kernel_wall += time.perf_counter() - tic
             h_max = _add_inflows(h, inputs.inflows, step.inflow_volumes, dx, vol.h_max)
+            outflow_rate = vol.outflow_rate
             ledger.add_inflows(inputs.inflows, step.inflow_volumes)
             area = dx * dx
-            ledger.rain_in += vol.rain_depth * area
-            ledger.infiltration += vol.infiltration_depth * area
-            ledger.drainage += vol.drainage_depth * area
-            ledger.boundary_in += vol.boundary_in
-            ledger.boundary_out += vol.boundary_out
+            ledger.add(vol.rain_depth * area, vol.infiltration_depth * area, vol.drainage_depth * area,
+                       vol.edge_in, vol.edge_out)
             accumulate_hazard(h, qx, qy, step.t_end, step.dt, wet_threshold_m, speed_depth, max_depth,
                               max_speed, max_q, arrival, wet_duration)
             t = step.t_end
@@ -348,9 +443,8 @@ def simulate_flood(inputs: FloodInputs, duration_s: float, snapshot_every_s: flo
             if progress is not None:
                 progress(t, duration_s)
         record(t)
-    ledger.storage_final = float(h.sum()) * dx * dx
     return FloodResult(max_depth, max_speed, max_q, arrival, wet_duration, h, snap_t, snapshots,
-                       gauge_t, g_depth, g_level, g_speed, ledger, n_steps, kernel_wall,
+                       gauge_t, g_depth, g_level, g_speed, rows[-1].ledger, rows, n_steps, kernel_wall,
                        time.perf_counter() - loop_start)
 
 

@@ -1,8 +1,9 @@
 """The flood hazard's run: prepare inputs, simulate, write the run outputs (:mod:`twin.hazards.interface`).
 
 Outputs: ``hazard.nc`` (max depth, max speed, max unit discharge, arrival time, wet duration,
-final depth, depth snapshots; CF-1.8 with CRS), ``gauges.csv``, COG GeoTIFFs of max depth and
-arrival time, and the summary (volume ledger, steps, cells, kernel wall time, peaks).
+final depth, depth snapshots; CF-1.8 with CRS), ``gauges.csv``, ``ledger.csv`` (the volume ledger
+at the start, every gauge time and the end), COG GeoTIFFs of max depth and arrival time, and the
+summary (volume ledger, steps, cells, kernel wall time, peaks).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import xarray as xr
 from twin.core.citytwin import twin_grid
 from twin.core.errors import RunError
 from twin.hazards.flood.forcing import GriddedRain, Inflow, UniformRain
-from twin.hazards.flood.model import FloodInputs, simulate_flood
+from twin.hazards.flood.model import EDGES, LEDGER_COLUMNS, FloodInputs, simulate_flood
 from twin.hazards.flood.setup import (area_overrides, blocked_cells, boundary_kinds, gauge_cells, gauge_names,
                               inflow_cells, loss_fields, manning_field, vector_files)
 from twin.hazards.flood.tiled import auto_tiles, simulate_flood_tiled
@@ -112,7 +113,7 @@ def prepare(sf: ScenarioFile, twin: xr.Dataset) -> dict:
         domain=twin["domain_mask"].values == 1, rain=_rain(sf, twin), inflows=inflows,
         boundaries=boundary_kinds(spec), loss_rate=infiltration, drainage_rate=drainage,
         h0=_initial_depth(sf, twin, blocked), theta=num.theta, alpha=num.alpha, dt_max=num.max_dt,
-        x=twin["x"].values, y=twin["y"].values)
+        outflow_fraction=num.max_outflow_fraction, x=twin["x"].values, y=twin["y"].values)
     return {"model": inputs, "gauges": gauge_cells(sf, twin)}
 
 
@@ -133,7 +134,8 @@ def simulate(inputs: dict, sf: ScenarioFile, progress: bool):
                                   inputs["gauges"], wet_threshold_m=wet, progress=bar.update)
         tiles = auto_tiles(inputs["model"].shape, os.cpu_count() or 1) if par.tiles == "auto" else par.tiles
         return simulate_flood_tiled(inputs["model"], sf.scenario.duration, tiles=tuple(tiles), halo=par.halo,
-                                    snapshot_every_s=out.every, wet_threshold_m=wet,
+                                    snapshot_every_s=out.every, gauge_every_s=out.gauge_every,
+                                    wet_threshold_m=wet,
                                     scheduler="synchronous" if _in_dask_worker() else "threads",
                                     progress=bar.update)
 
@@ -176,7 +178,7 @@ def hazard_dataset(twin: xr.Dataset, sf: ScenarioFile, result) -> xr.Dataset:
 
 
 def write(folder: Path, sf: ScenarioFile, twin: xr.Dataset, result) -> dict:
-    """Write hazard.nc, gauges.csv and the GeoTIFFs; return the run summary."""
+    """Write hazard.nc, gauges.csv, ledger.csv and the GeoTIFFs; return the run summary."""
     ds = hazard_dataset(twin, sf, result)
     write_maps(ds, folder / "hazard.nc", OUTPUTS.geotiff if sf.scenario.output.geotiff else ())
     gauges = gauge_names(sf, twin)
@@ -184,6 +186,7 @@ def write(folder: Path, sf: ScenarioFile, twin: xr.Dataset, result) -> dict:
              float(result.gauge_speed[i, k]))
             for i, g in enumerate(gauges) for k, t in enumerate(result.gauge_times)]
     write_csv(folder / "gauges.csv", ["gauge", "time_s", "depth_m", "level_m", "speed_m_s"], rows)
+    write_csv(folder / "ledger.csv", LEDGER_COLUMNS, [row.values() for row in result.ledger_rows])
     return summary(twin, sf, result)
 
 
@@ -217,5 +220,7 @@ def summary(twin: xr.Dataset, sf: ScenarioFile, result) -> dict:
             "boundary_out": led.boundary_out, "infiltration": led.infiltration, "drainage": led.drainage,
             "storage_initial": led.storage_initial, "storage_final": led.storage_final,
             "closure_error": led.closure_error, "closure_relative": led.closure_relative,
+            "boundary_in_by_edge": dict(zip(EDGES, led.edge_in.tolist())),
+            "boundary_out_by_edge": dict(zip(EDGES, led.edge_out.tolist())),
         },
     }

@@ -9,6 +9,7 @@ from typing import Annotated, Literal, Union
 
 from pydantic import Discriminator, Field, Tag, model_validator
 
+from kernels.flood import OUTFLOW_FRACTION
 from twin.core import limits
 from twin.core.classes import LANDCOVER
 from twin.scenario.schema import FromColumn, Frozen, Point, Time, VectorFile, check_series
@@ -170,11 +171,14 @@ class AreaOverride(VectorFile):
 
 
 class FloodNumerics(Frozen):
-    """Scheme settings (Bates et al. 2010; de Almeida et al. 2012)."""
+    """Scheme settings (Bates et al. 2010; de Almeida et al. 2012) and the step's outflow control
+    (the largest share of its water a shallow cell may lose in one step,
+    :func:`kernels.flood.stable_timestep`)."""
 
     theta: Annotated[float, Field(ge=0.5, le=1.0)] = 0.8
     alpha: Annotated[float, Field(gt=0, le=1.0)] = 0.7
     max_dt: Annotated[float, Field(ge=1e-3, le=limits.MAX_TIME_STEP_S)] = 10.0
+    max_outflow_fraction: Annotated[float, Field(gt=0, le=1.0)] = OUTFLOW_FRACTION
     wet_threshold_m: Annotated[float, Field(gt=0, le=10.0)] = 0.05
 
 

@@ -41,28 +41,38 @@ allocated once per run and reused, alternating between two sets
 copies even inputs of depth 0, into fresh arrays every exchange; on the development machine
 faulting in those fresh pages cost more than the tiling's extra cells (bench/README.md). The
 accumulators fold in the core only. The static fields (elevation, roughness, blocked cells,
-losses, rain weights) are cut into halo blocks with :func:`dask.array.overlap.overlap` once and
-kept (persisted) for the run; uniform ones travel as numbers.
+losses, rain weights, the cells the step control watches) are cut into halo blocks with
+:func:`dask.array.overlap.overlap` once and kept (persisted) for the run; uniform ones travel
+as numbers.
 
 Time step
 ---------
 One global step ``dt_x`` per exchange, for all its ``K`` steps (each clipped to the next stop:
-snapshot, gridded-rain interval edge, end of the run, exactly as
-:func:`twin.hazards.flood.model.simulate_flood` clips; an exchange ends at a stop). It is the stable step
-``dt = min(alpha dx / sqrt(g h), dt_max)`` (Bates et al. 2010, eq. 12) of a guessed depth
-``h = h_max + (K - 1) g``, with ``h_max`` the global largest depth now and ``g`` its growth per
-step over the last exchange. Each tile reports its core's largest depth after every step; the
-exchange is accepted when ``dt_x`` is within the stable step of every intermediate global
-maximum (the criterion simulate_flood applies before each step), and otherwise redone from the
-stored state with the stable step of the largest depth it reached (at most ``MAX_RETRIES``
-times, then :class:`~twin.core.errors.RunError`). With ``K = 1`` nothing is guessed or checked and
+snapshot, gauge (ledger row), gridded-rain interval edge, end of the run, exactly as
+:func:`twin.hazards.flood.model.simulate_flood` clips; an exchange ends at a stop). It is the step
+of :meth:`~twin.hazards.flood.model.FloodInputs.timestep` (the one step-size function of both
+loops), ``min(alpha dx / sqrt(g h), dt_max, outflow_fraction / r, 1.2 dt_last)`` (Bates et al.
+2010, eq. 12, with the outflow control and growth limit of
+:func:`kernels.flood.stable_timestep`), of a guessed depth ``h = h_max + (K - 1) g``, with
+``h_max`` the global largest depth now and ``g`` its growth per step over the last exchange, of
+the largest global outflow rate ``r`` of the last exchange's steps and of its step ``dt_last``.
+Each tile reports its core's largest depth and outflow rate after every step; the exchange is
+accepted when ``dt_x`` is within the stable (Courant) step of every intermediate global maximum
+depth (the stability criterion simulate_flood applies before each step), and otherwise redone
+from the stored state with the stable step of the largest depth it reached (at most
+``MAX_RETRIES`` times, then :class:`~twin.core.errors.RunError`). The outflow control, which
+bounds an error and not stability, acts from one exchange to the next: checking it within an
+exchange had half of them redone on rain over 30 m terrain, its outflow rate changing from
+step to step (bench/README.md, "Flood step"). With ``K = 1`` nothing is guessed or checked and
 the step sequence is simulate_flood's, so the tiled run equals it to round-off. Forcings are
 taken per step from the same :class:`~twin.hazards.flood.forcing.ForcingSchedule` as in
 ``simulate_flood`` (boundary levels at the start of the step, exact integrals of rain and inflow
 over the step).
 
 The volume ledger sums what each tile applied on its core only (rain, infiltration, drainage,
-flow across true edges), so it closes as the untiled ledger does.
+flow across true edges, per edge), so it closes as the untiled ledger does; its rows over time
+(at the gauge times) take the storage as the sum of the tiles' cores at the end of the
+exchange.
 """
 
 from __future__ import annotations
@@ -78,20 +88,22 @@ import dask.array as da
 import numpy as np
 from dask.highlevelgraph import HighLevelGraph
 
-from kernels.flood import FloodInstability, edge_fluxes, stable_timestep, tile_step
+from kernels.flood import FloodInstability, edge_fluxes, tile_step
 from kernels.flood_hazard import accumulate_hazard
 from twin.core.errors import InputError, RunError
 from twin.hazards.flood.forcing import ForcingSchedule, ForcingStep
-from twin.hazards.flood.model import SPEED_DEPTH_MIN_M, FloodInputs, FloodResult, VolumeLedger
+from twin.hazards.flood.model import SPEED_DEPTH_MIN_M, FloodInputs, FloodResult, LedgerRow, VolumeLedger
 from twin.hazards.flood.tile_layout import (STATE_PLANES, Tiling, TileFields, blocks_of_a_run, extended,
                                             reused_block, split_cells, state_strip, uniform_value)
 
 #: Cells the region of valid values shrinks by, per step, from each side of a tile.
 HALO_PER_STEP = 2
 
-#: Ledger sums a tile reports per exchange (rain, infiltration, drainage, boundary in, boundary
-#: out; m^3); its core's largest depth (m) after each step follows them.
-_LEDGER = 5
+#: Ledger values a tile reports per exchange (m^3): rain, infiltration, drainage, the volumes in
+#: through each grid edge (north, south, east, west), out through each, and the water its core
+#: holds at the end; its core's largest depth (m) after each step follows them, then its
+#: outflow rate (1/s, :attr:`kernels.flood.StepVolumes.outflow_rate`) of each step.
+_LEDGER = 12
 
 #: Steps between halo exchanges when neither ``halo`` nor ``steps_per_exchange`` is given (fewer
 #: on tiles too small for its halo of 65 cells). Measured on a 2000 x 2000 member in 2 x 1 tiles
@@ -103,35 +115,43 @@ DEFAULT_STEPS_PER_EXCHANGE = 32
 #: Tries of an exchange with a smaller step before the run is declared unstable.
 MAX_RETRIES = 30
 
-#: Static per-cell fields handed to the tiles, in this order.
-_STATIC = ("z", "manning_n", "blocked", "loss_rate", "drainage_rate", "rain_weight")
+#: Static per-cell fields handed to the tiles, in this order, and their dtypes.
+_STATIC = {"z": np.float64, "manning_n": np.float64, "blocked": np.bool_, "loss_rate": np.float64,
+           "drainage_rate": np.float64, "rain_weight": np.float64, "watched": np.bool_}
 
 
 def _stable_exchange(fields: TileFields, static_blocks: list[da.Array], tiling: Tiling, scheduler,
                      dt: float, plan_of: Callable[[float], list], stable_dt: Callable[[float], float],
-                     **advance) -> tuple[TileFields, list, np.ndarray]:
+                     **advance) -> tuple[TileFields, list, np.ndarray, float]:
     """One exchange with a stable step: tried with ``dt`` (s) and, while a tile's intermediate
     largest depth asks for a smaller stable step than the one taken, redone from the same fields
     with the stable step of the largest depth reached (at most :data:`MAX_RETRIES` times).
 
     ``plan_of(dt)`` gives the exchange's steps (:func:`_plan`), ``stable_dt(h)`` the stable
     step (s) of a largest depth ``h`` (m); ``advance`` goes to :func:`_advance_tile`. Returns
-    the new fields (persisted), the plan taken and the tiles' ledgers as
-    (tiles_y, tiles_x, width).
+    the new fields (persisted), the plan taken, the tiles' ledgers as (tiles_y, tiles_x, width)
+    and the step (s) it was planned with.
     """
     for _ in range(MAX_RETRIES + 1):
         plan = plan_of(dt)
-        width = _LEDGER + len(plan)
+        width = _LEDGER + 2 * len(plan)
         new, ledgers = _exchange(fields, static_blocks, tiling, width, plan=plan, **advance)
         *new, ledgers = dask.persist(*new, ledgers, scheduler=scheduler, optimize_graph=False)
         per_tile = ledgers.compute(scheduler=scheduler, optimize_graph=False)
         per_tile = per_tile.reshape(len(tiling.rows), len(tiling.cols), width)
-        stable = [stable_dt(h) for h in per_tile[..., _LEDGER:].max(axis=(0, 1))[:-1]]
+        stable = [stable_dt(h) for h in _step_maxima(per_tile, len(plan))[0][:-1]]
         if all(dt <= dt_ok for dt_ok in stable):
-            return TileFields(*new), plan, per_tile
+            return TileFields(*new), plan, per_tile, dt
         dt = min(stable)
     raise RunError(f"flood tiles: no stable step for the exchange at t = {plan[0].t_end - plan[0].dt:.3f} s "
                    f"after {MAX_RETRIES} smaller tries (dt {dt!r} s)")
+
+
+def _step_maxima(per_tile: np.ndarray, steps: int) -> tuple[np.ndarray, np.ndarray]:
+    """The global largest depth (m) and outflow rate (1/s) after each of an exchange's
+    ``steps`` steps, from the tiles' ledgers (tiles_y, tiles_x, width)."""
+    maxima = per_tile[..., _LEDGER:].max(axis=(0, 1))
+    return maxima[:steps], maxima[steps:]
 
 
 def required_halo(steps_per_exchange: int) -> int:
@@ -202,8 +222,8 @@ def _advance_tile(own, own64, own32, strips, *static_blocks, iy, ix, tiling, uni
     faces bordering other tiles, sums and largest depth over the core only; the accumulators
     fold in the core only. Returns the core's new state (a view of the halo block), its
     accumulators, written into the reused blocks of ``slot`` (:func:`reused_block`), and its
-    ledger as a (1, n) row: the _LEDGER sums (m^3), then the core's largest depth (m) after
-    each step.
+    ledger as a (1, n) row: the _LEDGER values (m^3), then the core's largest depth (m) after
+    each step, then its outflow rate (1/s) of each step.
     """
     nty, ntx = len(tiling.rows), len(tiling.cols)
     r0, r1, c0, c1, ar, ac = tiling.block(iy, ix)
@@ -217,8 +237,8 @@ def _advance_tile(own, own64, own32, strips, *static_blocks, iy, ix, tiling, uni
     nyk, nxk = h.shape
     fields = dict(zip([k for k in _STATIC if k not in uniform], static_blocks))
     for k, value in uniform.items():
-        fields[k] = np.broadcast_to(np.float64(value), (nyk, nxk))
-    z, n, blocked, loss, drain, rain_w = (fields[k] for k in _STATIC)
+        fields[k] = np.broadcast_to(_STATIC[k](value), (nyk, nxk))
+    z, n, blocked, loss, drain, rain_w, watched = (fields[k] for k in _STATIC)
     # the core in block coordinates; its real cells stop before the dummy row / column
     cr0, cc0 = r0 - ar, c0 - ac
     cr1, cc1 = min(r1 - ar, nyk), min(c1 - ac, nxk)
@@ -236,7 +256,7 @@ def _advance_tile(own, own64, own32, strips, *static_blocks, iy, ix, tiling, uni
         local.append((lr, lc, weights[inside], in_core))
     dx, theta, h_min = opts["dx"], opts["theta"], opts["h_min"]
     edge_buffers = (np.empty(nxk), np.empty(nxk), np.empty(nyk), np.empty(nyk))
-    ledger = np.zeros(_LEDGER + len(plan))
+    ledger = np.zeros(_LEDGER + 2 * len(plan))
     for i, (t_end, dt, rain_rate, kind, level, volumes) in enumerate(plan):
         new = edge_fluxes(h, z, n, blocked, qx, qy, kind, level, dt, dx, h_min, out=edge_buffers)
         held = (qy[0], qy[-1], qx[:, -1], qx[:, 0])         # copied where they border a tile
@@ -245,15 +265,17 @@ def _advance_tile(own, own64, own32, strips, *static_blocks, iy, ix, tiling, uni
                              edge_q=tuple(new[k] if sides[k] else held[k].copy() for k in range(4)),
                              window=window, sides=sides, rain_rate=rain_rate, rain_weight=rain_w,
                              infiltration_rate=loss, drainage_rate=drain, theta=theta,
-                             h_min=h_min, t_end=t_end, shape=(nyk, nxk))
+                             h_min=h_min, t_end=t_end, shape=(nyk, nxk), watched=watched)
         except FloodInstability as err:
             row, col = ar + err.row, ac + err.col
             raise RunError(f"flood run unstable at t = {err.time_s:.3f} s at x = {xy[0][col]:.2f} m, "
                            f"y = {xy[1][row]:.2f} m (row {row}, col {col}): depth {err.value!r} m "
                            f"(tile {iy}, {ix})") from None
         ledger[:3] += np.array([step.rain_depth, step.infiltration_depth, step.drainage_depth]) * dx * dx
-        ledger[3:_LEDGER] += step.boundary_in, step.boundary_out
+        ledger[3:7] += step.edge_in
+        ledger[7:11] += step.edge_out
         ledger[_LEDGER + i] = step.h_max
+        ledger[_LEDGER + len(plan) + i] = step.outflow_rate
         for (rows, cols, weights, in_core), volume in zip(local, volumes):
             if volume > 0 and rows.size:
                 np.add.at(h, (rows, cols), volume * weights / (dx * dx))
@@ -261,6 +283,7 @@ def _advance_tile(own, own64, own32, strips, *static_blocks, iy, ix, tiling, uni
                     ledger[_LEDGER + i] = max(ledger[_LEDGER + i], h[rows[in_core], cols[in_core]].max())
         accumulate_hazard(*planes, t_end, dt, opts["wet_threshold"], opts["speed_depth"], *accs,
                           window=window)
+    ledger[11] = float(h[cr0:cr1, cc0:cc1].sum()) * dx * dx
     return work[:, cr0:cr0 + r1 - r0, cc0:cc0 + c1 - c0], out64, out32, ledger[None, :]
 
 
@@ -312,15 +335,15 @@ def _exchange(fields: TileFields, static_blocks: list[da.Array], tiling: Tiling,
 
 def simulate_flood_tiled(inputs: FloodInputs, duration_s: float, tiles: tuple[int, int] = (2, 2),
                          halo: int | None = None, steps_per_exchange: int | None = None,
-                         snapshot_every_s: float | None = None, wet_threshold_m: float = 0.05,
-                         scheduler=None,
+                         snapshot_every_s: float | None = None, gauge_every_s: float | None = None,
+                         wet_threshold_m: float = 0.05, scheduler=None,
                          progress: Callable[[float, float], None] | None = None) -> FloodResult:
     """Run one flood member on tiles advanced in dask halo exchanges (see the module docstring).
 
     Same physics and forcings as :func:`twin.hazards.flood.model.simulate_flood` (Bates et al. 2010,
     eqs. 6, 11, 12; de Almeida et al. 2012 theta-weighting), with one global stable step per
-    halo exchange. Snapshots are supported (exchanges end at snapshot times); gauges are not
-    (use ``simulate_flood`` or read the snapshots).
+    halo exchange. Snapshots and the ledger over time are supported (exchanges end at their
+    times); gauges are not (use ``simulate_flood`` or read the snapshots).
 
     Parameters
     ----------
@@ -339,6 +362,9 @@ def simulate_flood_tiled(inputs: FloodInputs, duration_s: float, tiles: tuple[in
         halo 65), fewer if the smallest tile is narrower than that halo.
     snapshot_every_s : float or None
         Interval (s) between depth snapshots (from t = 0); None for none.
+    gauge_every_s : float or None
+        Interval (s) between the rows of the ledger over time (the scenario's gauge interval,
+        as in ``simulate_flood``; from t = 0); None for rows at 0 and the end only.
     wet_threshold_m : float
         Depth (m) from which a cell counts as flooded (arrival time, wet duration).
     scheduler : str, distributed.Client or None
@@ -351,9 +377,10 @@ def simulate_flood_tiled(inputs: FloodInputs, duration_s: float, tiles: tuple[in
     Returns
     -------
     FloodResult
-        Hazard maxima, arrival and wet duration, final depth, snapshots, ledger and step count;
-        no gauges (empty arrays); ``kernel_wall_s`` is NaN (not measured across workers) and
-        ``loop_wall_s`` is the wall time of the exchanges.
+        Hazard maxima, arrival and wet duration, final depth, snapshots, ledger and its rows
+        over time (storage summed over the tiles' cores), step count; no gauges (empty
+        arrays); ``kernel_wall_s`` is NaN (not measured across workers) and ``loop_wall_s`` is
+        the wall time of the exchanges.
 
     Raises
     ------
@@ -363,7 +390,7 @@ def simulate_flood_tiled(inputs: FloodInputs, duration_s: float, tiles: tuple[in
     RunError
         The state became non-finite or negative (the message names time, x/y, row/col, tile).
     """
-    schedule = ForcingSchedule.of(inputs, duration_s, snapshot_every_s)
+    schedule = ForcingSchedule.of(inputs, duration_s, snapshot_every_s, gauge_every_s)
     ny, nx = shape = inputs.shape
     if len(tiles) != 2 or min(tiles) < 1:
         raise InputError("flood tiles: need two tile counts >= 1", found=repr(tiles))
@@ -388,7 +415,7 @@ def simulate_flood_tiled(inputs: FloodInputs, duration_s: float, tiles: tuple[in
     rain_weight = schedule.rain_weight()
     static = {"z": inputs.z, "manning_n": inputs.manning_n, "blocked": inputs.blocked,
               "loss_rate": inputs.loss_rate, "drainage_rate": inputs.drainage_rate,
-              "rain_weight": rain_weight}
+              "rain_weight": rain_weight, "watched": schedule.watched()}
     uniform = {k: v for k, v in ((k, uniform_value(a)) for k, a in static.items()) if v is not None}
     blocks = {k: tiling.halo_blocks(extended(a), scheduler) for k, a in static.items() if k not in uniform}
 
@@ -401,13 +428,14 @@ def simulate_flood_tiled(inputs: FloodInputs, duration_s: float, tiles: tuple[in
     xy = (inputs.x if inputs.x is not None else (np.arange(nx) + 0.5) * dx,
           inputs.y if inputs.y is not None else -(np.arange(ny) + 0.5) * dx)
     ledger = VolumeLedger(storage_initial=float(h0.sum()) * dx * dx)
+    rows = [LedgerRow(0.0, 0, ledger.closed(ledger.storage_initial))]
     snapshots = np.zeros((snap_t.size, ny, nx), np.float32)
     if schedule.snapshot_index(0.0) is not None:
         snapshots[0] = h0
 
     with blocks_of_a_run(scheduler) as run:
         t, n_steps, rain_interval, exchanges = 0.0, 0, None, 0
-        h_max = float(h0.max(initial=0.0))
+        h_max, outflow_rate, dt_x = float(h0.max(initial=0.0)), 0.0, np.inf
         h_prev, n_prev = h_max, 1
         loop_start = time.perf_counter()
         for stop in schedule.stops:
@@ -419,34 +447,32 @@ def simulate_flood_tiled(inputs: FloodInputs, duration_s: float, tiles: tuple[in
                     rain_interval = k
                 # the depth the intermediate steps may reach, from the growth rate of the last exchange
                 h_guess = h_max + (steps - 1) * max(0.0, h_max - h_prev) / n_prev
-                dt_x = stable_timestep(h_guess, dx, inputs.alpha, inputs.dt_max)
-                fields, plan, per_tile = _stable_exchange(
+                dt_x = inputs.timestep(h_guess, outflow_rate, dt_x)
+                fields, plan, per_tile, dt_x = _stable_exchange(
                     fields, list(blocks.values()), tiling, scheduler, dt_x,
-                    lambda dt: _plan(schedule, t, stop, dt, steps),
-                    lambda h: stable_timestep(h, dx, inputs.alpha, inputs.dt_max),
+                    lambda dt: _plan(schedule, t, stop, dt, steps), lambda h: inputs.timestep(h, 0.0),
                     uniform=uniform, inflows=inflows, opts=opts, xy=xy, run=run, slot=exchanges % 2)
-                step_max = per_tile[..., _LEDGER:].max(axis=(0, 1))
+                step_max, step_rates = _step_maxima(per_tile, len(plan))
                 sums = per_tile[..., :_LEDGER].sum(axis=(0, 1))
-                ledger.rain_in += sums[0]
-                ledger.infiltration += sums[1]
-                ledger.drainage += sums[2]
-                ledger.boundary_in += sums[3]
-                ledger.boundary_out += sums[4]
+                ledger.add(sums[0], sums[1], sums[2], sums[3:7], sums[7:11])
+                storage = float(sums[11])
                 for step in plan:
                     ledger.add_inflows(inputs.inflows, step.inflow_volumes)
                 h_prev, n_prev = h_max, len(plan)
-                h_max, t = float(step_max[-1]), plan[-1].t_end
+                # the outflow control acts between exchanges: the largest rate of this one's steps
+                h_max, outflow_rate, t = float(step_max[-1]), float(step_rates.max()), plan[-1].t_end
                 n_steps += len(plan)
                 exchanges += 1
                 if progress is not None:
                     progress(t, duration_s)
+            if schedule.ledger_time(t):
+                rows.append(LedgerRow(t, n_steps, ledger.closed(storage)))
             k = schedule.snapshot_index(t)
             if k is not None:
                 snapshots[k] = fields.state[0, :ny, :nx].compute(scheduler=scheduler)
         final, acc64, acc32 = dask.compute(fields.state[0, :ny, :nx], fields.acc64[:, :ny, :nx],
                                            fields.acc32[:, :ny, :nx], scheduler=scheduler)
-    ledger.storage_final = float(final.sum()) * dx * dx
     (max_depth, wet_duration), (max_speed, max_q, arrival) = acc64, acc32
     return FloodResult(max_depth, max_speed, max_q, arrival, wet_duration, final, snap_t, snapshots,
                        np.array([]), np.zeros((0, 0)), np.zeros((0, 0)), np.zeros((0, 0)),
-                       ledger, n_steps, float("nan"), time.perf_counter() - loop_start)
+                       rows[-1].ledger, rows, n_steps, float("nan"), time.perf_counter() - loop_start)
