@@ -227,9 +227,16 @@ def test_depth_classes_and_their_labels():
     assert depth_classes(depths).tolist() == [-1, -1, 0, 1, 1, 3, 4, 4, 5, 5, -1]
 
 
+def _ledger_section(page) -> str:
+    return page.raw.split('<section id="ledger">')[1].split("</section>")[0]
+
+
 def test_ledger_is_read_by_its_header_and_its_absence_is_said(flood_run, flood_page, tmp_path):
-    assert "holds no ledger.csv" in flood_page.section_text("ledger")
+    written = _ledger_section(flood_page)
+    assert (flood_run / "ledger.csv").is_file() and 'class="note"' not in written and written.count("<img") == 1
     run = shutil.copytree(flood_run, tmp_path / "run")
+    (run / "ledger.csv").unlink()
+    assert "holds no ledger.csv" in _page(write_report(run)).section_text("ledger")
     t = np.arange(0.0, 601.0, 60.0)
     rain = 62.5 * t
     ledger = pd.DataFrame({"step": np.arange(t.size), "time_s": t, "rain_in_m3": rain, "inflow_m3": 0.0,
@@ -237,7 +244,7 @@ def test_ledger_is_read_by_its_header_and_its_absence_is_said(flood_run, flood_p
                            "drainage_m3": 0.1 * rain, "storage_m3": 0.76 * rain, "closure_error_m3": 0.0})
     ledger.to_csv(run / "ledger.csv", index=False)
     page = _page(write_report(run))
-    section = page.raw.split('<section id="ledger">')[1].split("</section>")[0]
+    section = _ledger_section(page)
     assert 'class="note"' not in section and section.count("<img") == 1
     time, volumes, closure = ledger_columns(ledger)
     assert time == "time_s" and closure == ["closure_error_m3"] and "step" not in volumes and len(volumes) == 9
