@@ -106,9 +106,15 @@ WORKER_BASE_BYTES = 300 * MiB
 #: Disk bytes per cell of the GeoTIFFs (float32, upper bound without compression, overviews
 #: add a third): 4 x 4 / 3.
 COG_BYTES_PER_CELL = 16 / 3 + 0.01
-#: Disk bytes per cell of buildings.csv and buildings.geojson together, measured on the 2000 x
-#: 2000 sample city (9.8 MB flood, 6.7 MB fire for 4e6 cells): 2.5, with margin 3.
-BUILDING_FILES_BYTES_PER_CELL = 3
+#: Disk bytes per cell of buildings.csv, buildings.geojson and buildings.gpkg together, measured
+#: on the sample city's flash flood (500 x 500 cells of 5 m, 4080 buildings; 2026-12-08): 438 kB +
+#: 3326 kB + 1335 kB = 5.10 MB for 2.5e5 cells, 20.4 a cell; counted as 21. (Per cell it falls with
+#: the cell size: the 2000 x 2000 city of 1.25 m cells wrote 2.5 a cell before the gpkg and the
+#: risk columns were added.)
+BUILDING_FILES_BYTES_PER_CELL = 21
+#: Disk bytes of report.html (its images are of a fixed size in pixels): 1.32 MB for the sample
+#: flash flood; counted as 4 MiB.
+REPORT_BYTES = 4 * MiB
 #: Disk bytes per cell of the self-contained HTML view (vtk.js archive of the meshes, base64),
 #: measured: 152 MB for the 2000 x 2000 flash flood: 38, with margin 40.
 HTML_BYTES_PER_CELL = 40
@@ -337,7 +343,7 @@ def estimate_run(sf: ScenarioFile, grid: Grid, *, render: bool | None = None,
     disk = [("twin.nc", twin), ("hazard.nc snapshots", s_bytes),
             ("hazard.nc maps", sum(hazard_vars) - s_bytes), ("risk.nc", risk_maps),
             ("GeoTIFFs", n_cogs * COG_BYTES_PER_CELL * n if sc.output.geotiff else 0),
-            ("buildings.csv/geojson", BUILDING_FILES_BYTES_PER_CELL * n)]
+            ("buildings.csv/geojson/gpkg", BUILDING_FILES_BYTES_PER_CELL * n), ("report.html", REPORT_BYTES)]
     if n_members > 1 or dask_members:
         disk.append(("spilled member maps", n_members * 4 * len(hazard.risk.distributions) * n))
     if render and sc.render.html:
