@@ -1,14 +1,39 @@
-"""Still images (PNG) of a run: one layer, one camera."""
+"""Still images (PNG) of a run: one layer, one camera, in a frame with its title and legends."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import imageio.v3 as iio
+import numpy as np
 
+from viz.buildings import risk_states
 from viz.camera import Camera
+from viz.legend_panel import FrameLayout, compose_image, draw_frame, frame_layout
+from viz.legend_text import compass_of, frame_text
 from viz.run_data import RunData
-from viz.scene import compose
+from viz.scene import CityScene, compose
+
+
+def framed_image(run: RunData, scene: CityScene, layout: FrameLayout, states: np.ndarray | None = None,
+                 time: float | None = None, **words) -> np.ndarray:
+    """The scene rendered into its frame (:mod:`viz.legend_panel`): an RGB uint8 image.
+
+    Parameters
+    ----------
+    run : RunData
+    scene : CityScene
+        Sized to ``layout.view``, its layer shown and its camera set.
+    layout : FrameLayout
+    states : numpy.ndarray, optional
+        The buildings' states the scene shows (None: plain buildings).
+    time : float, optional
+        The time shown (s), for the wind of a changing wind.
+    **words
+        Passed to :func:`viz.legend_text.frame_text` (e.g. ``buildings_title``).
+    """
+    frame = draw_frame(layout, frame_text(run, scene, states, **words), compass_of(run, scene, time))
+    return compose_image(layout, frame, scene.screenshot())
 
 
 def render_still(run: RunData, out: str | Path, *, layer: str, time: float | None = None,
@@ -24,13 +49,14 @@ def render_still(run: RunData, out: str | Path, *, layer: str, time: float | Non
         PNG path.
     layer : str
         Variable of hazard.nc or risk.nc (``max_depth``, ``depth`` at ``time``, ``arrival_time``,
-        ``burn_probability``, ...).
+        ``burn_probability``, ...) or ``hazard_class``.
     time : float, optional
         Snapshot time (s) for snapshot layers; default the last one.
     view : str or Camera
         Camera preset (``"n"`` ... ``"nw"``, ``"top"``) or a custom camera.
     size : tuple of int
-        Width and height (pixels).
+        Width and height (pixels) of the whole image; the 3D view takes what the title band,
+        the legend panel and the credits line leave (:func:`viz.legend_panel.frame_layout`).
     exaggeration : float
         Vertical exaggeration (dimensionless).
     building_value : str or None
@@ -43,10 +69,12 @@ def render_still(run: RunData, out: str | Path, *, layer: str, time: float | Non
     Path
         The PNG written.
     """
-    scene = compose(run, layer, time=time, view=view, size=size, exaggeration=exaggeration,
+    layout = frame_layout(size)
+    scene = compose(run, layer, time=time, view=view, size=layout.view[2:], exaggeration=exaggeration,
                     building_value=building_value, water_threshold=water_threshold)
+    states = risk_states(run.buildings, scene.building_ids) if building_value == "auto" else None
     try:
-        image = scene.screenshot()
+        image = framed_image(run, scene, layout, states, time)
     finally:
         scene.close()
     out = Path(out)
