@@ -13,25 +13,61 @@ from pathlib import Path
 
 import imageio.v2 as imageio
 import numpy as np
+from PIL import Image
 
 from twin.core.errors import InputError
 from twin.io.progress import CountBar
 from viz.buildings import StatesOverTime
 from viz.camera import Camera
-from viz.legend_panel import frame_layout
+from viz.legend import BUILDING_COLOURS
+from viz.legend_panel import INK, frame_layout
 from viz.run_data import Layer, RunData, clock, get_layer
-from viz.scene import mark_ignitions, open_scene
-from viz.still import framed_image
+from viz.scene import LINE_COLOUR, mark_ignitions, open_scene
+from viz.still import FrameDrawer
 
 #: Animation formats by file suffix.
 FORMATS = (".gif", ".mp4")
 
 
-def _writer(out: Path, fps: float):
+class GifWriter:
+    """A GIF of frames on one palette: the given exact colours first (the legend's, so that the
+    classes keep their colours), the rest a median cut of the first frame; no dithering.
+
+    Frames are kept as palette images (one byte per pixel) and written on :meth:`close`.
+    """
+
+    def __init__(self, out: Path, fps: float, exact: list[str]):
+        self.out, self.duration_ms, self.exact = out, 1000.0 / fps, exact
+        self.frames: list[Image.Image] = []
+        self.palette: Image.Image | None = None
+
+    def _palette_of(self, frame: Image.Image) -> Image.Image:
+        fixed = [int(c[i:i + 2], 16) for c in dict.fromkeys(self.exact) for i in (1, 3, 5)]
+        rest = frame.quantize(colors=256 - len(fixed) // 3, method=Image.Quantize.MEDIANCUT).getpalette()
+        palette = Image.new("P", (1, 1))
+        palette.putpalette((fixed + rest)[:768])
+        return palette
+
+    def append_data(self, image: np.ndarray) -> None:
+        """Add a frame (RGB uint8)."""
+        frame = Image.fromarray(image)
+        self.palette = self.palette or self._palette_of(frame)
+        self.frames.append(frame.quantize(palette=self.palette, dither=Image.Dither.NONE))
+
+    def __enter__(self) -> "GifWriter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if exc[0] is None and self.frames:
+            self.frames[0].save(self.out, save_all=True, append_images=self.frames[1:], duration=self.duration_ms,
+                                loop=0, optimize=False)
+
+
+def _writer(out: Path, fps: float, exact: list[str]):
     if out.suffix == ".gif":
-        return imageio.get_writer(out, mode="I", duration=1000.0 / fps, loop=0)
-    # yuv420p needs even dimensions (frame_layout keeps the image's, the caller's size is cropped
-    # to even). ffmpeg writes to the terminal itself: only its errors, not libx264's notes.
+        return GifWriter(out, fps, exact)
+    # yuv420p needs even dimensions (the frame size is made even). ffmpeg writes to the terminal
+    # itself: only its errors, not libx264's notes.
     return imageio.get_writer(out, fps=fps, codec="libx264", quality=7, macro_block_size=1,
                               pixelformat="yuv420p", ffmpeg_log_level="error")
 
@@ -107,7 +143,7 @@ def render_animation(run: RunData, out: str | Path, *, layer: str | None = None,
     times = np.asarray(source["time"].values, dtype=np.float64)
     layout = frame_layout((size[0] // 2 * 2, size[1] // 2 * 2))
     scene = open_scene(run, size=layout.view[2:], exaggeration=exaggeration, building_value=building_value,
-                       water_threshold=water_threshold)
+                       water_threshold=water_threshold, multi_samples=0)
     states = (StatesOverTime(run.twin, run.buildings, scene.building_ids, run.risk_impact)
               if building_value == "auto" else None)
     try:
@@ -117,7 +153,9 @@ def render_animation(run: RunData, out: str | Path, *, layer: str | None = None,
         mark_ignitions(scene, run)
         scene.set_view(view, focus=scene.affected_box())
         enabled = sys.stderr.isatty() if progress is None else progress
-        with _writer(out, fps) as writer, CountBar(len(times), "frames", enabled) as bar:
+        draw = FrameDrawer(run, layout)
+        exact = [*getattr(scale, "colours", ()), *BUILDING_COLOURS.values(), LINE_COLOUR, INK, "#ffffff"]
+        with _writer(out, fps, exact) as writer, CountBar(len(times), "frames", enabled) as bar:
             for t in times:
                 shown = frame_layer(run, snapshot, t)
                 scene.show_layer(shown, scale=scale)
@@ -127,8 +165,8 @@ def render_animation(run: RunData, out: str | Path, *, layer: str | None = None,
                 if states is not None:
                     now = states.at(run.hazard, snapshot, t)
                     scene.set_building_states(now)
-                writer.append_data(framed_image(run, scene, layout, now, t, clock=clock(t),
-                                                buildings_title="buildings at this time (control run)"))
+                writer.append_data(draw(scene, now, t, clock=clock(t), animated=True,
+                                        buildings_title="buildings at this time (control run)"))
                 bar.advance()
     finally:
         scene.close()

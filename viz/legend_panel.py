@@ -68,11 +68,18 @@ class Section:
     rows : tuple of (str, str, str)
         Extra rows ``(kind, colour, label)``; kind ``"box"`` (a filled square), ``"line"`` (a line
         sample), ``"pin"`` (a marker) or ``"note"`` (the label alone, in ``colour``).
+    columns : int
+        Columns the rows are laid out in.
+    changing : bool
+        Changes from one frame of an animation to the next (drawn with the title's second line
+        and the clock, :func:`draw_frame`'s ``part``).
     """
 
     title: str
     scale: StepScale | RampScale | None = None
     rows: tuple = ()
+    columns: int = 1
+    changing: bool = False
 
 
 @dataclass(frozen=True)
@@ -124,26 +131,35 @@ class _Painter:
     def __init__(self, fig: Figure, size: tuple[int, int]):
         self.fig, (self.w, self.h) = fig, size
         self.pt = self.h / 1080.0 * 13.0          # body text size (points) at this image height
+        self.on = True                            # False: lay out without drawing
 
     def xy(self, col: float, row: float) -> tuple[float, float]:
         return col / self.w, 1.0 - row / self.h
 
     def text(self, col, row, s, size=1.0, **kw):
+        if not self.on:
+            return
         self.fig.text(*self.xy(col, row), s, fontsize=self.pt * size, color=kw.pop("color", INK),
                       va=kw.pop("va", "center"), **kw)
 
     def box(self, col, row, w, h, colour, edge="none", lw=0.0):
+        if not self.on:
+            return
         x, y = self.xy(col, row + h)
         self.fig.patches.append(Rectangle((x, y), w / self.w, h / self.h, transform=self.fig.transFigure,
                                           facecolor=colour, edgecolor=edge, linewidth=lw))
 
     def line(self, cols, rows, colour=INK, lw=1.0):
+        if not self.on:
+            return
         xs, ys = zip(*(self.xy(c, r) for c, r in zip(cols, rows)))
         self.fig.add_artist(Line2D(xs, ys, color=colour, linewidth=lw * self.h / 1080.0 * 1.5,
                                    solid_capstyle="butt"))
 
     def arrow(self, col, row, angle_deg, length, colour=INK):
         """An arrow centred on (col, row) pointing at ``angle_deg`` (anticlockwise from right)."""
+        if not self.on:
+            return
         a = np.radians(angle_deg)
         dx, dy = np.cos(a) * length, np.sin(a) * length
         x0, y0 = self.xy(col - dx / 2, row + dy / 2)
@@ -215,25 +231,27 @@ def _section(p: _Painter, left: float, top: float, width: float, section: Sectio
         for value in np.linspace(scale.vmin, scale.vmax, 5):
             p.text(left + 2.1 * swatch, row + height * (1 - norm(value)), f"{value:.3g}", size=0.8)
         row += height + step * 0.6
-    for kind, colour, label in section.rows:
+    column_width = width / section.columns
+    for k, (kind, colour, label) in enumerate(section.rows):
+        col = left + (k % section.columns) * column_width
         centre = row + step / 2
         if kind == "note":
-            p.text(left, centre, label, size=0.78, color=colour)
-            row += step * 0.85
-            continue
-        if kind == "line":
-            p.line([left, left + 1.6 * swatch], [centre, centre], colour, lw=1.2)
+            p.text(col, centre, label, size=0.78, color=colour)
+        elif kind == "line":
+            p.line([col, col + 1.6 * swatch], [centre, centre], colour, lw=1.2)
         elif kind == "pin":
-            p.line([left + 0.8 * swatch, left + 0.8 * swatch], [centre + swatch / 2, centre - swatch / 4], colour)
-            p.box(left + 0.55 * swatch, centre - swatch / 2, 0.5 * swatch, 0.5 * swatch, colour)
+            p.line([col + 0.8 * swatch, col + 0.8 * swatch], [centre + swatch / 2, centre - swatch / 4], colour)
+            p.box(col + 0.55 * swatch, centre - swatch / 2, 0.5 * swatch, 0.5 * swatch, colour)
         else:
-            p.box(left, row + (step - swatch) / 2, 1.6 * swatch, swatch, colour, edge="#777777", lw=0.4)
-        p.text(left + 2.1 * swatch, centre, label, size=0.85)
-        row += step
+            p.box(col, row + (step - swatch) / 2, 1.6 * swatch, swatch, colour, edge="#777777", lw=0.4)
+        if kind != "note":
+            p.text(col + 2.1 * swatch, centre, label, size=0.85)
+        if k % section.columns == section.columns - 1 or k == len(section.rows) - 1:
+            row += step * (0.85 if kind == "note" else 1.0)
     return row + 0.45 * step
 
 
-def draw_frame(layout: FrameLayout, text: FrameText, compass: Compass) -> np.ndarray:
+def draw_frame(layout: FrameLayout, text: FrameText, compass: Compass, part: str = "all") -> np.ndarray:
     """The frame as an RGBA image (uint8, height x width x 4), transparent over the view.
 
     Parameters
@@ -242,6 +260,10 @@ def draw_frame(layout: FrameLayout, text: FrameText, compass: Compass) -> np.nda
     text : FrameText
         Title, subtitle, credits and the legend sections, in panel order.
     compass : Compass
+    part : {"all", "fixed", "changing"}
+        Draw everything, or only what stays the same over an animation, or only what changes
+        (the second line of the title, the clock and the sections marked ``changing``), each in
+        its place: ``over(changing, fixed)`` (:func:`over`) is the whole frame.
 
     Returns
     -------
@@ -252,24 +274,39 @@ def draw_frame(layout: FrameLayout, text: FrameText, compass: Compass) -> np.nda
     fig.patch.set_alpha(0.0)
     canvas = FigureCanvasAgg(fig)
     p = _Painter(fig, layout.size)
+    fixed, changing = part in ("all", "fixed"), part in ("all", "changing")
     left, top, view_w, view_h = layout.view
+    margin = 0.012 * width
+    p.on = fixed
     p.box(0, 0, width, top, "white")
     p.box(0, top + view_h, width, height - top - view_h, "white")
     p.box(view_w, top, width - view_w, view_h, "white")
     p.line([view_w, view_w], [top, top + view_h], "#bbbbbb", lw=0.6)
-    margin = 0.012 * width
-    p.text(margin, 0.34 * top, text.title, size=1.45, weight="bold")
-    p.text(margin, 0.76 * top, text.subtitle, size=1.1)
-    if text.clock:
-        p.text(view_w - margin, 0.5 * top, text.clock, size=2.4, weight="bold", ha="right")
+    room = (view_w if text.clock else width) - 2 * margin
+    needed = 0.62 * len(text.title) * 1.45 * p.pt * 100 / 72      # bold text: about 0.62 em a character
+    p.text(margin, 0.34 * top, text.title, size=1.45 * min(1.0, room / max(needed, 1.0)), weight="bold")
     p.text(margin, height - (height - top - view_h) / 2, text.credits, size=0.7, color="#555555")
     col = view_w + margin
     inner = width - view_w - 2 * margin
     row = _compass(p, col, top + 0.01 * height, inner, compass)
+    p.on = changing
+    p.text(margin, 0.76 * top, text.subtitle, size=1.1)
+    if text.clock:
+        p.text(width - margin, 0.5 * top, text.clock, size=2.4, weight="bold", ha="right")
     for section in text.sections:
+        p.on = changing if section.changing else fixed
         row = _section(p, col, row, inner, section)
     canvas.draw()
     return np.asarray(canvas.buffer_rgba()).copy()
+
+
+def over(top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
+    """RGBA image ``top`` over RGBA image ``bottom`` (both uint8, the same size; the "over" operator)."""
+    a = top[..., 3:4].astype(np.float32) / 255.0
+    b = bottom[..., 3:4].astype(np.float32) / 255.0
+    alpha = a + b * (1.0 - a)
+    rgb = (top[..., :3] * a + bottom[..., :3] * b * (1.0 - a)) / np.maximum(alpha, 1e-6)
+    return np.concatenate([rgb, alpha * 255.0], axis=-1).round().astype(np.uint8)
 
 
 def compose_image(layout: FrameLayout, frame: np.ndarray, view: np.ndarray) -> np.ndarray:

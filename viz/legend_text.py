@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import numpy as np
 import pyvista as pv
@@ -32,7 +33,7 @@ COMPASS_POINTS = ("N", "NNE", "NE", "ENE", "E", "ESE", "SE", "SSE", "S", "SSW", 
 #: Legend words of each building state.
 STATE_WORDS = {"burned": "burned in the control run",
                "high": f"high risk: {percent_words(RISK_CLASS_BOUNDS[1])} of value or more",
-               "medium": f"medium risk: {percent_words(RISK_CLASS_BOUNDS[0])}–{percent_words(RISK_CLASS_BOUNDS[1])}",
+               "medium": f"medium risk: {percent_words(RISK_CLASS_BOUNDS[0]).split()[0]}–{percent_words(RISK_CLASS_BOUNDS[1])}",
                "low": f"low risk: under {percent_words(RISK_CLASS_BOUNDS[0])}",
                "none": "no expected damage"}
 
@@ -84,7 +85,8 @@ def credits_words(run: RunData) -> str:
     return " · ".join(p for p in parts if p)
 
 
-def building_section(scene: CityScene, states: np.ndarray | None, title: str, with_burned: bool) -> Section | None:
+def building_section(scene: CityScene, states: np.ndarray | None, title: str, with_burned: bool,
+                     changing: bool = False) -> Section | None:
     """The buildings' legend: the ramp of a buildings.csv column, or the states with their counts."""
     if scene.building_scale is not None:
         return Section(scene.building_scale.title, scene.building_scale)
@@ -95,7 +97,7 @@ def building_section(scene: CityScene, states: np.ndarray | None, title: str, wi
     counts = np.bincount(np.asarray(states, dtype=np.int64), minlength=len(BUILDING_STATES))
     rows = tuple(("box", BUILDING_COLOURS[s], f"{STATE_WORDS[s]} ({counts[k]:,})")
                  for k, s in enumerate(BUILDING_STATES) if s != "burned" or with_burned)
-    return Section(title, rows=rows)
+    return Section(title, rows=rows, changing=changing)
 
 
 def layer_section(run: RunData, scene: CityScene) -> Section:
@@ -109,12 +111,13 @@ def layer_section(run: RunData, scene: CityScene) -> Section:
         rows.append(("note", "#555555", "never reached: not drawn"))
     if ignitions_of(run):
         rows.append(("pin", LINE_COLOUR, "ignition"))
-    title = scale.title if isinstance(scale, RampScale) else layer_words(run, layer)
+    title = scale.title if isinstance(scale, RampScale) else layer_words(run, replace(layer, time=None))
     return Section(title, scale, tuple(rows))
 
 
 def frame_text(run: RunData, scene: CityScene, states: np.ndarray | None = None,
-               buildings_title: str = "buildings by risk class (expected loss)", clock: str = "") -> FrameText:
+               buildings_title: str = "buildings by risk class (expected loss)", clock: str = "",
+               animated: bool = False) -> FrameText:
     """The frame's words and legends for the scene's layer.
 
     Parameters
@@ -129,18 +132,21 @@ def frame_text(run: RunData, scene: CityScene, states: np.ndarray | None = None,
         Title of the buildings' legend.
     clock : str
         The time of an animation's frame (``hh:mm``), "" for a still.
+    animated : bool
+        A frame of an animation: the buildings' legend changes from frame to frame.
     """
     layer = scene.layer
     subtitle = f"{_sentence(layer_words(run, layer))} · {run_words(run, layer)}"
     sections = [layer_section(run, scene)]
     buildings = building_section(scene, states, buildings_title,
-                                 with_burned=run.buildings is not None and "control_burned" in run.buildings)
+                                 with_burned=run.buildings is not None and "control_burned" in run.buildings,
+                                 changing=animated)
     if buildings is not None:
         sections.append(buildings)
     if "landcover" in run.twin:
         rows = tuple(("box", colour, name) for colour, name in landcover_entries(run.twin["landcover"].values)
                      if name != "building")
-        sections.append(Section("land cover", rows=rows))
+        sections.append(Section("land cover", rows=rows, columns=2))
     return FrameText(_sentence(run.description), subtitle, credits_words(run), tuple(sections), clock)
 
 

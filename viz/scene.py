@@ -29,6 +29,8 @@ from viz.run_data import Layer, RunData, building_values, get_layer
 LINE_COLOUR = "#1a1a1a"
 #: Height of a marker (pin) as a share of the city's side (dimensionless).
 PIN_SHARE = 0.06
+#: Multisample anti-aliasing of stills (samples per pixel).
+STILL_SAMPLES = 4
 
 
 def _state_rgb() -> np.ndarray:
@@ -53,11 +55,14 @@ class CityScene:
         Legend title of ``building_values``, with units.
     water_threshold : float
         Depth (m) above which a cell is drawn as water.
+    multi_samples : int
+        Multisample anti-aliasing samples per pixel (0: none, about half the render time with
+        Mesa's llvmpipe: what animations use).
     """
 
     def __init__(self, twin: xr.Dataset, *, size: tuple[int, int] = (1920, 1080),
                  exaggeration: float = 1.0, building_values: Mapping[int, float] | None = None,
-                 building_label: str = "", water_threshold: float = 0.05):
+                 building_label: str = "", water_threshold: float = 0.05, multi_samples: int = STILL_SAMPLES):
         if not exaggeration > 0:
             raise InputError("vertical exaggeration must be positive", field="exaggeration",
                              expected="> 0", found=repr(exaggeration))
@@ -65,7 +70,10 @@ class CityScene:
         self.exaggeration = float(exaggeration)
         self.water_threshold = float(water_threshold)
         prefer_egl()  # before the plotter makes its render window: no X server needed, no X warning
-        self.plotter = pv.Plotter(off_screen=True, window_size=list(size))
+        theme = pv.themes.Theme()
+        theme.load_theme(pv.global_theme)
+        theme.multi_samples = int(multi_samples)
+        self.plotter = pv.Plotter(off_screen=True, window_size=list(size), theme=theme)
         self.plotter.set_background("white")
         self.terrain = terrain_mesh(twin, exaggeration)
         self._ground = half_cell_ground(elevation_of(twin)[0])
@@ -78,7 +86,7 @@ class CityScene:
         self.layer_scale: StepScale | RampScale | None = None
         self.layer: Layer | None = None
         self.title = ""
-        self._layer_actor = None
+        self._layer_actor = self._iso_actor = None
         self._shown_weights = np.zeros(elevation_of(twin)[0].shape)
         self.plotter.add_mesh(self.terrain, scalars="rgb", rgb=True, smooth_shading=True, name="terrain")
         if self.buildings.n_cells:
@@ -141,27 +149,32 @@ class CityScene:
         self.layer, self.layer_mesh, self.layer_label, self.layer_scale = layer, mesh, layer.label, scale
         self._shown_weights = np.where(shown, scale.classify(layer.values) + 1.0 if isinstance(scale, StepScale)
                                        else 1.0, 0.0)
-        if not mesh.n_cells:
-            if self._layer_actor is not None:
-                self._layer_actor.visibility = False
-            return mesh
-        if self._layer_actor is None:
-            self._layer_actor = self.plotter.add_mesh(mesh, scalars="rgb", rgb=True, lighting=False, name="layer")
+        first = self._layer_actor is None
+        self._layer_actor = self._swap(self._layer_actor, mesh, scalars="rgb", rgb=True, lighting=False, name="layer")
+        if first and self._layer_actor is not None:
             self._layer_actor.mapper.SetResolveCoincidentTopologyToPolygonOffset()
             self._layer_actor.mapper.SetRelativeCoincidentTopologyPolygonOffsetParameters(-2.0, -2.0)
-        else:
-            self._layer_actor.mapper.SetInputData(mesh)
-            self._layer_actor.visibility = True
         return mesh
 
     def show_isochrones(self, arrival: np.ndarray, every_s: float = ISOCHRONE_EVERY_S) -> pv.PolyData:
         """Draw (or replace) lines of equal arrival time (s) every ``every_s`` seconds."""
         lines = isochrones(self.twin, arrival, every_s, self.exaggeration)
-        self.plotter.remove_actor("isochrones")
-        if lines.n_cells:
-            self.plotter.add_mesh(lines, color=LINE_COLOUR, line_width=max(1.0, self.plotter.window_size[1] / 600),
-                                  lighting=False, name="isochrones")
+        self._iso_actor = self._swap(self._iso_actor, lines, color=LINE_COLOUR, lighting=False,
+                                     line_width=max(1.0, self.plotter.window_size[1] / 600), name="isochrones")
         return lines
+
+    def _swap(self, actor, mesh: pv.PolyData, **style):
+        """Show ``mesh`` under ``actor`` (made on first use with ``style``, hidden while the mesh is
+        empty), without adding or removing actors (each of which would render the scene)."""
+        if not mesh.n_cells:
+            if actor is not None:
+                actor.visibility = False
+            return actor
+        if actor is None:
+            return self.plotter.add_mesh(mesh, **style)
+        actor.mapper.SetInputData(mesh)
+        actor.visibility = True
+        return actor
 
     def show_pins(self, points_xy: list[tuple[float, float]], labels: list[str], colour: str) -> None:
         """Markers at local points (m) with their labels (e.g. the ignitions)."""
@@ -194,7 +207,9 @@ class CityScene:
         apply_view(self.plotter, view, self.bounds, focus=focus)
 
     def screenshot(self) -> np.ndarray:
-        """Render and return the view as an (height, width, 3) uint8 array."""
+        """Render and return the view as an (height, width, 3) uint8 array (rendered again: a
+        mesh swapped under an actor is not seen by the plotter's own check for changes)."""
+        self.plotter.render()
         return self.plotter.screenshot(return_img=True)
 
     def close(self) -> None:
@@ -203,7 +218,8 @@ class CityScene:
 
 
 def open_scene(run: RunData, *, size: tuple[int, int] = (1920, 1080), exaggeration: float = 1.0,
-               building_value: str | None = "auto", water_threshold: float = 0.05) -> CityScene:
+               building_value: str | None = "auto", water_threshold: float = 0.05,
+               multi_samples: int = STILL_SAMPLES) -> CityScene:
     """A :class:`CityScene` of a run's twin with its buildings drawn as the run left them.
 
     Parameters
@@ -220,6 +236,8 @@ def open_scene(run: RunData, *, size: tuple[int, int] = (1920, 1080), exaggerati
         ramp, the table's values as they are (:func:`viz.run_data.building_values`); None: all neutral.
     water_threshold : float
         Depth (m) above which a cell is drawn as water.
+    multi_samples : int
+        Anti-aliasing samples per pixel (:class:`CityScene`).
 
     Returns
     -------
@@ -228,7 +246,7 @@ def open_scene(run: RunData, *, size: tuple[int, int] = (1920, 1080), exaggerati
     column = None if building_value in ("auto", None) else building_value
     values, label = building_values(run, column) if column else (None, "")
     scene = CityScene(run.twin, size=size, exaggeration=exaggeration, building_values=values,
-                      building_label=label, water_threshold=water_threshold)
+                      building_label=label, water_threshold=water_threshold, multi_samples=multi_samples)
     if building_value == "auto":
         scene.set_building_states(risk_states(run.buildings, scene.building_ids))
     return scene

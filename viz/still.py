@@ -9,31 +9,51 @@ import numpy as np
 
 from viz.buildings import risk_states
 from viz.camera import Camera
-from viz.legend_panel import FrameLayout, compose_image, draw_frame, frame_layout
+from viz.legend_panel import FrameLayout, compose_image, draw_frame, frame_layout, over
 from viz.legend_text import compass_of, frame_text
 from viz.run_data import RunData
 from viz.scene import CityScene, compose
 
 
-def framed_image(run: RunData, scene: CityScene, layout: FrameLayout, states: np.ndarray | None = None,
-                 time: float | None = None, **words) -> np.ndarray:
-    """The scene rendered into its frame (:mod:`viz.legend_panel`): an RGB uint8 image.
+class FrameDrawer:
+    """Renders scenes of a run into their frame (:mod:`viz.legend_panel`).
+
+    The parts of the frame that stay the same from one image to the next (title, credits,
+    compass, fixed legends) are drawn once and kept while they do not change; each image draws
+    only the rest (the second line, the clock, the buildings' counts of an animation).
 
     Parameters
     ----------
     run : RunData
-    scene : CityScene
-        Sized to ``layout.view``, its layer shown and its camera set.
     layout : FrameLayout
-    states : numpy.ndarray, optional
-        The buildings' states the scene shows (None: plain buildings).
-    time : float, optional
-        The time shown (s), for the wind of a changing wind.
-    **words
-        Passed to :func:`viz.legend_text.frame_text` (e.g. ``buildings_title``).
     """
-    frame = draw_frame(layout, frame_text(run, scene, states, **words), compass_of(run, scene, time))
-    return compose_image(layout, frame, scene.screenshot())
+
+    def __init__(self, run: RunData, layout: FrameLayout):
+        self.run, self.layout = run, layout
+        self._fixed_key, self._fixed = None, None
+
+    def __call__(self, scene: CityScene, states: np.ndarray | None = None, time: float | None = None,
+                 **words) -> np.ndarray:
+        """The scene rendered into its frame: an RGB uint8 image.
+
+        Parameters
+        ----------
+        scene : CityScene
+            Sized to ``layout.view``, its layer shown and its camera set.
+        states : numpy.ndarray, optional
+            The buildings' states the scene shows (None: plain buildings).
+        time : float, optional
+            The time shown (s), for the wind of a changing wind.
+        **words
+            Passed to :func:`viz.legend_text.frame_text` (``buildings_title``, ``clock``, ``animated``).
+        """
+        text = frame_text(self.run, scene, states, **words)
+        compass = compass_of(self.run, scene, time)
+        key = (compass, text.title, text.credits, tuple(s for s in text.sections if not s.changing))
+        if key != self._fixed_key:
+            self._fixed_key, self._fixed = key, draw_frame(self.layout, text, compass, part="fixed")
+        frame = over(draw_frame(self.layout, text, compass, part="changing"), self._fixed)
+        return compose_image(self.layout, frame, scene.screenshot())
 
 
 def render_still(run: RunData, out: str | Path, *, layer: str, time: float | None = None,
@@ -74,7 +94,7 @@ def render_still(run: RunData, out: str | Path, *, layer: str, time: float | Non
                     building_value=building_value, water_threshold=water_threshold)
     states = risk_states(run.buildings, scene.building_ids) if building_value == "auto" else None
     try:
-        image = framed_image(run, scene, layout, states, time)
+        image = FrameDrawer(run, layout)(scene, states, time)
     finally:
         scene.close()
     out = Path(out)
