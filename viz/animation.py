@@ -73,12 +73,14 @@ def _writer(out: Path, fps: float, exact: list[str]):
 
 
 def frame_layer(run: RunData, snapshot: str, time: float) -> Layer:
-    """The layer a frame shows at ``time`` (s): the snapshot there; a snapshot that is a 0/1 mask
-    of the cells reached (a fire's ``burned``) as the arrival times of the cells reached by then,
-    where hazard.nc has ``arrival_time``, so that the frame shows when each part burned."""
+    """The layer a frame shows at ``time`` (s): the snapshot there; a snapshot that is a
+    dimensionless 0/1 mask of the cells reached (a fire's ``burned``) as the arrival times of the
+    cells reached by then, where hazard.nc has ``arrival_time``, so that the frame shows when each
+    part burned."""
     layer = get_layer(run, snapshot, time)
     finite = layer.values[np.isfinite(layer.values)]
-    if "arrival_time" not in run.hazard or not np.isin(finite, (0.0, 1.0)).all():
+    mask = not layer.water and layer.units == "1" and np.isin(finite, (0.0, 1.0)).all()
+    if "arrival_time" not in run.hazard or not mask:
         return layer
     arrival = np.asarray(run.hazard["arrival_time"].values, dtype=np.float64)
     return Layer("arrival_time", np.where(layer.values == 1, arrival, np.nan), "s", "arrival time (s)", False,
