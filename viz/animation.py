@@ -2,7 +2,8 @@
 the buildings in their state at that time, a clock and the legend on every frame.
 
 One scene is built and kept: each frame replaces only the layer's mesh, the isochrones and the
-buildings' colours (:class:`viz.scene.CityScene`), and the frame around the view. Frames are
+buildings' colours (:class:`viz.scene.CityScene`), and the parts of the frame around the view
+that change. Frames are
 streamed to the file, never all held in memory; a progress bar counts them on a terminal.
 """
 
@@ -145,7 +146,7 @@ def render_animation(run: RunData, out: str | Path, *, layer: str | None = None,
     times = np.asarray(source["time"].values, dtype=np.float64)
     layout = frame_layout((size[0] // 2 * 2, size[1] // 2 * 2))
     scene = open_scene(run, size=layout.view[2:], exaggeration=exaggeration, building_value=building_value,
-                       water_threshold=water_threshold, multi_samples=0)
+                       water_threshold=water_threshold)
     states = (StatesOverTime(run.twin, run.buildings, scene.building_ids, run.risk_impact)
               if building_value == "auto" else None)
     try:

@@ -254,6 +254,14 @@ def units_of(name: str, attrs: dict) -> str:
         return "?"
 
 
+def long_name_of(name: str) -> str:
+    """The field registry's long name of a variable, "" for one it does not declare."""
+    try:
+        return HAZARDS.fields[name].long_name
+    except KeyError:
+        return ""
+
+
 def label_of(name: str, units: str) -> str:
     """Scalar-bar label: the name in words with its units, e.g. ``max depth (m)``."""
     return f"{name.replace('_', ' ')} ({units})"
@@ -335,7 +343,7 @@ def get_layer(run: RunData, name: str, time: float | None = None) -> Layer:
                          expected=f"shape {grid}", found=f"shape {da.shape}")
     units = units_of(name, da.attrs)
     return Layer(name, np.asarray(da.values, dtype=np.float64), units, label_of(name, units),
-                 is_water_layer(name), snapshot, str(da.attrs.get("long_name", "")))
+                 is_water_layer(name), snapshot, str(da.attrs.get("long_name") or long_name_of(name)))
 
 
 def building_values(run: RunData, name: str) -> tuple[dict[int, float], str]:
