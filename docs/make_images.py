@@ -44,8 +44,8 @@ def headline(name: str, summary: dict, seconds: float) -> list[str]:
     """The README's figures of one run, from its summary.json."""
     lines = [f"{name}: run {seconds:.1f} s wall (control run {summary['timings']['control_run_s']:.1f} s)"]
     if "peak_depth_m" in summary:
-        lines.append(f"  peak depth {summary['peak_depth_m']:.2f} m, flooded area "
-                     f"{summary['flooded_area_m2'] / 1e6:.2f} km^2 (depth over {summary['wet_threshold_m'] * 100:g} cm)")
+        lines.append(f"  peak depth {summary['peak_depth_m']:.2f} m, flooded area {summary['flooded_area_m2'] / 1e6:.2f}"
+                     f" km^2 (depth over {summary['wet_threshold_m'] * 100:g} cm)")
     if "burned_area_m2" in summary:
         lines.append(f"  burned area {summary['burned_area_m2'] / 1e6:.2f} km^2, buildings burned "
                      f"{summary['buildings_burned']:,} of {summary['buildings_total']:,}")

@@ -249,7 +249,8 @@ def test_water_surface_draws_each_wet_cell_at_ground_plus_depth():
     assert np.array_equal(np.unique(water.cell_data["cell"]), wet)
     assert water.n_cells == 4 * wet.size                  # each cell its own four quads
     # the cell's centre point stands at ground + depth (+ the lift against z-fighting)
-    centres = water.points[np.isclose((water.points[:, 0] / DX) % 1, 0.5) & np.isclose((water.points[:, 1] / DX) % 1, 0.5)]
+    at_centre = np.isclose((water.points[:, :2] / DX) % 1, 0.5).all(axis=1)
+    centres = water.points[at_centre]
     rows, cols = (N - centres[:, 1] / DX - 0.5).round().astype(int), (centres[:, 0] / DX - 0.5).round().astype(int)
     assert np.allclose(centres[:, 2], twin.elevation.values[rows, cols] + depth[rows, cols] + LIFT_M)
     assert water_mesh(twin, np.zeros((N, N))).n_cells == 0

@@ -103,8 +103,6 @@ class StepScale:
 
     Attributes
     ----------
-    title : str
-        Legend title, with the unit where the labels carry none.
     bounds : tuple of float
         Lower bound of each class (layer units), increasing; class ``k`` holds values in
         ``[bounds[k], bounds[k + 1])``, the last class is open above.
@@ -114,7 +112,6 @@ class StepScale:
         One colour (hex) per class.
     """
 
-    title: str
     bounds: tuple
     labels: tuple
     colours: tuple
@@ -137,26 +134,23 @@ class RampScale:
 
     Attributes
     ----------
-    title : str
-        Legend title, with its unit.
     cmap : str
         Matplotlib colour map name.
     vmin, vmax : float
         Ends of the ramp (layer units).
     """
 
-    title: str
     cmap: str
     vmin: float
     vmax: float
 
 
-def depth_scale(wet_threshold_m: float = DEPTH_BOUNDS_M[0], title: str = "water depth") -> StepScale:
+def depth_scale(wet_threshold_m: float = DEPTH_BOUNDS_M[0]) -> StepScale:
     """The water-depth classes, the first from the run's wet threshold (m) to the next class
     bound above it, so that every cell drawn as water has a class."""
     bounds = (wet_threshold_m, *(b for b in DEPTH_BOUNDS_M[1:] if b > wet_threshold_m))
     colours = DEPTH_COLOURS[len(DEPTH_COLOURS) - len(bounds):]
-    return StepScale(title, bounds, range_labels(bounds, length_words), colours)
+    return StepScale(bounds, range_labels(bounds, length_words), colours)
 
 
 def hazard_scale() -> StepScale:
@@ -164,11 +158,10 @@ def hazard_scale() -> StepScale:
     some, most, every = HAZARD_RATING_BOUNDS
     ranges = (f"HR < {some:g}", f"{some:g}–{most:g}", f"{most:g}–{every:g}", f"HR > {every:g}")
     labels = tuple(f"{name.replace('_', ' ')} ({r})" for name, r in zip(HAZARD_CLASSES, ranges))
-    return StepScale("flood hazard to people (Defra FD2320)", tuple(float(k) for k in range(len(HAZARD_CLASSES))),
-                     labels, HAZARD_COLOURS)
+    return StepScale(tuple(float(k) for k in range(len(HAZARD_CLASSES))), labels, HAZARD_COLOURS)
 
 
-def arrival_scale(last_s: float, title: str = "reached after") -> StepScale:
+def arrival_scale(last_s: float) -> StepScale:
     """Arrival-time classes every :data:`ISOCHRONE_EVERY_S` from 0 to ``last_s`` (s), dark red
     (first) to orange (last), from the YlOrRd ramp."""
     n = max(1, math.ceil(max(last_s, 1.0) / ISOCHRONE_EVERY_S))
@@ -176,17 +169,17 @@ def arrival_scale(last_s: float, title: str = "reached after") -> StepScale:
     ramp = colormaps["YlOrRd_r"]
     colours = tuple(to_hex(ramp(0.72 * k / max(n - 1, 1))) for k in range(n))
     labels = tuple(f"{duration_words(lo) if lo else '0'} – {duration_words(lo + ISOCHRONE_EVERY_S)}" for lo in bounds)
-    return StepScale(title, bounds, labels, colours)
+    return StepScale(bounds, labels, colours)
 
 
-def probability_scale(title: str, cmap: str) -> StepScale:
+def probability_scale(cmap: str) -> StepScale:
     """Probability classes (:data:`PROBABILITY_BOUNDS`) on a sequential colour map."""
     ramp = colormaps[cmap]
     n = len(PROBABILITY_BOUNDS)
     colours = tuple(to_hex(ramp(0.3 + 0.7 * k / (n - 1))) for k in range(n))
     labels = (f"under {percent_words(PROBABILITY_BOUNDS[1])}",
               *range_labels(PROBABILITY_BOUNDS[1:], percent_words))
-    return StepScale(title, PROBABILITY_BOUNDS, labels, colours)
+    return StepScale(PROBABILITY_BOUNDS, labels, colours)
 
 
 def landcover_entries(codes: np.ndarray) -> list[tuple[str, str]]:
@@ -221,18 +214,16 @@ def pretty_units(units: str) -> str:
     return words.get(units, units)
 
 
-def layer_style(name: str, units: str, values: np.ndarray, title: str, *, water: bool,
-                wet_threshold: float, last_s: float | None) -> tuple[StepScale | RampScale, np.ndarray]:
+def layer_style(name: str, values: np.ndarray, *, water: bool, wet_threshold: float,
+                last_s: float | None) -> tuple[StepScale | RampScale, np.ndarray]:
     """The scale a layer is drawn in and the cells it draws.
 
     Parameters
     ----------
-    name, units : str
-        The layer's variable name and units.
+    name : str
+        The layer's variable name.
     values : numpy.ndarray, shape (ny, nx)
         The field.
-    title : str
-        Legend title.
     water : bool
         A depth layer (m).
     wet_threshold : float
@@ -250,21 +241,19 @@ def layer_style(name: str, units: str, values: np.ndarray, title: str, *, water:
     v = np.asarray(values, dtype=np.float64)
     finite = np.isfinite(v)
     if water:
-        return depth_scale(wet_threshold, title), finite & (v > wet_threshold)
+        return depth_scale(wet_threshold), finite & (v > wet_threshold)
     if name == "hazard_class":
         return hazard_scale(), finite
     if name.startswith("arrival_time"):
         last = last_s if last_s else (float(np.nanmax(v)) if finite.any() else 1.0)
-        return arrival_scale(last, title), finite
+        return arrival_scale(last), finite
     if is_probability(name):
         cmap = PROBABILITY_CMAPS.get(name, "PuBu")
-        return probability_scale(title, cmap), finite & (v > 0)
+        return probability_scale(cmap), finite & (v > 0)
     if finite.any() and np.isin(v[finite], (0.0, 1.0)).all():
-        return StepScale(title, (1.0,), ("reached",), (REACHED_COLOUR,)), finite & (v == 1.0)
+        return StepScale((1.0,), ("reached",), (REACHED_COLOUR,)), finite & (v == 1.0)
     lo, hi = (float(np.nanmin(v)), float(np.nanmax(v))) if finite.any() else (0.0, 1.0)
-    unit = pretty_units(units)
-    return RampScale(f"{title} ({unit})" if unit else title, RAMP_CMAPS.get(name, "viridis"), lo,
-                     hi if hi > lo else lo + 1.0), finite
+    return RampScale(RAMP_CMAPS.get(name, "viridis"), lo, hi if hi > lo else lo + 1.0), finite
 
 
 def cell_colours(scale: StepScale | RampScale, values: np.ndarray) -> np.ndarray:
@@ -273,5 +262,6 @@ def cell_colours(scale: StepScale | RampScale, values: np.ndarray) -> np.ndarray
     if isinstance(scale, StepScale):
         return scale.rgb()[scale.classify(values).clip(0)]
     ramp = colormaps[scale.cmap]
-    norm = (np.nan_to_num(np.asarray(values, dtype=np.float64), nan=scale.vmin) - scale.vmin) / (scale.vmax - scale.vmin)
+    v = np.nan_to_num(np.asarray(values, dtype=np.float64), nan=scale.vmin)
+    norm = (v - scale.vmin) / (scale.vmax - scale.vmin)
     return (np.asarray(ramp(norm.clip(0, 1)))[..., :3] * 255).round().astype(np.uint8)

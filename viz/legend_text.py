@@ -23,7 +23,7 @@ import vtk
 from twin.risk.vulnerability import RISK_CLASS_BOUNDS
 from viz.camera import pixels_per_metre, screen_angle
 from viz.legend import (BUILDING_COLOURS, BUILDING_STATES, ISOCHRONE_EVERY_S, RampScale, duration_words,
-                        landcover_entries, length_words, percent_words)
+                        landcover_entries, length_words, percent_words, pretty_units)
 from viz.legend_panel import Compass, FrameText, Section
 from viz.run_data import HAZARD_CLASS_LAYER, Layer, RunData, clock
 from viz.scene import LINE_COLOUR, CityScene, ignitions_of
@@ -31,10 +31,11 @@ from viz.scene import LINE_COLOUR, CityScene, ignitions_of
 #: Sixteen compass points, from north clockwise.
 COMPASS_POINTS = ("N", "NNE", "NE", "ENE", "E", "ESE", "SE", "SSE", "S", "SSW", "SW", "WSW", "W", "WNW", "NW", "NNW")
 #: Legend words of each building state.
+LOW, HIGH = (percent_words(b) for b in RISK_CLASS_BOUNDS)
 STATE_WORDS = {"burned": "burned in the control run",
-               "high": f"high risk: {percent_words(RISK_CLASS_BOUNDS[1])} of value or more",
-               "medium": f"medium risk: {percent_words(RISK_CLASS_BOUNDS[0]).split()[0]}–{percent_words(RISK_CLASS_BOUNDS[1])}",
-               "low": f"low risk: under {percent_words(RISK_CLASS_BOUNDS[0])}",
+               "high": f"high risk: {HIGH} of value or more",
+               "medium": f"medium risk: {LOW.split()[0]}–{HIGH}",
+               "low": f"low risk: under {LOW}",
                "none": "no expected damage"}
 
 
@@ -89,7 +90,7 @@ def building_section(scene: CityScene, states: np.ndarray | None, title: str, wi
                      changing: bool = False) -> Section | None:
     """The buildings' legend: the ramp of a buildings.csv column, or the states with their counts."""
     if scene.building_scale is not None:
-        return Section(scene.building_scale.title, scene.building_scale)
+        return Section(scene.building_label, scene.building_scale)
     if not scene.building_ids.size:
         return None
     if states is None:
@@ -111,7 +112,9 @@ def layer_section(run: RunData, scene: CityScene) -> Section:
         rows.append(("note", "#555555", "never reached: not drawn"))
     if ignitions_of(run):
         rows.append(("pin", LINE_COLOUR, "ignition"))
-    title = scale.title if isinstance(scale, RampScale) else layer_words(run, replace(layer, time=None))
+    title = layer_words(run, replace(layer, time=None))
+    if isinstance(scale, RampScale) and pretty_units(layer.units):
+        title = f"{title} ({pretty_units(layer.units)})"
     return Section(title, scale, tuple(rows))
 
 

@@ -83,6 +83,7 @@ class CityScene:
         self.building_ids = (np.unique(self.buildings.cell_data["building_id"]) if self.buildings.n_cells
                              else np.zeros(0, dtype=np.int32))
         self.building_scale: RampScale | None = None
+        self.building_label = building_label
         self.layer_mesh: pv.PolyData | None = None
         self.layer_label: str | None = None
         self.layer_scale: StepScale | RampScale | None = None
@@ -99,7 +100,7 @@ class CityScene:
             v = self.buildings.cell_data["value"]
             finite = v[np.isfinite(v)]
             lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
-            self.building_scale = RampScale(label, "YlOrRd", lo, hi if hi > lo else lo + 1.0)
+            self.building_scale = RampScale("YlOrRd", lo, hi if hi > lo else lo + 1.0)
             rgb = cell_colours(self.building_scale, v)
             rgb[~np.isfinite(v)] = hex_rgb(BUILDING_COLOURS["none"])
             self.buildings.cell_data["rgb"] = rgb
@@ -140,7 +141,7 @@ class CityScene:
         pyvista.PolyData
             The layer's mesh (possibly empty: nothing wet or nothing defined).
         """
-        style, shown = layer_style(layer.name, layer.units, layer.values, layer.label, water=layer.water,
+        style, shown = layer_style(layer.name, layer.values, water=layer.water,
                                    wet_threshold=self.water_threshold, last_s=last_s)
         scale = scale or style
         if isinstance(scale, StepScale):
@@ -184,7 +185,8 @@ class CityScene:
             self.plotter.add_mesh(marker, color=colour, name=f"pin{k}")
             tops.append((x, y, marker.bounds[5] + 0.1 * height))
         if tops:
-            self.plotter.add_point_labels(np.array(tops), labels, font_size=max(8, round(self.plotter.window_size[1] / 55)),
+            size = max(8, round(self.plotter.window_size[1] / 55))
+            self.plotter.add_point_labels(np.array(tops), labels, font_size=size,
                                           text_color=LINE_COLOUR, shape_opacity=0.7, show_points=False,
                                           always_visible=True, name="pin_labels")
 
