@@ -1,6 +1,8 @@
 """3D renderings: meshes, camera presets, stills that show the flood where it is, animations, exports.
 
 All on a 100 x 100 synthetic city (5 m cells) with small images; rendering is offscreen (EGL).
+Positions in a still are taken in its 3D view (:func:`viz.legend_panel.frame_layout`), the part
+of the image the title band, the legend panel and the credits line leave.
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ import xarray as xr
 from twin.core.errors import InputError
 from viz.buildings import building_mesh
 from viz.camera import COMPASS_BEARINGS, Camera, apply_view
-from viz.meshes import terrain_mesh, water_mesh
+from viz.legend import BUILDING_COLOURS, LANDCOVER_RGB, hex_rgb
+from viz.legend_panel import frame_layout
+from viz.meshes import LIFT_M, terrain_mesh, water_mesh
 from viz.render_run import render_run
 from viz.run_data import building_values, clock, load_run
 from viz.scene import open_scene
@@ -34,6 +38,7 @@ E0, N0 = 350_000.0, 4_100_000.0           # south-west corner (m), UTM-like magn
 CHANNEL = slice(42, 58)                    # rows of the flooded east-west channel (centre band)
 SMALL = (640, 360)
 TIMES = np.array([0.0, 1800.0, 3600.0])   # snapshot times (s)
+GRASS = LANDCOVER_RGB[4].astype(float)    # the terrain's grass tint
 
 
 def make_twin() -> xr.Dataset:
@@ -47,12 +52,14 @@ def make_twin() -> xr.Dataset:
             building_id[r0:r0 + 3, c0:c0 + 3] = next_id
             next_id += 1
     landcover = np.where(building_id > 0, 3, 4).astype(np.int8)
+    use = np.where(building_id > 0, 1 + building_id % 4, 0).astype(np.int8)
     height = np.where(building_id > 0, 6.0 + 3.0 * (building_id % 4), 0.0)
     x = E0 + (np.arange(N) + 0.5) * DX
     y = N0 + (N - np.arange(N) - 0.5) * DX
     twin = xr.Dataset(
         {"elevation": (("y", "x"), elevation), "building_height": (("y", "x"), height),
          "building_id": (("y", "x"), building_id), "landcover": (("y", "x"), landcover),
+         "building_use": (("y", "x"), use),
          "domain_mask": (("y", "x"), np.ones((N, N), dtype=np.int8))},
         coords={"x": x, "y": y}, attrs={"cell_size": DX})
     return twin.rio.write_crs("EPSG:32652")
@@ -84,6 +91,7 @@ def make_flood_run(run_dir):
     ids = np.unique(twin.building_id.values[twin.building_id.values > 0])
     table = pd.DataFrame({"building_id": ids, "expected_damage_fraction": (ids % 5) / 5.0,
                           "expected_depth_max_m": 0.1 + 0.037 * ids,       # no map gives these
+                          "risk_class": np.where(ids % 2, 1, 3),
                           "risk_class_name": np.where(ids % 2, "low", "high")})
     run_dir = _write_run(run_dir, twin, hazard, table)
     probability = np.zeros((N, N))
@@ -128,9 +136,10 @@ def bluish(pixel) -> bool:
 
 
 def patch(image, row_frac, col_frac, half=4):
-    """Median colour of a small square of pixels around a fractional position."""
+    """Median colour of a small square of pixels around a fractional position of the 3D view."""
     h, w = image.shape[:2]
-    r, c = int(row_frac * h), int(col_frac * w)
+    left, top, view_w, view_h = frame_layout((w, h)).view
+    r, c = top + int(row_frac * view_h), left + int(col_frac * view_w)
     return np.median(image[r - half:r + half, c - half:c + half, :3].reshape(-1, 3), axis=0)
 
 
@@ -207,21 +216,60 @@ def test_buildings_carry_the_values_of_buildings_csv(flood_run, fire_run):
         scene.close()
 
 
-def test_terrain_and_water_meshes_sit_where_the_raster_says():
+def vtk_terrain_height(twin, x, y):
+    """The terrain's height (m) at local points as VTK draws its quads: each split along its
+    south-west to north-east diagonal (None outside the mesh, beyond the outer cell centres)."""
+    z = twin.elevation.values
+    col, row = x / DX - 0.5, N - y / DX - 0.5          # fractional cell-centre indices
+    inside = (col >= 0) & (col <= N - 1) & (row >= 0) & (row <= N - 1)
+    c0 = np.clip(np.floor(col).astype(int), 0, N - 2)
+    r1 = np.clip(np.ceil(row).astype(int), 1, N - 1)       # the south row of the quad
+    u, v = col - c0, r1 - row                             # 0..1 east and north within the quad
+    sw, se, ne, nw = z[r1, c0], z[r1, c0 + 1], z[r1 - 1, c0 + 1], z[r1 - 1, c0]
+    lower = sw + u * (se - sw) + v * (ne - se)            # triangle sw-se-ne (u >= v)
+    upper = sw + u * (ne - nw) + v * (nw - sw)            # triangle sw-ne-nw
+    return np.where(u >= v, lower, upper), inside
+
+
+def test_terrain_mesh_sits_where_the_raster_says():
     twin = make_twin()
     terrain = terrain_mesh(twin, exaggeration=3.0)
     assert terrain.n_points == N * N and terrain.n_cells == (N - 1) ** 2
     assert np.allclose(terrain.points[:, 2], 3.0 * terrain.point_data["elevation"])
     assert tuple(terrain.field_data["origin"]) == (E0, N0)
+
+
+def test_water_surface_draws_each_wet_cell_at_ground_plus_depth():
+    twin = make_twin()
     depth = np.zeros((N, N))
     depth[CHANNEL, 10:20] = 2.0
+    depth[5, 50] = 0.06                                   # one wet cell on its own
     water = water_mesh(twin, depth, threshold=0.05)
-    wet = water.point_data["depth"] > 0
-    rows = np.round((N * DX - water.points[:, 1]) / DX - 0.5).astype(int)
-    assert set(np.unique(rows[wet])) == set(range(CHANNEL.start, CHANNEL.stop))
-    # a wet point's surface is ground + depth
-    assert np.allclose(water.points[wet, 2], twin.elevation.values[rows[wet], 0] + 2.0)
+    wet = np.flatnonzero(depth.ravel() > 0.05)
+    assert np.array_equal(np.unique(water.cell_data["cell"]), wet)
+    assert water.n_cells == 4 * wet.size                  # each cell its own four quads
+    # the cell's centre point stands at ground + depth (+ the lift against z-fighting)
+    at_centre = np.isclose((water.points[:, :2] / DX) % 1, 0.5).all(axis=1)
+    centres = water.points[at_centre]
+    rows, cols = (N - centres[:, 1] / DX - 0.5).round().astype(int), (centres[:, 0] / DX - 0.5).round().astype(int)
+    assert np.allclose(centres[:, 2], twin.elevation.values[rows, cols] + depth[rows, cols] + LIFT_M)
     assert water_mesh(twin, np.zeros((N, N))).n_cells == 0
+
+
+def test_water_on_a_steep_rough_slope_never_dips_below_the_terrain():
+    """The comb-like stripes of the old top view: water drawn inside the terrain on slopes."""
+    rng = np.random.default_rng(3)
+    twin = make_twin()
+    cols = np.arange(N)[None, :] * np.ones((N, 1))
+    twin["elevation"][:] = 0.4 * DX * cols + rng.normal(0.0, 1.5, (N, N))    # 40 % slope, 1.5 m roughness
+    depth = np.where(rng.random((N, N)) < 0.2, 0.06, 0.0)                     # scattered 6 cm
+    water = water_mesh(twin, depth, threshold=0.05)
+    quads = water.faces.reshape(-1, 5)[:, 1:]
+    # every vertex, and the middle of every quad on the diagonal it is split along
+    probe = np.vstack([water.points, 0.5 * (water.points[quads[:, 0]] + water.points[quads[:, 2]])])
+    ground, inside = vtk_terrain_height(twin, probe[:, 0], probe[:, 1])
+    assert inside.sum() > 0.9 * len(probe)
+    assert (probe[inside, 2] - ground[inside]).min() >= LIFT_M - 1e-9
 
 
 # --- camera ----------------------------------------------------------------------------------
@@ -293,8 +341,7 @@ def test_oblique_still_with_buildings_coloured_is_not_blank(flood_run, tmp_path)
 def test_fire_arrival_time_is_draped_where_it_burned(fire_run, tmp_path):
     image = iio.imread(render_run(fire_run, tmp_path / "fire.png", view="top", size=SMALL))
     burned, unburned = patch(image, 0.5, 0.40), patch(image, 0.5, 0.62)
-    grass = np.array([150, 190, 110])
-    assert np.abs(unburned - grass).max() < 60           # land-cover tint where it did not burn
+    assert np.abs(unburned - GRASS).max() < 60           # land-cover tint where it did not burn
     assert np.abs(burned - unburned).max() > 60          # fire colour where it did
 
 
@@ -302,8 +349,7 @@ def test_risk_probability_is_draped_only_where_nonzero(flood_run, tmp_path):
     image = iio.imread(render_run(flood_run, tmp_path / "p.png", view="top", size=SMALL,
                                   layer="flood_probability", building_value=None))
     west, east = patch(image, 0.5, 0.4), patch(image, 0.5, 0.6)
-    grass = np.array([150, 190, 110])
-    assert np.abs(east - grass).max() < 60                # probability 0: the land-cover tint
+    assert np.abs(east - GRASS).max() < 60                # probability 0: the land-cover tint
     assert np.abs(west - east).max() > 60                 # probability 0.9: the drape colour
 
 
@@ -354,9 +400,11 @@ def test_vtm_export_reopens_with_buildings_and_water(flood_run, tmp_path):
     buildings = pv.read(next(p for p in vtps if pv.read(p).n_cells and "building_id" in pv.read(p).cell_data))
     twin = load_run(flood_run).twin
     assert len(np.unique(buildings.cell_data["building_id"])) == len(np.unique(twin.building_id)) - 1
-    damage = pd.read_csv(flood_run / "buildings.csv").set_index("building_id")["expected_damage_fraction"]
-    assert np.array_equal(buildings.cell_data["value"], damage.loc[buildings.cell_data["building_id"]])
-    assert blocks["layer"].point_data["depth"].max() == pytest.approx(1.0)
+    risk = pd.read_csv(flood_run / "buildings.csv").set_index("building_id")["risk_class_name"]
+    expected = np.array([hex_rgb(BUILDING_COLOURS[c]) for c in risk.loc[buildings.cell_data["building_id"]]])
+    assert np.array_equal(buildings.cell_data["rgb"], expected)       # each building in its risk class's colour
+    wet = np.flatnonzero(xr.load_dataset(flood_run / "hazard.nc")["max_depth"].values.ravel() > 0.05)
+    assert np.array_equal(np.unique(blocks["layer"].cell_data["cell"]), wet)
 
 
 def test_gltf_export_parses_with_inline_buffers(flood_run, tmp_path):

@@ -149,7 +149,7 @@ def _render_into(folder: Path, sf) -> None:
     """Render the run's products (the scenario's ``render:`` block) into its folder."""
     from viz.products import render_products
 
-    render_products(folder, sf.scenario.render)
+    render_products(folder, sf.scenario.render, scenario_file=sf.path)
 
 
 def _report_into(folder: Path, manifest: dict) -> None:

@@ -1,4 +1,5 @@
-"""Grid meshes of a city twin: lit terrain, translucent water surface, draped colour layer, north arrow.
+"""Grid meshes of a city twin: the lit terrain, and cells draped on it (water surface, colour layers),
+isochrone lines and point markers.
 
 All meshes are :class:`pyvista.PolyData` in *local* metres: x is easting and y northing measured
 from the twin's south-west corner (the outer edge of cell ``(ny-1, 0)``), z is elevation above
@@ -6,8 +7,16 @@ the datum times the vertical exaggeration. Local coordinates keep float32 render
 projected CRS whose eastings are in the hundreds of thousands of metres; the corner's easting and
 northing (m) are stored in ``field_data["origin"]``.
 
-Raster values live at cell centres; a mesh point sits at each cell centre and a quad joins each
-2x2 block of centres, so a surface spans the domain less half a cell at its rim.
+The terrain has a point at each cell centre and a quad joining each 2x2 block of centres. A
+layer is drawn *per cell*: each drawn cell is the square it covers, split into four quads through
+its centre, its edge midpoints and its corners (a grid of half-cell spacing), so that every cell
+of a layer is visible by itself, a single wet cell included. Those points lie on the terrain
+surface or above it: an edge midpoint at the mean of the two centres it joins (on the terrain's
+edge), a corner at the higher of the means of the two diagonals of the terrain quad around it
+(VTK splits a quad along one diagonal; either way the corner is not below it). Within each of
+the cell's four quads the terrain is one plane, or two planes meeting on the diagonal VTK splits
+both quads along, so the draped cell never dips below the terrain. It is lifted by
+:data:`LIFT_M` on top, and a water surface by the depth as well.
 """
 
 from __future__ import annotations
@@ -15,19 +24,12 @@ from __future__ import annotations
 import numpy as np
 import pyvista as pv
 import xarray as xr
+from contourpy import contour_generator
 
-#: RGB tint (0-255) by land-cover code (0 unknown, 1 water, 2 road, 3 building, 4 grass,
-#: 5 forest, 6 bare, 7 urban open); see ``twin.core.classes.LANDCOVER``.
-LANDCOVER_RGB = np.array([
-    [170, 170, 170],
-    [105, 150, 195],
-    [140, 140, 140],
-    [190, 180, 170],
-    [150, 190, 110],
-    [70, 120, 60],
-    [205, 185, 145],
-    [205, 200, 190],
-], dtype=np.uint8)
+from viz.legend import LANDCOVER_RGB
+
+#: Height (m, after exaggeration) of a draped layer above the terrain, against z-fighting.
+LIFT_M = 0.3
 
 
 def grid_origin(twin: xr.Dataset) -> tuple[float, float, float]:
@@ -56,48 +58,8 @@ def cell_centres(shape: tuple[int, int], dx: float) -> tuple[np.ndarray, np.ndar
     return np.broadcast_to(x, shape), np.broadcast_to(y[:, None], shape)
 
 
-def grid_surface(z: np.ndarray, shown: np.ndarray, dx: float, *, rule: str = "all",
-                 point_data: dict[str, np.ndarray] | None = None) -> pv.PolyData:
-    """Quad surface through the cell centres of a raster, keeping the quads chosen by ``shown``.
-
-    Parameters
-    ----------
-    z : numpy.ndarray, shape (ny, nx)
-        Height of each cell-centre point (m, already exaggerated).
-    shown : numpy.ndarray of bool, shape (ny, nx)
-        Points that belong to the surface.
-    dx : float
-        Cell size (m).
-    rule : {"all", "any"}
-        A quad is kept when all (or any) of its four corner points are shown.
-    point_data : dict of str to numpy.ndarray, optional
-        Rasters of shape (ny, nx) or (ny, nx, k) attached as point data.
-
-    Returns
-    -------
-    pyvista.PolyData
-        Quads with upward normals (counter-clockwise seen from above); unused points removed.
-    """
-    ny, nx = z.shape
-    idx = np.arange(ny * nx).reshape(ny, nx)
-    sw, se, ne, nw = idx[1:, :-1], idx[1:, 1:], idx[:-1, 1:], idx[:-1, :-1]
-    flat = shown.ravel()
-    corner_shown = np.stack([flat[c] for c in (sw, se, ne, nw)])
-    keep = corner_shown.all(axis=0) if rule == "all" else corner_shown.any(axis=0)
-    quads = np.stack([c[keep] for c in (sw, se, ne, nw)], axis=1)
-    used, local = np.unique(quads, return_inverse=True)
-    x, y = cell_centres((ny, nx), dx)
-    points = np.column_stack([x.ravel()[used], y.ravel()[used], z.ravel()[used]])
-    faces = np.column_stack([np.full(len(quads), 4), local.reshape(-1, 4)]).ravel()
-    mesh = pv.PolyData(points, faces=faces)
-    for name, values in (point_data or {}).items():
-        values = np.asarray(values)
-        mesh.point_data[name] = values.reshape(ny * nx, *values.shape[2:])[used]
-    return mesh
-
-
-def _elevation(twin: xr.Dataset) -> tuple[np.ndarray, np.ndarray]:
-    """Elevation (m) with non-finite values set to 0, and the mask of usable cells."""
+def elevation_of(twin: xr.Dataset) -> tuple[np.ndarray, np.ndarray]:
+    """Elevation (m) with non-finite values set to 0, and the mask of cells inside the domain."""
     z = np.asarray(twin["elevation"].values, dtype=np.float64)
     inside = np.isfinite(z)
     if "domain_mask" in twin:
@@ -124,104 +86,232 @@ def terrain_mesh(twin: xr.Dataset, exaggeration: float = 1.0) -> pv.PolyData:
     Returns
     -------
     pyvista.PolyData
-        Quads inside the domain, with point data ``elevation`` (m, not exaggerated) and
-        ``rgb`` (uint8 land-cover tint).
+        Quads inside the domain (a quad where all four corners are inside), with point data
+        ``elevation`` (m, not exaggerated) and ``rgb`` (uint8 land-cover tint,
+        :data:`viz.legend.LANDCOVER_RGB`).
     """
-    z, inside = _elevation(twin)
+    z, inside = elevation_of(twin)
+    ny, nx = z.shape
     lc = (np.asarray(twin["landcover"].values) if "landcover" in twin
           else np.zeros(z.shape, dtype=np.int8))
     lc = np.where((lc >= 0) & (lc < len(LANDCOVER_RGB)), lc, 0)
-    mesh = grid_surface(z * exaggeration, inside, grid_origin(twin)[2], rule="all",
-                        point_data={"elevation": z, "rgb": LANDCOVER_RGB[lc]})
+    idx = np.arange(ny * nx).reshape(ny, nx)
+    sw, se, ne, nw = idx[1:, :-1], idx[1:, 1:], idx[:-1, 1:], idx[:-1, :-1]
+    flat = inside.ravel()
+    keep = flat[sw] & flat[se] & flat[ne] & flat[nw]
+    quads = np.stack([c[keep] for c in (sw, se, ne, nw)], axis=1)
+    used, local = np.unique(quads, return_inverse=True)
+    x, y = cell_centres((ny, nx), grid_origin(twin)[2])
+    points = np.column_stack([x.ravel()[used], y.ravel()[used], (z * exaggeration).ravel()[used]])
+    faces = np.column_stack([np.full(len(quads), 4), local.reshape(-1, 4)]).ravel()
+    mesh = pv.PolyData(points, faces=faces)
+    mesh.point_data["elevation"] = z.ravel()[used]
+    mesh.point_data["rgb"] = LANDCOVER_RGB[lc].reshape(-1, 3)[used]
     return _with_origin(mesh, twin)
 
 
-def water_mesh(twin: xr.Dataset, depth: np.ndarray, threshold: float = 0.05,
-               exaggeration: float = 1.0) -> pv.PolyData:
-    """Water surface at elevation + depth where the depth exceeds a threshold.
+def half_cell_ground(z: np.ndarray) -> np.ndarray:
+    """Terrain heights on the grid of half-cell spacing that draped cells are built on.
 
-    A quad is drawn where any of its corners is wet; dry corners sit at the ground, so the
-    surface meets the terrain at the wet edge.
+    Parameters
+    ----------
+    z : numpy.ndarray, shape (ny, nx)
+        Height of each cell centre (m).
+
+    Returns
+    -------
+    numpy.ndarray, shape (2 ny + 1, 2 nx + 1)
+        Point ``(2i + 1, 2j + 1)`` is the centre of cell ``(i, j)``, ``(2i + 1, 2j)`` the middle
+        of its west edge, ``(2i, 2j)`` its north-west corner. Edge midpoints take the mean of
+        the two centres they join, corners the higher mean of the two diagonals of the four
+        centres around them; beyond the rim the edge row or column is repeated.
+    """
+    ny, nx = z.shape
+    zp = np.pad(z, 1, mode="edge")
+    out = np.empty((2 * ny + 1, 2 * nx + 1))
+    out[1::2, 1::2] = z
+    out[1::2, 0::2] = 0.5 * (zp[1:-1, :-1] + zp[1:-1, 1:])
+    out[0::2, 1::2] = 0.5 * (zp[:-1, 1:-1] + zp[1:, 1:-1])
+    nw, ne, sw, se = zp[:-1, :-1], zp[:-1, 1:], zp[1:, :-1], zp[1:, 1:]
+    out[0::2, 0::2] = np.maximum(0.5 * (nw + se), 0.5 * (ne + sw))
+    return out
+
+
+def half_cell_mean(values: np.ndarray, shown: np.ndarray) -> np.ndarray:
+    """The mean of ``values`` over the shown cells that touch each point of the half-cell grid
+    (:func:`half_cell_ground`), 0 where none does: a cell's own value at its centre, the mean of
+    two cells at an edge midpoint, of up to four at a corner."""
+    v = np.where(shown, values, 0.0)
+    n = shown.astype(np.float64)
+    vp, np_ = np.pad(v, 1), np.pad(n, 1)
+    ny, nx = v.shape
+    total = np.zeros((2 * ny + 1, 2 * nx + 1))
+    count = np.zeros_like(total)
+    total[1::2, 1::2], count[1::2, 1::2] = v, n
+    total[1::2, 0::2] = vp[1:-1, :-1] + vp[1:-1, 1:]
+    count[1::2, 0::2] = np_[1:-1, :-1] + np_[1:-1, 1:]
+    total[0::2, 1::2] = vp[:-1, 1:-1] + vp[1:, 1:-1]
+    count[0::2, 1::2] = np_[:-1, 1:-1] + np_[1:, 1:-1]
+    total[0::2, 0::2] = vp[:-1, :-1] + vp[:-1, 1:] + vp[1:, :-1] + vp[1:, 1:]
+    count[0::2, 0::2] = np_[:-1, :-1] + np_[:-1, 1:] + np_[1:, :-1] + np_[1:, 1:]
+    return np.divide(total, count, out=np.zeros_like(total), where=count > 0)
+
+
+#: The four quads of a cell on the half-cell grid, as (row, col) offsets from the cell's
+#: north-west corner point, each counter-clockwise seen from above from its south-west corner.
+_CELL_QUADS = tuple(((r + 1, c), (r + 1, c + 1), (r, c + 1), (r, c)) for r in (0, 1) for c in (0, 1))
+
+
+def draped_cells(twin: xr.Dataset, shown: np.ndarray, rgb: np.ndarray, *, exaggeration: float = 1.0,
+                 depth: np.ndarray | None = None, ground: np.ndarray | None = None) -> pv.PolyData:
+    """The shown cells draped on the terrain (or floating at the water surface), one flat colour each.
 
     Parameters
     ----------
     twin : xarray.Dataset
         CityTwin with ``elevation`` (m).
+    shown : numpy.ndarray of bool, shape (ny, nx)
+        Cells to draw.
+    rgb : numpy.ndarray of uint8, shape (ny, nx, 3)
+        Colour of each cell (only the shown cells' are used).
+    exaggeration : float
+        Vertical exaggeration (dimensionless).
+    depth : numpy.ndarray, shape (ny, nx), optional
+        Water depth (m): the surface is raised by the mean depth of the shown cells at each of its
+        points (:func:`half_cell_mean`), so neighbouring wet cells join without steps.
+    ground : numpy.ndarray, optional
+        :func:`half_cell_ground` of the elevation, when the caller keeps it between frames.
+
+    Returns
+    -------
+    pyvista.PolyData
+        Four quads per shown cell (possibly none) at ground (+ depth) x exaggeration + :data:`LIFT_M`,
+        with cell data ``rgb`` (uint8) and ``cell`` (the flat grid index of the cell it belongs to).
+    """
+    z, inside = elevation_of(twin)
+    ny, nx = z.shape
+    shown = np.asarray(shown, dtype=bool) & inside
+    if ground is None:
+        ground = half_cell_ground(z)
+    rows, cols = np.nonzero(shown)
+    if rows.size == 0:
+        return _with_origin(pv.PolyData(), twin)
+    width = 2 * nx + 1
+    corner = (2 * rows) * width + 2 * cols
+    quads = np.concatenate([np.stack([corner + r * width + c for r, c in quad], axis=1) for quad in _CELL_QUADS])
+    used, local = np.unique(quads, return_inverse=True)
+    height = ground if depth is None else ground + half_cell_mean(np.nan_to_num(depth), shown)
+    pr, pc = np.divmod(used, width)
+    dx = grid_origin(twin)[2]
+    points = np.column_stack([pc * dx / 2, (2 * ny - pr) * dx / 2, height.ravel()[used] * exaggeration + LIFT_M])
+    faces = np.column_stack([np.full(len(quads), 4), local.reshape(-1, 4)]).ravel()
+    mesh = pv.PolyData(points, faces=faces)
+    cells = np.tile(rows * nx + cols, len(_CELL_QUADS))
+    mesh.cell_data["rgb"] = np.asarray(rgb).reshape(-1, 3)[cells].astype(np.uint8)
+    mesh.cell_data["cell"] = cells
+    return _with_origin(mesh, twin)
+
+
+def water_mesh(twin: xr.Dataset, depth: np.ndarray, threshold: float = 0.05, exaggeration: float = 1.0,
+               rgb: np.ndarray | None = None) -> pv.PolyData:
+    """The water surface: every cell deeper than ``threshold`` (m), at ground + depth.
+
+    Parameters
+    ----------
+    twin : xarray.Dataset
     depth : numpy.ndarray, shape (ny, nx)
         Water depth (m); NaN counts as dry.
     threshold : float
         Depth (m) above which a cell is drawn as wet.
     exaggeration : float
         Vertical exaggeration (dimensionless).
+    rgb : numpy.ndarray of uint8, shape (ny, nx, 3), optional
+        Colour of each cell; default one blue.
 
     Returns
     -------
     pyvista.PolyData
-        Possibly empty surface with point data ``depth`` (m).
+        :func:`draped_cells` of the wet cells, with cell data ``depth`` (m) added.
     """
-    z, inside = _elevation(twin)
-    d = np.where(np.isfinite(depth), depth, 0.0)
-    wet = inside & (d > threshold)
-    surface = (z + np.where(wet, d, 0.0)) * exaggeration
-    mesh = grid_surface(surface, wet, grid_origin(twin)[2], rule="any",
-                        point_data={"depth": np.where(wet, d, 0.0)})
-    return _with_origin(mesh, twin)
+    d = np.nan_to_num(np.asarray(depth, dtype=np.float64))
+    wet = d > threshold
+    if rgb is None:
+        rgb = np.broadcast_to(np.array([66, 146, 198], dtype=np.uint8), (*d.shape, 3))
+    mesh = draped_cells(twin, wet, rgb, exaggeration=exaggeration, depth=np.where(wet, d, 0.0))
+    if mesh.n_cells:
+        mesh.cell_data["depth"] = d.ravel()[mesh.cell_data["cell"]]
+    return mesh
 
 
-def drape_mesh(twin: xr.Dataset, values: np.ndarray, name: str, *, blank_zero: bool = False,
-               exaggeration: float = 1.0, lift: float = 0.3) -> pv.PolyData:
-    """A colour layer draped just above the terrain where ``values`` is defined.
+def ground_at(twin: xr.Dataset, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Terrain height (m, not exaggerated) at local points (m), bilinear between cell centres."""
+    z, _ = elevation_of(twin)
+    ny, nx = z.shape
+    dx = grid_origin(twin)[2]
+    col = np.clip(np.asarray(x) / dx - 0.5, 0, nx - 1)
+    row = np.clip(ny - np.asarray(y) / dx - 0.5, 0, ny - 1)
+    c0, r0 = np.minimum(col.astype(int), nx - 2 if nx > 1 else 0), np.minimum(row.astype(int), ny - 2 if ny > 1 else 0)
+    fc, fr = col - c0, row - r0
+    c1, r1 = np.minimum(c0 + 1, nx - 1), np.minimum(r0 + 1, ny - 1)
+    return ((1 - fr) * ((1 - fc) * z[r0, c0] + fc * z[r0, c1]) + fr * ((1 - fc) * z[r1, c0] + fc * z[r1, c1]))
+
+
+def isochrones(twin: xr.Dataset, arrival: np.ndarray, every_s: float, exaggeration: float = 1.0) -> pv.PolyData:
+    """Lines of equal arrival time every ``every_s`` seconds, draped on the terrain.
+
+    An isochrone runs only through cells the hazard reached (NaN arrival is masked): where the
+    front stopped before a time, that time has no line.
 
     Parameters
     ----------
     twin : xarray.Dataset
-        CityTwin with ``elevation`` (m).
-    values : numpy.ndarray, shape (ny, nx)
-        Field to colour by (its own units); NaN is not drawn.
-    name : str
-        Name of the point-data array holding ``values``.
-    blank_zero : bool
-        Also leave out cells whose value is 0 (e.g. probability 0, not burned).
+    arrival : numpy.ndarray, shape (ny, nx)
+        Arrival time (s), NaN where never reached.
+    every_s : float
+        Interval between isochrones (s).
     exaggeration : float
-        Vertical exaggeration (dimensionless).
-    lift : float
-        Height (m, after exaggeration) of the drape above the terrain, against z-fighting.
 
     Returns
     -------
     pyvista.PolyData
-        Possibly empty surface with point data ``name``.
+        Line cells with cell data ``time_s`` (s), at the terrain x exaggeration + 2 :data:`LIFT_M`.
     """
-    z, inside = _elevation(twin)
-    v = np.asarray(values, dtype=np.float64)
-    shown = inside & np.isfinite(v)
-    if blank_zero:
-        shown &= v != 0
-    mesh = grid_surface(z * exaggeration + lift, shown, grid_origin(twin)[2], rule="all",
-                        point_data={name: v})
+    t = np.asarray(arrival, dtype=np.float64)
+    finite = np.isfinite(t)
+    if not finite.any():
+        return _with_origin(pv.PolyData(), twin)
+    ny, nx = t.shape
+    x, y = cell_centres((ny, nx), grid_origin(twin)[2])
+    generator = contour_generator(x=x[0], y=y[:, 0], z=np.ma.masked_invalid(t), line_type="SeparateCode")
+    points, lines, times = [], [], []
+    start = 0
+    for level in np.arange(every_s, float(np.nanmax(t)) + every_s / 2, every_s):
+        for segment in generator.lines(level)[0]:
+            points.append(segment)
+            lines.append(np.concatenate([[len(segment)], start + np.arange(len(segment))]))
+            times.append(level)
+            start += len(segment)
+    if not points:
+        return _with_origin(pv.PolyData(), twin)
+    xy = np.concatenate(points)
+    z = ground_at(twin, xy[:, 0], xy[:, 1]) * exaggeration + 2 * LIFT_M
+    mesh = pv.PolyData(np.column_stack([xy, z]), lines=np.concatenate(lines))
+    mesh.cell_data["time_s"] = np.asarray(times)
     return _with_origin(mesh, twin)
 
 
-def north_arrow(bounds: tuple[float, ...]) -> pv.PolyData:
-    """A 3D arrow pointing north (+y) with an "N" at its tip, near the north-west corner.
+def local_xy(twin: xr.Dataset, easting: float, northing: float) -> tuple[float, float]:
+    """Local scene coordinates (m) of a point given in the twin's CRS (m)."""
+    e0, n0, _ = grid_origin(twin)
+    return easting - e0, northing - n0
 
-    Parameters
-    ----------
-    bounds : tuple of float
-        ``(xmin, xmax, ymin, ymax, zmin, zmax)`` of the scene (m, local).
 
-    Returns
-    -------
-    pyvista.PolyData
-        Arrow and letter merged into one mesh, sized to a tenth of the scene's extent.
-    """
-    xmin, xmax, ymin, ymax, _, zmax = bounds
-    size = 0.1 * max(xmax - xmin, ymax - ymin)
-    start = (xmin + 0.08 * (xmax - xmin), ymax - 0.08 * (ymax - ymin) - size, zmax + 0.1 * size)
-    arrow = pv.Arrow(start=start, direction=(0.0, 1.0, 0.0), scale=size,
-                     tip_length=0.35, tip_radius=0.15, shaft_radius=0.05)
-    letter = pv.Text3D("N", depth=0.1).scale(0.5 * size)
-    lx = start[0] - 0.5 * (letter.bounds[1] + letter.bounds[0])
-    ly = start[1] + 1.1 * size - letter.bounds[2]
-    letter = letter.translate((lx, ly, start[2]))
-    return pv.merge([arrow.triangulate(), letter.triangulate()])
+def pin(twin: xr.Dataset, x: float, y: float, height: float, exaggeration: float = 1.0) -> pv.PolyData:
+    """A marker standing on the ground at local ``(x, y)`` (m): a thin post of ``height`` (m,
+    after exaggeration) with a ball on top; its label goes at the top of its bounds."""
+    base = float(ground_at(twin, np.array([x]), np.array([y]))[0]) * exaggeration
+    post = pv.Cylinder(center=(x, y, base + height / 2), direction=(0, 0, 1), radius=height / 40,
+                       height=height, resolution=12)
+    ball = pv.Sphere(radius=height / 8, center=(x, y, base + height), theta_resolution=16, phi_resolution=16)
+    merged = pv.merge([post.triangulate(), ball.triangulate()])
+    return _with_origin(merged, twin)

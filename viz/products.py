@@ -18,7 +18,8 @@ def run_wet_threshold(run_dir: Path) -> float:
         return float(ds.attrs.get("wet_threshold_m", DEFAULT_WATER_THRESHOLD_M))
 
 
-def render_products(run_dir: str | Path, spec, water_threshold: float | None = None) -> list[Path]:
+def render_products(run_dir: str | Path, spec, water_threshold: float | None = None,
+                    scenario_file: str | Path | None = None) -> list[Path]:
     """Render the stills (one per view), the HTML view and the animation of a run folder.
 
     Parameters
@@ -30,6 +31,9 @@ def render_products(run_dir: str | Path, spec, water_threshold: float | None = N
     water_threshold : float, optional
         Depth (m) above which a cell is drawn as water; default the run's wet threshold
         (:func:`run_wet_threshold`).
+    scenario_file : str or Path, optional
+        The run's scenario file, for the words of the pictures (its description, the wind and
+        ignitions of a fire): a run renders itself before its manifest names the file.
 
     Returns
     -------
@@ -44,12 +48,13 @@ def render_products(run_dir: str | Path, spec, water_threshold: float | None = N
     if water_threshold is None:
         water_threshold = run_wet_threshold(run_dir)
     common = {"layer": spec.layer, "size": tuple(spec.size), "exaggeration": spec.exaggeration,
-              "water_threshold": water_threshold}
+              "water_threshold": water_threshold, "scenario_file": scenario_file}
     files = [render_run(run_dir, view=view, **common) for view in spec.views]  # named by still_name
     if spec.html:
         files.append(render_run(run_dir, run_dir / "view.html", view=spec.views[0], **common))
     if spec.animation:
         files.append(render_run(run_dir, run_dir / "animation.gif", view=spec.views[0],
                                 size=(min(spec.size[0], 960), min(spec.size[1], 540)),
-                                exaggeration=spec.exaggeration, water_threshold=water_threshold))
+                                exaggeration=spec.exaggeration, water_threshold=water_threshold,
+                                scenario_file=scenario_file))
     return files

@@ -33,7 +33,7 @@ def render_run(run_dir: str | Path, out: str | Path | None = None, view: str | C
                layer: str | None = None, size: tuple[int, int] = (1920, 1080),
                exaggeration: float = 1.0, *, time: float | None = None,
                building_value: str | None = "auto", water_threshold: float = 0.05,
-               fps: float = 4.0) -> Path:
+               fps: float = 4.0, scenario_file: str | Path | None = None) -> Path:
     """Render a run folder to a still, an animation or an interactive/exchange export.
 
     Parameters
@@ -56,18 +56,22 @@ def render_run(run_dir: str | Path, out: str | Path | None = None, view: str | C
         ``arrival_time`` for a fire run; for animations, the snapshot variable (``depth`` or
         ``burned``).
     size : tuple of int
-        Image width and height (pixels).
+        Image width and height (pixels), the frame with the title and legends included.
     exaggeration : float
         Vertical exaggeration (dimensionless).
     time : float, optional
         Snapshot time (s) for a snapshot layer in a still or export; default the last snapshot.
     building_value : str or None
-        Per-building colouring: a buildings.csv column, ``"auto"`` or None (plain), see
-        :func:`viz.scene.open_scene`.
+        Per-building colouring: ``"auto"`` (risk class, burned; over time in animations), a
+        buildings.csv column (a colour ramp) or None (plain), see :func:`viz.scene.open_scene`.
     water_threshold : float
         Depth (m) above which a cell is drawn as water.
     fps : float
         Frames per second of animations.
+    scenario_file : str or Path, optional
+        The run's scenario (its description, ignitions and wind go into the picture); default
+        the file ``manifest.json`` names, while it hashes as the manifest recorded
+        (:func:`viz.run_data.run_scenario`).
 
     Returns
     -------
@@ -79,7 +83,7 @@ def render_run(run_dir: str | Path, out: str | Path | None = None, view: str | C
     twin.core.errors.InputError
         For a missing run file or variable (named in the message), an unknown suffix or view.
     """
-    run = load_run(run_dir)
+    run = load_run(run_dir, scenario_file)
     default_layer = run.outputs.render_layer
     if layer == "damage":
         layer, building_value = default_layer, run.outputs.building_value

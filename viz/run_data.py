@@ -4,11 +4,15 @@ A run folder holds ``twin.nc`` (the CityTwin), ``hazard.nc`` (max_depth, max_spe
 final_depth and snapshots ``depth(time, y, x)`` for a flood; arrival_time, burned and snapshots
 ``burned(time, y, x)`` for a fire; global attributes scenario_name, hazard, members), and maybe
 ``risk.nc`` (p_depth_over_0p5m, burn_probability, ...) and ``buildings.csv`` (building_id and
-per-building values).
+per-building values). A finished run also holds ``manifest.json``, which names the scenario file
+(read again for the renderings' words: its description, and the wind and ignitions of a fire,
+when it is still there and hashes as it did); a nightly run sits in a batch folder whose
+``batch.json`` says when the forecast was issued.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,12 +21,19 @@ import pandas as pd
 import xarray as xr
 
 from twin.core.errors import InputError, one_of
+from twin.hazards.flood.rating import HAZARD_CLASSES
+from twin.hazards.flood.risk import hazard_class_name
 from twin.hazards.interface import Outputs
-from twin.hazards.registry import HAZARDS, get_hazard
+from twin.hazards.registry import HAZARDS, get_hazard, load_scenario
+from twin.io.provenance import file_sha256
 from twin.risk.vulnerability import RISK_CLASSES
 
-#: Layers drawn as a water surface (depth in m); every other layer is draped as colour.
+#: Layers drawn as a water surface (depth in m); so are risk.nc's statistics of the maximum depth
+#: (``max_depth_mean``, ``max_depth_p90``, ...). Every other layer is draped as colour.
 WATER_LAYERS = ("max_depth", "final_depth", "depth")
+#: The derived layer of the flood hazard-to-people class (codes 0-3 of HAZARD_CLASSES, NaN dry),
+#: read from risk.nc's class probabilities (:func:`hazard_class_layer`).
+HAZARD_CLASS_LAYER = "hazard_class"
 
 
 @dataclass(frozen=True)
@@ -43,6 +54,8 @@ class Layer:
         Drawn as a water surface (a depth, m) rather than a drape.
     time : float or None
         Snapshot time (s from the start of the run), None for run-wide fields.
+    long_name : str
+        What the field is, in words (the variable's ``long_name``), "" where it has none.
     """
 
     name: str
@@ -51,6 +64,7 @@ class Layer:
     label: str
     water: bool
     time: float | None = None
+    long_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -68,6 +82,10 @@ class RunData:
         Risk fields (``risk.nc``) when present.
     buildings : pandas.DataFrame or None
         Per-building table (``buildings.csv``) when present.
+    scenario : pydantic model or None
+        The run's scenario, validated (:func:`run_scenario`), when its file can be found.
+    issued : str or None
+        The forecast issue of a nightly run (``batch.json``'s ``issued``, e.g. ``2026-11-25T00Z``).
     """
 
     run_dir: Path
@@ -75,6 +93,8 @@ class RunData:
     hazard: xr.Dataset
     risk: xr.Dataset | None
     buildings: pd.DataFrame | None
+    scenario: object | None = None
+    issued: str | None = None
 
     @property
     def kind(self) -> str:
@@ -95,6 +115,11 @@ class RunData:
         return get_hazard(self.kind).outputs
 
     @property
+    def risk_impact(self):
+        """The hazard's impact function per building (:class:`twin.risk.impact.BuildingImpact`)."""
+        return get_hazard(self.kind).risk.impact
+
+    @property
     def scenario_name(self) -> str:
         """Scenario name from hazard.nc's attributes, else the folder name."""
         return str(self.hazard.attrs.get("scenario_name", self.run_dir.name))
@@ -104,6 +129,24 @@ class RunData:
         """Number of ensemble members, where hazard.nc says."""
         members = self.hazard.attrs.get("members")
         return int(members) if members is not None else None
+
+    @property
+    def description(self) -> str:
+        """The scenario's description, else its name in words (``sample flash flood``)."""
+        text = getattr(self.scenario, "description", "") or ""
+        return " ".join(text.split()) or self.scenario_name.replace("-", " ").replace("_", " ")
+
+    @property
+    def duration_s(self) -> float | None:
+        """Simulated time the run covers (s): its last snapshot, else the scenario's duration."""
+        if "time" in self.hazard.coords and self.hazard["time"].size:
+            return float(self.hazard["time"].values[-1])
+        return getattr(self.scenario, "duration", None)
+
+    @property
+    def hazard_block(self):
+        """The scenario's block of the run's hazard (e.g. its ``fire:`` block), or None."""
+        return getattr(self.scenario, self.kind, None) if self.kind else None
 
 
 def _open(path: Path, required: bool) -> xr.Dataset | None:
@@ -118,13 +161,52 @@ def _open(path: Path, required: bool) -> xr.Dataset | None:
         raise InputError(f"cannot read netCDF: {err}", file=path) from err
 
 
-def load_run(run_dir: str | Path) -> RunData:
+def _json(path: Path) -> dict:
+    """A JSON object from a file, or {} when it is missing or not an object."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def run_scenario(run_dir: Path, scenario_file: str | Path | None = None):
+    """The run's scenario, validated, or None.
+
+    Read from ``scenario_file`` when given (a run rendering itself, before its manifest is
+    written), else from the file ``manifest.json`` names, only while it hashes as the manifest
+    recorded (a scenario edited since is not this run's); a relative name is tried against the
+    working folder, as the run recorded it.
+    """
+    if scenario_file is None:
+        manifest = _json(run_dir / "manifest.json")
+        name, digest = manifest.get("scenario_file"), manifest.get("scenario_sha256")
+        if not name or not Path(name).is_file() or (digest and file_sha256(name) != digest):
+            return None
+        scenario_file = name
+    try:
+        return load_scenario(scenario_file).scenario
+    except InputError:
+        return None
+
+
+def forecast_issued(run_dir: Path) -> str | None:
+    """The forecast issue of a nightly run: ``issued`` of ``../batch.json`` when that batch lists
+    the run, else None."""
+    record = _json(run_dir.resolve().parent / "batch.json")
+    listed = run_dir.resolve().name in (record.get("scenarios") or {})
+    return str(record["issued"]) if listed and record.get("issued") else None
+
+
+def load_run(run_dir: str | Path, scenario_file: str | Path | None = None) -> RunData:
     """Read a run folder.
 
     Parameters
     ----------
     run_dir : str or Path
-        Folder with twin.nc and hazard.nc, and optionally risk.nc and buildings.csv.
+        Folder with twin.nc and hazard.nc, and optionally risk.nc, buildings.csv and manifest.json.
+    scenario_file : str or Path, optional
+        The run's scenario file (default: the one manifest.json names, :func:`run_scenario`).
 
     Returns
     -------
@@ -152,7 +234,8 @@ def load_run(run_dir: str | Path) -> RunData:
     buildings = pd.read_csv(table_path) if table_path.exists() else None
     if buildings is not None and "building_id" not in buildings:
         raise InputError("column missing", file=table_path, field="building_id")
-    return RunData(run_dir, twin, hazard, risk, buildings)
+    return RunData(run_dir, twin, hazard, risk, buildings, run_scenario(run_dir, scenario_file),
+                   forecast_issued(run_dir))
 
 
 def units_of(name: str, attrs: dict) -> str:
@@ -171,6 +254,14 @@ def units_of(name: str, attrs: dict) -> str:
         return "?"
 
 
+def long_name_of(name: str) -> str:
+    """The field registry's long name of a variable, "" for one it does not declare."""
+    try:
+        return HAZARDS.fields[name].long_name
+    except KeyError:
+        return ""
+
+
 def label_of(name: str, units: str) -> str:
     """Scalar-bar label: the name in words with its units, e.g. ``max depth (m)``."""
     return f"{name.replace('_', ' ')} ({units})"
@@ -181,7 +272,31 @@ def layer_names(run: RunData) -> list[str]:
     over ``time``), sorted, each once: not the CRS variable ``spatial_ref`` that both files hold."""
     held = {name for ds in (run.hazard, run.risk) if ds is not None
             for name, da in ds.data_vars.items() if da.dims[-2:] == ("y", "x")}
+    if hazard_class_layer(run) is not None:
+        held.add(HAZARD_CLASS_LAYER)
     return sorted(held)
+
+
+def hazard_class_layer(run: RunData) -> np.ndarray | None:
+    """The flood hazard-to-people class of each cell (codes of HAZARD_CLASSES, float, NaN where the
+    cell is more likely dry than wet), or None when risk.nc has no class probabilities.
+
+    The class is the members' median: the highest class ``c`` that half the members or more reach
+    (probability of ``c`` or a higher class >= 0.5); for one member, its own class.
+    """
+    names = [hazard_class_name(c) for c in HAZARD_CLASSES]
+    if run.risk is None or any(n not in run.risk for n in names):
+        return None
+    p = np.stack([np.asarray(run.risk[n].values, dtype=np.float64) for n in names])
+    at_least = np.cumsum(p[::-1], axis=0)[::-1]              # P(class >= c), c = 0..3
+    reached = np.nan_to_num(at_least) >= 0.5
+    median = reached.sum(axis=0) - 1.0
+    return np.where(median >= 0, median, np.nan)
+
+
+def is_water_layer(name: str) -> bool:
+    """True for depth layers, drawn as a water surface (:data:`WATER_LAYERS`, ``max_depth_*``)."""
+    return name in WATER_LAYERS or name.startswith("max_depth_")
 
 
 def get_layer(run: RunData, name: str, time: float | None = None) -> Layer:
@@ -206,6 +321,9 @@ def get_layer(run: RunData, name: str, time: float | None = None) -> Layer:
         Naming the missing variable and the files searched, and listing what they hold; or when
         the field's shape differs from the twin's grid.
     """
+    if name == HAZARD_CLASS_LAYER and (classes := hazard_class_layer(run)) is not None:
+        return Layer(name, classes, "1", "hazard class", False,
+                     long_name="flood hazard to people (Defra FD2320 hazard rating class)")
     sources = [("hazard.nc", run.hazard), ("risk.nc", run.risk)]
     for _, ds in sources:
         if ds is not None and name in ds:
@@ -225,7 +343,7 @@ def get_layer(run: RunData, name: str, time: float | None = None) -> Layer:
                          expected=f"shape {grid}", found=f"shape {da.shape}")
     units = units_of(name, da.attrs)
     return Layer(name, np.asarray(da.values, dtype=np.float64), units, label_of(name, units),
-                 name in WATER_LAYERS, snapshot)
+                 is_water_layer(name), snapshot, str(da.attrs.get("long_name") or long_name_of(name)))
 
 
 def building_values(run: RunData, name: str) -> tuple[dict[int, float], str]:
