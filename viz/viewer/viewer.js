@@ -355,9 +355,12 @@
       gl.framebufferRenderbuffer(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0, gl.RENDERBUFFER, p.colour);
       gl.framebufferRenderbuffer(gl.FRAMEBUFFER, gl.DEPTH_ATTACHMENT, gl.RENDERBUFFER, p.depth);
     }
-    gl.bindFramebuffer(gl.FRAMEBUFFER, p.fb);
-    draw(true);
     const x = Math.floor((clientX - rect.left) / rect.width * p.w), y = Math.floor((1 - (clientY - rect.top) / rect.height) * p.h);
+    gl.bindFramebuffer(gl.FRAMEBUFFER, p.fb);
+    gl.enable(gl.SCISSOR_TEST);
+    gl.scissor(x, y, 1, 1);  // only the pixel under the pointer is drawn
+    draw(true);
+    gl.disable(gl.SCISSOR_TEST);
     const px = new Uint8Array(4);
     gl.readPixels(x, y, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, px);
     gl.bindFramebuffer(gl.FRAMEBUFFER, null);
@@ -430,7 +433,7 @@
     const r = Math.floor(cell / t.nx), c = cell % t.nx;
     const cells = layer.cells.length ? layer.cells[Math.min(state.time, layer.cells.length - 1)] : null;
     const k = cells ? cells[cell] : NO_CLASS;
-    const what = !layer.ground ? "—" : k === NO_CLASS ? "not drawn (" + (layer.ground.note || "no class") + ")" : layer.ground.entries[k].label;
+    const what = !layer.ground ? "—" : k === NO_CLASS ? `— (${layer.ground.note || "not drawn"})` : layer.ground.entries[k].label;
     box.replaceChildren(element("h2", {}, "Ground"), element("table", {},
       element("tr", {}, element("th", {}, "cell (row, column)"), element("td", {}, `${r}, ${c}`)),
       element("tr", {}, element("th", {}, "elevation"), element("td", {}, `${scene.heights[cell].toFixed(1)} m`)),
