@@ -10,39 +10,12 @@ from pathlib import Path
 
 import pyvista as pv
 
-from viz.camera import Camera
-from viz.run_data import RunData
 from viz.scene import CityScene
 from viz.viewer.page import write_viewer
 
 
-def export_html(run: RunData, out: str | Path, *, view: str | Camera = "sw", layer: str | None = None,
-                exaggeration: float = 1.0) -> Path:
-    """Write a run's interactive viewer: one self-contained HTML page, no network needed.
-
-    The page shows the scenario's name and description, every layer the run has (maximum depth,
-    depth over time, hazard rating, arrival time, probabilities, the buildings' expected damage)
-    with the legend of the visible one, camera presets, and a building's row of buildings.csv on a
-    click (:mod:`viz.viewer`).
-
-    Parameters
-    ----------
-    run : RunData
-    out : str or Path
-        ``.html`` path.
-    view : str or Camera
-        The first camera (a preset of :data:`viz.camera.VIEWS` or a custom camera).
-    layer : str, optional
-        The layer shown first; default the hazard's rendering layer.
-    exaggeration : float
-        Vertical exaggeration (dimensionless).
-
-    Returns
-    -------
-    Path
-        The page written.
-    """
-    return write_viewer(run, out, view=view, layer=layer, exaggeration=exaggeration)
+#: The HTML export: the run's interactive viewer, one self-contained page (:mod:`viz.viewer`).
+export_html = write_viewer
 
 
 def export_gltf(scene: CityScene, out: str | Path) -> Path:

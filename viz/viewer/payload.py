@@ -13,12 +13,13 @@ the page applies the vertical exaggeration.
 * Per layer: class maps (uint8, :data:`viz.viewer.classes.NO_CLASS` not drawn) and per-building
   classes, with their legends.
 * The building table: every column of buildings.csv, one value per building of ``ids`` (None
-  where the table has no row or no value).
+  where the table has no row or no value), as deflated JSON.
 """
 
 from __future__ import annotations
 
 import base64
+import json
 import math
 import zlib
 
@@ -55,8 +56,17 @@ def packed(array, delta: bool = False) -> dict:
     if delta:
         flat = np.diff(flat, prepend=np.zeros(1, dtype=flat.dtype))
     raw = flat.astype(flat.dtype.newbyteorder("<"), copy=False).tobytes()
-    return {"dtype": array.dtype.name, "shape": list(array.shape), "delta": delta,
-            "data": base64.b64encode(zlib.compress(raw, LEVEL)).decode("ascii")}
+    return {"dtype": array.dtype.name, "shape": list(array.shape), "delta": delta, "data": _deflated(raw)}
+
+
+def packed_json(value) -> dict:
+    """A JSON value deflated the same way (``dtype`` ``"json"``): the building table, mostly numbers."""
+    text = json.dumps(value, separators=(",", ":"), allow_nan=False)
+    return {"dtype": "json", "data": _deflated(text.encode("utf-8"))}
+
+
+def _deflated(raw: bytes) -> str:
+    return base64.b64encode(zlib.compress(raw, LEVEL)).decode("ascii")
 
 
 def terrain(twin: xr.Dataset) -> dict:
@@ -102,15 +112,15 @@ def _json_value(value):
 
 
 def table(frame: pd.DataFrame | None, ids: np.ndarray) -> dict:
-    """buildings.csv by column, one value per building of ``ids`` (None where it has no row)."""
+    """buildings.csv by column, one value per building of ``ids`` (None where it has no row), packed."""
     if frame is None:
-        return {"columns": [], "values": {}}
+        return packed_json({"columns": [], "values": {}, "listed": []})
     rows = frame.drop_duplicates("building_id").set_index("building_id").reindex(ids)
     values = {"building_id": [int(i) for i in ids]}
     for column in rows.columns:
         values[column] = [_json_value(v) for v in rows[column].astype(object).tolist()]
-    return {"columns": list(values), "values": values,
-            "listed": [bool(b) for b in np.isin(ids, frame["building_id"].to_numpy())]}
+    return packed_json({"columns": list(values), "values": values,
+                        "listed": [bool(b) for b in np.isin(ids, frame["building_id"].to_numpy())]})
 
 
 def layer(entry: ViewerLayer) -> dict:

@@ -24,7 +24,9 @@
     const bytes = new Uint8Array(text.length);
     for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
     const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate"));
-    const array = new TYPES[p.dtype](await new Response(stream).arrayBuffer());
+    const buffer = await new Response(stream).arrayBuffer();
+    if (p.dtype === "json") return JSON.parse(new TextDecoder().decode(buffer));
+    const array = new TYPES[p.dtype](buffer);
     if (p.delta) for (let i = 1; i < array.length; i++) array[i] += array[i - 1];  // typed arrays wrap
     return array;
   }
@@ -144,17 +146,23 @@
   const scene = {};
 
   async function build() {
-    const t = data.terrain, nx = t.nx, ny = t.ny;
+    const t = data.terrain, nx = t.nx, ny = t.ny, largest = gl.getParameter(gl.MAX_TEXTURE_SIZE);
+    if (Math.max(nx, ny) > largest) {
+      throw new Error(`the grid (${nx} x ${ny} cells) is larger than this browser's WebGL textures (${largest})`);
+    }
     const [q, land, inside] = await Promise.all([unpack(t.heights), unpack(t.landcover), unpack(t.inside)]);
+    data.table = await unpack(data.table);
     const heights = new Float32Array(nx * ny);
     for (let i = 0; i < heights.length; i++) heights[i] = t.zmin + q[i] * t.zstep;
     scene.heights = heights;
     scene.inside = inside;
-    const quads = [];
+    const all = new Uint32Array(Math.max(0, (nx - 1) * (ny - 1) * 6));
+    let used = 0;
     for (let r = 0; r + 1 < ny; r++) for (let c = 0; c + 1 < nx; c++) {
       const nw = r * nx + c, ne = nw + 1, sw = nw + nx, se = sw + 1;
-      if (inside[nw] && inside[ne] && inside[sw] && inside[se]) quads.push(sw, se, ne, sw, ne, nw);
+      if (inside[nw] && inside[ne] && inside[sw] && inside[se]) { all.set([sw, se, ne, sw, ne, nw], used); used += 6; }
     }
+    const quads = all.subarray(0, used);
     scene.terrain = {
       prog: program(TERRAIN_VS, TERRAIN_FS), vao: gl.createVertexArray(), count: quads.length,
       height: texture(gl.R32F, gl.RED, gl.FLOAT, nx, ny, heights),
@@ -164,7 +172,7 @@
     gl.bindVertexArray(scene.terrain.vao);
     const index = gl.createBuffer();
     gl.bindBuffer(gl.ELEMENT_ARRAY_BUFFER, index);
-    gl.bufferData(gl.ELEMENT_ARRAY_BUFFER, new Uint32Array(quads), gl.STATIC_DRAW);
+    gl.bufferData(gl.ELEMENT_ARRAY_BUFFER, quads, gl.STATIC_DRAW);
     gl.bindVertexArray(null);
 
     const b = data.buildings;
@@ -396,7 +404,7 @@
 
   function formatted(column, value) {
     if (value === null || value === undefined) return "—";
-    if (typeof value !== "number") return String(value);
+    if (typeof value !== "number" || /(^|_)f?id$/.test(column)) return String(value);  // ids as they are
     const unit = (data.columns[column] || {}).unit || "";
     if (unit === "m") return value < 1 ? `${+(value * 100).toPrecision(3)} cm` : `${+value.toPrecision(3)} m`;
     if (unit === "%") return `${+(value * 100).toPrecision(3)} %`;
