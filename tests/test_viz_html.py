@@ -28,7 +28,8 @@ from test_viz import CHANNEL, DX, N, TIMES, make_fire_run, make_flood_run
 from twin.core.errors import InputError
 from viz.render_run import render_run
 from viz.run_data import load_run
-from viz.viewer.classes import NO_CLASS, depth_classes, hazard_rating_classes, time_classes
+from viz.viewer.classes import (NO_CLASS, damage_classes, depth_classes, hazard_rating_classes,
+                                probability_classes, time_classes)
 from viz.viewer.layers import BUILDINGS, HAZARD_RATING, viewer_layers
 
 try:
@@ -221,6 +222,15 @@ def test_hazard_rating_classes_name_their_hr_range_and_skip_dry():
     assert position == {"low": 1, "danger_for_some": 2, "danger_for_most": 3, "danger_for_all": 4}
 
 
+def test_shares_read_in_per_cent_from_zero():
+    probability = probability_classes("p")
+    assert probability.labels == ("0–10 %", "10–30 %", "30–50 %", "50–70 %", "70–90 %", "over 90 %")
+    assert probability.classify([0.0, 1e-9, 0.1, 0.95, 1.0]).tolist() == [NO_CLASS, 0, 1, 5, 5]
+    damage = damage_classes("d")
+    assert damage.labels == ("none", "0–5 %", "5–10 %", "10–30 %", "30–60 %", "over 60 %")
+    assert damage.classify([0.0, 0.01, 0.6, np.nan]).tolist() == [0, 1, 5, NO_CLASS]
+
+
 def test_time_classes_step_so_that_a_run_has_a_few():
     two_hours = time_classes("arrival", 7200.0)
     assert two_hours.labels == ("00:00–00:30", "00:30–01:00", "01:00–01:30", "01:30–02:00")
@@ -247,12 +257,32 @@ def test_flood_run_offers_its_layers_default_first(viewer_run):
     assert [layer.key for layer in viewer_layers(run, ids, default="arrival_time")][0] == "arrival_time"
 
 
-def test_fire_run_offers_arrival_and_burned_snapshots(tmp_path):
-    run = load_run(make_fire_run(tmp_path / "fire"))
+def test_fire_run_offers_arrival_burned_snapshots_and_burn_probability(tmp_path):
+    run_dir = make_fire_run(tmp_path / "fire")
+    run = load_run(run_dir)
     layers = viewer_layers(run, np.array([1, 2]))
     assert [layer.key for layer in layers] == ["arrival_time", "burned"]
     assert layers[1].ground.labels == ("burned",) and len(layers[1].cells) == len(TIMES)
     assert layers[0].buildings is None                        # no buildings.csv
+    burn = np.where(np.isfinite(run.hazard["arrival_time"].values), 0.8, 0.0)
+    long_name = "probability over members that the fire reached the cell"
+    xr.Dataset({"burn_probability": (("y", "x"), burn, {"units": "1", "long_name": long_name})},
+               coords={"x": run.twin.x, "y": run.twin.y}).to_netcdf(run_dir / "risk.nc")
+    pd.DataFrame({"building_id": [1, 2], "burn_probability": [0.0, 0.5],
+                  "risk_class_name": ["none", "high"]}).to_csv(run_dir / "buildings.csv", index=False)
+    layers = viewer_layers(load_run(run_dir), np.array([1, 2]))
+    assert [layer.key for layer in layers] == ["arrival_time", "burned", "burn_probability", BUILDINGS]
+    burn_layer, buildings = layers[2], layers[3]
+    assert burn_layer.title == "Burn probability" and burn_layer.ground.title == long_name.capitalize()
+    assert np.array_equal(burn_layer.cells[0], np.where(burn > 0, 4, NO_CLASS))            # 70-90 %
+    assert buildings.title == "Burn probability" and buildings.building_classes.tolist() == [0, 4]
+    assert burn_layer.building_classes.tolist() == [0, 3]                                   # none, high
+
+
+def test_ensemble_runs_offer_the_hazards_probability_layer(tmp_path):
+    run = load_run(make_flood_run(tmp_path / "ensemble"))                      # 3 members
+    keys = [layer.key for layer in viewer_layers(run, np.array([1]))]
+    assert "p_depth_over_0p5m" in keys and HAZARD_RATING not in keys         # its risk.nc has no classes
 
 
 def test_a_layer_the_run_does_not_hold_is_named(viewer_run):

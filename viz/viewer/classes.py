@@ -107,8 +107,8 @@ def percent_words(share: float) -> str:
 
 def range_labels(bounds, words) -> tuple[str, ...]:
     """Labels ``a–b`` of consecutive classes (the unit written once where both ends share it),
-    ``over x`` for the last."""
-    said = [words(b) for b in bounds]
+    ``over x`` for the last; :data:`ABOVE_ZERO` reads 0."""
+    said = [words(0.0 if b == ABOVE_ZERO else b) for b in bounds]
     labels = []
     for low, high in zip(said, said[1:]):
         low_number, _, low_unit = low.partition(" ")

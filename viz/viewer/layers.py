@@ -39,6 +39,8 @@ from viz.viewer.classes import (HAZARD_COLOURS, NO_CLASS, Classes, burned_classe
 HAZARD_RATING = "hazard_rating"
 #: Key of the layer that colours the buildings by the hazard's building value.
 BUILDINGS = "buildings"
+#: Labels in the layer switch of probability maps (others: their long name).
+PROBABILITY_TITLES = {"burn_probability": "Burn probability"}
 #: Legend titles of building values, by buildings.csv column.
 BUILDING_TITLES = {"expected_damage_fraction": "Buildings: expected damage (share of value)",
                    "burn_probability": "Buildings: burn probability"}
@@ -161,7 +163,8 @@ def _ground_layers(run: RunData, duration: float) -> list[ViewerLayer]:
         if _held(run, name):
             words = str(run.risk[name].attrs.get("long_name", name.replace("_", " ")))
             title = words[0].upper() + words[1:]
-            layers.append(_field(run, name, title, lambda _: probability_classes(title)))
+            label = PROBABILITY_TITLES.get(name, title)
+            layers.append(_field(run, name, label, lambda _: probability_classes(title)))
     return layers
 
 

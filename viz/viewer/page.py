@@ -148,7 +148,7 @@ def write_viewer(run: RunData, out: str | Path, *, view: str | Camera = "sw", la
     payload = viewer_payload(run, partial(viewer_layers, run, default=layer), meta)
     heading = title_words(run)
     description = str(run.hazard.attrs.get("scenario_description", ""))
-    credits = (f"{software()} · run folder {run.run_dir.name} · drag to turn, shift-drag or right-drag to pan, "
+    credits = (f"{software()} · scenario {run.scenario_name} · drag to turn, shift-drag or right-drag to pan, "
                "wheel to zoom, click a building for its values")
     page = (HERE / "page.html").read_text(encoding="utf-8")
     for marker, text in (("TITLE", html.escape(f"{heading} — city-twin viewer")), ("HEADING", html.escape(heading)),
