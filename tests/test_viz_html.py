@@ -26,11 +26,13 @@ import xarray as xr
 
 from test_viz import CHANNEL, DX, N, TIMES, make_fire_run, make_flood_run
 from twin.core.errors import InputError
+from viz.camera import Camera
 from viz.render_run import render_run
 from viz.run_data import load_run
 from viz.viewer.classes import (NO_CLASS, damage_classes, depth_classes, hazard_rating_classes,
                                 probability_classes, time_classes)
 from viz.viewer.layers import BUILDINGS, HAZARD_RATING, viewer_layers
+from viz.viewer.page import camera_presets
 
 try:
     import websocket                                    # websocket-client, of the test extra
@@ -283,6 +285,18 @@ def test_ensemble_runs_offer_the_hazards_probability_layer(tmp_path):
     run = load_run(make_flood_run(tmp_path / "ensemble"))                      # 3 members
     keys = [layer.key for layer in viewer_layers(run, np.array([1]))]
     assert "p_depth_over_0p5m" in keys and HAZARD_RATING not in keys         # its risk.nc has no classes
+
+
+def test_camera_presets_are_top_and_four_obliques_and_the_view_asked_for():
+    presets, first = camera_presets("sw")
+    assert list(presets) == ["top", "nw", "ne", "se", "sw"] and first == "sw"
+    assert presets["top"]["elevation"] > 89 and presets["ne"]["bearing"] == 45.0
+    presets, first = camera_presets("n")
+    assert first == "n" and presets["n"]["bearing"] == 0.0
+    presets, first = camera_presets(Camera(position=(100.0, 0.0, 100.0), focal_point=(0.0, 0.0, 0.0)))
+    assert first == "custom" and presets["custom"]["bearing"] == 90.0 and presets["custom"]["elevation"] == 45.0
+    with pytest.raises(InputError, match="view"):
+        camera_presets("up")
 
 
 def test_a_layer_the_run_does_not_hold_is_named(viewer_run):

@@ -160,7 +160,7 @@ def _ground_layers(run: RunData, duration: float) -> list[ViewerLayer]:
     if (run.members or 1) > 1:
         probabilities += [name for _, name in outputs.layer_aliases]
     for name in probabilities:
-        if _held(run, name):
+        if run.risk is not None and name in run.risk:
             words = str(run.risk[name].attrs.get("long_name", name.replace("_", " ")))
             title = words[0].upper() + words[1:]
             label = PROBABILITY_TITLES.get(name, title)

@@ -68,7 +68,8 @@ def headline_columns(run: RunData) -> list[str]:
 
 def camera_presets(view: str | Camera) -> tuple[dict, str]:
     """The camera buttons (top and the four obliques, plus ``view`` where it is another), and the
-    name of the first view.
+    name of the first view. A button holds a bearing and an angle above the horizon (degrees); the
+    page frames the whole terrain from there (a custom camera gives its direction, not its distance).
 
     Raises
     ------
