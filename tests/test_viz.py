@@ -7,11 +7,7 @@ of the image the title band, the legend panel and the credits line leave.
 
 from __future__ import annotations
 
-import base64
-import io
 import json
-import re
-import zipfile
 
 import imageio.v3 as iio
 import numpy as np
@@ -417,26 +413,6 @@ def test_gltf_export_parses_with_inline_buffers(flood_run, tmp_path):
     counts = [gltf["accessors"][p["attributes"]["POSITION"]]["count"]
               for m in gltf["meshes"] for p in m["primitives"]]
     assert max(counts) >= (N - 1) ** 2                      # the terrain went in whole
-
-
-def html_scene(html: str) -> dict:
-    """The scene description embedded in an exported HTML page."""
-    b64 = re.search(r'const base64Str = "([^"]+)"', html).group(1)
-    with zipfile.ZipFile(io.BytesIO(base64.b64decode(b64))) as archive:
-        return json.loads(archive.read("index.json"))
-
-
-def test_html_export_is_self_contained_and_holds_the_scene(flood_run, tmp_path):
-    out = render_run(flood_run, tmp_path / "scene.html", size=SMALL)
-    html = out.read_text(encoding="utf-8")
-    assert not re.search(r"""<(script|link|img|iframe)[^>]+(src|href)\s*=\s*["']?(https?:)?//""", html, re.I)
-    assert not re.search(r"""import\s*\(?\s*["']https?://""", html)
-    scene = html_scene(html)
-    # each array's hash ends in "_<number of values><type code>"
-    sizes = [int(re.search(r"_(\d+)[A-Za-z]$", key).group(1)) for key in scene["hashes"]]
-    n_building_points = building_mesh(load_run(flood_run).twin).n_points
-    assert 3 * N * N in sizes                              # terrain points
-    assert 3 * n_building_points in sizes                  # building points
 
 
 # --- errors ----------------------------------------------------------------------------------

@@ -1,83 +1,21 @@
-"""Scene exports for other tools: a self-contained interactive HTML page, glTF, and VTK meshes.
+"""Exports of a run for other tools and for people: the interactive HTML viewer, glTF, VTK meshes.
 
-The HTML page is vtk.js's OfflineLocalView (the static viewer shipped with ``trame-vtk``), with
-the scene serialized by trame-vtk's serializers and embedded as base64: it opens in a browser
-with no Python and no network. The serializers are called directly, without starting a trame
-server (``Plotter.trame.export_html`` starts one, and needs ``trame-pyvista`` and
-``nest_asyncio2``, which patches asyncio process-wide).
+The HTML page is the project's own WebGL 2 viewer (:mod:`viz.viewer`), built from the run folder
+itself; glTF and VTK take the composed pyvista scene.
 """
 
 from __future__ import annotations
 
-import io
-import json
-import zipfile
 from pathlib import Path
 
 import pyvista as pv
 
 from viz.scene import CityScene
+from viz.viewer.page import write_viewer
 
 
-def scene_archive(plotter: pv.Plotter) -> bytes:
-    """The plotter's scene as a vtk.js OfflineLocalView archive (zip holding ``index.json``).
-
-    Parameters
-    ----------
-    plotter : pyvista.Plotter
-        A rendered plotter.
-
-    Returns
-    -------
-    bytes
-        Zip archive with the scene description and every data array it references.
-    """
-    from trame_vtk.modules.vtk.serializers import (SynchronizationContext, extract_array_hash,
-                                                   initialize_serializers, reference_id, serialize)
-
-    plotter.render()
-    initialize_serializers()
-    context = SynchronizationContext()
-    window = plotter.render_window
-    camera = plotter.renderer.GetActiveCamera()
-    scene = serialize(None, window, reference_id(window), context, 1)
-    scene["extra"] = {"vtkRefId": reference_id(window), "centerOfRotation": camera.GetFocalPoint(),
-                      "camera": reference_id(camera)}
-    hashes = {entry["hash"]: dict(**entry, content=context.get_cached_data_array(entry["hash"], False))
-              for entry in extract_array_hash(scene)}
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("index.json", json.dumps({"hashes": hashes, "scene": scene}))
-    return buffer.getvalue()
-
-
-def export_html(scene: CityScene, out: str | Path) -> Path:
-    """Write the scene as one self-contained interactive HTML page (vtk.js, data inlined).
-
-    vtk.js draws every scalar bar at the same place and shows no text actors, so the page keeps
-    only the hazard layer's scalar bar (the buildings' one is removed from ``scene``) and has no
-    title.
-
-    Parameters
-    ----------
-    scene : CityScene
-    out : str or Path
-        ``.html`` path.
-
-    Returns
-    -------
-    Path
-        The page written.
-    """
-    from trame_vtk.tools.vtksz2html import write_html
-
-    for title in list(scene.plotter.scalar_bars.keys()):
-        if scene.layer_label is not None and title != scene.layer_label:
-            scene.plotter.remove_scalar_bar(title)
-    out = Path(out)
-    with out.open("w", encoding="utf-8") as page:
-        write_html(scene_archive(scene.plotter), page)
-    return out
+#: The HTML export: the run's interactive viewer, one self-contained page (:mod:`viz.viewer`).
+export_html = write_viewer
 
 
 def export_gltf(scene: CityScene, out: str | Path) -> Path:

@@ -14,9 +14,9 @@ from viz.scene import compose
 from viz.still import render_still
 
 #: Scene exports by file suffix.
-EXPORTS = {".html": export_html, ".gltf": export_gltf, ".glb": export_gltf, ".vtm": export_vtm}
+EXPORTS = {".gltf": export_gltf, ".glb": export_gltf, ".vtm": export_vtm}
 #: Every output suffix render_run knows.
-SUFFIXES = (".png", *ANIMATION_FORMATS, *EXPORTS)
+SUFFIXES = (".png", *ANIMATION_FORMATS, ".html", *EXPORTS)
 
 
 def still_name(layer: str, view: str | Camera) -> str:
@@ -99,6 +99,8 @@ def render_run(run_dir: str | Path, out: str | Path | None = None, view: str | C
     layer = layer or default_layer
     if suffix == ".png":
         return render_still(run, out, layer=layer, time=time, **options)
+    if suffix == ".html":
+        return export_html(run, out, view=view, layer=layer, exaggeration=exaggeration)
     if suffix not in EXPORTS:
         raise InputError("unknown output format", file=out, expected=", ".join(SUFFIXES),
                          found=suffix or "no suffix")

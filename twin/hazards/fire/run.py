@@ -101,6 +101,7 @@ def hazard_dataset(twin: xr.Dataset, sf: ScenarioFile, result) -> xr.Dataset:
     fields["final_burned"] = result.burned.astype(np.int8)
     return result_dataset(twin, fields, FIRE_FIELDS,
                           attrs={"scenario_name": sf.scenario.name, "hazard": "fire", "members": 1,
+                                 "scenario_description": sf.scenario.description,
                                  "title": f"fire hazard of scenario {sf.scenario.name}",
                                  "source": SOURCE, "references": REFERENCES},
                           series={"burned": (result.snapshot_times, result.burned_snapshots.astype(np.int8))})

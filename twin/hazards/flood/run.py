@@ -170,6 +170,7 @@ def hazard_dataset(twin: xr.Dataset, sf: ScenarioFile, result) -> xr.Dataset:
     for a in fields.values():
         a[outside] = np.nan
     ds = result_dataset(twin, fields, FLOOD_FIELDS, attrs={"scenario_name": sf.scenario.name, "hazard": "flood", "members": 1,
+                                             "scenario_description": sf.scenario.description,
                                              "wet_threshold_m": sf.scenario.flood.numerics.wet_threshold_m,
                                              "title": f"flood hazard of scenario {sf.scenario.name}",
                                              "source": SOURCE, "references": REFERENCES},
