@@ -34,7 +34,7 @@ from twin.hazards.registry import HAZARDS, HazardRegistry, get_hazard, load_scen
 from twin.io.provenance import file_sha256, package_versions, utc_now, write_json
 from twin.io.run_folders import MANIFEST, RUN_LOG, list_products, staged_run_folder
 from twin.io.runlog import EventLog
-from twin.pipeline.budget import Budget, check_run_fits, estimate_run, scenario_grid
+from twin.pipeline.budget import Budget, check_run_fits, estimate_run, member_count, scenario_grid
 from twin.pipeline.risk_run import reduce_members, write_risk
 from twin.core.yamlio import line_of
 from twin.scenario.schema import ScenarioFile
@@ -143,6 +143,8 @@ def prepare_run(sf: ScenarioFile, *, until: float | None = None, hazards: Hazard
     events = event_runs(sf, hazard)
     if events is not None:
         sf = events.control
+    if events is not None:  # every member runs in every event, on dask: budgeted as that many members
+        members = (members or member_count(sf)) * len(events.scenarios)
     budget = estimate_run(sf, scenario_grid(sf), render=render, members=members, workers=workers,
                           scheduler=scheduler or sf.scenario.scheduler, hazards=hazards)
     check_run_fits(budget, sf, out_dir=sf.output_dir(out))
