@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from twin.core.fields import FieldRegistry
+from twin.risk.event_set import EventRisk
 from twin.risk.spec import RiskSpec
 
 #: Child stream of a member's SeedSequence kept for the member's own random processes (e.g. fire
@@ -155,7 +156,7 @@ class EventSupport:
     block: type
     design: Callable
     apply: Callable
-    risk: object
+    risk: EventRisk
 
 
 @dataclass(frozen=True)

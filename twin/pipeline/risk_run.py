@@ -143,9 +143,8 @@ def reduce_events(twin: xr.Dataset, hazard: Hazard, control_result, folder: Path
     inside = twin["domain_mask"].values == 1
     table = building_table(twin)
     n_events = len(events.scenarios)
-    tasks = [MemberTask(event_sf, d, k, label) for k, (event_sf, label) in enumerate(zip(events.scenarios,
-                                                                                          events.labels))
-             for d in draws]
+    tasks = [MemberTask(event_sf, d, k, label)
+             for k, (event_sf, label) in enumerate(zip(events.scenarios, events.labels)) for d in draws]
     with EventSetAccumulator(hazard.events.risk, table, n_events, len(draws), [d.weight for d in draws],
                              spill_dir=folder, mask=inside, landcover=twin["landcover"].values) as acc:
         if control_only(draws):
@@ -206,7 +205,8 @@ def write_event_risk(folder: Path, sf: ScenarioFile, twin: xr.Dataset, hazard: H
     ds.rio.write_crs(twin.rio.crs, inplace=True)  # grid_mapping on the maps added after result_dataset
     write_maps(ds, folder / "risk.nc", declared.headline if sf.scenario.output.geotiff else ())
     _write_buildings(folder, twin, {**res.buildings, **(extra_building_columns or {})})
-    return {"members": risk.n_members, "events": res.summary,
+    # the control run (hazard.nc, gauges, the summary's peak depth and ledger) is the rarest event
+    return {"members": risk.n_members, "events": {"control_run_return_period_years": float(t[-1]), **res.summary},
             "members_failed": [{"member": f.index, "event_return_period_years": float(t[f.event]), "error": f.error}
                                for f in risk.failures]}
 
