@@ -221,7 +221,7 @@ def test_the_shipped_event_set_runs_from_the_command_line(shipped_run):
 
 @pytest.mark.xfail(strict=True, reason=(
     "the flood model's maximum depth is not monotone in the rain on the sample city: its depths oscillate on the "
-    "steep forest hills (slopes of 20-40 %) and slosh in the underpasses, so that a larger storm can peak lower; "
+    "steep forest hills (median slope 26 %) and slosh in the underpasses, so that a larger storm can peak lower; "
     "measured (docs/risk.md, 'Event sets and annual damage'): 87 920 of 250 000 cells lower at some larger return "
     "period in the first 10 min, by up to 0.11 m; 37 933 cells lower at T = 200 than at T = 100 years over the "
     "whole storm, by up to 0.72 m. A flood-kernel matter; this test passes when it is fixed."))
