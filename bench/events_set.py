@@ -46,12 +46,13 @@ def main() -> None:
     print("stages (s): " + ", ".join(f"{k} {v:.1f}" for k, v in summary["timings"].items()))
     print(f"load average (1, 5, 15 min) before {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}, "
           f"after {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f} on {os.cpu_count()} cores")
-    print("control run (rarest event): time steps", summary["time_steps"], "peak depth", f"{summary['peak_depth_m']:.2f} m")
+    print(f"control run (rarest event): {summary['time_steps']} time steps, peak depth {summary['peak_depth_m']:.2f} m")
     for t, depth, loss, flooded in zip(events["return_periods_years"], events["storm_depth_m"], events["loss_krw"],
                                        events["buildings_flooded"]):
         print(f"  T = {t:5g} years: storm {depth * 1000:6.1f} mm, loss {loss:.4g} KRW, {flooded} buildings flooded")
+    tails = events["tail_conventions"]
     print(f"expected annual damage {events['expected_annual_damage_krw']:.4g} KRW/year "
-          f"(tail {events['tail_conventions']['tail']}, protection {events['tail_conventions']['protection_rp_years']:g} years)")
+          f"(tail {tails['tail']}, protection {tails['protection_rp_years']:g} years)")
 
 
 if __name__ == "__main__":
