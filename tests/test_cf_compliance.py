@@ -11,8 +11,9 @@ table version 93 of 2026-03-17, area-type table 13, region list 5). Both package
 Coordinates and bounds must have no ``_FillValue``, which cfchecks does not check: the tests do.
 
 Files checked: ``hazard.nc`` (with its snapshots: ``depth(time, y, x)`` for a flood,
-``burned(time, y, x)`` for a fire), ``risk.nc`` and ``twin.nc`` of a short flood run and of a
-short fire run, the run folder of a nightly batch (three forecast members), and the sample
+``burned(time, y, x)`` for a fire), ``risk.nc`` and ``twin.nc`` of a short flood run, of a
+short fire run and of a flood design-event set (its ``risk.nc`` on a ``return_period`` dimension,
+with the annual exceedance and expected-annual-damage maps), the run folder of a nightly batch (three forecast members), and the sample
 forecast. The module is skipped only where cfchecker or udunits2 cannot be imported.
 """
 
@@ -33,6 +34,7 @@ except (ImportError, OSError) as exc:  # cfunits raises OSError where the udunit
                 "apt-get install libudunits2-0", allow_module_level=True)
 
 from conftest import write_valley_twin
+from test_events_run import bowl_scenario
 from twin.core.cf import SCENARIO_EPOCH
 from twin.core.citytwin import open_twin, save_twin
 from twin.pipeline.batch import run_batch
@@ -72,13 +74,15 @@ def assert_cf_valid(folder: Path, names: tuple[str, ...]) -> None:
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
-    """A flood run (10 min of the flash flood: snapshots at 0 and 10 min) and a fire run (30 min of the urban fire)."""
+    """A flood run (10 min of the flash flood: snapshots at 0 and 10 min), a fire run (30 min of the urban
+    fire) and a flood event set (the small bowl of tests/test_events_run.py: 4 return periods x 2 members)."""
     root = tmp_path_factory.mktemp("cf")
     flood = run_scenario(ROOT / "scenarios" / "sample_flash_flood.yaml", out=root / "flood", progress=False,
                          until=10 * 60.0)
     fire = run_scenario(ROOT / "scenarios" / "sample_urban_fire.yaml", out=root / "fire", progress=False,
                         until=30 * 60.0)
-    return {"flood": flood, "fire": fire}
+    events = run_scenario(bowl_scenario(root / "bowl"), out=root / "events", progress=False, workers=2)
+    return {"flood": flood, "fire": fire, "events": events}
 
 
 def test_the_checker_finds_what_the_files_used_to_get_wrong(tmp_path):
@@ -95,12 +99,18 @@ def test_the_checker_finds_what_the_files_used_to_get_wrong(tmp_path):
     assert filled_coordinates(tmp_path / "bad.nc") == ["time", "x"]  # xarray fills float coordinates with NaN
 
 
-@pytest.mark.parametrize("hazard, snapshots", [("flood", "depth"), ("fire", "burned")])
+@pytest.mark.parametrize("hazard, snapshots", [("flood", "depth"), ("fire", "burned"), ("events", "depth")])
 def test_every_netcdf_of_a_run_is_cf_valid(runs, hazard, snapshots):
     folder = runs[hazard]
     with xr.open_dataset(folder / "hazard.nc", decode_times=False) as ds:
         assert ds[snapshots].dims == ("time", "y", "x") and ds.sizes["time"] >= 2
     assert_cf_valid(folder, ("hazard.nc", "risk.nc", "twin.nc"))
+
+
+def test_the_event_set_checked_has_its_maps_per_return_period(runs):
+    with xr.open_dataset(runs["events"] / "risk.nc") as ds:
+        assert ds["event_max_depth"].dims == ("return_period", "y", "x") and ds.sizes["return_period"] == 4
+        assert {"aep_depth_over_0p5m", "expected_annual_damage_krw"} <= set(ds.data_vars)
 
 
 def test_files_carry_the_cf_global_attributes(runs):

@@ -5,6 +5,8 @@ By default a :class:`distributed.LocalCluster` with one single-threaded worker p
 8787); with ``scheduler="tcp://HOST:PORT"`` the same members go to an existing cluster,
 which is how a run reaches Slurm/PBS (dask-jobqueue) or Kubernetes (dask-kubernetes). Members are
 reduced as they finish (``on_member``), so the driver never holds more than one member's maps.
+A task is a member's draw in a scenario (:class:`MemberTask`): the scenario as written, or one
+design event's (every member runs in every event of a set).
 A member that raises is retried once (``retries=1``); a member that still fails is reported with
 its error, and the run says how many members succeeded. Tasks lost with a dead worker are
 rescheduled by dask on the remaining workers.
@@ -24,7 +26,7 @@ from typing import Callable
 
 from twin.core.errors import InputError
 from twin.core.citytwin import load_twin, twin_input_files
-from twin.ensemble.draws import MemberDraw, heaviest_first, member_scenario
+from twin.ensemble.draws import MemberDraw, heaviness, member_scenario
 from twin.hazards.interface import Hazard
 from twin.scenario.schema import scheduler_address
 from twin.io.progress import CountBar
@@ -32,10 +34,34 @@ from twin.io.progress import CountBar
 
 @dataclass(frozen=True)
 class MemberFailure:
-    """A member that failed twice: its index and the error."""
+    """A member that failed twice: its index, the error (naming its design event, if any) and the event's index."""
 
     index: int
     error: str
+    event: int | None = None
+
+
+@dataclass(frozen=True)
+class MemberTask:
+    """One dask task: member ``draw`` run in scenario ``sf``.
+
+    Attributes
+    ----------
+    sf : ScenarioFile
+        The scenario before the member's draws: as written, or a design event's
+        (:func:`twin.ensemble.draws.event_scenario`).
+    draw : MemberDraw
+        The member's draws.
+    event : int or None
+        Index of the design event (events in increasing return period); None outside an event set.
+    label : str
+        How a failure names the event (``"T = 100 years"``); empty outside an event set.
+    """
+
+    sf: object
+    draw: MemberDraw
+    event: int | None = None
+    label: str = ""
 
 
 def member_maps(hazard: Hazard, sf, draw: MemberDraw) -> dict:
@@ -267,18 +293,18 @@ def local_cluster(workers: int | None = None, dashboard: bool = False):
                             processes=True, silence_logs=logging.ERROR, **http)
 
 
-def run_members(hazard: Hazard, sf, draws: list[MemberDraw], on_member: Callable[[MemberDraw, dict], None],
+def run_members(hazard: Hazard, tasks: list[MemberTask], on_member: Callable[[MemberTask, dict], None],
                 client, progress: bool = True) -> list[MemberFailure]:
     """Run members as dask tasks and hand each result to ``on_member`` as it finishes.
 
     Parameters
     ----------
-    hazard, sf
+    hazard : Hazard
         As :func:`member_maps`.
-    draws : list of MemberDraw
-        The members to run.
+    tasks : list of MemberTask
+        The members to run, each in its scenario.
     on_member : callable
-        ``on_member(draw, maps)``, called in the driver in the order members finish.
+        ``on_member(task, maps)``, called in the driver in the order members finish.
     client : distributed.Client
         An open client (:func:`dask_client`; the runner opens it before the control run and
         warms its workers, :func:`warm_workers`).
@@ -288,22 +314,25 @@ def run_members(hazard: Hazard, sf, draws: list[MemberDraw], on_member: Callable
     Returns
     -------
     list of MemberFailure
-        Members that failed after one retry (empty when all succeeded).
+        Members that failed after one retry (empty when all succeeded), by event and index.
     """
     from distributed import as_completed
 
     failures = []
-    with client.as_current(), CountBar(len(draws), "members", progress) as bar:
-        # submitted (and prioritised) longest expected first, so the last to run are short
-        order = heaviest_first(draws, hazard.perturbations)
-        futures = {client.submit(member_maps, hazard, sf, d, retries=1, pure=False,
-                                 priority=len(order) - k): d for k, d in enumerate(order)}
+    with client.as_current(), CountBar(len(tasks), "members", progress) as bar:
+        # submitted (and prioritised) longest expected first, so the last to run are short: the
+        # rarest design event first (the most rain), then by the members' draws
+        order = sorted(tasks, key=lambda t: (-(t.event or 0), heaviness(t.draw, hazard.perturbations)))
+        futures = {client.submit(member_maps, hazard, t.sf, t.draw, retries=1, pure=False,
+                                 priority=len(order) - k): t for k, t in enumerate(order)}
         for future in as_completed(futures):
-            draw = futures.pop(future)
+            task = futures.pop(future)
             if future.status == "error":
-                failures.append(MemberFailure(draw.index, repr(future.exception())))
+                error = repr(future.exception())
+                failures.append(MemberFailure(task.draw.index, f"{task.label}: {error}" if task.label else error,
+                                              task.event))
             else:
-                on_member(draw, future.result())
+                on_member(task, future.result())
             future.release()
             bar.advance()
-    return sorted(failures, key=lambda f: f.index)
+    return sorted(failures, key=lambda f: (f.event or 0, f.index))

@@ -10,6 +10,10 @@ other perturbations the scenario adds, or which hazards are registered.
 Draws are made in the driver (they may read a probability raster); a member's scenario is the
 scenario with its draws applied by its hazard (:func:`member_scenario`), which the worker then
 prepares and runs.
+
+Design-event sets (the ``events:`` block): each event runs the scenario with the event's forcing
+applied by its hazard (:func:`event_runs`), and every member runs in every event with the same draws
+(the same seeds), so that events differ by their forcing alone.
 """
 
 from __future__ import annotations
@@ -20,7 +24,8 @@ import numpy as np
 import xarray as xr
 from pydantic import ValidationError
 
-from twin.hazards.interface import NOISE_STREAM, Hazard
+from twin.events.design_events import EventSet
+from twin.hazards.interface import EVENTS_BLOCK, NOISE_STREAM, Hazard
 from twin.scenario.schema import ScenarioFile
 
 
@@ -116,15 +121,21 @@ def check_member(sf: ScenarioFile, draw: MemberDraw, hazard: Hazard) -> None:
     InputError
         Naming the member, its drawn values and the bound broken.
     """
-    member = member_scenario(sf, draw, hazard).scenario
+    problem = _schema_problem(member_scenario(sf, draw, hazard).scenario)
+    if problem is not None:
+        drawn = {k: v for k, v in draw.values.items() if k != "ignition"}
+        raise sf.error(("ensemble", "perturb"), f"member {draw.index} draws {drawn}, which gives {problem}; "
+                       "narrow the distribution")
+
+
+def _schema_problem(scenario) -> str | None:
+    """The first schema error of a scenario built in code (``"path: message"``), validated again; None if valid."""
     try:
-        type(member).model_validate(member.model_dump(warnings=False))
+        type(scenario).model_validate(scenario.model_dump(warnings=False))
     except ValidationError as exc:
         err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"])
-        drawn = {k: v for k, v in draw.values.items() if k != "ignition"}
-        raise sf.error(("ensemble", "perturb"), f"member {draw.index} draws {drawn}, which gives {where}: "
-                       f"{err['msg']}; narrow the distribution") from None
+        return f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
+    return None
 
 
 def heaviest_first(draws: list[MemberDraw], perturbations=()) -> list[MemberDraw]:
@@ -149,8 +160,13 @@ def heaviest_first(draws: list[MemberDraw], perturbations=()) -> list[MemberDraw
     list of MemberDraw
         The same draws, reordered (ties keep index order).
     """
-    ranked = [p for p in perturbations if p.heavier_when_larger is not None]
-    return sorted(draws, key=lambda d: tuple(-d.values.get(p.name, p.heavier_when_larger) for p in ranked))
+    return sorted(draws, key=lambda d: heaviness(d, perturbations))
+
+
+def heaviness(draw: MemberDraw, perturbations=()) -> tuple:
+    """The sort key of :func:`heaviest_first`: smaller for a member expected to run longer."""
+    return tuple(-draw.values.get(p.name, p.heavier_when_larger) for p in perturbations
+                 if p.heavier_when_larger is not None)
 
 
 def member_scenario(sf: ScenarioFile, draw: MemberDraw, hazard: Hazard) -> ScenarioFile:
@@ -161,3 +177,60 @@ def member_scenario(sf: ScenarioFile, draw: MemberDraw, hazard: Hazard) -> Scena
     if draw.noise_seed is not None:
         update["seed"] = draw.noise_seed
     return ScenarioFile(sc.model_copy(update=update), sf.path, sf.lines)
+
+
+@dataclass(frozen=True)
+class EventRuns:
+    """A scenario's design events and the scenario each one runs (before the members' draws).
+
+    Attributes
+    ----------
+    events : EventSet
+        The events, in increasing return period (:class:`twin.events.design_events.EventSet`).
+    scenarios : tuple of ScenarioFile
+        Per event, the scenario with the event's forcing and no ``events:`` block.
+    """
+
+    events: EventSet
+    scenarios: tuple
+
+    @property
+    def control(self) -> ScenarioFile:
+        """The control run of the set: its rarest event as written (no draws)."""
+        return self.scenarios[-1]
+
+    @property
+    def labels(self) -> list[str]:
+        """How messages name each event (``"T = 100 years"``)."""
+        return [e.label for e in self.events.events]
+
+
+def event_scenario(sf: ScenarioFile, event, hazard: Hazard) -> ScenarioFile:
+    """The scenario of one design event: the hazard's block with the event applied
+    (:attr:`twin.hazards.interface.EventSupport.apply`), without the ``events:`` block."""
+    sc = sf.scenario
+    update = {hazard.name: hazard.events.apply(sc, event), EVENTS_BLOCK: None}
+    return ScenarioFile(sc.model_copy(update=update), sf.path, sf.lines)
+
+
+def event_runs(sf: ScenarioFile, hazard: Hazard) -> EventRuns | None:
+    """The design events of a scenario with an ``events:`` block, each with its scenario; None without one.
+
+    Raises
+    ------
+    InputError
+        For the block's IDF relation (:attr:`twin.hazards.interface.EventSupport.design`), or an
+        event whose scenario breaks the schema's bounds (e.g. a rain intensity above the plausible
+        one), at ``events`` naming the event.
+    """
+    if getattr(sf.scenario, EVENTS_BLOCK, None) is None:
+        return None
+    events = hazard.events.design(sf)
+    scenarios = []
+    for event in events.events:
+        event_sf = event_scenario(sf, event, hazard)
+        problem = _schema_problem(event_sf.scenario)
+        if problem is not None:
+            raise sf.error((EVENTS_BLOCK,), f"the design event {event.label} gives {problem}")
+        scenarios.append(event_sf)
+    return EventRuns(events, tuple(scenarios))

@@ -30,6 +30,38 @@ from twin.events.frequency import annual_exceedance, event_rows
 
 #: Conventions for the curve beyond the largest return period (module docstring).
 TAILS = ("truncate", "constant", "linear")
+#: What each rare-end convention adds, in words (``summary.json``).
+TAIL_MEANINGS = {
+    "truncate": "nothing rarer than the largest return period counted (a lower bound)",
+    "constant": "the largest event's loss held from its AEP to AEP 0",
+    "linear": "the segment between the two rarest events extended linearly in AEP to AEP 0, "
+              "not below 0 and not above the value exposed",
+}
+
+
+def tail_conventions(protection_rp: float, tail: str) -> dict:
+    """The ends of the loss-exceedance curve, in words, as ``summary.json`` reports them.
+
+    Parameters
+    ----------
+    protection_rp : float
+        P (years), 0 for none (:func:`loss_curve`).
+    tail : {"truncate", "constant", "linear"}
+        The rare end.
+
+    Returns
+    -------
+    dict
+        ``protection_rp_years``, ``frequent_end`` (its meaning), ``tail``, ``rare_end`` (its meaning)
+        and ``rule`` (the integration).
+    """
+    frequent = (f"no loss from storms of return period <= {protection_rp:g} years: the curve is 0 at AEP "
+                f"{1.0 / protection_rp:g} per year and linear to the first event beyond" if protection_rp > 0 else
+                "the curve starts at the most frequent event; more frequent storms add nothing (a lower bound)")
+    return {"protection_rp_years": float(protection_rp), "frequent_end": frequent, "tail": tail,
+            "rare_end": TAIL_MEANINGS[tail],
+            "rule": "trapezoid rule of the loss over the annual exceedance probability AEP = 1/T (Olsen et al. "
+                    "2015, eqs. 1-2; CLIMADA's eai_exp / aai_agg with the events' trapezoid weights)"}
 
 
 def _rare_tail(aep: np.ndarray, loss: np.ndarray, tail: str, max_loss) -> np.ndarray | None:

@@ -21,8 +21,9 @@ from twin.events.idf_csv import read_idf_table
 from twin.events.schema import EventsSpec, IdfTableSpec
 
 
-def idf_relation(spec: EventsSpec, resolve: Callable[[str], Path], source: str) -> IdfRelation:
-    """The block's IDF relation, checked to cover the storms it will give.
+def read_relation(spec: EventsSpec, resolve: Callable[[str], Path], source: str) -> IdfRelation:
+    """The block's IDF relation as given (a table read and checked, or the formula), not yet
+    checked to cover the storms (:func:`idf_relation` does both).
 
     Parameters
     ----------
@@ -36,11 +37,22 @@ def idf_relation(spec: EventsSpec, resolve: Callable[[str], Path], source: str) 
     Raises
     ------
     InputError
-        A table that cannot be read or is bad (:func:`twin.events.idf_csv.read_idf_table`), or a
-        relation that does not cover the storm duration (and block multiples) or the return periods.
+        A table that cannot be read or is bad (:func:`twin.events.idf_csv.read_idf_table`).
     """
-    relation = read_idf_table(resolve(spec.idf.table)) if isinstance(spec.idf, IdfTableSpec) \
+    return read_idf_table(resolve(spec.idf.table)) if isinstance(spec.idf, IdfTableSpec) \
         else spec.idf.relation(source)
+
+
+def idf_relation(spec: EventsSpec, resolve: Callable[[str], Path], source: str) -> IdfRelation:
+    """The block's IDF relation (:func:`read_relation`), checked to cover the storms it will give.
+
+    Raises
+    ------
+    InputError
+        As :func:`read_relation`, or for a relation that does not cover the storm duration (and
+        block multiples) or the return periods (:meth:`twin.events.idf.IdfRelation.check_covers`).
+    """
+    relation = read_relation(spec, resolve, source)
     relation.check_covers(spec.idf_durations_s(), spec.return_periods)
     return relation
 

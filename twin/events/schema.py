@@ -14,9 +14,9 @@
 Durations are parsed by :func:`twin.scenario.units.parse_duration` into seconds; the formula's
 coefficients stay in its own units (I in mm/h, t in min) and are converted by
 :class:`twin.events.idf.IdfFormula`. The table's path stays as written (resolved against the
-scenario's folder when the run reads it, :func:`twin.events.design_storm.idf_relation`). Phase 1:
-the block is validated here and not yet part of the scenario model (docs/risk.md, "Event sets
-and annual damage").
+scenario's folder when the run reads it, :func:`twin.events.design_events.scenario_events`). The
+block is a top-level key of a flood scenario, declared by the flood hazard
+(:class:`twin.hazards.interface.EventSupport`; docs/risk.md, "Event sets and annual damage").
 """
 
 from __future__ import annotations

@@ -10,7 +10,9 @@ How a run uses a hazard (:mod:`twin.pipeline.run`): ``prepare(sf, twin) -> input
 error raised here), ``simulate(inputs, sf, progress) -> result``, ``write(folder, sf, twin,
 result) -> summary``, ``member_maps(result) -> maps`` for the risk (:attr:`Hazard.risk`), and
 ``building_columns(result)`` for the control run's columns of buildings.csv. A member of an
-ensemble is the scenario with the member's draws applied (:attr:`Hazard.apply_draw`).
+ensemble is the scenario with the member's draws applied (:attr:`Hazard.apply_draw`). A hazard that
+runs design-event sets (the scenario's ``events:`` block, :class:`EventSupport`) runs each event as
+the scenario with the event's forcing (:attr:`EventSupport.apply`), then each member's draws on it.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from twin.core.fields import FieldRegistry
+from twin.risk.event_set import EventRisk
 from twin.risk.spec import RiskSpec
 
 #: Child stream of a member's SeedSequence kept for the member's own random processes (e.g. fire
@@ -127,6 +130,35 @@ class MemoryUse:
     setup_temporaries: float = 0.0
 
 
+#: Key of the scenario's design-event block (:class:`EventSupport`).
+EVENTS_BLOCK = "events"
+
+
+@dataclass(frozen=True)
+class EventSupport:
+    """How a hazard runs a set of design events, one per return period (the ``events:`` block).
+
+    Attributes
+    ----------
+    block : type
+        Pydantic model of the ``events:`` block (:class:`twin.events.schema.EventsSpec`).
+    design : callable
+        ``design(sf) -> EventSet``: the events of the scenario's block
+        (:class:`twin.events.design_events.EventSet`); every input error raised here.
+    apply : callable
+        ``apply(scenario, event) -> block``: the hazard's block with the event's forcing (e.g. the
+        flood's rainfall replaced by the design storm).
+    risk : EventRisk
+        Statistics per event over its members and the event set's maps and columns
+        (:class:`twin.risk.event_set.EventRisk`).
+    """
+
+    block: type
+    design: Callable
+    apply: Callable
+    risk: EventRisk
+
+
 @dataclass(frozen=True)
 class Hazard:
     """A hazard, declared in one place (see the module docstring for how a run uses it).
@@ -163,7 +195,8 @@ class Hazard:
     with_forecast : callable or None
         ``with_forecast(sf, file, variable) -> ScenarioFile``: the scenario driven by a gridded
         forecast (the nightly batch; member ``k`` of the forecast runs as member ``k``). None: the
-        hazard takes no forecast and the batch runs the scenario as written.
+        hazard takes no forecast and the batch runs the scenario as written.    events : EventSupport or None
+        How it runs design-event sets; None: its scenarios take no ``events:`` block.
     """
 
     name: str
@@ -184,10 +217,12 @@ class Hazard:
     risk: RiskSpec
     memory: Callable
     with_forecast: Callable | None = None
+    events: EventSupport | None = None
     all_fields: FieldRegistry = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
-        object.__setattr__(self, "all_fields", self.fields.merged(self.risk.fields))
+        event_fields = [self.events.risk.fields] if self.events is not None else []
+        object.__setattr__(self, "all_fields", self.fields.merged(self.risk.fields, *event_fields))
         undeclared = [n for n in (*self.outputs.geotiff, self.outputs.snapshot, self.outputs.render_layer,
                                   *self.risk.member_maps) if n not in self.fields]
         if undeclared:

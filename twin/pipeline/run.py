@@ -28,13 +28,13 @@ import xarray as xr
 from twin.core.citytwin import load_twin, save_twin, twin_input_files
 from twin.core.errors import InputError, RunError
 from twin.ensemble.cluster import dask_client, warm_workers, warn_unused_cluster
-from twin.ensemble.draws import control_only, member_draws
+from twin.ensemble.draws import EventRuns, control_only, event_runs, member_draws
 from twin.hazards.interface import Hazard
 from twin.hazards.registry import HAZARDS, HazardRegistry, get_hazard, load_scenario
 from twin.io.provenance import file_sha256, package_versions, utc_now, write_json
 from twin.io.run_folders import MANIFEST, RUN_LOG, list_products, staged_run_folder
 from twin.io.runlog import EventLog
-from twin.pipeline.budget import Budget, check_run_fits, estimate_run, scenario_grid
+from twin.pipeline.budget import Budget, check_run_fits, estimate_run, member_count, scenario_grid
 from twin.pipeline.risk_run import reduce_members, write_risk
 from twin.core.yamlio import line_of
 from twin.scenario.schema import ScenarioFile
@@ -64,6 +64,9 @@ class PreparedRun:
         The duration (s) the scenario file gives.
     until_s : float or None
         ``--until`` (s): the simulated time the run stops at; None: the scenario's duration.
+    events : EventRuns or None
+        The scenario's design events (its ``events:`` block), each with its scenario; ``sf`` is
+        then the control run's, the rarest event (:attr:`twin.ensemble.draws.EventRuns.control`).
     """
 
     sf: ScenarioFile
@@ -75,6 +78,7 @@ class PreparedRun:
     budget: Budget
     scenario_duration_s: float
     until_s: float | None = None
+    events: EventRuns | None = None
 
     @property
     def status(self) -> str:
@@ -136,15 +140,21 @@ def prepare_run(sf: ScenarioFile, *, until: float | None = None, hazards: Hazard
     scenario_duration = sf.scenario.duration
     sf = cut_short(sf, until)
     hazard = get_hazard(sf.scenario.hazard, hazards)
+    events = event_runs(sf, hazard)
+    if events is not None:
+        sf = events.control
+    if events is not None:  # every member runs in every event, on dask: budgeted as that many members
+        members = (members or member_count(sf)) * len(events.scenarios)
     budget = estimate_run(sf, scenario_grid(sf), render=render, members=members, workers=workers,
                           scheduler=scheduler or sf.scenario.scheduler, hazards=hazards)
     check_run_fits(budget, sf, out_dir=sf.output_dir(out))
     source = sf.twin_source()
     twin = load_twin(source, base_dir=sf.folder)
     inputs = hazard.prepare(sf, twin)
-    files = (sf.path, *twin_input_files(source, sf.folder), *hazard.input_files(sf))
+    files = (sf.path, *twin_input_files(source, sf.folder), *hazard.input_files(sf),
+             *(events.events.input_files if events is not None else ()))
     return PreparedRun(sf, hazard, twin, inputs, tuple(files), time.perf_counter() - t0, budget, scenario_duration,
-                       until)
+                       until, events)
 
 
 def run_scenario(scenario_path: str | Path, out: str | Path | None = None, progress: bool = True,
@@ -255,7 +265,7 @@ def run_prepared(prep: PreparedRun, out: str | Path | None = None, *, draws: lis
         log("prepared", f"prepared in {prep.prepare_s:.2f} s; {prep.budget.describe()}", level=logging.DEBUG,
             stage="prepare", seconds=prep.prepare_s)
         client, warm_up = None, []
-        if not control_only(draws):
+        if not control_only(draws) or prep.events is not None:
             # the cluster first, so that its workers load themselves while the control run computes
             client = stack.enter_context(dask_client(scheduler or sf.scenario.scheduler, workers, dashboard))
             warm_up = warm_workers(client, hazard, sf)
@@ -270,7 +280,7 @@ def run_prepared(prep: PreparedRun, out: str | Path | None = None, *, draws: lis
         t_control_written = time.perf_counter()
         _stage_done(log, "control_write", t_control_written - t_simulated)
         risk = reduce_members(sf, prep.twin, hazard, result, folder, draws=draws, client=client,
-                              progress=progress)
+                              progress=progress, events=prep.events)
         for future in warm_up:
             future.release()
         failures = risk.failures

@@ -98,6 +98,12 @@ def validate_scenario(scenario_path: str | Path, until: float | None = None,
         Check("hazard inputs", f"the {hazard.name} inputs built on the twin: every position the {hazard.name} "
                                "run uses placed on the grid and inside the domain"),
     ]
+    if prep.events is not None:
+        ev = prep.events.events
+        checks.append(Check("events", f"{len(ev.events)} design storms of {ev.spec.storm_duration:g} s, T = "
+                                      f"{ev.return_periods[0]:g}-{ev.return_periods[-1]:g} years, from "
+                                      f"{_files(list(ev.input_files)) if ev.input_files else 'the IDF formula'}, "
+                                      "each event's scenario validated"))
     draws = member_draws(sf, twin, hazard)
     hazard.check_draws(sf, draws)
     checks.append(Check("members", f"{len(draws)} member draw(s) made from the seed and passed the "

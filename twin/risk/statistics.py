@@ -73,6 +73,8 @@ def weighted_percentiles(values: np.ndarray, weights: np.ndarray, qs) -> list[np
     for q in qs:
         if not (isinstance(q, (int, np.integer)) and 0 < q <= 100):
             raise InputError("percentile must be an integer in (0, 100]", field="percentile", found=str(q))
+    if len(qs) == 0:
+        return []
     order = np.argsort(values, axis=0, kind="stable")
     cum = np.cumsum(weights[order], axis=0)
     ordered = np.take_along_axis(values, order, axis=0)

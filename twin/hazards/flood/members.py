@@ -1,13 +1,16 @@
 """What a flood member draws and how the draw applies: rainfall scale and shift, roughness scale,
-a forecast member; and the nightly forecast wired into a flood scenario."""
+a forecast member; a design event's storm as the rainfall (event sets); and the nightly forecast
+wired into a flood scenario."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from twin.events.design_events import DesignEvent
 from twin.hazards.flood.schema import GriddedRainfall, UniformRainfall
-from twin.hazards.interface import Perturbation, draw_distribution
+from twin.hazards.interface import EVENTS_BLOCK, Perturbation, draw_distribution
 from twin.scenario.schema import Distribution, ScenarioFile
+from twin.scenario.units import MM_PER_H
 
 
 #: Streams 0-2 of a member's SeedSequence (twin.ensemble.draws); never renumber.
@@ -48,16 +51,35 @@ def apply_draw(scenario, draw):
     return flood.model_copy(update={"rainfall": rain, "manning_scale": scale})
 
 
+def apply_event(scenario, event: DesignEvent):
+    """The ``flood`` block of a design event: its rainfall the event's storm, uniform over the twin, as a
+    hyetograph linear between times (:meth:`twin.events.hyetograph.Hyetograph.series`, 1 s ramps
+    between blocks, the storm's depth kept), in mm/h. Not validated here: the run validates each
+    event's scenario once (:func:`twin.ensemble.draws.event_runs`)."""
+    times, rates = event.storm.series()
+    rain = UniformRainfall.model_construct(times=times.tolist(), intensity_mm_h=(rates / MM_PER_H).tolist())
+    return scenario.flood.model_copy(update={"rainfall": rain})
+
+
 def with_forecast(sf: ScenarioFile, file, variable: str) -> ScenarioFile:
-    """The scenario with its rainfall from a gridded forecast file (the control run: member 0)."""
+    """The scenario with its rainfall from a gridded forecast file (the control run: member 0); a
+    design-event set, if any, is replaced by the forecast."""
     sc = sf.scenario
     rain = GriddedRainfall(file=str(file), variable=variable, member=0)
-    return ScenarioFile(sc.model_copy(update={"flood": sc.flood.model_copy(update={"rainfall": rain})}),
-                        sf.path, sf.lines)
+    return ScenarioFile(sc.model_copy(update={"flood": sc.flood.model_copy(update={"rainfall": rain}),
+                                              EVENTS_BLOCK: None}), sf.path, sf.lines)
 
 
 def check_scenario(scenario) -> str | None:
-    """Rules across blocks: tiles need a run without gauges; a rainfall shift needs a hyetograph."""
+    """Rules across blocks: tiles need a run without gauges; a rainfall shift needs a hyetograph; an
+    event set brings the rainfall (``flood.rainfall`` left out) and a run holds its whole storm."""
+    events = getattr(scenario, EVENTS_BLOCK, None)
+    if events is not None and scenario.flood.rainfall is not None:
+        return (f"{EVENTS_BLOCK}: the design storms are the rainfall of an event set; leave flood.rainfall out "
+                f"(or the {EVENTS_BLOCK} block)")
+    if events is not None and scenario.duration < events.storm_duration:
+        return (f"duration: {scenario.duration:g} s is shorter than {EVENTS_BLOCK}.storm_duration "
+                f"({events.storm_duration:g} s); a run holds its whole design storm")
     if scenario.parallel.tiles is not None and scenario.output.gauges:
         return "parallel: tiles apply to flood runs without gauges (a tiled run records snapshots, not gauges)"
     if scenario.ensemble.perturb.rainfall_shift is not None and isinstance(scenario.flood.rainfall,

@@ -8,6 +8,11 @@ percentiles of the maximum depth, the percentiles of the arrival time. Per build
 :func:`twin.risk.exposure.depth_at_buildings`) above its first floor, through the depth-damage
 curves (:mod:`twin.risk.vulnerability`) to the expected damage fraction and loss.
 
+Event sets (:func:`flood_event_risk`): per design event, the mean over its members of the maximum
+depth, the most probable cell class and the median arrival time, stacked by return period; the
+annual exceedance probability of each depth threshold; per building, the first return period
+whose event puts water above the first floor.
+
 Wet and dry. A cell is wet in a member when its depth reached the run's wet threshold
 (``flood.numerics.wet_threshold_m``, depth >= threshold), which is when the member has an arrival
 time there (:func:`kernels.flood_hazard.accumulate_hazard`); it is dry where the arrival time is
@@ -20,9 +25,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from twin.core.fields import Field
 from twin.hazards.flood.rating import HAZARD_CLASSES, debris_factor, hazard_class, hazard_rating
+from twin.risk.event_set import EAD_MAP, AnnualExceedance, EventLayer, EventRisk, ReachedColumn
 from twin.risk.exposure import BuildingTable, any_in_ring, depth_at_buildings
-from twin.risk.fields import number_label
+from twin.risk.fields import MEMBER_MEAN, MEMBER_MEDIAN, number_label
 from twin.risk.impact import MemberStatistics, require_map
 from twin.risk.spec import (ARRIVAL_PERCENTILES, ARRIVAL_WITHIN_S, ClassProbability, Distribution, Exceedance,
                             RiskSpec, Within)
@@ -133,6 +140,11 @@ def _summary(maps: dict, cell_area_m2: float) -> dict:
             "expected_area_depth_over_m2": {k: area(k) for k in maps if k.startswith("p_depth_over_")}}
 
 
+def _cell_classes() -> ClassProbability:
+    """The probability of each cell class (:data:`CELL_CLASSES`) over members."""
+    return ClassProbability(_cell_class, CELL_CLASSES, hazard_class_name, _cell_class_long_name)
+
+
 def flood_risk(thresholds_m=DEPTH_THRESHOLDS_M, arrival_within_s=ARRIVAL_WITHIN_S,
                curves: DepthDamageCurves | None = None) -> RiskSpec:
     """The flood risk specification.
@@ -151,7 +163,7 @@ def flood_risk(thresholds_m=DEPTH_THRESHOLDS_M, arrival_within_s=ARRIVAL_WITHIN_
         probabilities=(
             Exceedance("max_depth", thresholds_m, exceedance_name,
                        lambda t: f"probability over members that the maximum water depth exceeds {t:g} m"),
-            ClassProbability(_cell_class, CELL_CLASSES, hazard_class_name, _cell_class_long_name),
+            _cell_classes(),
             Within("arrival_time", arrival_within_s)),
         distributions=(Distribution("arrival_time", ARRIVAL_PERCENTILES, "s", "arrival time", nan_is_never=True),
                        Distribution("max_depth", DEPTH_PERCENTILES, "m", "maximum water depth", mean=True)),
@@ -159,3 +171,62 @@ def flood_risk(thresholds_m=DEPTH_THRESHOLDS_M, arrival_within_s=ARRIVAL_WITHIN_
         headline=("max_depth_mean", "max_depth_p90", exceedance_name(BUILDING_DEPTH_THRESHOLD_M),
                   hazard_class_name("danger_for_most")),
         summary=_summary)
+
+
+def most_probable_class(maps: dict) -> np.ndarray:
+    """Index in :data:`CELL_CLASSES` of the most probable class of each cell over members, the more
+    severe one on a tie (so one member gives its own class); NaN where the probabilities are NaN."""
+    p = np.stack([maps[hazard_class_name(c)] for c in CELL_CLASSES])
+    k = len(CELL_CLASSES) - 1 - np.argmax(np.nan_to_num(p, nan=-1.0)[::-1], axis=0)
+    return np.where(np.isnan(p[0]), np.nan, k.astype(np.float64))
+
+
+_CLASS_CODES = ", ".join(f"{k} {c.replace('_', ' ')}" for k, c in enumerate(CELL_CLASSES))
+#: The maps per design event of an event set's ``risk.nc``, on its ``return_period`` dimension.
+EVENT_LAYERS = (
+    EventLayer(Field("event_max_depth", "m", "float64", "maximum water depth of the design event (mean over the "
+                     "event's members)", fill=np.nan, cell_methods=MEMBER_MEAN), lambda maps: maps["max_depth_mean"]),
+    EventLayer(Field("event_hazard_class", "1", "float64", "flood hazard rating class of the design event, the "
+                     f"most probable over its members (ties: the more severe): {_CLASS_CODES}", kind="class",
+                     fill=np.nan, cell_methods="realization: mode"), most_probable_class),
+    EventLayer(Field("event_arrival_time", "s", "float64", "time after the start at which the water of the "
+                     "design event first reaches the wet threshold (median over its members; NaN where fewer than "
+                     "half of them reach it)", fill=np.nan, cell_methods=MEMBER_MEDIAN),
+               lambda maps: maps["arrival_time_p50"]),
+)
+
+
+def aep_name(threshold_m: float) -> str:
+    """Field name of the annual exceedance probability of a maximum depth over ``threshold_m`` (m)."""
+    return f"aep_depth_over_{number_label(threshold_m)}m"
+
+
+def flood_event_risk(thresholds_m=DEPTH_THRESHOLDS_M, curves: DepthDamageCurves | None = None) -> EventRisk:
+    """The flood risk of a design-event set (:mod:`twin.risk.event_set`).
+
+    Per event over its members: the class probabilities, the mean maximum depth, the median
+    arrival time (the layers of :data:`EVENT_LAYERS`) and the building impact (:class:`FloodImpact`);
+    over the set: the annual exceedance probability of each depth threshold (of the events' mean
+    maximum depth), and per building the first return period whose event puts water above the
+    first floor (``expected_depth_above_floor_m`` > 0: in at least one of the event's members).
+
+    Parameters
+    ----------
+    thresholds_m : sequence of float
+        Depth thresholds (m) of the annual exceedance maps.
+    curves : DepthDamageCurves, optional
+        Depth-damage curves of the building impact.
+    """
+    spec = RiskSpec(
+        member_maps=("max_depth", "max_speed", "arrival_time"), probabilities=(_cell_classes(),),
+        distributions=(Distribution("arrival_time", (50,), "s", "arrival time", nan_is_never=True),
+                       Distribution("max_depth", (), "m", "maximum water depth", mean=True)),
+        impact=FloodImpact(curves), headline=(), summary=_summary)
+    exceedance = AnnualExceedance(
+        "event_max_depth", tuple(thresholds_m), aep_name,
+        lambda t: f"annual exceedance probability (per year) of a maximum water depth over {t:g} m: 1/T of the "
+                  f"smallest return period T whose design event's maximum depth (mean over its members) exceeds "
+                  f"{t:g} m; 0 where no event of the set does")
+    return EventRisk(spec, EVENT_LAYERS, exceedance,
+                     ReachedColumn("expected_depth_above_floor_m", "first_floor_flood_rp_years", "buildings_flooded"),
+                     headline=(aep_name(BUILDING_DEPTH_THRESHOLD_M), EAD_MAP.name))
