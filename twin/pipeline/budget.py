@@ -112,9 +112,12 @@ COG_BYTES_PER_CELL = 16 / 3 + 0.01
 #: the cell size: the 2000 x 2000 city of 1.25 m cells wrote 2.5 a cell before the gpkg and the
 #: risk columns were added.)
 BUILDING_FILES_BYTES_PER_CELL = 21
-#: Disk bytes of report.html (its images are of a fixed size in pixels): 1.32 MB for the sample
-#: flash flood; counted as 4 MiB.
-REPORT_BYTES = 4 * MiB
+#: Disk bytes of report.html: a base (its images are of a fixed size in pixels, but compress
+#: better on small grids) and a share per cell. Measured 2026-12-08: 256-276 kB on the 40 x 60
+#: valley of the tests, 1.32 MB on the 500 x 500 sample flash flood (4.2 B a cell above the base);
+#: counted as 512 KiB + 5 B a cell.
+REPORT_BASE_BYTES = 512 * 1024
+REPORT_BYTES_PER_CELL = 5
 #: Disk bytes per cell of the self-contained HTML view (vtk.js archive of the meshes, base64),
 #: measured: 152 MB for the 2000 x 2000 flash flood: 38, with margin 40.
 HTML_BYTES_PER_CELL = 40
@@ -343,7 +346,7 @@ def estimate_run(sf: ScenarioFile, grid: Grid, *, render: bool | None = None,
     disk = [("twin.nc", twin), ("hazard.nc snapshots", s_bytes),
             ("hazard.nc maps", sum(hazard_vars) - s_bytes), ("risk.nc", risk_maps),
             ("GeoTIFFs", n_cogs * COG_BYTES_PER_CELL * n if sc.output.geotiff else 0),
-            ("buildings.csv/geojson/gpkg", BUILDING_FILES_BYTES_PER_CELL * n), ("report.html", REPORT_BYTES)]
+            ("buildings.csv/geojson/gpkg", BUILDING_FILES_BYTES_PER_CELL * n), ("report.html", REPORT_BASE_BYTES + REPORT_BYTES_PER_CELL * n)]
     if n_members > 1 or dask_members:
         disk.append(("spilled member maps", n_members * 4 * len(hazard.risk.distributions) * n))
     if render and sc.render.html:
