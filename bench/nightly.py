@@ -1,0 +1,136 @@
+"""The nightly batch on the sample city, old commit against new, alternated.
+
+Writes the sample forecast (:func:`twin.samples.forecast.write_sample_forecast`, ``--members``
+members of ``--hours`` hours) and runs ``twin batch`` on ``scenarios/nightly`` (its duration set to
+``--hours``) once per commit and round, old and new alternating, each in a fresh subprocess with
+``PYTHONPATH`` at that commit's tree (so each runs its own code, its own scenario and twin). Prints
+every run's wall time, peak memory (the largest sum of resident memory over the batch process and
+its dask workers, sampled every 0.1 s), the ratio old / new of each round with their median, and
+whether the two commits' ``risk.nc`` and ``buildings.csv`` hash alike (the values, as
+``bench/output_hashes.py`` hashes them).
+
+    git worktree add /tmp/perf_base BASE
+    python bench/nightly.py --old /tmp/perf_base --hours 3 --members 4 --rounds 3
+
+The full night is ``--hours 24 --members 10`` (the defaults). Renderings are left out
+(``--no-render``); the run report is written as in production.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+from output_hashes import run_folder_hashes  # noqa: E402
+
+SCENARIO = Path("scenarios") / "nightly" / "sample_city_forecast_flood.yaml"
+#: Files whose values must agree between the commits.
+COMPARED = ("risk.nc", "buildings.csv")
+
+
+def _scenario_folder(tree: Path, folder: Path, hours: int) -> Path:
+    """The tree's nightly scenario with an absolute twin path and ``duration: <hours> h``."""
+    text = (tree / SCENARIO).read_text()
+    text = text.replace("twin: ../../data/sample_city/twin.yaml",
+                        f"twin: {tree / 'data' / 'sample_city' / 'twin.yaml'}")
+    text = text.replace("duration: 24 h", f"duration: {hours} h")
+    folder.mkdir(parents=True)
+    (folder / SCENARIO.name).write_text(text)
+    return folder
+
+
+def _peak_rss(proc: subprocess.Popen) -> tuple[int, int]:
+    """Wait for ``proc``; return its exit code and the peak summed RSS (bytes) of its process tree."""
+    peak = 0
+    root = psutil.Process(proc.pid)
+    while proc.poll() is None:
+        try:
+            tree = [root, *root.children(recursive=True)]
+            total = 0
+            for p in tree:
+                try:
+                    total += p.memory_info().rss
+                except psutil.Error:
+                    pass
+            peak = max(peak, total)
+        except psutil.Error:
+            pass
+        time.sleep(0.1)
+    return proc.returncode, peak
+
+
+def run_batch(tree: Path, forecast: Path, scratch: Path, tag: str, hours: int, workers: int) -> dict:
+    """One ``twin batch`` of ``tree``'s code; wall time (s), peak memory (bytes), output hashes."""
+    scenarios = _scenario_folder(tree, scratch / f"scen_{tag}", hours)
+    out = scratch / f"out_{tag}"
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    cmd = [sys.executable, "-m", "twin", "batch", "--forecast", str(forecast), "--scenarios", str(scenarios),
+           "--out", str(out), "--issued", "bench", "--no-render", "--quiet", "--workers", str(workers)]
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=tree, env=env)
+    code, peak = _peak_rss(proc)
+    seconds = time.perf_counter() - t0
+    if code != 0:
+        raise SystemExit(f"{tag}: twin batch exited {code}")
+    run_dir = out / "bench" / "sample-city-forecast-flood"
+    hashes = run_folder_hashes(run_dir)
+    return {"seconds": seconds, "peak_bytes": peak, "hashes": {k: hashes.get(k) for k in COMPARED}}
+
+
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--old", required=True, type=Path, help="tree of the old commit (a git worktree)")
+    parser.add_argument("--new", type=Path, default=ROOT, help="tree of the new commit (default: this one)")
+    parser.add_argument("--hours", type=int, default=24, help="forecast and simulated hours (default 24)")
+    parser.add_argument("--members", type=int, default=10, help="forecast members (default 10)")
+    parser.add_argument("--rounds", type=int, default=3, help="old/new rounds (default 3)")
+    parser.add_argument("--workers", type=int, default=os.cpu_count(), help="dask workers (default: cores)")
+    parser.add_argument("--json", type=Path, help="write every run's figures here")
+    args = parser.parse_args(argv)
+    from twin.samples.forecast import write_sample_forecast
+
+    runs = []
+    with tempfile.TemporaryDirectory() as tmp:
+        scratch = Path(tmp)
+        forecast = write_sample_forecast(scratch / "forecast.nc", members=args.members, hours=args.hours)
+        print(f"nightly batch: {args.hours} h, {args.members} members, {args.workers} workers; "
+              f"old {args.old}, new {args.new}", flush=True)
+        for r in range(args.rounds):
+            pair = {}
+            for name, tree in (("old", args.old), ("new", args.new)):
+                load = _load()
+                res = run_batch(tree.resolve(), forecast, scratch, f"{name}{r}", args.hours, args.workers)
+                pair[name] = res
+                print(f"round {r + 1} {name}: {res['seconds']:.1f} s, peak {res['peak_bytes'] / 2**20:.0f} MiB "
+                      f"(load before {load})", flush=True)
+            ratio = pair["old"]["seconds"] / pair["new"]["seconds"]
+            same = pair["old"]["hashes"] == pair["new"]["hashes"]
+            print(f"round {r + 1}: ratio old/new {ratio:.2f}x; {'/'.join(COMPARED)} "
+                  f"{'identical' if same else 'DIFFER'}", flush=True)
+            runs.append({"round": r + 1, "ratio": ratio, "identical": same, **pair})
+    ratios = [x["ratio"] for x in runs]
+    print(f"median ratio {statistics.median(ratios):.2f}x ({min(ratios):.2f}-{max(ratios):.2f}); "
+          f"load after {_load()}")
+    if args.json:
+        args.json.write_text(json.dumps(runs, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
