@@ -14,6 +14,13 @@ whether the two commits' ``risk.nc`` and ``buildings.csv`` hash alike (the value
 
 The full night is ``--hours 24 --members 10`` (the defaults). Renderings are left out
 (``--no-render``); the run report is written as in production.
+
+``--profile N`` instead runs forecast member ``N`` of this tree in this process, as a dask worker
+runs it (:func:`twin.ensemble.cluster.member_maps`: twin, prepare, simulate), once to compile and
+load, then under cProfile, and prints the functions with the most cumulative and own time and the
+loop's kernel / loop wall times:
+
+    python bench/nightly.py --old /tmp/perf_base --hours 3 --members 4 --profile 1
 """
 
 from __future__ import annotations
@@ -89,6 +96,32 @@ def run_batch(tree: Path, forecast: Path, scratch: Path, tag: str, hours: int, w
     return {"seconds": seconds, "peak_bytes": peak, "hashes": {k: hashes.get(k) for k in COMPARED}}
 
 
+def profile_member(forecast: Path, scratch: Path, hours: int, member: int, top: int = 25) -> None:
+    """Run forecast member ``member`` in this process under cProfile; print the profile summary."""
+    import cProfile
+    import pstats
+
+    from twin.ensemble.cluster import member_maps
+    from twin.ensemble.draws import MemberDraw
+    from twin.hazards.registry import get_hazard, load_scenario
+
+    sf = load_scenario(_scenario_folder(ROOT, scratch / "scen_profile", hours) / SCENARIO.name)
+    hazard = get_hazard(sf.scenario.hazard)
+    sf = hazard.with_forecast(sf, forecast, "rainfall")
+    draw = MemberDraw(member, {"manning_scale": 1.0}, 1.0, forecast_member=member, noise_seed=None)
+    member_maps(hazard, sf, draw)                       # compile, read the twin once (as a warm worker)
+    prof = cProfile.Profile()
+    t0 = time.perf_counter()
+    prof.enable()
+    member_maps(hazard, sf, draw)
+    prof.disable()
+    wall = time.perf_counter() - t0
+    print(f"member {member}, {hours} h: {wall:.2f} s wall under cProfile (load {_load()})")
+    stats = pstats.Stats(prof)
+    stats.sort_stats("cumulative").print_stats(top)
+    stats.sort_stats("tottime").print_stats(top)
+
+
 def _load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
@@ -102,6 +135,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3, help="old/new rounds (default 3)")
     parser.add_argument("--workers", type=int, default=os.cpu_count(), help="dask workers (default: cores)")
     parser.add_argument("--json", type=Path, help="write every run's figures here")
+    parser.add_argument("--profile", type=int, metavar="MEMBER",
+                        help="profile this forecast member of this tree in-process instead")
     args = parser.parse_args(argv)
     from twin.samples.forecast import write_sample_forecast
 
@@ -109,6 +144,9 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         scratch = Path(tmp)
         forecast = write_sample_forecast(scratch / "forecast.nc", members=args.members, hours=args.hours)
+        if args.profile is not None:
+            profile_member(forecast, scratch, args.hours, args.profile)
+            return 0
         print(f"nightly batch: {args.hours} h, {args.members} members, {args.workers} workers; "
               f"old {args.old}, new {args.new}", flush=True)
         for r in range(args.rounds):
