@@ -7,7 +7,9 @@ members of ``--hours`` hours) and runs ``twin batch`` on ``scenarios/nightly`` (
 every run's wall time, peak memory (the largest sum of resident memory over the batch process and
 its dask workers, sampled every 0.1 s), the ratio old / new of each round with their median, and
 whether the two commits' ``risk.nc`` and ``buildings.csv`` hash alike (the values, as
-``bench/output_hashes.py`` hashes them).
+``bench/output_hashes.py`` hashes them). First each tree runs one untimed batch of ``--warmup``
+simulated time: a fresh worktree has no numba cache, and compiling the kernels in its first timed
+run made identical code look 1.9 times slower.
 
     git worktree add /tmp/perf_base BASE
     python bench/nightly.py --old /tmp/perf_base --hours 3 --members 4 --rounds 3
@@ -47,12 +49,12 @@ SCENARIO = Path("scenarios") / "nightly" / "sample_city_forecast_flood.yaml"
 COMPARED = ("risk.nc", "buildings.csv")
 
 
-def _scenario_folder(tree: Path, folder: Path, hours: int) -> Path:
-    """The tree's nightly scenario with an absolute twin path and ``duration: <hours> h``."""
+def _scenario_folder(tree: Path, folder: Path, duration: str) -> Path:
+    """The tree's nightly scenario with an absolute twin path and ``duration`` (e.g. ``"3 h"``)."""
     text = (tree / SCENARIO).read_text()
     text = text.replace("twin: ../../data/sample_city/twin.yaml",
                         f"twin: {tree / 'data' / 'sample_city' / 'twin.yaml'}")
-    text = text.replace("duration: 24 h", f"duration: {hours} h")
+    text = text.replace("duration: 24 h", f"duration: {duration}")
     folder.mkdir(parents=True)
     (folder / SCENARIO.name).write_text(text)
     return folder
@@ -78,9 +80,9 @@ def _peak_rss(proc: subprocess.Popen) -> tuple[int, int]:
     return proc.returncode, peak
 
 
-def run_batch(tree: Path, forecast: Path, scratch: Path, tag: str, hours: int, workers: int) -> dict:
+def run_batch(tree: Path, forecast: Path, scratch: Path, tag: str, duration: str, workers: int) -> dict:
     """One ``twin batch`` of ``tree``'s code; wall time (s), peak memory (bytes), output hashes."""
-    scenarios = _scenario_folder(tree, scratch / f"scen_{tag}", hours)
+    scenarios = _scenario_folder(tree, scratch / f"scen_{tag}", duration)
     out = scratch / f"out_{tag}"
     env = {**os.environ, "PYTHONPATH": str(tree)}
     cmd = [sys.executable, "-m", "twin", "batch", "--forecast", str(forecast), "--scenarios", str(scenarios),
@@ -105,7 +107,7 @@ def profile_member(forecast: Path, scratch: Path, hours: int, member: int, top: 
     from twin.ensemble.draws import MemberDraw
     from twin.hazards.registry import get_hazard, load_scenario
 
-    sf = load_scenario(_scenario_folder(ROOT, scratch / "scen_profile", hours) / SCENARIO.name)
+    sf = load_scenario(_scenario_folder(ROOT, scratch / "scen_profile", f"{hours} h") / SCENARIO.name)
     hazard = get_hazard(sf.scenario.hazard)
     sf = hazard.with_forecast(sf, forecast, "rainfall")
     draw = MemberDraw(member, {"manning_scale": 1.0}, 1.0, forecast_member=member, noise_seed=None)
@@ -134,6 +136,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--members", type=int, default=10, help="forecast members (default 10)")
     parser.add_argument("--rounds", type=int, default=3, help="old/new rounds (default 3)")
     parser.add_argument("--workers", type=int, default=os.cpu_count(), help="dask workers (default: cores)")
+    parser.add_argument("--warmup", default="10 min",
+                        help="simulated time of the untimed first batch of each tree, which compiles its "
+                             "kernels into numba's cache (default '10 min')")
     parser.add_argument("--json", type=Path, help="write every run's figures here")
     parser.add_argument("--profile", type=int, metavar="MEMBER",
                         help="profile this forecast member of this tree in-process instead")
@@ -149,11 +154,14 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         print(f"nightly batch: {args.hours} h, {args.members} members, {args.workers} workers; "
               f"old {args.old}, new {args.new}", flush=True)
+        for name, tree in (("old", args.old), ("new", args.new)):
+            res = run_batch(tree.resolve(), forecast, scratch, f"warm_{name}", args.warmup, args.workers)
+            print(f"warm-up {name} ({args.warmup}, untimed): {res['seconds']:.1f} s", flush=True)
         for r in range(args.rounds):
             pair = {}
             for name, tree in (("old", args.old), ("new", args.new)):
                 load = _load()
-                res = run_batch(tree.resolve(), forecast, scratch, f"{name}{r}", args.hours, args.workers)
+                res = run_batch(tree.resolve(), forecast, scratch, f"{name}{r}", f"{args.hours} h", args.workers)
                 pair[name] = res
                 print(f"round {r + 1} {name}: {res['seconds']:.1f} s, peak {res['peak_bytes'] / 2**20:.0f} MiB "
                       f"(load before {load})", flush=True)
