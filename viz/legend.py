@@ -28,20 +28,17 @@ from matplotlib.colors import to_hex
 from twin.core.classes import LANDCOVER
 from twin.hazards.flood.rating import HAZARD_CLASSES, HAZARD_RATING_BOUNDS
 from twin.risk.vulnerability import RISK_CLASSES
+from viz.palette import DEPTH_BOUNDS_M, DEPTH_COLOURS, RISK_COLOURS
+from viz.palette import HAZARD_COLOURS as HAZARD_CLASS_COLOURS
 
-#: Lower bounds (m) of the water-depth classes; the last class is open above.
-DEPTH_BOUNDS_M = (0.05, 0.10, 0.30, 0.50, 1.00, 2.00)
-#: One colour per depth class, light to dark blue (ColorBrewer Blues, classes 4-9 of 9).
-DEPTH_COLOURS = ("#9ecae1", "#6baed6", "#4292c6", "#2171b5", "#08519c", "#08306b")
 #: Colours of the hazard-rating classes, in the order of HAZARD_CLASSES (low .. danger for all).
-HAZARD_COLOURS = ("#ffe34d", "#f99d1c", "#e2231a", "#7f0000")
+HAZARD_COLOURS = tuple(HAZARD_CLASS_COLOURS[label] for label in HAZARD_CLASSES)
 #: Interval (s) between isochrones, and the step of the arrival-time classes.
 ISOCHRONE_EVERY_S = 1800.0
 #: Lower bounds of the probability classes (dimensionless, 0-1); 0 itself is not drawn.
 PROBABILITY_BOUNDS = (0.0, 0.10, 0.25, 0.50, 0.75, 0.90)
 #: Colour of each building state: the risk classes (none neutral) and "burned" (the control run).
-BUILDING_COLOURS = {"none": "#d4d0c8", "low": "#fee08b", "medium": "#fc8d59", "high": "#d73027",
-                    "burned": "#3b3b3b"}
+BUILDING_COLOURS = {**RISK_COLOURS, "burned": "#3b3b3b"}
 #: Building states, in legend order: burned first, then the risk classes from the highest.
 BUILDING_STATES = ("burned", *reversed(RISK_CLASSES))
 #: RGB tint (0-255) of the terrain by land-cover code (:data:`twin.core.classes.LANDCOVER`; 0 unknown):

@@ -18,16 +18,11 @@ from matplotlib.patches import Patch
 from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
 
 from twin.risk.vulnerability import RISK_CLASSES
+from viz.palette import DEPTH_BOUNDS_M, DEPTH_COLOURS, RISK_COLOURS
 from viz.report import words
 from viz.report.png import new_figure
 from viz.run_data import WATER_LAYERS, Layer, RunData
 
-#: Lower bounds (m) of the depth classes; the last class is open above.
-DEPTH_CLASSES_M = (0.05, 0.10, 0.30, 0.50, 1.00, 2.00)
-#: One colour per depth class, light to dark blue (ColorBrewer Blues).
-DEPTH_COLOURS = ("#9ecae1", "#6baed6", "#4292c6", "#2171b5", "#08519c", "#08306b")
-#: Colours of the risk classes (:data:`twin.risk.vulnerability.RISK_CLASSES`): "none" neutral.
-RISK_COLOURS = {"none": "#d4d4d4", "low": "#fee08b", "medium": "#fc8d59", "high": "#d73027"}
 #: Interval (s) between isochrones of a time layer.
 ISOCHRONE_EVERY_S = 1800.0
 #: Fill of the area a time layer reached.
@@ -37,8 +32,8 @@ MAP_WIDTH_IN = 7.0
 
 
 def depth_class_labels() -> list[str]:
-    """Legend labels of :data:`DEPTH_CLASSES_M`: ``5–10 cm``, …, ``1–2 m``, ``over 2 m``."""
-    bounds = [words.depth(b) for b in DEPTH_CLASSES_M]
+    """Legend labels of :data:`DEPTH_BOUNDS_M`: ``5–10 cm``, …, ``1–2 m``, ``over 2 m``."""
+    bounds = [words.depth(b) for b in DEPTH_BOUNDS_M]
     labels = []
     for lo, hi in zip(bounds[:-1], bounds[1:]):
         same_unit = lo.split()[1] == hi.split()[1]
@@ -135,8 +130,8 @@ def _axes(run: RunData, title: str):
 
 
 def depth_classes(depth_m: np.ndarray) -> np.ndarray:
-    """Index of each cell's depth class in :data:`DEPTH_CLASSES_M` (-1 below the first bound or NaN)."""
-    return np.digitize(np.nan_to_num(depth_m, nan=-1.0), DEPTH_CLASSES_M) - 1
+    """Index of each cell's depth class in :data:`DEPTH_BOUNDS_M` (-1 below the first bound or NaN)."""
+    return np.digitize(np.nan_to_num(depth_m, nan=-1.0), DEPTH_BOUNDS_M) - 1
 
 
 def _depth_map(ax, run: RunData, layer: Layer) -> list[Patch]:
@@ -189,7 +184,7 @@ def hazard_map(run: RunData, layer: Layer, title: str):
     ----------
     run : RunData
     layer : Layer
-        The layer drawn: a depth (m; :data:`viz.run_data.WATER_LAYERS`) in :data:`DEPTH_CLASSES_M`,
+        The layer drawn: a depth (m; :data:`viz.run_data.WATER_LAYERS`) in :data:`DEPTH_BOUNDS_M`,
         a time (s) with isochrones every :data:`ISOCHRONE_EVERY_S`, anything else as a drape.
     title : str
         Title in words.

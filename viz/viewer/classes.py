@@ -24,24 +24,13 @@ from matplotlib.colors import to_hex
 
 from twin.hazards.flood.rating import HAZARD_RATING_BOUNDS
 from twin.risk.vulnerability import RISK_CLASS_BOUNDS, RISK_CLASSES
+from viz.palette import DEPTH_BOUNDS_M, DEPTH_COLOURS, HAZARD_COLOURS, NEUTRAL, RISK_COLOURS
 from viz.run_data import clock
 
 #: Class index of a value in no class (not drawn).
 NO_CLASS = 255
 #: The smallest positive number: a lower bound that every value above zero reaches.
 ABOVE_ZERO = math.nextafter(0.0, 1.0)
-#: Colour of buildings in no class, and of risk class "none".
-NEUTRAL = "#d4d4d4"
-
-#: Lower bounds (m) of the depth classes; the last class is open above.
-DEPTH_BOUNDS_M = (0.05, 0.10, 0.30, 0.50, 1.00, 2.00)
-#: One colour per depth class, light to dark blue (ColorBrewer Blues).
-DEPTH_COLOURS = ("#9ecae1", "#6baed6", "#4292c6", "#2171b5", "#08519c", "#08306b")
-#: Colours of the flood hazard-rating classes (:data:`twin.hazards.flood.rating.HAZARD_CLASSES`).
-HAZARD_COLOURS = {"low": "#ffe066", "danger_for_some": "#ff9933", "danger_for_most": "#e8392d",
-                  "danger_for_all": "#7f1734"}
-#: Colours of the risk classes (:data:`twin.risk.vulnerability.RISK_CLASSES`).
-RISK_COLOURS = {"none": NEUTRAL, "low": "#fee08b", "medium": "#fc8d59", "high": "#d73027"}
 #: Lower bounds (1) of the damage-fraction classes of buildings: none, then above zero.
 DAMAGE_BOUNDS = (0.0, ABOVE_ZERO, 0.05, 0.10, 0.30, 0.60)
 #: Lower bounds (1) of the probability classes; a probability of 0 is not drawn.
