@@ -12,7 +12,6 @@ import shutil
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 import pytest
 import rasterio
 import yaml

@@ -7,7 +7,6 @@ case (root or not, package present or not) is played without touching the machin
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess

@@ -16,7 +16,6 @@ key's YAML line:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
