@@ -77,6 +77,10 @@ CLOSED, FREE, LEVEL = 0, 1, 2
 #: Depth (m) at or below which a face carries no flow (default of ``h_min``).
 H_MIN = 1e-3
 
+#: Default Courant coefficient (-) of the stable step: 87 % of the stability limit
+#: ``sqrt(theta / 2) = 0.632`` of the default weighting ``theta = 0.8`` (:func:`courant_limit`).
+ALPHA = 0.55
+
 #: Edge flags ``(north, south, east, west)`` of :func:`_sweep`'s boundary volumes.
 _ALL_SIDES = np.ones(4, dtype=np.bool_)
 _NO_SIDES = np.zeros(4, dtype=np.bool_)
@@ -167,7 +171,74 @@ class StepVolumes(NamedTuple):
         return float(sum(self.edge_out))
 
 
-def stable_timestep(h_max: float, dx: float, alpha: float = 0.7, dt_max: float = 10.0,
+def courant_limit(theta: float) -> float:
+    """Largest stable Courant coefficient ``alpha`` (-) of the theta-weighted scheme in 2D, frictionless.
+
+    ``alpha_max = sqrt(theta / 2)``, from a von Neumann analysis of the scheme (docs/flood_numerics.md):
+    a Fourier mode of phases ``(phi_x, phi_y)`` has the amplification matrix of the face update
+    ``q' = a q - i C sigma eta`` (``a = theta + (1 - theta) cos phi``, ``sigma = 2 sin(phi / 2)``,
+    ``C = sqrt(g h) dt / dx``) and of continuity; in 1D its eigenvalues solve
+    ``lambda^2 - (1 + a - C^2 sigma^2) lambda + a = 0``, stable when ``C^2 sigma^2 <= 2 (1 + a)``.
+    The binding mode is the 2D checkerboard (``phi_x = phi_y = pi``: ``a = 2 theta - 1``,
+    ``sigma_x^2 + sigma_y^2 = 8``), giving ``C <= sqrt(theta / 2)``: 0.632 for ``theta = 0.8``, 0.707
+    (Bates et al. 2010's 0.7) for ``theta = 1``. A numerical scan over all modes gives the same bound
+    (tests/test_flood_stability.py, which also shows the kernel's still water growing just above it
+    and decaying just below). Friction only damps moving water, so deep still water (ponds,
+    underpasses, a backed-up river) sees this bound.
+
+    Parameters
+    ----------
+    theta : float
+        de Almeida et al. (2012) weighting (-), in (0, 1].
+
+    Returns
+    -------
+    float
+        ``sqrt(theta / 2)`` (-).
+    """
+    return float(np.sqrt(0.5 * theta))
+
+
+def courant_step(h_max: float, dx: float, alpha: float, g: float = G) -> float:
+    """The Courant step ``alpha dx / sqrt(g h_max)`` (s) of Bates et al. (2010, eq. 12); infinite
+    for a dry grid (``h_max <= 0``). ``h_max`` in m, ``dx`` in m, ``g`` in m/s^2."""
+    return float(alpha * dx / np.sqrt(g * h_max)) if h_max > 0.0 else np.inf
+
+
+def step_weighting(theta: float, dt: float, dt_courant: float) -> float:
+    """The weighting (-) of one step of ``dt`` (s): ``1 - (1 - theta) dt / dt_courant``.
+
+    de Almeida et al. (2012) blend ``theta q + (1 - theta) (q_up + q_down) / 2``, whose
+    dissipation acts once per step: ``(1 - theta) / 2`` times the second difference of ``q``, a
+    numerical diffusion of ``(1 - theta) dx^2 / (2 dt)`` (m^2/s). A fixed ``theta`` thus diffuses
+    more the smaller the step, and a run does not converge as the step shrinks (the maximum depth
+    of rain on a grid moved by 5 % between ``max_dt`` 1 s and 0.25 s, bench/README.md). Scaled by
+    the step's share of the Courant step ``dt_courant`` (:func:`courant_step` of the depth that
+    sized the step), the diffusion is ``(1 - theta) dx^2 / (2 dt_courant)`` whatever the step:
+    ``theta`` as given at the Courant step, tending to 1 (no blending) as the step shrinks. The
+    weighting stays within the stability bound of :func:`courant_limit` at every step: with
+    ``r = dt / dt_courant`` in [0, 1], ``(r alpha)^2 <= (1 - (1 - theta) r) / 2`` holds at
+    ``r = 0`` and, for ``alpha <= sqrt(theta / 2)``, at ``r = 1``, so everywhere between (the left
+    side is convex in ``r``, the right side linear).
+
+    Parameters
+    ----------
+    theta : float
+        Weighting at the Courant step (-), in (0, 1].
+    dt : float
+        The step (s), ``<= dt_courant``.
+    dt_courant : float
+        The Courant step (s) of the depth that sized the step; infinite for a dry grid.
+
+    Returns
+    -------
+    float
+        The step's weighting (-), in ``[theta, 1]``.
+    """
+    return float(1.0 - (1.0 - theta) * min(dt / dt_courant, 1.0))
+
+
+def stable_timestep(h_max: float, dx: float, alpha: float = ALPHA, dt_max: float = 10.0,
                     g: float = G, outflow_rate: float = 0.0,
                     outflow_fraction: float = OUTFLOW_FRACTION,
                     dt_last: float = np.inf) -> float:
@@ -199,7 +270,8 @@ def stable_timestep(h_max: float, dx: float, alpha: float = 0.7, dt_max: float =
     dx : float
         Cell size (m).
     alpha : float
-        Courant-type coefficient (-), 0.2-0.7 in Bates et al. (2010).
+        Courant-type coefficient (-), 0.2-0.7 in Bates et al. (2010); stable up to
+        :func:`courant_limit` of the weighting.
     dt_max : float
         Upper limit of the step (s).
     g : float
@@ -217,9 +289,7 @@ def stable_timestep(h_max: float, dx: float, alpha: float = 0.7, dt_max: float =
     float
         Time step (s).
     """
-    dt = float(dt_max)
-    if h_max > 0.0:
-        dt = min(dt, alpha * dx / np.sqrt(g * h_max))
+    dt = min(float(dt_max), courant_step(h_max, dx, alpha, g))
     if outflow_rate > 0.0:
         dt = min(dt, outflow_fraction / outflow_rate)
     return float(min(dt, STEP_GROWTH * dt_last))
@@ -650,7 +720,7 @@ def _edge_face(q_out, q_perp, eta_edge, z_edge, h_edge, n_edge, kind, level, slo
                dt, dx, h_min, g):
     """New outward-positive discharge (m^2/s) through one edge face (see edge_fluxes)."""
     if kind == FREE:
-        if h_edge <= h_min or slope_in <= 0.0:
+        if h_edge <= h_min:
             return 0.0
         num = q_out + g * h_edge * dt * slope_in
         qv = np.sqrt(q_out * q_out + q_perp * q_perp)
@@ -664,6 +734,16 @@ def _edge_face(q_out, q_perp, eta_edge, z_edge, h_edge, n_edge, kind, level, slo
         qv = np.sqrt(q_out * q_out + q_perp * q_perp)
         return num / (1.0 + g * dt * n_edge * n_edge * qv / hf ** (7.0 / 3.0))
     return 0.0
+
+
+@njit(cache=True, error_model="numpy")
+def _free_slope(z_in, h_in, z_edge, eta_edge, dx, h_min):
+    """Driving slope (-) of a free edge face: the larger of the bed slope and (where the inward
+    neighbour is wet) the water-surface slope from the inward neighbour down to the edge cell."""
+    bed = (z_in - z_edge) / dx
+    if h_in <= h_min:
+        return bed
+    return max(bed, (z_in + h_in - eta_edge) / dx)
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
@@ -685,8 +765,8 @@ def _edge_fluxes(h, z, n, blocked, qx, qy, edge_kind, edge_level, dt, dx, h_min,
                 continue
             eta = z[r, c] + h[r, c]
             slope = 0.0
-            if 0 <= r_in < ny and not blocked[r_in, c] and h[r_in, c] > h_min:
-                slope = (z[r_in, c] + h[r_in, c] - eta) / dx
+            if 0 <= r_in < ny and not blocked[r_in, c]:
+                slope = _free_slope(z[r_in, c], h[r_in, c], z[r, c], eta, dx, h_min)
             q_perp = 0.5 * (qx[r, c] + qx[r, c + 1])
             out[c] = sign * _edge_face(sign * qy[face_r, c], q_perp, eta, z[r, c], h[r, c],
                                        n[r, c], kind, level, slope, dt, dx, h_min, g)
@@ -705,8 +785,8 @@ def _edge_fluxes(h, z, n, blocked, qx, qy, edge_kind, edge_level, dt, dx, h_min,
                 continue
             eta = z[r, c] + h[r, c]
             slope = 0.0
-            if 0 <= c_in < nx and not blocked[r, c_in] and h[r, c_in] > h_min:
-                slope = (z[r, c_in] + h[r, c_in] - eta) / dx
+            if 0 <= c_in < nx and not blocked[r, c_in]:
+                slope = _free_slope(z[r, c_in], h[r, c_in], z[r, c], eta, dx, h_min)
             q_perp = 0.5 * (qy[r, c] + qy[r + 1, c])
             out[r] = sign * _edge_face(sign * qx[r, face_c], q_perp, eta, z[r, c], h[r, c],
                                        n[r, c], kind, level, slope, dt, dx, h_min, g)
@@ -720,12 +800,21 @@ def edge_fluxes(h, z, n, blocked, qx, qy, edge_kind, edge_level, dt, dx, h_min=H
     positive out of the domain and ``q_perp`` the mean of the edge cell's two faces across:
 
     * ``CLOSED``: wall, ``q = 0``.
-    * ``FREE``: outflow only, LISFLOOD-FP style: the local inertial update (Bates et al. 2010,
-      eq. 11) driven by the water-surface slope ``S`` from the inward neighbour down to the
-      edge cell, ``q = max(0, [q_out + g h dt S] / [1 + g dt n^2 |q_vec| / h^(7/3)])``
-      with ``h`` the edge cell's depth. No flow where ``S <= 0``, ``h <= h_min``, or the
-      inward neighbour is blocked, missing or dry (``h <= h_min``), so still water touching a
-      free edge stays still.
+    * ``FREE``: outflow only, a normal-depth boundary: the local inertial update (Bates et al.
+      2010, eq. 11) ``q = max(0, [q_out + g h dt S] / [1 + g dt n^2 |q_vec| / h^(7/3)])``
+      with ``h`` the edge cell's depth (no flow where ``h <= h_min``), driven by ``S``, the
+      larger of the bed slope from the inward neighbour to the edge cell and, where the
+      neighbour is wet, the water-surface slope between them (``S = 0`` where the neighbour is
+      blocked or missing). The terrain is taken to go on beyond the edge at the slope it has
+      there, as the normal-depth boundary of HEC-RAS 2D (friction slope = a given slope;
+      Brunner 2016, HEC-RAS River Analysis System 2D Modeling User's Manual, ch. 3) and
+      LISFLOOD-FP's FREE boundary with a slope assume; a steady flow out tends to Manning's
+      normal discharge ``h^(5/3) S^(1/2) / n``. Water touching a free edge where the bed is
+      flat or rises outwards and the surface is level stays still. Driven by the water
+      surface alone the edge cannot pass a river in backwater: its surface at the edge is
+      level, the edge shuts, water piles up (3 m at the sample city's outlet) and bores
+      reflect up the river; an outflow also keeps its momentum through a momentary reversed
+      surface, as an interior face does (tests/test_flood_stability.py).
     * ``LEVEL``: a ghost cell beyond the edge with the same bed as the edge cell and water
       level ``edge_level`` (m); the same update with ``h_f = max(eta, level) - z`` and
       gradient ``(level - eta) / dx``, so water flows in or out.

@@ -65,7 +65,7 @@ def _grid(ny, nx, z=None, n=0.03, blocked=None):
 
 
 def _run(h, qx, qy, z, n, blocked, dx, steps=None, until=None, kinds=(0, 0, 0, 0), levels=(0, 0, 0, 0),
-         theta=0.8, alpha=0.7, rain=0.0, each=None):
+         theta=0.8, alpha=F.ALPHA, rain=0.0, each=None):
     """Drive flood_step with the stable step; return total boundary in/out (m^3)."""
     zero = np.zeros_like(h)
     w = np.ones_like(h)

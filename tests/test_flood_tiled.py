@@ -251,7 +251,9 @@ def _retrying(monkeypatch, factor):
 def test_retried_exchanges_redo_from_the_same_fields(monkeypatch):
     """An exchange whose step proves too long is redone from the stored fields with a stable step
     (the reused blocks of the failed try are written again, never read): every exchange of more
-    than one step tried twice, tiles still equal one tile to round-off, and the ledger closes."""
+    than one step tried at least twice (a retry sized by the depth the failed try reached may
+    itself reach a depth that asks for a third), tiles and one tile tried alike, tiles still
+    equal one tile to round-off, and the ledger closes."""
     tries = _retrying(monkeypatch, 4.0)
     res = simulate_flood_tiled(_inputs(), 120.0, tiles=(2, 2), halo=17, scheduler="synchronous")
     n_tiled = len(tries)
@@ -259,7 +261,7 @@ def test_retried_exchanges_redo_from_the_same_fields(monkeypatch):
                                scheduler="synchronous")
     # an exchange of one step has no intermediate depth to check, every longer one is tried twice
     full, last = divmod(res.n_steps, 8)
-    assert n_tiled == len(tries) - n_tiled == 2 * full + (2 if last > 1 else last) and full > 5
+    assert n_tiled == len(tries) - n_tiled >= 2 * full + (2 if last > 1 else last) and full > 5
     _assert_same(res, ref)
     assert res.ledger.closure_relative < 1e-9
 

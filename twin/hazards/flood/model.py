@@ -20,7 +20,8 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from kernels.flood import H_MIN, OUTFLOW_FRACTION, FloodInstability, flood_step, stable_timestep
+from kernels.flood import (ALPHA, H_MIN, OUTFLOW_FRACTION, FloodInstability, courant_limit, courant_step,
+                           flood_step, stable_timestep, step_weighting)
 from kernels.flood_hazard import accumulate_hazard
 from twin.core.errors import InputError, RunError
 from twin.hazards.flood.forcing import ForcingSchedule, GriddedRain, Inflow, UniformRain, check_boundaries
@@ -64,9 +65,11 @@ class FloodInputs:
     h0 : ndarray (ny, nx) or float
         Initial depth (m), >= 0 and 0 on blocked cells.
     theta : float
-        de Almeida et al. (2012) weighting (-), in (0, 1].
+        de Almeida et al. (2012) weighting (-) at the Courant step, in (0, 1]; each step uses
+        :meth:`weighting` of it.
     alpha : float
-        Courant coefficient of the stable step (-), in (0, 1].
+        Courant coefficient of the stable step (-), in (0, ``sqrt(theta / 2)``]
+        (:func:`kernels.flood.courant_limit`).
     dt_max : float
         Largest time step (s).
     outflow_fraction : float
@@ -91,7 +94,7 @@ class FloodInputs:
     drainage_rate: np.ndarray | float = 0.0
     h0: np.ndarray | float = 0.0
     theta: float = 0.8
-    alpha: float = 0.7
+    alpha: float = ALPHA
     dt_max: float = 10.0
     outflow_fraction: float = OUTFLOW_FRACTION
     h_min: float = H_MIN
@@ -127,6 +130,11 @@ class FloodInputs:
                 and 0 < self.outflow_fraction <= 1 and self.h_min > 0):
             raise InputError("flood: need dx > 0, 0 < theta <= 1, 0 < alpha <= 1, dt_max > 0, "
                              "0 < outflow_fraction <= 1, h_min > 0")
+        if self.alpha > courant_limit(self.theta):
+            raise InputError("flood: the Courant coefficient alpha is above the stability limit "
+                             "sqrt(theta / 2) of the theta-weighted scheme (docs/flood_numerics.md)",
+                             expected=f"alpha <= {courant_limit(self.theta):.4f} for theta = {self.theta:g}",
+                             found=f"{self.alpha:g}")
         if isinstance(self.rain, GriddedRain) and self.rain.rates.shape[1:] != shape:
             raise InputError("gridded rain has the wrong grid", expected=str(shape),
                              found=str(self.rain.rates.shape[1:]))
@@ -154,6 +162,12 @@ class FloodInputs:
         return stable_timestep(h_max, float(self.dx), self.alpha, self.dt_max,
                                outflow_rate=outflow_rate, outflow_fraction=self.outflow_fraction,
                                dt_last=dt_last)
+
+    def weighting(self, dt: float, h_max: float) -> float:
+        """The weighting (-) of a step of ``dt`` (s) sized for a largest depth ``h_max`` (m):
+        ``theta`` at the Courant step, towards 1 for shorter steps, so that the scheme's numerical
+        diffusion does not depend on the step (:func:`kernels.flood.step_weighting`)."""
+        return step_weighting(self.theta, dt, courant_step(h_max, float(self.dx), self.alpha))
 
 
 #: The grid edges in the kernel's order (:data:`kernels.flood.NORTH` ... ``WEST``).
@@ -425,7 +439,7 @@ def simulate_flood(inputs: FloodInputs, duration_s: float, snapshot_every_s: flo
                                  edge_kind=step.edge_kind, edge_level=step.edge_level,
                                  rain_rate=step.rain_rate, rain_weight=rain_weight,
                                  infiltration_rate=inputs.loss_rate, drainage_rate=inputs.drainage_rate,
-                                 theta=inputs.theta, h_min=inputs.h_min, t_end=step.t_end,
+                                 theta=inputs.weighting(step.dt, h_max), h_min=inputs.h_min, t_end=step.t_end,
                                  edge_buffers=edge_buffers, watched=watched)
             except FloodInstability as err:
                 raise _run_error(err, inputs) from err

@@ -9,7 +9,7 @@ from typing import Annotated, Literal, Union
 
 from pydantic import Discriminator, Field, Tag, model_validator
 
-from kernels.flood import OUTFLOW_FRACTION
+from kernels.flood import ALPHA, OUTFLOW_FRACTION, courant_limit
 from twin.core import limits
 from twin.core.classes import LANDCOVER
 from twin.scenario.schema import FromColumn, Frozen, Point, Time, VectorFile, check_series
@@ -176,10 +176,19 @@ class FloodNumerics(Frozen):
     :func:`kernels.flood.stable_timestep`)."""
 
     theta: Annotated[float, Field(ge=0.5, le=1.0)] = 0.8
-    alpha: Annotated[float, Field(gt=0, le=1.0)] = 0.7
+    alpha: Annotated[float, Field(gt=0, le=1.0)] = ALPHA
     max_dt: Annotated[float, Field(ge=1e-3, le=limits.MAX_TIME_STEP_S)] = 10.0
     max_outflow_fraction: Annotated[float, Field(gt=0, le=1.0)] = OUTFLOW_FRACTION
     wet_threshold_m: Annotated[float, Field(gt=0, le=10.0)] = 0.05
+
+    @model_validator(mode="after")
+    def _stable(self):
+        limit = courant_limit(self.theta)
+        if self.alpha > limit:
+            raise ValueError(f"alpha = {self.alpha:g} is above the stability limit sqrt(theta / 2) = {limit:.4f} "
+                             f"of the scheme with theta = {self.theta:g} (docs/flood_numerics.md): "
+                             f"give alpha <= {limit:.4f} or a larger theta")
+        return self
 
 
 class FloodSpec(Frozen):

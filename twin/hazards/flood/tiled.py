@@ -121,28 +121,35 @@ _STATIC = {"z": np.float64, "manning_n": np.float64, "blocked": np.bool_, "loss_
 
 
 def _stable_exchange(fields: TileFields, static_blocks: list[da.Array], tiling: Tiling, scheduler,
-                     dt: float, plan_of: Callable[[float], list], stable_dt: Callable[[float], float],
+                     dt: float, h_sized: float, plan_of: Callable[[float], list],
+                     stable_dt: Callable[[float], float], weighting: Callable[[float, float], float],
                      **advance) -> tuple[TileFields, list, np.ndarray, float]:
-    """One exchange with a stable step: tried with ``dt`` (s) and, while a tile's intermediate
-    largest depth asks for a smaller stable step than the one taken, redone from the same fields
-    with the stable step of the largest depth reached (at most :data:`MAX_RETRIES` times).
+    """One exchange with a stable step: tried with ``dt`` (s), sized for a largest depth
+    ``h_sized`` (m), and, while a tile's intermediate largest depth asks for a smaller stable step
+    than the one taken, redone from the same fields with the stable step of the largest depth
+    reached (at most :data:`MAX_RETRIES` times).
 
     ``plan_of(dt)`` gives the exchange's steps (:func:`_plan`), ``stable_dt(h)`` the stable
-    step (s) of a largest depth ``h`` (m); ``advance`` goes to :func:`_advance_tile`. Returns
+    step (s) of a largest depth ``h`` (m), ``weighting(dt, h)`` the weighting of a step of
+    ``dt`` sized for ``h`` (:meth:`FloodInputs.weighting
+    <twin.hazards.flood.model.FloodInputs.weighting>`); ``advance`` goes to
+    :func:`_advance_tile`. Returns
     the new fields (persisted), the plan taken, the tiles' ledgers as (tiles_y, tiles_x, width)
     and the step (s) it was planned with.
     """
     for _ in range(MAX_RETRIES + 1):
         plan = plan_of(dt)
         width = _LEDGER + 2 * len(plan)
-        new, ledgers = _exchange(fields, static_blocks, tiling, width, plan=plan, **advance)
+        thetas = [weighting(step.dt, h_sized) for step in plan]
+        new, ledgers = _exchange(fields, static_blocks, tiling, width, plan=plan, thetas=thetas, **advance)
         *new, ledgers = dask.persist(*new, ledgers, scheduler=scheduler, optimize_graph=False)
         per_tile = ledgers.compute(scheduler=scheduler, optimize_graph=False)
         per_tile = per_tile.reshape(len(tiling.rows), len(tiling.cols), width)
-        stable = [stable_dt(h) for h in _step_maxima(per_tile, len(plan))[0][:-1]]
+        reached = _step_maxima(per_tile, len(plan))[0][:-1]
+        stable = [stable_dt(h) for h in reached]
         if all(dt <= dt_ok for dt_ok in stable):
             return TileFields(*new), plan, per_tile, dt
-        dt = min(stable)
+        dt, h_sized = min(stable), float(max(reached))
     raise RunError(f"flood tiles: no stable step for the exchange at t = {plan[0].t_end - plan[0].dt:.3f} s "
                    f"after {MAX_RETRIES} smaller tries (dt {dt!r} s)")
 
@@ -209,8 +216,8 @@ def auto_tiles(shape: tuple[int, int], n_workers: int, min_tile: int = 64) -> tu
 
 
 def _advance_tile(own, own64, own32, strips, *static_blocks, iy, ix, tiling, uniform, plan,
-                  inflows, opts, xy, run, slot):
-    """Advance tile ``(iy, ix)`` through the steps of ``plan``.
+                  thetas, inflows, opts, xy, run, slot):
+    """Advance tile ``(iy, ix)`` through the steps of ``plan``, with the weightings ``thetas``.
 
     ``own``, ``own64``, ``own32`` are the tile's blocks of the :class:`TileFields` (stored, only
     read), ``strips`` the state of its neighbours' parts in its halo
@@ -254,10 +261,10 @@ def _advance_tile(own, own64, own32, strips, *static_blocks, iy, ix, tiling, uni
         lr, lc = rows[inside] - ar, cols[inside] - ac
         in_core = (lr >= cr0) & (lr < cr1) & (lc >= cc0) & (lc < cc1)
         local.append((lr, lc, weights[inside], in_core))
-    dx, theta, h_min = opts["dx"], opts["theta"], opts["h_min"]
+    dx, h_min = opts["dx"], opts["h_min"]
     edge_buffers = (np.empty(nxk), np.empty(nxk), np.empty(nyk), np.empty(nyk))
     ledger = np.zeros(_LEDGER + 2 * len(plan))
-    for i, (t_end, dt, rain_rate, kind, level, volumes) in enumerate(plan):
+    for i, ((t_end, dt, rain_rate, kind, level, volumes), theta) in enumerate(zip(plan, thetas)):
         new = edge_fluxes(h, z, n, blocked, qx, qy, kind, level, dt, dx, h_min, out=edge_buffers)
         held = (qy[0], qy[-1], qx[:, -1], qx[:, 0])         # copied where they border a tile
         try:
@@ -422,7 +429,7 @@ def simulate_flood_tiled(inputs: FloodInputs, duration_s: float, tiles: tuple[in
     h0 = np.asarray(inputs.h0, dtype=np.float64)
     fields = tiling.initial_fields(h0, wet_threshold_m)
     inflows = [(f.rows, f.cols, f.weights) for f in inputs.inflows]
-    opts = {"dx": dx, "theta": float(inputs.theta), "h_min": float(inputs.h_min),
+    opts = {"dx": dx, "h_min": float(inputs.h_min),
             "wet_threshold": float(wet_threshold_m),
             "speed_depth": max(float(inputs.h_min), SPEED_DEPTH_MIN_M)}
     xy = (inputs.x if inputs.x is not None else (np.arange(nx) + 0.5) * dx,
@@ -449,8 +456,9 @@ def simulate_flood_tiled(inputs: FloodInputs, duration_s: float, tiles: tuple[in
                 h_guess = h_max + (steps - 1) * max(0.0, h_max - h_prev) / n_prev
                 dt_x = inputs.timestep(h_guess, outflow_rate, dt_x)
                 fields, plan, per_tile, dt_x = _stable_exchange(
-                    fields, list(blocks.values()), tiling, scheduler, dt_x,
+                    fields, list(blocks.values()), tiling, scheduler, dt_x, h_guess,
                     lambda dt: _plan(schedule, t, stop, dt, steps), lambda h: inputs.timestep(h, 0.0),
+                    inputs.weighting,
                     uniform=uniform, inflows=inflows, opts=opts, xy=xy, run=run, slot=exchanges % 2)
                 step_max, step_rates = _step_maxima(per_tile, len(plan))
                 sums = per_tile[..., :_LEDGER].sum(axis=(0, 1))
