@@ -187,7 +187,23 @@ def buildings_section(data: ReportData) -> str:
 
 
 def _ead_words(amount: float) -> str:
+    """An expected annual damage (KRW per year) in words."""
     return f"{words.money(amount)} per year"
+
+
+def _ead_buildings(data: ReportData, reached_column: str) -> str:
+    """The table of the buildings of largest expected annual damage (buildings.csv), or a note."""
+    top = tables.highest_ead(data.run, data.events, reached_column)
+    title = f"<h3>The {tables.TOP_BUILDINGS} buildings of largest expected annual damage</h3>"
+    if top.empty:
+        return title + html.note("buildings.csv holds no expected annual damage.")
+    cells = [[tables.cell_text(c, r[c]) for c in top.columns] for _, r in top.iterrows()]
+    numeric = tuple(k for k, c in enumerate(top.columns) if c not in tables.TEXT_COLUMNS and "source" not in c)
+    return title + html.table(
+        [words.name_and_unit(c)[0] for c in top.columns], cells, numeric=numeric,
+        row_attrs=[{"data-building-id": str(int(b))} for b in top["building_id"]], css_class="ead-buildings") + \
+        html.note("Largest expected annual damage first; the losses per event are the model's, before the "
+                  "protection standard; '–' where no event of the set reaches the first floor.")
 
 
 def event_set_section(data: ReportData) -> str:
@@ -230,18 +246,7 @@ def event_set_section(data: ReportData) -> str:
     body += html.figure(data_uri(charts.reached_chart(events, reached_words)), f"{reached_words} by return period",
                         f"{reached_words.capitalize()} in each design event (summary.json risk.events."
                         f"{reached.count}).")
-    top = tables.highest_ead(data.run, events, reached.name)
-    title = f"The {tables.TOP_BUILDINGS} buildings of largest expected annual damage"
-    if top.empty:
-        body += f"<h3>{html.text(title)}</h3>" + html.note("buildings.csv holds no expected annual damage.")
-    else:
-        cells = [[tables.cell_text(c, r[c]) for c in top.columns] for _, r in top.iterrows()]
-        body += f"<h3>{html.text(title)}</h3>" + html.table(
-            [words.name_and_unit(c)[0] for c in top.columns], cells,
-            numeric=tuple(k for k, c in enumerate(top.columns) if c not in tables.TEXT_COLUMNS and "source" not in c),
-            row_attrs=[{"data-building-id": str(int(b))} for b in top["building_id"]], css_class="ead-buildings")
-        body += html.note("Largest expected annual damage first; the losses per event are the model's, before the "
-                          "protection standard; '–' where no event of the set reaches the first floor.")
+    body += _ead_buildings(data, reached.name)
     return html.section("annual-damage", "Annual damage", body)
 
 
