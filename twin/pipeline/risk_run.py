@@ -123,7 +123,7 @@ def reduce_members(sf: ScenarioFile, twin: xr.Dataset, hazard: Hazard, control_r
         if len(failures) == len(draws):
             raise RunError("every ensemble member failed; first: member "
                            f"{failures[0].index}: {failures[0].error}")
-        maps = cells.finalize(allow_missing=bool(failures))
+        maps = hazard.risk.with_annual(cells.finalize(allow_missing=bool(failures)), sf.scenario)
         buildings = per_building.finalize(allow_missing=bool(failures))
     return RiskResult(maps, buildings, len(draws), failures)
 

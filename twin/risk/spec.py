@@ -8,7 +8,9 @@ A hazard gives, per member, hazard maps (intensities: depth, speed, arrival time
   (P(map != 0)) and :class:`ClassProbability` (P(class of the member's maps = k));
 * per-cell distributions over members, from the members' spilled maps: :class:`Distribution`
   (weighted percentiles, and the weighted mean where asked);
-* the impact per building (exposure x impact function -> impact, :mod:`twin.risk.impact`).
+* the impact per building (exposure x impact function -> impact, :mod:`twin.risk.impact`);
+* annual probabilities from a probability map and a yearly rate the scenario gives
+  (:class:`twin.risk.annual.AnnualProbability`), after the reduction (:meth:`RiskSpec.with_annual`).
 
 Every risk map is a declared field (:meth:`RiskSpec.fields`), its name generated from the value
 (:func:`twin.risk.fields.number_label`), never typed by hand elsewhere. The reduction that reads a
@@ -210,6 +212,8 @@ class RiskSpec:
         Risk maps written as GeoTIFF.
     summary : callable
         ``summary(maps, cell_area_m2) -> dict``: the hazard's part of the risk summary.
+    annual : tuple of AnnualProbability
+        Annual maps from probability maps and a yearly rate of the scenario (:meth:`with_annual`).
     """
 
     member_maps: tuple
@@ -219,6 +223,7 @@ class RiskSpec:
     headline: tuple
     summary: Callable
     nan_means_never: tuple = ("arrival_time",)
+    annual: tuple = ()
     _fields: FieldRegistry = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
@@ -226,11 +231,15 @@ class RiskSpec:
         if len(set(names)) < len(names):
             raise InputError("thresholds repeat (or agree to 6 significant digits)", field="thresholds_m",
                              found=str(names))
-        declared = [f for s in (*self.probabilities, *self.distributions) for f in s.fields()]
+        declared = [f for s in (*self.probabilities, *self.distributions, *self.annual) for f in s.fields()]
         object.__setattr__(self, "_fields", FieldRegistry(declared))
         unknown = [n for n in self.headline if n not in self._fields]
         if unknown:
             raise ValueError(f"headline maps {unknown} are not risk maps of this spec")
+
+    def with_annual(self, maps: dict, scenario) -> dict:
+        """The reduced risk maps and the :attr:`annual` maps the scenario gives a rate for."""
+        return {**maps, **{k: v for a in self.annual for k, v in a.maps(maps, scenario).items()}}
 
     def count_names(self) -> list[str]:
         """Names of the probability maps, in order."""

@@ -1,5 +1,6 @@
 """The sections of a run report, each from what the run folder holds; a section whose data the
-run did not write says so in a note instead of being left out silently."""
+run did not write says so in a note instead of being left out silently. The section of a
+design-event set (:func:`event_set_section`) is in the reports of event-set runs only."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 import re
 
 from twin.core.citytwin import twin_grid
+from twin.hazards.registry import get_hazard
 from viz.report import charts, html, maps, tables, words
 from viz.report.data import ReportData
 from viz.report.png import data_uri
@@ -69,6 +71,9 @@ def map_section(data: ReportData) -> str:
     title = map_title(data, layer)
     fig = maps.hazard_map(data.run, layer, title)
     caption = f"{data.description}: {title}; {_ensemble_words(data)}"
+    if data.events is not None:
+        caption += (f"; the run's control is its rarest design event, T = {data.events.return_periods[-1]:g} years "
+                    "(the maps of every return period are in risk.nc and the viewer)")
     if data.issued:
         caption += f"; forecast issued {data.issued}"
     caption += ". Buildings coloured by their risk class (as in the table of buildings most at risk)."
@@ -140,12 +145,21 @@ def ledger_section(data: ReportData) -> str:
         "storage) and its closure error, as ledger.csv records them."))
 
 
+def _no_losses(data: ReportData, what: str) -> str:
+    """Why a section of a single storm's losses is empty: no such table, or an event set's losses
+    (per return period and per year, in the section "Annual damage")."""
+    if data.events is not None:
+        return ("This run is a design-event set: its losses are per return period and per year, in the section "
+                "\"Annual damage\".")
+    return f"This run has no building table {what}."
+
+
 def damage_by_use_section(data: ReportData) -> str:
     """Buildings by risk class and expected loss per building use."""
     title = "Damage by building use"
     by_use = tables.losses_by_use(data.run)
     if by_use.empty:
-        return html.section("damage-by-use", title, html.note("This run has no building table with uses and losses."))
+        return html.section("damage-by-use", title, html.note(_no_losses(data, "with uses and losses")))
     classes = [c for c in by_use.columns if c not in ("buildings", "loss", "share")]
     headers = ["use", "buildings", *[f"risk {c}" for c in classes], "expected loss", "share of the loss"]
     rows = [[use, f"{int(r['buildings']):,}", *[f"{int(r[c]):,}" for c in classes], words.money(r["loss"]),
@@ -162,7 +176,7 @@ def buildings_section(data: ReportData) -> str:
     title = f"The {tables.TOP_BUILDINGS} buildings most at risk"
     top = tables.most_at_risk(data.run)
     if top.empty:
-        return html.section("buildings", title, html.note("This run has no building table with losses."))
+        return html.section("buildings", title, html.note(_no_losses(data, "with losses")))
     headers = [words.name_and_unit(c)[0] for c in top.columns]
     rows = [[tables.cell_text(c, r[c]) for c in top.columns] for _, r in top.iterrows()]
     ids = [{"data-building-id": str(int(b))} for b in top["building_id"]]
@@ -170,6 +184,70 @@ def buildings_section(data: ReportData) -> str:
     walls = (" Depth at the walls: the maximum depth on the open cells around the footprint."
              if "expected_depth_max_m" in top else "")
     return html.section("buildings", title, body + html.note(f"Largest expected loss first.{walls}"))
+
+
+def _ead_words(amount: float) -> str:
+    """An expected annual damage (KRW per year) in words."""
+    return f"{words.money(amount)} per year"
+
+
+def _ead_buildings(data: ReportData, reached_column: str) -> str:
+    """The table of the buildings of largest expected annual damage (buildings.csv), or a note."""
+    top = tables.highest_ead(data.run, data.events, reached_column)
+    title = f"<h3>The {tables.TOP_BUILDINGS} buildings of largest expected annual damage</h3>"
+    if top.empty:
+        return title + html.note("buildings.csv holds no expected annual damage.")
+    cells = [[tables.cell_text(c, r[c]) for c in top.columns] for _, r in top.iterrows()]
+    numeric = tuple(k for k, c in enumerate(top.columns) if c not in tables.TEXT_COLUMNS and "source" not in c)
+    return title + html.table(
+        [words.name_and_unit(c)[0] for c in top.columns], cells, numeric=numeric,
+        row_attrs=[{"data-building-id": str(int(b))} for b in top["building_id"]], css_class="ead-buildings") + \
+        html.note("Largest expected annual damage first; the losses per event are the model's, before the "
+                  "protection standard; '–' where no event of the set reaches the first floor.")
+
+
+def event_set_section(data: ReportData) -> str:
+    """A design-event set: its loss-exceedance curve with the tails as configured, the expected
+    annual damage, the buildings reached by return period and the buildings of largest EAD, read
+    from summary.json and buildings.csv; "" for a run of a single storm."""
+    events = data.events
+    if events is None:
+        return ""
+    given = events.events
+    reached = get_hazard(data.run.kind).events.risk.reached
+    reached_words = words.name_and_unit(reached.count)[0]
+    t = events.return_periods
+    conventions = given.get("tail_conventions", {})
+    facts = [given.get("temporal"),
+             f"storms of {words.duration(float(given['storm_duration_s']))}" if "storm_duration_s" in given else None,
+             f"IDF {given['idf']}" if "idf" in given else None]
+    said = "; ".join(str(f) for f in facts if f)
+    intro = f"{t.size} design events of return period {t[0]:g} to {t[-1]:g} years" + (f" ({said})" if said else "")
+    body = (f"<p>{html.text(intro)}. Expected annual damage: <strong data-key=\"ead\" "
+            f"data-value=\"{events.ead_krw!r}\">{html.text(_ead_words(events.ead_krw))}</strong>, the trapezoid "
+            "of the total loss over the annual exceedance probability.</p>")
+    ends = [conventions.get(k) for k in ("frequent_end", "rare_end", "rule") if conventions.get(k)]
+    if ends:
+        body += html.note("Tails of the curve: " + "; ".join(ends) + ".")
+    fig = charts.loss_exceedance_chart(events, _ead_words(events.ead_krw))
+    body += html.figure(data_uri(fig), "loss-exceedance curve",
+                        f"Loss-exceedance curve: total loss over the buildings against the return period (top) and "
+                        f"the annual exceedance probability (bottom); protection_rp {events.protection_rp:g} years, "
+                        f"rare tail '{events.tail}'. Points as summary.json holds them (risk.events.loss_curve).")
+    body += "<h3>Points of the curve</h3>" + html.table(
+        ["AEP", "return period", "total loss", "point"], tables.curve_rows(events), numeric=(0, 1, 2),
+        row_attrs=[{"data-aep": repr(float(p)), "data-loss": repr(float(v))}
+                   for p, v in zip(events.curve_aep, events.curve_loss_krw)], css_class="loss-curve")
+    headers, rows = tables.event_rows(events, reached_words)
+    body += "<h3>Design events</h3>" + html.table(
+        headers, rows, numeric=tuple(range(1, len(headers))),
+        row_attrs=[{"data-return-period": repr(float(x)), "data-reached": str(int(n))}
+                   for x, n in zip(t, events.reached)], css_class="events")
+    body += html.figure(data_uri(charts.reached_chart(events, reached_words)), f"{reached_words} by return period",
+                        f"{reached_words.capitalize()} in each design event (summary.json risk.events."
+                        f"{reached.count}).")
+    body += _ead_buildings(data, reached.name)
+    return html.section("annual-damage", "Annual damage", body)
 
 
 def ensemble_section(data: ReportData) -> str:
@@ -235,5 +313,5 @@ def figures_section(data: ReportData) -> str:
 
 
 #: The sections in the order of the report.
-SECTIONS = (headline_section, map_section, gauges_section, ledger_section, damage_by_use_section,
+SECTIONS = (headline_section, map_section, event_set_section, gauges_section, ledger_section, damage_by_use_section,
             buildings_section, ensemble_section, scenario_section, figures_section, provenance_section)

@@ -1,5 +1,6 @@
 """The tables of a run report, as rows of text: headline figures, every figure of the summary,
-the buildings most at risk, losses by building use."""
+the buildings most at risk, losses by building use; for a design-event set, its events, the points
+of its loss-exceedance curve and the buildings of largest expected annual damage."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ import pandas as pd
 
 from twin.hazards.registry import get_hazard
 from twin.pipeline.report import HEADLINE
+from twin.risk.event_set import EAD_COLUMN, loss_column as event_loss_column
 from twin.risk.vulnerability import RISK_CLASSES
 from viz.report import words
+from viz.report.data import EventSetFigures
 from viz.run_data import RunData
 
 #: Buildings listed in the table of the buildings most at risk.
@@ -19,6 +22,10 @@ TOP_BUILDINGS = 20
 #: the table has them (the loss column and any column naming a source id are added).
 BUILDING_COLUMNS = ("building_id", "use", "expected_depth_max_m", "expected_damage_fraction", "burn_probability",
                     "control_ignition_time_s")
+#: Columns of buildings.csv that are text or ids (the other columns are numbers, aligned right).
+TEXT_COLUMNS = ("building_id", "use", "risk_class_name")
+#: Headline figure of a design-event set: its key path in summary.json and its label.
+EAD_HEADLINE = (("risk", "events", "expected_annual_damage_krw"), "expected annual damage")
 #: Keys of summary.json shown apart from the figures (in the provenance).
 NOT_FIGURES = ("timings", "scenario", "hazard")
 
@@ -73,6 +80,9 @@ def headline(summary: dict) -> list[Figure]:
         if figure.out_of in summary:
             text += f" of {summary[figure.out_of]:,}"
         rows.append(Figure(key, label, text, found))
+    ead = _at(summary, EAD_HEADLINE[0])
+    if ead is not None:
+        rows.append(Figure(".".join(EAD_HEADLINE[0]), EAD_HEADLINE[1], f"{words.money(ead)} per year", ead))
     return rows
 
 
@@ -169,3 +179,48 @@ def losses_by_use(run: RunData) -> pd.DataFrame:
     total = out["loss"].sum()
     out["share"] = out["loss"] / total if total > 0 else 0.0
     return out.sort_values("loss", ascending=False, kind="stable")
+
+
+def event_rows(events: EventSetFigures, reached_words: str) -> tuple[list[str], list[list[str]]]:
+    """One row per design event: its return period and AEP, the storm (depth, peak intensity), the
+    members, the total loss and the buildings reached; headers and rows of text."""
+    given = events.events
+    depth, peak = given.get("storm_depth_m"), given.get("peak_intensity_mm_h")
+    members = given.get("members_used")
+    headers = ["return period", "AEP", "storm depth", "peak intensity", "members", "total loss", reached_words]
+    rows = []
+    for k, t in enumerate(events.return_periods):
+        counted = "" if events.counted[k] else " (not counted: at or below protection_rp)"
+        rows.append([f"{t:g} years", words.percent(1.0 / t) + " per year",
+                     f"{1000.0 * depth[k]:.1f} mm" if depth else "–", f"{peak[k]:.1f} mm/h" if peak else "–",
+                     str(members[k]) if members else "–", words.money(events.loss_krw[k]) + counted,
+                     f"{int(events.reached[k]):,}"])
+    return headers, rows
+
+
+#: What each kind of point of the loss-exceedance curve is (:meth:`EventSetFigures.curve_point_kinds`).
+CURVE_POINT_WORDS = {"protection": "protection point: no loss at or below protection_rp",
+                     "event": "design event", "tail": "rare tail at AEP 0"}
+
+
+def curve_rows(events: EventSetFigures) -> list[list[str]]:
+    """The points of the loss-exceedance curve: AEP, return period, total loss, what the point is."""
+    rows = []
+    for p, loss, kind in zip(events.curve_aep, events.curve_loss_krw, events.curve_point_kinds()):
+        rows.append([f"{p:.4g} per year", f"{1.0 / p:g} years" if p > 0 else "–", words.money(loss),
+                     CURVE_POINT_WORDS[kind]])
+    return rows
+
+
+def highest_ead(run: RunData, events: EventSetFigures, reached_column: str, n: int = TOP_BUILDINGS) -> pd.DataFrame:
+    """The ``n`` rows of buildings.csv of largest expected annual damage, largest first (ties in the
+    table's order): id, source ids, use, value, EAD, the return period that first reaches the
+    building (``reached_column``) and the loss of each event; empty without an EAD column."""
+    table = run.buildings
+    if table is None or EAD_COLUMN not in table:
+        return pd.DataFrame()
+    sources = [c for c in table.columns if "source" in c]
+    losses = [event_loss_column(t) for t in events.return_periods]
+    columns = [c for c in ("building_id", *sources, "use", "value_krw", EAD_COLUMN, reached_column, *losses)
+               if c in table]
+    return table.sort_values(EAD_COLUMN, ascending=False, kind="stable").head(n)[columns]

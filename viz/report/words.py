@@ -12,7 +12,8 @@ import math
 import re
 
 #: Name suffixes and the unit they stand for (the longest suffix that matches wins).
-SUFFIX_UNITS = (("_per_s", "per s"), ("_relative", "%"), ("_m3_s", "m³/s"), ("_m2_s", "m²/s"), ("_m_s", "m/s"), ("_m3", "m³"), ("_m2", "m²"),
+SUFFIX_UNITS = (("_per_year", "per year"), ("_years", "years"),
+                ("_per_s", "per s"), ("_relative", "%"), ("_m3_s", "m³/s"), ("_m2_s", "m²/s"), ("_m_s", "m/s"), ("_m3", "m³"), ("_m2", "m²"),
                 ("_krw", "KRW"), ("_m", "m"), ("_s", "s"), ("_fraction", "%"), ("_probability", "%"))
 
 #: Names whose words are not just the name with its underscores as spaces.
@@ -32,6 +33,10 @@ NAMED = {
     "cells_in_domain": "cells in the domain",
     "closure_relative": "closure error, relative",
     "burn_probability": "burn probability",
+    "ead_krw": "expected annual damage, per year",
+    "expected_annual_damage_krw": "expected annual damage, per year",
+    "first_floor_flood_rp_years": "water above the first floor first at T",
+    "aep_per_year": "annual exceedance probability",
 }
 
 
@@ -59,6 +64,8 @@ def name_and_unit(name: str) -> tuple[str, str]:
         unit, stem = "%", "probability of " + stem[2:]
     if name in NAMED:
         return NAMED[name], unit
+    if event := re.fullmatch(r"loss_T(\d+(?:p\d+)?)", stem):
+        return f"loss at T = {event.group(1).replace('p', '.')} years", unit
     words = re.sub(r"(\d+)p(\d+)m\b", r"\1.\2 m", stem)
     words = re.sub(r"_(\d+)m\b", r" \1 m", words)
     words = re.sub(r"within_(\d+)s\b", lambda m: f"within {duration(float(m.group(1)))}", words)

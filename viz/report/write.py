@@ -47,7 +47,8 @@ def write_report(run_dir: str | Path, out: str | Path | None = None, pdf: bool =
     The page holds the headline figures of ``summary.json``, a top-view map of the hazard with
     the buildings by risk class, the gauges' hydrographs, the volume ledger over time, damage by
     building use, the buildings most at risk, the probability maps of the ensemble, the scenario
-    file and the provenance (``manifest.json``). Images are embedded PNGs, the style is inline,
+    file and the provenance (``manifest.json``); for a design-event set, its annual damage (the
+    loss-exceedance curve, the EAD, the events, the buildings of largest EAD). Images are embedded PNGs, the style is inline,
     there is no script and nothing is fetched. Files are written atomically.
 
     Parameters

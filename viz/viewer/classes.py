@@ -11,6 +11,9 @@ no class (:data:`NO_CLASS`: the ground shows its land cover, a building its neut
   bounds (:data:`twin.risk.vulnerability.RISK_CLASS_BOUNDS`), "none" in the neutral colour.
 * Shares (damage fractions) and probabilities in per cent; arrival times in steps that give at
   most :data:`MAX_TIME_CLASSES` classes over the run.
+* For a design-event set: annual exceedance probabilities in one class per event of the set (an
+  AEP map holds 1/T of one of its events, or 0), and expected annual damage (KRW per year) in
+  decades below its largest value.
 """
 
 from __future__ import annotations
@@ -194,6 +197,43 @@ def value_classes(title: str, values, units: str, n: int = 6) -> Classes:
     unit = "" if units == "1" else f" {units}"
     labels = tuple(f"{a:.3g}–{b:.3g}{unit}" for a, b in zip(bounds, (*bounds[1:], high)))
     return Classes(title, labels, tuple(to_hex(c) for c in ramp), bounds)
+
+
+def aep_classes(title: str, return_periods, note: str = "") -> Classes:
+    """Annual exceedance probability (1/year) in one class per return period T (years) of an event
+    set, class k from 1/T_k (the rarest first, lightest; the most frequent darkest): an AEP map of
+    the set holds exactly 1/T of an event, and 0 (not drawn) where no event exceeds."""
+    t = np.sort(np.asarray(return_periods, dtype=np.float64))[::-1]
+    ramp = colormaps["OrRd"](np.linspace(0.25, 0.95, t.size))
+    labels = tuple(f"first exceeded at T = {x:g} years ({percent_words(1.0 / x)} a year)" for x in t)
+    return Classes(title, labels, tuple(to_hex(c) for c in ramp), tuple(1.0 / t), note)
+
+
+#: Classes of expected annual damage: decades below the largest value.
+MONEY_DECADES = 5
+
+
+def money_words(krw: float) -> str:
+    """An amount of won in words: ``5,000 KRW``, ``10 million KRW``, ``2.5 billion KRW``."""
+    for scale, word in ((1e12, "trillion"), (1e9, "billion"), (1e6, "million")):
+        if krw >= scale:
+            return f"{krw / scale:g} {word} KRW"
+    return f"{krw:,.0f} KRW"
+
+
+def annual_damage_classes(title: str, values, none: bool) -> Classes:
+    """Expected annual damage (KRW per year) in :data:`MONEY_DECADES` decades up to the power of ten
+    above the largest finite value (the lowest class from 0); with ``none``, 0 is a class of its own
+    in the neutral colour (buildings without damage), else 0 is not drawn (cells without a building)."""
+    v = np.asarray(values, dtype=np.float64)
+    top = float(np.max(v[np.isfinite(v)], initial=0.0))
+    top_decade = 10.0 ** math.ceil(math.log10(top)) if top > 0 else 1.0
+    bounds = (ABOVE_ZERO, *(top_decade * 10.0 ** -k for k in range(MONEY_DECADES - 1, 0, -1)))
+    ramp = tuple(to_hex(c) for c in colormaps["YlOrRd"](np.linspace(0.2, 0.95, len(bounds))))
+    labels = range_labels(bounds, money_words)
+    if none:
+        return Classes(title, ("none", *labels), (NEUTRAL, *ramp), (0.0, *bounds))
+    return Classes(title, labels, ramp, bounds, "no damage: not drawn")
 
 
 def duration_words(seconds: float) -> str:

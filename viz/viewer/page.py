@@ -3,7 +3,8 @@
 The page is :file:`page.html` with :file:`viewer.css`, :file:`viewer.js` and the run's data
 (:func:`viz.viewer.payload.viewer_payload`) written into it. It shows the scenario's name and
 description, a layer switch with the legend of the visible layer, camera presets (top and four
-obliques), a time slider on the snapshot layer, and, on a click, the building's row of
+obliques), a time slider on the snapshot layer, return-period buttons on a layer of design events,
+and, on a click, the building's row of
 buildings.csv or the ground cell's class.
 """
 
@@ -21,7 +22,7 @@ from twin.hazards.registry import get_hazard
 from viz.camera import COMPASS_BEARINGS, VIEWS, Camera
 from viz.run_data import RunData
 from viz.viewer.classes import duration_words
-from viz.viewer.layers import run_duration, viewer_layers
+from viz.viewer.layers import return_periods, run_duration, viewer_layers
 from viz.viewer.payload import viewer_payload
 
 HERE = Path(__file__).parent
@@ -104,10 +105,12 @@ def title_words(run: RunData) -> str:
 
 
 def facts(run: RunData) -> str:
-    """The line under the description: hazard, members, simulated time, twin."""
+    """The line under the description: hazard, members, design events, simulated time, twin."""
     members = run.members or 1
     parts = [run.kind, f"{members} member{'' if members == 1 else 's'}",
              f"{duration_words(run_duration(run))} simulated"]
+    if (t := return_periods(run)) is not None:
+        parts.insert(2, f"{t.size} design events (T = {t[0]:g}–{t[-1]:g} years)")
     if run.twin.attrs.get("name"):
         parts.append(f"twin {run.twin.attrs['name']}")
     return " · ".join(parts)

@@ -11,7 +11,8 @@ the page applies the vertical exaggeration.
 * Buildings: the merged extruded-footprint mesh of :func:`viz.buildings.building_mesh`: corner
   points (x and y in cells, z in m), quads, and per point the index of its building in ``ids``.
 * Per layer: class maps (uint8, :data:`viz.viewer.classes.NO_CLASS` not drawn) and per-building
-  classes, with their legends.
+  classes, with their legends; a layer of design events has one class map (and one array of
+  building classes) per return period, and the return periods' labels.
 * The building table: every column of buildings.csv, one value per building of ``ids`` (None
   where the table has no row or no value), as deflated JSON.
 """
@@ -123,14 +124,23 @@ def table(frame: pd.DataFrame | None, ids: np.ndarray) -> dict:
                         "listed": [bool(b) for b in np.isin(ids, frame["building_id"].to_numpy())]})
 
 
+def _building_classes(classes) -> dict | list | None:
+    """Per-building classes packed: one array, or a list of them (one per step)."""
+    if classes is None:
+        return None
+    if isinstance(classes, tuple):
+        return [packed(np.asarray(c, dtype=np.uint8)) for c in classes]
+    return packed(np.asarray(classes, dtype=np.uint8))
+
+
 def layer(entry: ViewerLayer) -> dict:
-    """A layer as the page reads it: key, title, legends, class maps, snapshot times, building classes."""
-    return {"key": entry.key, "title": entry.title, "times": list(entry.times),
+    """A layer as the page reads it: key, title, legends, class maps, snapshot times, return-period
+    steps, building classes (one array, or one per step)."""
+    return {"key": entry.key, "title": entry.title, "times": list(entry.times), "steps": list(entry.steps),
             "ground": entry.ground.legend() if entry.ground else None,
             "cells": [packed(np.asarray(c, dtype=np.uint8)) for c in entry.cells],
             "buildings": entry.buildings.legend() if entry.buildings else None,
-            "building_classes": (packed(np.asarray(entry.building_classes, dtype=np.uint8))
-                                 if entry.building_classes is not None else None)}
+            "building_classes": _building_classes(entry.building_classes)}
 
 
 def viewer_payload(run: RunData, layers_of, meta: dict) -> dict:

@@ -213,7 +213,8 @@
       scene.layers.push({
         ...layer,
         cells: await Promise.all(layer.cells.map(unpack)),
-        classes: layer.building_classes ? await unpack(layer.building_classes) : null,
+        classes: Array.isArray(layer.building_classes) ? await Promise.all(layer.building_classes.map(unpack))
+          : layer.building_classes ? await unpack(layer.building_classes) : null,
       });
     }
     scene.pick = { fb: gl.createFramebuffer(), colour: gl.createRenderbuffer(), depth: gl.createRenderbuffer(), w: 0, h: 0 };
@@ -277,8 +278,13 @@
   };
 
   // ---- state and drawing -----------------------------------------------------------------------
-  const state = { layer: 0, time: 0, view: data.view, selected: -1 };
+  const state = { layer: 0, time: 0, step: 0, view: data.view, selected: -1 };
   api.state = state;
+
+  // The index of the class map shown: the return period's for a layer of design events, else the snapshot's.
+  function shown(layer) {
+    return layer.steps.length ? state.step : state.time;
+  }
   let pending = false;
 
   function requestDraw() {
@@ -331,9 +337,10 @@
   }
 
   function upload() {
-    const layer = scene.layers[state.layer], t = data.terrain;
-    const cells = layer.cells.length ? layer.cells[Math.min(state.time, layer.cells.length - 1)]
+    const layer = scene.layers[state.layer], t = data.terrain, k = shown(layer);
+    const cells = layer.cells.length ? layer.cells[Math.min(k, layer.cells.length - 1)]
       : new Uint8Array(t.nx * t.ny).fill(NO_CLASS);
+    const classes = Array.isArray(layer.classes) ? layer.classes[k] : layer.classes;
     gl.bindTexture(gl.TEXTURE_2D, scene.terrain.cls);
     gl.pixelStorei(gl.UNPACK_ALIGNMENT, 1);
     gl.texSubImage2D(gl.TEXTURE_2D, 0, 0, 0, t.nx, t.ny, gl.RED_INTEGER, gl.UNSIGNED_BYTE, cells);
@@ -342,9 +349,9 @@
       const rgba = new Uint8Array(b.width * b.rows * 4);
       const colours = layer.buildings ? layer.buildings.entries.map((e) => hexColour(e.colour)) : [];
       for (let i = 0; i < data.buildings.count; i++) {
-        const k = layer.classes ? layer.classes[i] : NO_CLASS;
-        const c = k === NO_CLASS || k >= colours.length ? NEUTRAL : colours[k];
-        rgba.set([c[0] * 255, c[1] * 255, c[2] * 255, 255], 4 * i);
+        const c = classes ? classes[i] : NO_CLASS;
+        const colour = c === NO_CLASS || c >= colours.length ? NEUTRAL : colours[c];
+        rgba.set([colour[0] * 255, colour[1] * 255, colour[2] * 255, 255], 4 * i);
       }
       gl.bindTexture(gl.TEXTURE_2D, b.colours);
       gl.texSubImage2D(gl.TEXTURE_2D, 0, 0, 0, b.width, b.rows, gl.RGBA, gl.UNSIGNED_BYTE, rgba);
@@ -396,6 +403,7 @@
   function showLegend() {
     const layer = scene.layers[state.layer], box = $("legend");
     box.replaceChildren();
+    if (layer.steps.length) box.append(element("p", { class: "step", id: "legend-step" }, `design event of T = ${layer.steps[state.step]}`));
     if (layer.ground) box.append(...legendBlock(layer.ground));
     if (layer.buildings) box.append(...legendBlock(layer.buildings));
     else box.append(element("h2", {}, "Buildings"), element("p", { class: "note" }, layer.times.length
@@ -439,7 +447,7 @@
   function showCell(cell) {
     const t = data.terrain, box = $("info"), layer = scene.layers[state.layer];
     const r = Math.floor(cell / t.nx), c = cell % t.nx;
-    const cells = layer.cells.length ? layer.cells[Math.min(state.time, layer.cells.length - 1)] : null;
+    const cells = layer.cells.length ? layer.cells[Math.min(shown(layer), layer.cells.length - 1)] : null;
     const k = cells ? cells[cell] : NO_CLASS;
     const what = !layer.ground ? "—" : k === NO_CLASS ? `— (${layer.ground.note || "not drawn"})` : layer.ground.entries[k].label;
     box.replaceChildren(element("h2", {}, "Ground"), element("table", {},
@@ -460,6 +468,20 @@
     slider.max = String(Math.max(0, layer.times.length - 1));
     slider.value = String(state.time);
     showTime();
+    state.step = Math.max(0, layer.steps.length - 1);
+    const buttons = $("step-buttons");
+    buttons.replaceChildren(...layer.steps.map((label, k) => {
+      const b = element("button", { type: "button", "data-step": String(k), title: `the design event of T = ${label}` }, label);
+      b.addEventListener("click", () => setStep(k));
+      return b;
+    }));
+    $("steps").hidden = !layer.steps.length;
+    setStep(state.step);
+  }
+
+  function setStep(k) {
+    state.step = k;
+    for (const b of $("step-buttons").children) b.setAttribute("aria-pressed", String(+b.dataset.step === k));
     upload(); showLegend(); requestDraw();
   }
 

@@ -90,7 +90,12 @@ class FireNumerics(Frozen):
 
 
 class FireSpec(Frozen):
-    """The ``fire:`` block."""
+    """The ``fire:`` block.
+
+    ``annual_ignition_frequency_per_year`` (lambda, ignitions per year, finite, >= 0; optional): how
+    often a fire like the scenario's starts, for the annual burn probability ``1 - exp(-lambda p)`` of
+    each cell from its burn probability p over the members (:mod:`twin.risk.annual`).
+    """
 
     ignitions: Annotated[list[Ignition], Field(min_length=1)]
     wind: Annotated[
@@ -101,6 +106,7 @@ class FireSpec(Frozen):
     wind_adjustment_factor: Annotated[float, Field(gt=0, le=1)] | None = None
     spotting: Spotting | None = None
     numerics: FireNumerics = FireNumerics()
+    annual_ignition_frequency_per_year: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
 
 
 
