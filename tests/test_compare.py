@@ -1,0 +1,131 @@
+"""``twin compare``: baseline and strategies on the same draws, difference maps, avoided loss, benefit-cost."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyogrio
+import pytest
+import xarray as xr
+import yaml
+
+from conftest import ORIGIN, write_manifest, write_raster
+from twin.adaptation.compare import compare
+from twin.adaptation.economics import annuity_factor, benefit_cost
+from twin.cli import main
+from twin.ensemble import cluster
+
+ROOT = Path(__file__).resolve().parents[1]
+X0, Y0 = ORIGIN
+
+
+def _yaml(path: Path, data: dict) -> Path:
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def _street(tmp_path, ensemble: bool) -> Path:
+    """A 12 x 30 valley of 10 m cells falling east, a row of houses by its east end, an inflow at the
+    west end; with ``ensemble``, 3 members of another roughness each. Returns the scenario."""
+    z = (50.0 - 0.05 * np.arange(30))[None, :] + np.zeros((12, 1))
+    height = np.zeros((12, 30), np.float32)
+    for c in range(18, 28, 3):
+        height[5:7, c:c + 2] = 6.0
+    write_raster(tmp_path / "dem.tif", z.astype(np.float32))
+    write_raster(tmp_path / "height.tif", height)
+    write_manifest(tmp_path / "twin.yaml", {"elevation": "dem.tif", "building_height": "height.tif"})
+    return _yaml(tmp_path / "scenario.yaml", {
+        "twin": "twin.yaml", "hazard": "flood", "duration": "15 min", "seed": 3,
+        "flood": {"inflows": [{"name": "in", "at": [X0 + 15, Y0 - 65], "times": [0, 900],
+                               "discharge_m3_s": [6, 6]}],
+                  "boundaries": {"north": "closed", "south": "closed", "east": "closed", "west": "closed"}},
+        **({"ensemble": {"members": 3, "perturb": {"manning_scale": {"uniform": {"low": 0.5, "high": 2.0}}}}}
+           if ensemble else {}),
+        "output": {"every": "5 min"}})
+
+
+WALL = {"type": "floodwall", "name": "wall", "line": [[X0 + 155, Y0 - 1], [X0 + 155, Y0 - 119]],
+        "height_above_ground_m": 3.0, "cost_krw": 2.0e8}
+
+
+def test_a_strategy_without_measures_compares_to_exactly_zero(tmp_path, monkeypatch):
+    """Same draws, same functions: every difference map is 0 (NaN outside), every avoided loss 0, member by member."""
+    from distributed import LocalCluster
+
+    monkeypatch.setattr(cluster, "local_cluster", lambda workers=None, dashboard=False: LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None))   # in process: quick to start
+    street = _street(tmp_path, ensemble=True)
+    nothing = _yaml(tmp_path / "nothing.yaml", {"name": "nothing", "measures": []})
+    folder = compare(street, [nothing], tmp_path / "cmp", progress=False, workers=1)
+    with xr.open_dataset(folder / "difference_nothing.nc") as ds:
+        for name in ("max_depth_change", "reached_change"):
+            values = ds[name].values
+            assert np.all(values[np.isfinite(values)] == 0.0) and np.isfinite(values).any()
+    table = pd.read_csv(folder / "avoided_nothing.csv")
+    assert (table.filter(like="avoided_") == 0).all().all() and (table["outcome"] == "same").all()
+    assert table["baseline_expected_flood_loss_krw"].sum() > 0          # there was damage to avoid
+    summary = json.loads((folder / "summary.json").read_text())["strategies"][0]
+    assert summary["avoided_loss_krw"] == 0.0 and summary["avoided_loss_per_member_krw"] == [0.0, 0.0, 0.0]
+    members = [table[f"baseline_member_{k}_expected_flood_loss_krw"].sum() for k in range(3)]
+    assert len(set(members)) == 3                                       # the members differ
+
+
+def test_a_wall_avoids_loss_and_its_benefit_cost_matches_an_independent_sum(tmp_path):
+    street = _street(tmp_path, ensemble=False)
+    wall = _yaml(tmp_path / "wall.yaml", {"name": "wall", "measures": [WALL],
+                                          "economics": {"lifetime_years": 20, "discount_rate": 0.04,
+                                                        "event_frequency_per_year": 0.1}})
+    folder = compare(street, [wall], tmp_path / "cmp", progress=False, workers=1)
+    st = json.loads((folder / "summary.json").read_text())["strategies"][0]
+    table = pd.read_csv(folder / "avoided_wall.csv")
+    base = pd.read_csv(folder / "baseline" / "buildings.csv")["expected_flood_loss_krw"].sum()
+    strat = pd.read_csv(folder / "wall" / "buildings.csv")["expected_flood_loss_krw"].sum()
+    assert st["avoided_loss_krw"] == pytest.approx(base - strat, rel=1e-12) and base - strat > 0
+    assert table["avoided_expected_flood_loss_krw"].sum() == pytest.approx(base - strat, rel=1e-12)
+    pv = sum(0.1 * (base - strat) / 1.04 ** t for t in range(1, 21))
+    assert st["economics"]["present_value_krw"] == pytest.approx(pv, rel=1e-12)
+    assert st["economics"]["benefit_cost_ratio"] == pytest.approx(pv / 2.0e8, rel=1e-12)
+    assert st["cells"]["cells_newly_spared"] > 0
+    with xr.open_dataset(folder / "difference_wall.nc", decode_coords="all") as ds:
+        assert ds.rio.crs.to_epsg() == 5186 and ds["max_depth_change"].attrs["units"] == "m"
+        assert np.nanmin(ds["max_depth_change"].values) < 0
+    layer = pyogrio.read_dataframe(folder / "measures_wall.gpkg", layer="measures")
+    assert list(layer["type"]) == ["floodwall"] and layer["cost_krw"].sum() == 2.0e8
+    assert json.loads((folder / "manifest.json").read_text())["status"] == "complete"
+
+
+@pytest.mark.parametrize("rate", [0.0, 0.03, 0.1])
+def test_the_annuity_factor_is_the_discounted_sum_of_the_years(rate):
+    assert annuity_factor(30, rate) == pytest.approx(sum((1 + rate) ** -t for t in range(1, 31)), rel=1e-12)
+    assert benefit_cost(1.0e6, 0.0, 30, rate)["benefit_cost_ratio"] is None
+
+
+def test_cli_compare_on_the_sample_river_flood_with_the_riverside_wall(tmp_path, capsys):
+    out = tmp_path / "wall"
+    code = main(["compare", str(ROOT / "scenarios" / "sample_river_flood.yaml"), "--strategy",
+                 str(ROOT / "strategies" / "riverside_wall.yaml"), "--out", str(out), "--until", "1 min", "-q",
+                 "--json"])
+    assert code == 0, capsys.readouterr().err
+    summary = json.loads(capsys.readouterr().out)
+    names = {p.name for p in out.iterdir()}
+    assert {"baseline", "riverside-wall", "summary.json", "manifest.json", "report.html", "avoided_riverside-wall.csv",
+            "compare_riverside-wall.png", "change_riverside-wall.png", "measures_riverside-wall.gpkg",
+            "difference_riverside-wall.nc", "difference_riverside-wall_max_depth_change.tif"} <= names
+    wall = summary["strategies"][0]["measures"][0]
+    assert wall["type"] == "floodwall" and wall["cells"] > 400 and wall["height_max_m"] == 2.5
+    assert json.loads((out / "baseline" / "manifest.json").read_text())["status"] == "truncated"
+
+
+def test_cli_compare_on_the_sample_wildland_fire_with_the_firebreak(tmp_path, capsys):
+    out = tmp_path / "break"
+    code = main(["compare", str(ROOT / "scenarios" / "sample_wildland_fire.yaml"), "--strategy",
+                 str(ROOT / "strategies" / "firebreak.yaml"), "--out", str(out), "--until", "5 min", "-q",
+                 "--no-render"])
+    assert code == 0, capsys.readouterr().err
+    summary = json.loads((out / "summary.json").read_text())["strategies"][0]
+    assert summary["measures"][0]["type"] == "firebreak" and summary["measures"][0]["cells"] > 300
+    with xr.open_dataset(out / "difference_western-firebreak.nc") as ds:
+        assert "arrival_time_change" in ds and "reached_change" in ds
