@@ -155,6 +155,16 @@ def test_green_land_adds_an_infiltration_sink_to_the_ledger(tmp_path):
     assert abs(res.ledger.closure_error) <= 1e-9 * res.ledger.storage_initial
 
 
+def test_green_storage_is_a_retained_sink_of_the_ledger_up_to_its_capacity(tmp_path):
+    """40 mm of storage under 200 mm of standing water fills completely, once: 40 mm x the area retained."""
+    area = [[X0 + 100, Y0], [X0 + 200, Y0], [X0 + 200, Y0 - 100], [X0 + 100, Y0 - 100]]
+    res, base, model = _pond(tmp_path, [{"type": "green_roofs_and_parks", "area": area, "storage_mm": 40}])
+    assert base.ledger.retained == 0.0 and res.ledger.infiltration == 0.0
+    assert res.ledger.retained == pytest.approx(0.04 * 100 * 100.0, rel=1e-12)
+    assert abs(res.ledger.closure_error) <= 1e-9 * res.ledger.storage_initial
+    assert res.ledger.storage_final == pytest.approx(res.ledger.storage_initial - 400.0, rel=1e-12)
+
+
 def test_a_retention_basin_lowers_the_bed_by_its_volume(tmp_path):
     area = [[X0 + 100, Y0 - 20], [X0 + 140, Y0 - 20], [X0 + 140, Y0 - 60], [X0 + 100, Y0 - 60]]
     res, base, model = _pond(tmp_path, [{"type": "retention_basin", "area": area, "volume_m3": 800}])

@@ -12,7 +12,11 @@ its geometry (written as a vector layer) and its cost. What each does, in SI uni
 * ``floodproof``: the damage of the selected buildings is 0 while the water above the first floor
   is at most ``up_to_m`` (dry floodproofing; FEMA P-936, 2013, ch. 5), the curve's above it.
 * ``green_roofs_and_parks``: ``infiltration_mm_h`` is added to the infiltration capacity of the
-  area's open cells (the kernel's infiltration sink, in the ledger).
+  area's open cells (the kernel's infiltration sink), and ``storage_mm`` to their retention
+  storage (a sink that takes the first ``storage_mm`` of water reaching each cell, then is full;
+  :attr:`twin.hazards.flood.model.FloodInputs.retention_m`); both are ledger terms
+  (``infiltration``, ``retained``). Rain on roofs is routed to the open cells around them
+  (:mod:`twin.hazards.flood.forcing`), so a green roof is written as the area around its building.
 * ``retention_basin``: a lowered bed: the area's open cells are dug ``volume_m3 / (n dx^2)`` deep,
   so that the basin holds ``volume_m3`` below the ground around it (water in it is the ledger's storage).
 * ``pump``: ``capacity_m3_s / dx^2`` (m/s) of storm-drain capacity at its cell, or ``drainage_mm_h``
@@ -206,19 +210,20 @@ class FloodproofMeasure(BuildingChange):
 
 
 class GreenMeasure(Measure):
-    """``green_roofs_and_parks``: infiltration capacity added over an area."""
+    """``green_roofs_and_parks``: infiltration capacity and retention storage added over an area."""
 
-    type, inputs = "green_roofs_and_parks", ("infiltration_rate",)
+    type, inputs = "green_roofs_and_parks", ("infiltration_rate", "retention")
 
     def effect(self, sf, index, site):
         spec, path = sf.strategy.measures[index], ("measures", index)
         geoms, mask = area_cells(sf, path + ("area",), spec.area, site, f"{self.type} {sf.measure_name(index)!r}")
         rows, cols = _cells(mask)
-        rate = np.full(rows.size, spec.infiltration_mm_h * MM_PER_H)
-        return Effect(sf.measure_name(index), self.type, (InputEdit("infiltration_rate", rows, cols, rate, "add"),),
-                      geometry=geoms, cost_krw=spec.cost_krw,
+        edits = [InputEdit(name, rows, cols, np.full(rows.size, value * factor), "add")
+                 for name, value, factor in (("infiltration_rate", spec.infiltration_mm_h, MM_PER_H),
+                                             ("retention", spec.storage_mm, 1e-3)) if value is not None]
+        return Effect(sf.measure_name(index), self.type, tuple(edits), geometry=geoms, cost_krw=spec.cost_krw,
                       size={"cells": int(rows.size), "area_m2": float(rows.size * site.grid.cell_size ** 2),
-                            "infiltration_mm_h": spec.infiltration_mm_h})
+                            "infiltration_mm_h": spec.infiltration_mm_h, "storage_mm": spec.storage_mm})
 
 
 class BasinMeasure(Measure):

@@ -68,6 +68,7 @@ MAX_HEIGHT_M = 50.0
 MAX_VOLUME_M3 = 1.0e9
 MAX_CAPACITY_M3_S = limits.MAX_DISCHARGE_M3_S
 MAX_WIDTH_M = 1000.0
+MAX_STORAGE_MM = 2000.0
 
 
 class Where(Frozen):
@@ -141,11 +142,20 @@ class Floodproof(BuildingMeasure):
 
 
 class GreenRoofsAndParks(MeasureBase):
-    """More infiltration (``infiltration_mm_h``, mm/h, added to the scenario's) on the open cells of ``area``."""
+    """On the open cells of ``area``: more infiltration (``infiltration_mm_h``, mm/h, added to the
+    scenario's) and a storage that fills with the first ``storage_mm`` (mm) of water reaching each
+    cell; one or both."""
 
     type: Literal["green_roofs_and_parks"]
     area: Area
-    infiltration_mm_h: Annotated[float, Field(gt=0, le=limits.MAX_LOSS_MM_H)]
+    infiltration_mm_h: Annotated[float, Field(gt=0, le=limits.MAX_LOSS_MM_H)] | None = None
+    storage_mm: Annotated[float, Field(gt=0, le=MAX_STORAGE_MM)] | None = None
+
+    @model_validator(mode="after")
+    def _something(self):
+        if self.infiltration_mm_h is None and self.storage_mm is None:
+            raise ValueError("give infiltration_mm_h, storage_mm or both")
+        return self
 
 
 class RetentionBasin(MeasureBase):

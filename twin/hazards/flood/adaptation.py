@@ -3,8 +3,9 @@
 
 Prepared inputs (the ``FloodInputs`` of :func:`twin.hazards.flood.run.prepare`): the bed
 elevation ``z`` (m; a floodwall raises it to its crest, a basin lowers it), the infiltration
-capacity (m/s; green roofs and parks) and the storm-drain capacity (m/s; pumps). Both capacities
-are sinks of the kernel, counted in the volume ledger (``infiltration``, ``drainage``). Buildings:
+capacity (m/s; green roofs and parks) and the storm-drain capacity (m/s; pumps), both sinks of the
+kernel, and the retention storage (m; green roofs' and parks' soil storage), a sink of the time
+loop: all counted in the volume ledger (``infiltration``, ``drainage``, ``retained``). Buildings:
 a raise of the first floor and dry floodproofing (:class:`twin.hazards.flood.risk.FloodImpact`).
 """
 
@@ -39,6 +40,6 @@ def _adaptable(name: str, units: str, field: str) -> AdaptableInput:
 
 ADAPTATION = Adaptation(
     inputs=(_adaptable("bed_elevation", "m", "z"), _adaptable("infiltration_rate", "m s-1", "loss_rate"),
-            _adaptable("drainage_rate", "m s-1", "drainage_rate")),
+            _adaptable("drainage_rate", "m s-1", "drainage_rate"), _adaptable("retention", "m", "retention_m")),
     building_changes=BUILDING_CHANGES, with_buildings=with_building_changes,
     compared=("max_depth", "arrival_time"), reached="arrival_time")
