@@ -15,20 +15,21 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyogrio
 import xarray as xr
 from matplotlib.colors import ListedColormap, TwoSlopeNorm
 from matplotlib.image import imread
 from matplotlib.patches import Patch
 
+from twin.adaptation.layer import MEASURES_LAYER
 from twin.core.atomic import atomic_path
-from viz.report.maps import extent
-from viz.report.maps import hazard_map
+from viz.report.maps import extent, hazard_map
 from viz.report.png import DPI, new_figure
 from viz.run_data import get_layer, load_run
 
 #: Colours of the buildings that gain, lose and stay the same, and of newly reached and spared cells.
 OUTCOME_COLOURS = {"gains": "#1a9850", "loses": "#d73027", "same": "#bdbdbd"}
-NEWLY_REACHED, NEWLY_SPARED = "#b2182b", "#2166ac"
+NEWLY_REACHED, NEWLY_SPARED, MEASURE_COLOUR = "#b2182b", "#2166ac", "black"
 
 
 def _png(fig) -> np.ndarray:
@@ -86,8 +87,12 @@ def change_map(folder: Path, strategy: str, layer: str) -> Path:
         if mask.any():
             ax.contour(run.twin["x"].values, run.twin["y"].values, mask, levels=[0.5], colors=colour, linewidths=0.8)
     n_new, n_spared = int(np.sum(reached == 1)), int(np.sum(reached == -1))
+    ax.imshow(np.ma.masked_where(ids <= 0, np.ones(ids.shape)), cmap=ListedColormap(["#d9d9d9"]), extent=box,
+              interpolation="nearest", zorder=0)
+    _draw_measures(ax, folder / f"measures_{strategy}.gpkg")
     ax.legend(handles=[Patch(edgecolor=NEWLY_REACHED, facecolor="none", label=f"newly reached ({n_new} cells)"),
-                       Patch(edgecolor=NEWLY_SPARED, facecolor="none", label=f"newly spared ({n_spared} cells)")],
+                       Patch(edgecolor=NEWLY_SPARED, facecolor="none", label=f"newly spared ({n_spared} cells)"),
+                       Patch(edgecolor=MEASURE_COLOUR, facecolor="none", label="measures")],
               loc="lower left", fontsize=7)
     ax.set_title(f"where the hazard changed: {strategy}", fontsize=10)
     ax2 = fig.add_subplot(1, 2, 2)
@@ -104,6 +109,17 @@ def change_map(folder: Path, strategy: str, layer: str) -> Path:
     path = folder / f"change_{strategy}.png"
     _save(fig, path)
     return path
+
+
+def _draw_measures(ax, path: Path) -> None:
+    """The measures' geometries (their layer, :func:`twin.adaptation.layer.write_measures`) as outlines."""
+    for geom in pyogrio.read_dataframe(path, layer=MEASURES_LAYER).geometry:
+        for part in getattr(geom, "geoms", [geom]):
+            if part.geom_type == "Point":
+                ax.plot(part.x, part.y, marker="^", color=MEASURE_COLOUR, markersize=6)
+            else:
+                ax.plot(*(part.exterior if part.geom_type == "Polygon" else part).xy, color=MEASURE_COLOUR,
+                        linewidth=1.0)
 
 
 def _money(value) -> str:
