@@ -127,5 +127,10 @@ def test_cli_compare_on_the_sample_wildland_fire_with_the_firebreak(tmp_path, ca
     assert code == 0, capsys.readouterr().err
     summary = json.loads((out / "summary.json").read_text())["strategies"][0]
     assert summary["measures"][0]["type"] == "firebreak" and summary["measures"][0]["cells"] > 300
-    with xr.open_dataset(out / "difference_western-firebreak.nc") as ds:
-        assert "arrival_time_change" in ds and "reached_change" in ds
+    with xr.open_dataset(out / "difference_western-firebreak.nc") as ds, \
+            xr.open_dataset(out / "baseline" / "twin.nc") as twin:
+        assert "arrival_time_change" in ds
+        domain = twin["domain_mask"].values == 1
+        reached = ds["reached_change"].values          # 0 where neither run burned, not NaN: only off the domain
+        assert np.isfinite(reached[domain]).all() and np.isnan(reached[~domain]).all()
+        assert np.sum(reached == 0) > 0.9 * domain.sum()

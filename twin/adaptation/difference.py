@@ -44,16 +44,15 @@ def change_field(hazard: Hazard, name: str) -> Field:
                  fill=np.nan)
 
 
-def difference_maps(hazard: Hazard, baseline: xr.Dataset, strategy: xr.Dataset) -> dict[str, np.ndarray]:
-    """The change of each compared map and ``reached_change`` (module docstring), NaN outside the domain."""
+def difference_maps(hazard: Hazard, baseline: xr.Dataset, strategy: xr.Dataset, domain: np.ndarray
+                    ) -> dict[str, np.ndarray]:
+    """The change of each compared map and ``reached_change`` (module docstring), NaN outside ``domain``
+    (bool, the twin's cells in the domain)."""
     declared = hazard.adaptation
     out = {change_field(hazard, n).name: strategy[n].values.astype(np.float64) - baseline[n].values
            for n in declared.compared}
     before, after = (np.isfinite(ds[declared.reached].values) for ds in (baseline, strategy))
-    reached = after.astype(np.float64) - before
-    outside = np.isnan(baseline[hazard.outputs.render_layer].values) & ~before
-    reached[outside] = np.nan
-    out[REACHED_CHANGE.name] = reached
+    out[REACHED_CHANGE.name] = np.where(domain, after.astype(np.float64) - before, np.nan)
     return out
 
 
@@ -68,7 +67,7 @@ def write_difference(folder: Path, stem: str, hazard: Hazard, baseline_run: Path
         map the smallest and largest change.
     """
     with xr.open_dataset(baseline_run / "hazard.nc") as b, xr.open_dataset(strategy_run / "hazard.nc") as s:
-        maps = difference_maps(hazard, b.load(), s.load())
+        maps = difference_maps(hazard, b.load(), s.load(), twin["domain_mask"].values == 1)
     fields = FieldRegistry([REACHED_CHANGE, *(change_field(hazard, n) for n in hazard.adaptation.compared)])
     ds = result_dataset(twin, maps, fields, attrs={
         "title": f"change made by strategy {attrs['strategy']} to scenario {attrs['scenario_name']}", **attrs,
