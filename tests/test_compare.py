@@ -81,10 +81,10 @@ def test_a_wall_avoids_loss_and_its_benefit_cost_matches_an_independent_sum(tmp_
     folder = compare(street, [wall], tmp_path / "cmp", progress=False, workers=1)
     st = json.loads((folder / "summary.json").read_text())["strategies"][0]
     table = pd.read_csv(folder / "avoided_wall.csv")
-    base = pd.read_csv(folder / "baseline" / "buildings.csv")["expected_flood_loss_krw"].sum()
-    strat = pd.read_csv(folder / "wall" / "buildings.csv")["expected_flood_loss_krw"].sum()
-    assert st["avoided_loss_krw"] == pytest.approx(base - strat, rel=1e-12) and base - strat > 0
-    assert table["avoided_expected_flood_loss_krw"].sum() == pytest.approx(base - strat, rel=1e-12)
+    base, strat = (json.loads((folder / run / "summary.json").read_text())["risk"]["expected_flood_loss_krw"]
+                   for run in ("baseline", "wall"))
+    assert st["avoided_loss_krw"] == base - strat and base - strat > 0
+    assert table["avoided_expected_flood_loss_krw"].sum() == pytest.approx(base - strat, rel=1e-5)  # 6 digits
     pv = sum(0.1 * (base - strat) / 1.04 ** t for t in range(1, 21))
     assert st["economics"]["present_value_krw"] == pytest.approx(pv, rel=1e-12)
     assert st["economics"]["benefit_cost_ratio"] == pytest.approx(pv / 2.0e8, rel=1e-12)
@@ -95,6 +95,33 @@ def test_a_wall_avoids_loss_and_its_benefit_cost_matches_an_independent_sum(tmp_
     layer = pyogrio.read_dataframe(folder / "measures_wall.gpkg", layer="measures")
     assert list(layer["type"]) == ["floodwall"] and layer["cost_krw"].sum() == 2.0e8
     assert json.loads((folder / "manifest.json").read_text())["status"] == "complete"
+
+
+def test_an_event_set_gives_the_avoided_ead_and_its_benefit_cost(tmp_path, monkeypatch):
+    """Three design storms on the street: the avoided EAD is the baseline's EAD less the strategy's (each run's
+    own summary), per event too, and the benefit-cost ratio its discounted sum over the cost."""
+    from distributed import LocalCluster
+
+    monkeypatch.setattr(cluster, "local_cluster", lambda workers=None, dashboard=False: LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None))
+    street = _street(tmp_path, ensemble=False)
+    scenario = yaml.safe_load(street.read_text())
+    scenario["flood"]["inflows"][0]["discharge_m3_s"] = [3, 3]
+    scenario["events"] = {"return_periods": [2, 10, 100], "storm_duration": "10 min", "temporal": {"huff": 3},
+                          "idf": {"table": str(ROOT / "twin" / "events" / "data" / "idf_sample.csv")}}
+    _yaml(street, scenario)
+    raise_ = _yaml(tmp_path / "raise.yaml", {"name": "raise", "measures": [
+        {"type": "elevate_buildings", "where": {"use": ["residential"]}, "by_m": 0.3, "cost_krw": 1.0e7}]})
+    folder = compare(street, [raise_], tmp_path / "cmp", progress=False, workers=1)
+    st = json.loads((folder / "summary.json").read_text())["strategies"][0]
+    base, strat = (json.loads((folder / run / "summary.json").read_text())["risk"]["events"]
+                   for run in ("baseline", "raise"))
+    avoided = base["expected_annual_damage_krw"] - strat["expected_annual_damage_krw"]
+    assert st["loss_column"] == "ead_krw" and st["avoided_loss_krw"] == avoided and avoided > 0
+    assert list(st["avoided_loss_per_event_krw"].values()) == [b - s for b, s in zip(base["loss_krw"],
+                                                                                   strat["loss_krw"])]
+    pv = sum(avoided / 1.03 ** t for t in range(1, 51))
+    assert st["economics"]["benefit_cost_ratio"] == pytest.approx(pv / 1.0e7, rel=1e-12)
 
 
 @pytest.mark.parametrize("rate", [0.0, 0.03, 0.1])

@@ -13,8 +13,9 @@ The comparison folder (written whole, as a run folder: staged, locked, ``manifes
     difference_<strategy>.nc   difference maps (CF, CRS) and a COG of each (difference_<strategy>_<map>.tif)
     avoided_<strategy>.csv     per building: the baseline's, the strategy's and the avoided loss; gains / loses
     measures_<strategy>.gpkg   the measures as a vector layer
-    summary.json               per strategy: cost, avoided losses (total, per event, per member), cells newly
-                               reached and spared, avoided EAD, present value and benefit-cost ratio
+    summary.json               per strategy: cost, avoided losses (total and per event from the runs'
+                               summary.json, per member from buildings.csv), cells newly reached and
+                               spared, avoided EAD, present value and benefit-cost ratio
 
 Every input error (the scenario, each strategy and its measures on the twin) is raised before the
 first run starts.
@@ -22,6 +23,7 @@ first run starts.
 
 from __future__ import annotations
 
+import json
 import time
 from contextlib import ExitStack
 from pathlib import Path
@@ -40,7 +42,7 @@ from twin.hazards.registry import get_hazard
 from twin.io.provenance import file_sha256, package_versions, utc_now, write_json
 from twin.io.run_folders import MANIFEST, list_products, staged_run_folder
 from twin.pipeline.run import load_run_scenario, prepare_run, run_prepared
-from twin.risk.event_set import EAD_COLUMN
+from twin.risk.event_set import EAD_COLUMN, loss_column
 
 #: The baseline's run folder in a comparison folder (no strategy may take the name).
 BASELINE = "baseline"
@@ -62,7 +64,7 @@ def _economics(st: StrategyFile, plan: Plan, avoided: dict, has_events: bool) ->
     its benefit-cost ratio; a note in place of them when neither is known."""
     econ = st.strategy.economics
     if has_events:
-        avoided_ead, how = avoided[f"avoided_{EAD_COLUMN}"], "the event set's expected annual damage"
+        avoided_ead, how = avoided["avoided_main"], "the event set's expected annual damage"
     elif econ.event_frequency_per_year is not None:
         avoided_ead = econ.event_frequency_per_year * avoided["avoided_main"]
         how = f"the scenario's frequency ({econ.event_frequency_per_year:g} per year) times its avoided loss"
@@ -81,6 +83,17 @@ def _member_losses(totals: dict, loss: str) -> list:
     return out
 
 
+def _exact_totals(run: Path, loss: str, has_events: bool) -> dict:
+    """A run's total loss (KRW; an event set's: its EAD, KRW/yr) and each event's, from its
+    ``summary.json`` (exact; ``buildings.csv`` keeps 6 significant digits)."""
+    risk = json.loads((run / "summary.json").read_text(encoding="utf-8"))["risk"]
+    if not has_events:
+        return {"main": risk[loss], "events": {}}
+    ev = risk["events"]
+    return {"main": ev["expected_annual_damage_krw"],
+            "events": {loss_column(t): v for t, v in zip(ev["return_periods_years"], ev["loss_krw"])}}
+
+
 def strategy_summary(st: StrategyFile, plan: Plan, hazard, folder: Path, twin, scenario_name: str,
                      has_events: bool) -> dict:
     """Write a strategy's comparison products into ``folder`` and return its part of ``summary.json``."""
@@ -93,14 +106,15 @@ def strategy_summary(st: StrategyFile, plan: Plan, hazard, folder: Path, twin, s
     table = avoided_losses(hazard, folder / BASELINE, folder / name)
     losses = write_avoided(folder / f"avoided_{name}.csv", table, main)
     totals = losses["totals_krw"]
-    avoided = {"avoided_main": totals[f"avoided_{main}"], **totals}
-    per_event = {c[len("avoided_"):]: v for c, v in totals.items() if c.startswith("avoided_loss_T")}
+    before, after = (_exact_totals(folder / run, loss, has_events) for run in (BASELINE, name))
+    avoided = {"avoided_main": before["main"] - after["main"], **totals}
+    per_event = {c: before["events"][c] - after["events"][c] for c in before["events"]}
     return {"strategy": name, "file": str(st.path), "description": st.strategy.description,
             "run_folder": name, "measures": [{"name": e.name, "type": e.type, "cost_krw": e.cost_krw, **e.size}
                                              for e in plan.effects],
             "cost_krw": plan.cost_krw, "loss_column": main,
-            "baseline_loss_krw": totals[f"baseline_{main}"], "strategy_loss_krw": totals[f"strategy_{main}"],
-            "avoided_loss_krw": totals[f"avoided_{main}"], "avoided_loss_per_event_krw": per_event,
+            "baseline_loss_krw": before["main"], "strategy_loss_krw": after["main"],
+            "avoided_loss_krw": avoided["avoided_main"], "avoided_loss_per_event_krw": per_event,
             "avoided_loss_per_member_krw": _member_losses(totals, loss), "buildings": losses["buildings"],
             "cells": cells, "economics": _economics(st, plan, avoided, has_events)}
 
