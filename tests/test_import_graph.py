@@ -30,7 +30,7 @@ SCRIPTS = ("run_scenario.py",)
 #: The stages of twin, lowest first: a module of one stage imports only its own stage and those
 #: listed before it. Change the order here.
 TWIN_STAGE_ORDER = ("twin.core", "twin.io", "twin.build", "twin.scenario", "twin.events", "twin.risk", "twin.hazards",
-                    "twin.ensemble", "twin.pipeline", "twin.cli")
+                    "twin.ensemble", "twin.pipeline", "twin.adaptation", "twin.cli")
 #: Sample data generators, outside the stage order, with what they may import of twin (besides
 #: themselves) and who may import them.
 SAMPLES = "twin.samples"

@@ -278,6 +278,53 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     _json_option(parser, "the run's folder, status, products and summary")
 
 
+def _cmd_compare(args) -> int:
+    """``twin compare``: the baseline and each strategy, and the comparison folder (twin/adaptation/compare.py)."""
+    from twin.adaptation.compare import compare
+
+    _check_cluster_options(args)
+    stills = None
+    if not args.no_render:
+        from viz.comparison import write_comparison_report as stills
+    folder = compare(args.scenario, args.strategy, args.out, until=_until(args), progress=not args.quiet,
+                     extra_outputs=None, stills=stills, scheduler=args.scheduler, workers=args.workers,
+                     force=args.force)
+    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    if args.json:
+        _emit_json(summary)
+        return EXIT_OK
+    _say(args, f"comparison of {summary['scenario']} written to {os.path.normpath(folder)}")
+    for st in summary["strategies"]:
+        econ = st["economics"]
+        bcr = econ.get("benefit_cost_ratio")
+        _say(args, f"  {st['strategy']}: avoided {st['loss_column']} {st['avoided_loss_krw']:,.0f} KRW "
+                   f"(baseline {st['baseline_loss_krw']:,.0f}), cost {st['cost_krw']:,.0f} KRW, "
+                   f"{st['buildings']['gains']} buildings gain, {st['buildings']['loses']} lose, "
+                   f"{st['cells']['cells_newly_reached']} cells newly reached, "
+                   f"{st['cells']['cells_newly_spared']} spared"
+                   + (f"; benefit-cost ratio {bcr:.2f}" if bcr is not None else ""))
+    return EXIT_OK
+
+
+def _add_compare_parser(sub, common: argparse.ArgumentParser) -> None:
+    """``twin compare SCENARIO --strategy S [--strategy ...] --out DIR``."""
+    p = _subcommand(sub, common, "compare", "run a scenario as the baseline and with each adaptation strategy, and "
+                    "compare them (difference maps, avoided loss, benefit-cost ratio; docs/adaptation.md)",
+                    "  twin compare scenarios/sample_river_flood.yaml --strategy strategies/riverside_wall.yaml "
+                    "--out runs/wall", _cmd_compare)
+    p.add_argument("scenario", help="scenario YAML file")
+    p.add_argument("--strategy", action="append", required=True, metavar="FILE",
+                   help="strategy YAML file (repeat for several)")
+    p.add_argument("--out", required=True, metavar="DIR", help="the comparison folder")
+    _until_option(p)
+    p.add_argument("--no-render", action="store_true", help="skip the comparison's stills and report")
+    p.add_argument("--workers", type=int, metavar="N", help="worker processes of the local dask cluster")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="address of an existing dask scheduler")
+    p.add_argument("--force", action="store_true",
+                   help="replace the folder even if it is not a folder of this project")
+    _json_option(p, "the comparison's summary")
+
+
 def _today_00z() -> str:
     from datetime import datetime, timezone
 
@@ -382,6 +429,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--width", type=int, default=1920, help="image width in pixels (default 1920)")
     p.add_argument("--height", type=int, default=1080, help="image height in pixels (default 1080)")
     p.add_argument("--exaggeration", type=float, default=1.0, help="vertical exaggeration (default 1)")
+    _add_compare_parser(sub, common)
     from viz.report.cli import add_parser as add_report_parser  # `twin report`: viz/report/cli.py
     add_report_parser(sub, common)
     return parser

@@ -13,6 +13,9 @@ result) -> summary``, ``member_maps(result) -> maps`` for the risk (:attr:`Hazar
 ensemble is the scenario with the member's draws applied (:attr:`Hazard.apply_draw`). A hazard that
 runs design-event sets (the scenario's ``events:`` block, :class:`EventSupport`) runs each event as
 the scenario with the event's forcing (:attr:`EventSupport.apply`), then each member's draws on it.
+Adaptation measures (:mod:`twin.adaptation`) reach a hazard through what its :class:`Adaptation`
+declares: the prepared inputs they may change, the per-building changes its impact takes, the maps
+a comparison differences.
 """
 
 from __future__ import annotations
@@ -160,6 +163,61 @@ class EventSupport:
 
 
 @dataclass(frozen=True)
+class AdaptableInput:
+    """An array of a hazard's prepared inputs that adaptation measures may change.
+
+    Attributes
+    ----------
+    name : str
+        What measures call it (e.g. ``"bed_elevation"``).
+    units : str
+        Its units.
+    get : callable
+        ``get(inputs) -> ndarray (ny, nx)``: the array in the prepared inputs (read only).
+    put : callable
+        ``put(inputs, array) -> inputs``: new inputs holding ``array`` instead (checked as the
+        hazard checks its inputs; ``inputs`` itself is unchanged).
+    """
+
+    name: str
+    units: str
+    get: Callable
+    put: Callable
+
+
+@dataclass(frozen=True)
+class Adaptation:
+    """What adaptation measures (:mod:`twin.adaptation`) may change in a hazard's run, and what a
+    comparison of runs shows.
+
+    Attributes
+    ----------
+    inputs : tuple of AdaptableInput
+        The prepared inputs measures may change.
+    building_changes : tuple of str
+        Per-building changes the hazard's impact takes (e.g. ``"first_floor_raise_m"``).
+    with_buildings : callable or None
+        ``with_buildings(impact, changes) -> impact``: the impact function with ``changes``
+        (name -> ndarray (n_buildings,), the building table's order) applied.
+    compared : tuple of str
+        Maps of ``hazard.nc`` a comparison differences (strategy minus baseline).
+    reached : str
+        The map of ``hazard.nc`` that is finite where the hazard reached a cell (newly reached and
+        newly spared cells of a comparison).
+    """
+
+    inputs: tuple
+    building_changes: tuple
+    with_buildings: Callable | None
+    compared: tuple
+    reached: str
+
+    def input(self, name: str) -> AdaptableInput | None:
+        """The adaptable input ``name``, None when the hazard has none of that name."""
+        return next((i for i in self.inputs if i.name == name), None)
+
+
+@dataclass(frozen=True)
 class Hazard:
     """A hazard, declared in one place (see the module docstring for how a run uses it).
 
@@ -195,8 +253,11 @@ class Hazard:
     with_forecast : callable or None
         ``with_forecast(sf, file, variable) -> ScenarioFile``: the scenario driven by a gridded
         forecast (the nightly batch; member ``k`` of the forecast runs as member ``k``). None: the
-        hazard takes no forecast and the batch runs the scenario as written.    events : EventSupport or None
+        hazard takes no forecast and the batch runs the scenario as written.
+    events : EventSupport or None
         How it runs design-event sets; None: its scenarios take no ``events:`` block.
+    adaptation : Adaptation or None
+        What adaptation measures may change (:mod:`twin.adaptation`); None: no measure applies.
     """
 
     name: str
@@ -218,6 +279,7 @@ class Hazard:
     memory: Callable
     with_forecast: Callable | None = None
     events: EventSupport | None = None
+    adaptation: Adaptation | None = None
     all_fields: FieldRegistry = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):

@@ -140,6 +140,10 @@ class FireInputs:
         Effective-wind limit of the Rothermel model ("rothermel1972", "andrews2013", "none").
     n_directions : int
         Stencil of the arrival-time solver (16 or 32).
+    fire_resistant_share : ndarray (ny, nx), optional
+        Fire-resistant share (1, 0-1) of the building on each footprint cell in place of its use's
+        (NaN: the use's, :data:`twin.core.classes.FIRE_RESISTANT_SHARE_BY_USE`); None: the uses'
+        everywhere. A fire-resistant retrofit sets it (:mod:`twin.adaptation`).
     """
 
     fuel_model: np.ndarray
@@ -160,6 +164,7 @@ class FireInputs:
     urban_max_gap_m: float = 16.0
     wind_limit: str = "rothermel1972"
     n_directions: int = 32
+    fire_resistant_share: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -235,6 +240,10 @@ def _validate(inputs: FireInputs, duration_s: float, snapshot_every_s: float):
         if np.shape(getattr(inputs, name)) != shape:
             raise InputError("array shape differs from fuel_model's", field=name,
                              expected=str(shape), found=str(np.shape(getattr(inputs, name))))
+    share = inputs.fire_resistant_share
+    if share is not None and (np.shape(share) != shape or np.any((np.asarray(share) < 0) | (np.asarray(share) > 1))):
+        raise InputError("fire_resistant_share must be on the grid, within 0-1 (NaN: the use's)",
+                         field="fire_resistant_share", expected=str(shape), found=str(np.shape(share)))
     if not np.all(np.isfinite(inputs.elevation)):
         raise InputError("elevation has non-finite values", field="elevation")
     checks = [("dx", inputs.dx, inputs.dx > 0),
@@ -287,8 +296,9 @@ def _window_mean(values, size):
     return ndimage.uniform_filter(values.astype(np.float64), size, mode="constant") / inside
 
 
-def _hamada_inputs(building_id, building_use, dx, window_m):
-    """Hamada's a (m), d (m) and f (1) on every cell (see the module docstring)."""
+def _hamada_inputs(building_id, building_use, dx, window_m, share_given=None):
+    """Hamada's a (m), d (m) and f (1) on every cell (see the module docstring); ``share_given``
+    (finite cells) replaces the use's fire-resistant share."""
     bid = np.asarray(building_id)
     building = bid > 0
     if not building.any():
@@ -318,7 +328,10 @@ def _hamada_inputs(building_id, building_use, dx, window_m):
     for name, code in BUILDING_USE.items():
         share[code] = FIRE_RESISTANT_SHARE_BY_USE[name]
     use = np.clip(np.asarray(building_use, dtype=np.int64), 0, share.size - 1)
-    f_sum = _window_mean(np.where(building, share[use], 0.0), size)
+    share = share[use]
+    if share_given is not None:
+        share = np.where(np.isfinite(share_given), share_given, share)
+    f_sum = _window_mean(np.where(building, share, 0.0), size)
     f = np.where(built, f_sum / np.where(built, rho, 1.0), 0.0)
     return a, d, np.clip(f, 0.0, 1.0)
 
@@ -341,7 +354,7 @@ class _Setting:
         self.urban = building | (urban_ground & (gap <= 0.5 * inputs.urban_max_gap_m))
         self.building = building
         self.a, self.d, self.f = _hamada_inputs(inputs.building_id, inputs.building_use, inputs.dx,
-                                                inputs.hamada_window_m)
+                                                inputs.hamada_window_m, inputs.fire_resistant_share)
         self.slope, self.upslope = _terrain_slope(inputs.elevation, inputs.dx)
 
 

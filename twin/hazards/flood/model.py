@@ -7,8 +7,9 @@ forcing time), feeds
 the forcings in (rain, inflow hydrographs, boundary levels, as the run's
 :class:`~twin.hazards.flood.forcing.ForcingSchedule` gives them), folds every step into the
 hazard maxima, records snapshots and gauges, and keeps a volume ledger of what was applied, so
-that ``rain + inflow + boundary_in - boundary_out - infiltration - drainage = storage change``
-closes to round-off, with a row of it at every gauge time and at the end (the ledger over
+that ``rain + inflow + boundary_in - boundary_out - infiltration - drainage - retained = storage
+change`` closes to round-off (``retained``: water taken into the storage of adaptation measures,
+:attr:`FloodInputs.retention_m`), with a row of it at every gauge time and at the end (the ledger over
 time, ``ledger.csv``). SI units throughout (m, s, m/s, m^2/s, m^3/s, m^3).
 """
 
@@ -77,6 +78,12 @@ class FloodInputs:
         outflow control of the step (:func:`kernels.flood.stable_timestep`).
     h_min : float
         Depth (m) at or below which a face carries no flow.
+    retention_m : ndarray (ny, nx) or float
+        Storage (m of water, >= 0) each cell holds for water that reaches it, filled after each
+        step as far as the water there allows and never emptied: a sink of capacity ``retention_m
+        dx^2`` (m^3) per cell (green roofs' and parks' soil storage, :mod:`twin.adaptation`; the
+        storage volume of SFINCS, Leijnse et al. 2021, Coastal Eng. 163, 103796). The ledger's
+        ``retained``. Untiled runs only.
     x, y : ndarray, optional
         Cell-centre coordinates (m) of the columns and rows, to name cells in errors
         (default ``(c + 0.5) dx`` and ``-(r + 0.5) dx``).
@@ -98,6 +105,7 @@ class FloodInputs:
     dt_max: float = 10.0
     outflow_fraction: float = OUTFLOW_FRACTION
     h_min: float = H_MIN
+    retention_m: np.ndarray | float = 0.0
     x: np.ndarray | None = None
     y: np.ndarray | None = None
 
@@ -114,7 +122,7 @@ class FloodInputs:
                 raise InputError(f"flood: {name} has the wrong shape", expected=str(shape), found=str(arr.shape))
         blocked = blocked | ~domain
         fields = {}
-        for name in ("manning_n", "loss_rate", "drainage_rate", "h0"):
+        for name in ("manning_n", "loss_rate", "drainage_rate", "h0", "retention_m"):
             value = getattr(self, name)
             arr = np.asarray(value, dtype=np.float64)
             if arr.ndim == 0:
@@ -179,7 +187,7 @@ class VolumeLedger:
     """Volumes (m^3) over a run, summed exactly as the kernel applied them.
 
     ``closure_error = storage_final - storage_initial - (rain_in + inflow_in + boundary_in
-    - boundary_out - infiltration - drainage)`` and ``closure_relative`` divides its magnitude
+    - boundary_out - infiltration - drainage - retained)`` and ``closure_relative`` divides its magnitude
     by the water that was ever present, ``storage_initial + rain_in + inflow_in + boundary_in``.
     ``edge_in`` and ``edge_out`` hold the boundary volumes per grid edge (:data:`EDGES`);
     ``storage_final`` is the storage when the ledger was last closed (:meth:`closed`).
@@ -193,6 +201,7 @@ class VolumeLedger:
     drainage: float = 0.0
     storage_initial: float = 0.0
     storage_final: float = 0.0
+    retained: float = 0.0
 
     @property
     def boundary_in(self) -> float:
@@ -208,7 +217,7 @@ class VolumeLedger:
     def closure_error(self) -> float:
         """Signed closure error (m^3)."""
         net = (self.rain_in + self.inflow_in + self.boundary_in - self.boundary_out
-               - self.infiltration - self.drainage)
+               - self.infiltration - self.drainage - self.retained)
         return self.storage_final - self.storage_initial - net
 
     @property
@@ -245,7 +254,8 @@ class VolumeLedger:
 #: time (s), steps, then cumulative volumes (m^3) and the relative closure error (-).
 LEDGER_COLUMNS = (["time_s", "steps", "rain_m3", "inflow_m3"]
                   + [f"boundary_in_{e}_m3" for e in EDGES] + [f"boundary_out_{e}_m3" for e in EDGES]
-                  + ["infiltration_m3", "drainage_m3", "storage_m3", "closure_error_m3", "closure_relative"])
+                  + ["infiltration_m3", "drainage_m3", "storage_m3", "closure_error_m3", "closure_relative",
+                     "retained_m3"])
 
 
 class LedgerRow(NamedTuple):
@@ -271,7 +281,7 @@ class LedgerRow(NamedTuple):
         return ([float(self.time_s), int(self.steps), led.rain_in, led.inflow_in]
                 + [float(v) for v in led.edge_in] + [float(v) for v in led.edge_out]
                 + [led.infiltration, led.drainage, led.storage_final, led.closure_error,
-                   led.closure_relative])
+                   led.closure_relative, led.retained])
 
 
 @dataclass
@@ -404,6 +414,7 @@ def simulate_flood(inputs: FloodInputs, duration_s: float, snapshot_every_s: flo
     ledger = VolumeLedger(storage_initial=float(h.sum()) * dx * dx)
     rows = []
     edge_buffers = (np.empty(nx), np.empty(nx), np.empty(ny), np.empty(ny))
+    retention = _Retention.of(inputs.retention_m)
 
     def record(t):
         if schedule.ledger_time(t):
@@ -448,6 +459,8 @@ def simulate_flood(inputs: FloodInputs, duration_s: float, snapshot_every_s: flo
             outflow_rate = vol.outflow_rate
             ledger.add_inflows(inputs.inflows, step.inflow_volumes)
             area = dx * dx
+            if retention is not None:
+                ledger.retained += retention.take(h) * area
             ledger.add(vol.rain_depth * area, vol.infiltration_depth * area, vol.drainage_depth * area,
                        vol.edge_in, vol.edge_out)
             accumulate_hazard(h, qx, qy, step.t_end, step.dt, wet_threshold_m, speed_depth, max_depth,
@@ -460,6 +473,31 @@ def simulate_flood(inputs: FloodInputs, duration_s: float, snapshot_every_s: flo
     return FloodResult(max_depth, max_speed, max_q, arrival, wet_duration, h, snap_t, snapshots,
                        gauge_t, g_depth, g_level, g_speed, rows[-1].ledger, rows, n_steps, kernel_wall,
                        time.perf_counter() - loop_start)
+
+
+@dataclass
+class _Retention:
+    """The storage of :attr:`FloodInputs.retention_m` still free on the cells that have some (m)."""
+
+    rows: np.ndarray
+    cols: np.ndarray
+    free: np.ndarray
+
+    @classmethod
+    def of(cls, retention_m) -> "_Retention | None":
+        """The storage of a run; None when no cell has any."""
+        rows, cols = np.nonzero(np.asarray(retention_m) > 0)
+        if rows.size == 0:
+            return None
+        return cls(rows, cols, np.array(np.asarray(retention_m)[rows, cols], dtype=np.float64))
+
+    def take(self, h: np.ndarray) -> float:
+        """Move the water of ``h`` (m) into the free storage of its cells, as much as both allow;
+        return the depth taken, summed over the cells (m)."""
+        taken = np.minimum(h[self.rows, self.cols], self.free)
+        h[self.rows, self.cols] -= taken
+        self.free -= taken
+        return float(taken.sum())
 
 
 def _add_inflows(h: np.ndarray, inflows, volumes, dx: float, h_max: float) -> float:

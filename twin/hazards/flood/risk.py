@@ -21,7 +21,7 @@ NaN. The risk reads wetness from the arrival time, so it uses the run's own thre
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -96,16 +96,27 @@ class FloodImpact:
     the floor of the ring *maximum* depth, a conservative choice: water at any wall enters),
     ``expected_flood_loss_krw`` (value x expected damage fraction), ``p_depth_over_0p5m`` (at the wall).
 
+    Adaptation measures (:mod:`twin.adaptation`, :func:`with_building_changes`) may raise the first
+    floors (``first_floor_raise_m``: the floor the depth is measured from is the table's plus the
+    raise) and dry-floodproof buildings (``floodproof_to_m``: a member's damage fraction is 0 while
+    its depth above the floor is at most that height, the curve's above it: the proofing is
+    overtopped); both then are columns too.
+
     Attributes
     ----------
     curves : DepthDamageCurves, optional
         Depth-damage curves (default: JRC Asia, :func:`twin.risk.vulnerability.load_curves`).
+    first_floor_raise_m, floodproof_to_m : numpy.ndarray (n_buildings,), optional
+        Raise of each building's first floor (m) and height of its dry floodproofing above the
+        floor (m); None: none.
     """
 
     curves: DepthDamageCurves | None = None
     samples: tuple = ("depth_max", "depth_mean", "exposed")
     loss_column: str = "expected_flood_loss_krw"
     alert_column: str = exceedance_name(BUILDING_DEPTH_THRESHOLD_M)
+    first_floor_raise_m: np.ndarray | None = field(default=None, compare=False)
+    floodproof_to_m: np.ndarray | None = field(default=None, compare=False)
 
     def sample(self, table: BuildingTable, maps: dict) -> dict:
         """Ring maximum and mean of the member's maximum depth (m) per building, and 1.0 where a ring
@@ -117,15 +128,22 @@ class FloodImpact:
     def columns(self, table: BuildingTable, samples: dict, stats: MemberStatistics) -> tuple[dict, np.ndarray]:
         """The flood columns and the expected damage fraction."""
         dmax, dmean, exposed = samples["depth_max"], samples["depth_mean"], samples["exposed"]
-        above = np.where(exposed > 0, depth_above_floor(dmax, table.first_floor_height_m[None, :]), 0.0)
-        frac = stats.expect(damage_fraction(above, table.use[None, :], self.curves or load_curves()))
+        floor = table.first_floor_height_m + (0.0 if self.first_floor_raise_m is None else self.first_floor_raise_m)
+        above = np.where(exposed > 0, depth_above_floor(dmax, floor[None, :]), 0.0)
+        damage = damage_fraction(above, table.use[None, :], self.curves or load_curves())
+        if self.floodproof_to_m is not None:
+            proof = self.floodproof_to_m[None, :]
+            damage = np.where((proof > 0) & (above <= proof), 0.0, damage)
+        frac = stats.expect(damage)
         p = BUILDING_PERCENTILE
+        changed = {name: values for name, values in (("first_floor_raise_m", self.first_floor_raise_m),
+                                                    ("floodproof_to_m", self.floodproof_to_m)) if values is not None}
         return {"expected_depth_max_m": stats.expect(dmax), f"depth_max_p{p}_m": stats.percentile(dmax, p),
                 "expected_depth_mean_m": stats.expect(dmean), f"depth_mean_p{p}_m": stats.percentile(dmean, p),
                 "p_exposed": stats.expect(exposed), "expected_depth_above_floor_m": stats.expect(above),
                 f"depth_above_floor_p{p}_m": stats.percentile(above, p),
                 "expected_damage_fraction": frac, self.loss_column: table.value_krw * frac,
-                self.alert_column: stats.expect(dmax > BUILDING_DEPTH_THRESHOLD_M)}, frac
+                self.alert_column: stats.expect(dmax > BUILDING_DEPTH_THRESHOLD_M), **changed}, frac
 
 
 def _summary(maps: dict, cell_area_m2: float) -> dict:
@@ -230,3 +248,14 @@ def flood_event_risk(thresholds_m=DEPTH_THRESHOLDS_M, curves: DepthDamageCurves 
     return EventRisk(spec, EVENT_LAYERS, exceedance,
                      ReachedColumn("expected_depth_above_floor_m", "first_floor_flood_rp_years", "buildings_flooded"),
                      headline=(aep_name(BUILDING_DEPTH_THRESHOLD_M), EAD_MAP.name))
+
+
+#: The per-building changes :class:`FloodImpact` takes from adaptation measures.
+BUILDING_CHANGES = ("first_floor_raise_m", "floodproof_to_m")
+
+
+def with_building_changes(impact: FloodImpact, changes: dict) -> FloodImpact:
+    """``impact`` with adaptation measures' per-building changes (:data:`BUILDING_CHANGES`, arrays in
+    the building table's order, m) in place of its own."""
+    return replace(impact, **{name: np.asarray(changes[name], dtype=np.float64) for name in BUILDING_CHANGES
+                              if name in changes})

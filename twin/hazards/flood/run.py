@@ -219,7 +219,7 @@ def summary(twin: xr.Dataset, sf: ScenarioFile, result) -> dict:
         "volume_ledger_m3": {
             "rain_in": led.rain_in, "inflow_in": led.inflow_in, "boundary_in": led.boundary_in,
             "boundary_out": led.boundary_out, "infiltration": led.infiltration, "drainage": led.drainage,
-            "storage_initial": led.storage_initial, "storage_final": led.storage_final,
+            "retained": led.retained, "storage_initial": led.storage_initial, "storage_final": led.storage_final,
             "closure_error": led.closure_error, "closure_relative": led.closure_relative,
             "boundary_in_by_edge": dict(zip(EDGES, led.edge_in.tolist())),
             "boundary_out_by_edge": dict(zip(EDGES, led.edge_out.tolist())),

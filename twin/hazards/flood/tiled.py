@@ -393,10 +393,13 @@ def simulate_flood_tiled(inputs: FloodInputs, duration_s: float, tiles: tuple[in
     ------
     InputError
         Bad duration, tiles, halo too small for ``steps_per_exchange``, or tiles smaller than
-        the halo.
+        the halo; inputs with retention storage (``FloodInputs.retention_m``, run untiled).
     RunError
         The state became non-finite or negative (the message names time, x/y, row/col, tile).
     """
+    if np.any(np.asarray(inputs.retention_m) > 0):
+        raise InputError("flood tiles: storage measures (retention_m, e.g. green roofs' storage_mm) run untiled; "
+                         "leave parallel.tiles out")
     schedule = ForcingSchedule.of(inputs, duration_s, snapshot_every_s, gauge_every_s)
     ny, nx = shape = inputs.shape
     if len(tiles) != 2 or min(tiles) < 1:
