@@ -18,7 +18,7 @@ import xarray as xr
 
 from test_report_event_set import RETURN_PERIODS, write_event_set_run
 from test_viz import make_flood_run
-from test_viz_html import INFO, Chromium, click_first_visible, legend, needs_chromium, switch
+from test_viz_html import Chromium, click_first_visible, legend, needs_chromium, switch
 from twin.risk.event_set import loss_column
 from viz.render_run import render_run
 from viz.run_data import load_run
