@@ -205,37 +205,38 @@ def courant_step(h_max: float, dx: float, alpha: float, g: float = G) -> float:
     return float(alpha * dx / np.sqrt(g * h_max)) if h_max > 0.0 else np.inf
 
 
-def step_weighting(theta: float, dt: float, dt_courant: float) -> float:
-    """The weighting (-) of one step of ``dt`` (s): ``1 - (1 - theta) dt / dt_courant``.
+def step_weighting(theta: float, dt: float, dt_limit: float) -> float:
+    """The weighting (-) of one step of ``dt`` (s): ``1 - (1 - theta) dt / dt_limit``.
 
     de Almeida et al. (2012) blend ``theta q + (1 - theta) (q_up + q_down) / 2``, whose
     dissipation acts once per step: ``(1 - theta) / 2`` times the second difference of ``q``, a
     numerical diffusion of ``(1 - theta) dx^2 / (2 dt)`` (m^2/s). A fixed ``theta`` thus diffuses
     more the smaller the step, and a run does not converge as the step shrinks (the maximum depth
-    of rain on a grid moved by 5 % between ``max_dt`` 1 s and 0.25 s, bench/README.md). Scaled by
-    the step's share of the Courant step ``dt_courant`` (:func:`courant_step` of the depth that
-    sized the step), the diffusion is ``(1 - theta) dx^2 / (2 dt_courant)`` whatever the step:
-    ``theta`` as given at the Courant step, tending to 1 (no blending) as the step shrinks. The
-    weighting stays within the stability bound of :func:`courant_limit` at every step: with
-    ``r = dt / dt_courant`` in [0, 1], ``(r alpha)^2 <= (1 - (1 - theta) r) / 2`` holds at
-    ``r = 0`` and, for ``alpha <= sqrt(theta / 2)``, at ``r = 1``, so everywhere between (the left
-    side is convex in ``r``, the right side linear).
+    of rain on a grid moved by 5 % between ``max_dt`` 1 s and 0.5 s, bench/README.md). Scaled by
+    the step's share of ``dt_limit``, the step at the stability limit (:func:`courant_step` of
+    :func:`courant_limit` and the depth that sized the step), the diffusion is
+    ``(1 - theta) dx sqrt(g h_max) / (2 sqrt(theta / 2))`` whatever the step and the Courant
+    coefficient: ``theta`` as given at the limit, tending to 1 (no blending) as the step shrinks.
+    Every step stays within the bound of :func:`courant_limit`: with ``r = dt / dt_limit`` in
+    [0, 1) the bound reads ``r^2 theta / 2 <= (1 - (1 - theta) r) / 2``, which holds at ``r = 0``
+    and ``r = 1``, so everywhere between (the left side is convex in ``r``, the right side linear).
 
     Parameters
     ----------
     theta : float
-        Weighting at the Courant step (-), in (0, 1].
+        Weighting at the stability limit (-), in (0, 1].
     dt : float
-        The step (s), ``<= dt_courant``.
-    dt_courant : float
-        The Courant step (s) of the depth that sized the step; infinite for a dry grid.
+        The step (s), ``<= dt_limit``.
+    dt_limit : float
+        The step (s) at the stability limit for the depth that sized the step; infinite for a
+        dry grid.
 
     Returns
     -------
     float
         The step's weighting (-), in ``[theta, 1]``.
     """
-    return float(1.0 - (1.0 - theta) * min(dt / dt_courant, 1.0))
+    return float(1.0 - (1.0 - theta) * min(dt / dt_limit, 1.0))
 
 
 def stable_timestep(h_max: float, dx: float, alpha: float = ALPHA, dt_max: float = 10.0,

@@ -66,7 +66,7 @@ class FloodInputs:
     h0 : ndarray (ny, nx) or float
         Initial depth (m), >= 0 and 0 on blocked cells.
     theta : float
-        de Almeida et al. (2012) weighting (-) at the Courant step, in (0, 1]; each step uses
+        de Almeida et al. (2012) weighting (-) at the stability limit, in (0, 1]; each step uses
         :meth:`weighting` of it.
     alpha : float
         Courant coefficient of the stable step (-), in (0, ``sqrt(theta / 2)``]
@@ -173,9 +173,10 @@ class FloodInputs:
 
     def weighting(self, dt: float, h_max: float) -> float:
         """The weighting (-) of a step of ``dt`` (s) sized for a largest depth ``h_max`` (m):
-        ``theta`` at the Courant step, towards 1 for shorter steps, so that the scheme's numerical
-        diffusion does not depend on the step (:func:`kernels.flood.step_weighting`)."""
-        return step_weighting(self.theta, dt, courant_step(h_max, float(self.dx), self.alpha))
+        ``theta`` at the stability limit's step, towards 1 for shorter steps, so that the scheme's
+        numerical diffusion depends neither on the step nor on ``alpha``
+        (:func:`kernels.flood.step_weighting`)."""
+        return step_weighting(self.theta, dt, courant_step(h_max, float(self.dx), courant_limit(self.theta)))
 
 
 #: The grid edges in the kernel's order (:data:`kernels.flood.NORTH` ... ``WEST``).
