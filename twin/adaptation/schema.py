@@ -25,9 +25,9 @@ from twin.core import limits
 from twin.core.classes import BUILDING_USE
 from twin.core.errors import InputError
 from twin.core.validation import validate
-from twin.core.yamlio import format_path, line_of, load_yaml_with_lines
+from twin.core.yamlio import load_yaml_with_lines
 from twin.io.run_folders import MAX_NAME_BYTES, NAME_PATTERN
-from twin.scenario.schema import Frozen, Point, VectorFile
+from twin.scenario.schema import FileWithLines, Frozen, Point, VectorFile
 
 #: A positive size, and a cost that is not negative (KRW).
 Positive = Annotated[float, Field(gt=0)]
@@ -229,31 +229,15 @@ class Strategy(Frozen):
 
 
 @dataclass(frozen=True)
-class StrategyFile:
-    """A strategy with where it came from (its file, the line of every YAML path); errors and paths
-    as :class:`twin.scenario.schema.ScenarioFile`'s, so that the scenario's position and layer
-    readers (:mod:`twin.scenario.positions`, :mod:`twin.scenario.layers`) read its places."""
+class StrategyFile(FileWithLines):
+    """A strategy with where it came from (its file, the line of every YAML path); its paths and
+    errors are a scenario's (:class:`twin.scenario.schema.FileWithLines`), so that the scenario's
+    position and layer readers (:mod:`twin.scenario.positions`, :mod:`twin.scenario.layers`) read
+    its places."""
 
     strategy: Strategy
     path: Path
     lines: dict
-
-    @property
-    def folder(self) -> Path:
-        """The folder relative paths are resolved against."""
-        return self.path.parent
-
-    def resolve(self, relative: str | Path) -> Path:
-        """A path of the strategy, resolved against its folder."""
-        if "\0" in str(relative):
-            raise InputError("a path holds a NUL byte", file=self.path, found=repr(str(relative)))
-        p = Path(relative).expanduser()
-        return p if p.is_absolute() else self.folder / p
-
-    def error(self, field_path: tuple, message: str, **kw) -> InputError:
-        """An InputError at ``field_path`` of this strategy, with its line number."""
-        return InputError(message, file=self.path, field=format_path(field_path),
-                          line=line_of(self.lines, field_path), **kw)
 
     def measure_name(self, index: int) -> str:
         """The name of measure ``index``: its own, else ``<type>_<index>``."""

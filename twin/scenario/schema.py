@@ -255,21 +255,19 @@ class ScenarioBase(Frozen):
         return self
 
 
-@dataclass(frozen=True)
-class ScenarioFile:
-    """A scenario with where it came from: its file and the line of every YAML path."""
-
-    scenario: ScenarioBase
-    path: Path
-    lines: dict
+class FileWithLines:
+    """The paths and errors of a YAML file read with the line of every YAML path: a mixin of the
+    frozen dataclasses that hold one (:class:`ScenarioFile`, the strategies of
+    :mod:`twin.adaptation.schema`), whose ``path`` (the file) and ``lines`` (YAML path -> line)
+    it reads."""
 
     @property
     def folder(self) -> Path:
-        """The folder relative paths in the scenario are resolved against."""
+        """The folder relative paths in the file are resolved against."""
         return self.path.parent
 
     def resolve(self, relative: str | Path) -> Path:
-        """A path from the scenario, resolved against the scenario's folder.
+        """A path from the file, resolved against its folder.
 
         Raises
         ------
@@ -285,9 +283,18 @@ class ScenarioFile:
         return p if p.is_absolute() else (self.folder / p)
 
     def error(self, field_path: tuple, message: str, **kw) -> InputError:
-        """An InputError at ``field_path`` of this scenario, with its line number."""
+        """An InputError at ``field_path`` of this file, with its line number."""
         return InputError(message, file=self.path, field=format_path(field_path),
                           line=line_of(self.lines, field_path), **kw)
+
+
+@dataclass(frozen=True)
+class ScenarioFile(FileWithLines):
+    """A scenario with where it came from: its file and the line of every YAML path."""
+
+    scenario: ScenarioBase
+    path: Path
+    lines: dict
 
     def twin_source(self) -> str | dict:
         """The scenario's twin: an absolute path, or the inline mapping (paths relative to :attr:`folder`)."""
