@@ -37,6 +37,7 @@ CALENDAR = "proleptic_gregorian"
 #: Name of the bounds variable of the snapshots' ``time``.
 TIME_BOUNDS = "time_bnds"
 
+
 def utc_now() -> str:
     """The current time, ISO 8601 in UTC (seconds)."""
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
