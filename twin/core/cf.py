@@ -7,12 +7,13 @@ software and its version, and the model) and ``references`` (:func:`global_attrs
 leaves coordinates and their bounds without a fill value (CF-1.8 sections 2.5.1 and 7.1). Variables' own attributes come from
 their declarations (:func:`twin.core.fields.cf_attrs`).
 
-Time. A scenario has no calendar date: its times are seconds after its start. CF needs a
-reference time in the units of a time coordinate (section 4.4), so the scenario start is written
-as the nominal reference time :data:`SCENARIO_EPOCH` (``units = "seconds since 1970-01-01
-00:00:00"``, ``calendar = "proleptic_gregorian"``): a time value is the number of seconds since
-the scenario start, and a reader that decodes it to dates gets dates on 1 January 1970 that stand
-for "so long after the start". The time coordinate's ``comment`` says so in every file that has one.
+Time. A time coordinate holds seconds after the scenario start, and CF needs a reference time
+in its units (section 4.4) and a calendar (section 4.4.1): ``units = "seconds since <start>"`` with
+the scenario's ``start:`` in UTC (:func:`time_units`) and ``calendar = "proleptic_gregorian"``, so a
+reader that decodes the times gets the dates of the run (the nightly batch sets the start to the
+forecast's first time). A scenario without ``start:`` has no calendar date: its start is written as
+the nominal reference time :data:`SCENARIO_EPOCH` (1970-01-01 00:00:00), decoded dates on 1 January
+1970 stand for "so long after the start", and the time coordinate's ``comment`` says so.
 """
 
 from __future__ import annotations
@@ -29,21 +30,12 @@ CONVENTIONS = "CF-1.8"
 INSTITUTION = "not recorded (produced with the open-source city-twin software by its user)"
 #: Where the methods of every file are described, when a file names no papers of its own.
 PROJECT_REFERENCES = "city-twin documentation: README.md and docs/ (each formula is cited in its module)"
-#: The nominal reference time written for the start of a scenario (which has no calendar date).
+#: The nominal reference time written for the start of a scenario without ``start:``.
 SCENARIO_EPOCH = "1970-01-01 00:00:00"
-#: Units and calendar of every time coordinate.
-TIME_UNITS = f"seconds since {SCENARIO_EPOCH}"
+#: Calendar of every time coordinate.
 CALENDAR = "proleptic_gregorian"
 #: Name of the bounds variable of the snapshots' ``time``.
 TIME_BOUNDS = "time_bnds"
-#: Attributes of the ``time`` coordinate of snapshots (s since the scenario start).
-TIME_ATTRS = {
-    "standard_name": "time", "long_name": "time since scenario start", "units": TIME_UNITS, "calendar": CALENDAR,
-    "axis": "T", "bounds": TIME_BOUNDS,
-    "comment": f"the scenario has no calendar date: its start is written as the nominal reference time "
-               f"{SCENARIO_EPOCH} UTC, so a value is the number of seconds since the scenario start; "
-               f"snapshots are instants (bounds [t, t])",
-}
 
 
 def utc_now() -> str:
@@ -83,13 +75,55 @@ def global_attrs(title: str, source: str, references: str = PROJECT_REFERENCES, 
             "source": f"{software()}: {source}", "references": references, **extra}
 
 
-def snapshot_times(times_s) -> tuple[tuple, tuple]:
+def start_text(start: datetime | None) -> str | None:
+    """The scenario start as ISO 8601 in UTC (``2026-07-13T21:00:00+00:00``), or None without one."""
+    return None if start is None else start.astimezone(timezone.utc).isoformat()
+
+
+def time_units(start: datetime | None) -> str:
+    """``"seconds since YYYY-MM-DD HH:MM:SS"``: the scenario start in UTC, or :data:`SCENARIO_EPOCH`.
+
+    Parameters
+    ----------
+    start : datetime or None
+        The scenario start (timezone-aware; ``Scenario.start``), or None for a scenario without one.
+    """
+    if start is None:
+        return f"seconds since {SCENARIO_EPOCH}"
+    utc = start.astimezone(timezone.utc)
+    fraction = f".{utc.microsecond:06d}".rstrip("0") if utc.microsecond else ""
+    return f"seconds since {utc:%Y-%m-%d %H:%M:%S}{fraction}"
+
+
+def time_attrs(start: datetime | None) -> dict:
+    """Attributes of the snapshots' ``time`` coordinate (s since the scenario start): units, calendar,
+    bounds, and a ``comment`` that says what the reference time stands for."""
+    if start is None:
+        reference = (f"the scenario has no calendar date (no start: key): its start is written as the nominal "
+                     f"reference time {SCENARIO_EPOCH} UTC, so a value is the number of seconds since the "
+                     "scenario start")
+    else:
+        reference = f"the reference time is the scenario start, {start_text(start)}"
+    return {"standard_name": "time", "long_name": "time since scenario start", "units": time_units(start),
+            "calendar": CALENDAR, "axis": "T", "bounds": TIME_BOUNDS,
+            "comment": f"{reference}; snapshots are instants (bounds [t, t])"}
+
+
+def snapshot_times(times_s, start: datetime | None = None) -> tuple[tuple, tuple]:
     """The ``time`` coordinate of snapshots at ``times_s`` (s since the scenario start) and its bounds.
 
-    Snapshots are instants: the bounds variable :data:`TIME_BOUNDS` holds ``[t, t]`` (CF-1.8
-    section 7.1). The bounds also keep the maps over the whole run apart from the snapshots: their
-    ``cell_methods = "time: maximum"`` names the standard name ``time`` (section 7.3.4), and a
-    checker that reads it as this coordinate (cfchecks does) finds bounds on it.
+    The units count from ``start`` (:func:`time_attrs`). Snapshots are instants: the bounds
+    variable :data:`TIME_BOUNDS` holds ``[t, t]`` (CF-1.8 section 7.1). The bounds also keep the
+    maps over the whole run apart from the snapshots: their ``cell_methods = "time: maximum"``
+    names the standard name ``time`` (section 7.3.4), and a checker that reads it as this
+    coordinate (cfchecks does) finds bounds on it.
+
+    Parameters
+    ----------
+    times_s : array_like
+        Snapshot times (s since the scenario start).
+    start : datetime, optional
+        The scenario start (``Scenario.start``); None: the nominal :data:`SCENARIO_EPOCH`.
 
     Returns
     -------
@@ -97,7 +131,7 @@ def snapshot_times(times_s) -> tuple[tuple, tuple]:
         ``(coordinate, bounds)``, each ``(dims, values, attrs)`` for an ``xarray.Dataset``.
     """
     t = np.asarray(times_s, dtype=np.float64)
-    return ("time", t, TIME_ATTRS), (("time", "nv"), np.stack([t, t], axis=1), {})
+    return ("time", t, time_attrs(start)), (("time", "nv"), np.stack([t, t], axis=1), {})
 
 
 def as_written(ds: xr.Dataset) -> xr.Dataset:

@@ -6,6 +6,7 @@ expected and what was found. The errors are gathered into one :class:`twin.core.
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import TypeVar
 
@@ -49,6 +50,8 @@ def _describe(err: dict) -> str:
     if err["type"] == "model_type":  # not "… or instance of FloodSpec": the class is no word of the file
         msg = "Input should be a mapping (key: value lines)"
     found = err.get("input")
+    if isinstance(found, date):  # YAML's dates and date-times, as written rather than as Python objects
+        found = found.isoformat()
     if isinstance(found, (dict, list)) or found is None:
         return msg
     return f"{msg}; found {shorten(repr(found))}"

@@ -64,7 +64,8 @@ def scenario_model(hazards) -> type:
         return shared[name].annotation, shared[name]
 
     fields = {"name": common("name"), "description": common("description"), "twin": common("twin"),
-              "hazard": (Literal[tuple(hazards)], ...), "duration": common("duration"), "seed": common("seed"),
+              "hazard": (Literal[tuple(hazards)], ...), "duration": common("duration"), "start": common("start"),
+              "seed": common("seed"),
               **{name: (h.block | None, None) for name, h in hazards.items()}, **events,
               "output": common("output"), "render": common("render"), "ensemble": (ensemble, ensemble()),
               "parallel": common("parallel"), "scheduler": common("scheduler")}

@@ -8,6 +8,7 @@ under a temporary name and renamed into place.
 from __future__ import annotations
 
 import csv
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +21,8 @@ from twin.core.fields import FieldRegistry
 
 
 def result_dataset(twin: xr.Dataset, fields: dict[str, np.ndarray], declared: FieldRegistry, attrs: dict,
-                   series: dict[str, tuple[np.ndarray, np.ndarray]] | None = None) -> xr.Dataset:
+                   series: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
+                   start: datetime | None = None) -> xr.Dataset:
     """A result Dataset on the twin's grid, with the fields' declared attributes and the twin's CRS.
 
     Parameters
@@ -38,12 +40,15 @@ def result_dataset(twin: xr.Dataset, fields: dict[str, np.ndarray], declared: Fi
     series : dict, optional
         Declared field name -> ``(times_s, array (nt, ny, nx))`` snapshots, on a ``time`` dimension
         in seconds since the scenario start, with bounds (:func:`twin.core.cf.snapshot_times`).
+    start : datetime, optional
+        The scenario start (``Scenario.start``), the reference time of ``time``'s units; None: the
+        nominal epoch (:data:`twin.core.cf.SCENARIO_EPOCH`).
     """
     data_vars = {name: (("y", "x"), np.asarray(a), declared.cf_attrs(name)) for name, a in fields.items()}
     coords = {"x": twin["x"], "y": twin["y"]}
     for name, (times, stack) in (series or {}).items():
         data_vars[name] = (("time", "y", "x"), np.asarray(stack), declared.cf_attrs(name))
-        coords["time"], data_vars[TIME_BOUNDS] = snapshot_times(times)
+        coords["time"], data_vars[TIME_BOUNDS] = snapshot_times(times, start)
     ds = xr.Dataset(data_vars, coords=coords, attrs=global_attrs(**attrs))
     # in place: without it rioxarray deep-copies the Dataset twice (measured: 3.3 -> 2.0 GiB peak
     # on a 2000 x 2000 run, bench/README.md "Memory")

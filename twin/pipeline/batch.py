@@ -2,7 +2,8 @@
 
 ``run_batch`` runs every scenario of a folder with the forecast's rainfall: each forecast member
 becomes an ensemble member (``twin.ensemble.draws.MemberDraw.forecast_member``) and the control run uses
-forecast member 0. Everything is written under ``OUT/<issued>/``:
+forecast member 0; those runs start (``start``) at the forecast's first time (:func:`forecast_start`), so
+the times of their netCDF files decode to the forecast's dates. Everything is written under ``OUT/<issued>/``:
 
 * ``<scenario>/``: the usual run folder, written under a temporary name and renamed when complete;
 * ``batch.json``: per-scenario status, timings, input hashes and alerts, rewritten atomically after
@@ -58,6 +59,14 @@ def issued_label(issued: str | None, forecast: Forecast) -> str:
     if forecast.start is not None:
         return np.datetime_as_string(forecast.start, unit="h").replace(":", "") + "Z"
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT00Z")
+
+
+def forecast_start(forecast: Forecast) -> datetime | None:
+    """The start of the forecast's first interval (UTC), the start of the runs it drives; None for
+    a forecast whose times are plain seconds."""
+    if forecast.start is None:
+        return None
+    return forecast.start.astype("datetime64[us]").item().replace(tzinfo=timezone.utc)
 
 
 def _scenarios(folder: Path) -> list[Path]:
@@ -194,7 +203,8 @@ def run_batch(forecast_file: str | Path, scenarios_dir: str | Path, out: str | P
         hazard = get_hazard(sf.scenario.hazard)
         driven = hazard.with_forecast is not None
         if driven:
-            sf = hazard.with_forecast(sf, forecast_file.resolve(), forecast.variable)
+            sf = hazard.with_forecast(sf, forecast_file.resolve(), forecast.variable).with_start(
+                forecast_start(forecast) or sf.scenario.start)
         # the budget as the batch runs it: on the batch folder's disk, one member per forecast member;
         # InputError here also for a forecast that does not cover the twin
         prep = prepare_run(sf, render=extra_outputs is not None, out=out / label,

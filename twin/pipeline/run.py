@@ -25,6 +25,7 @@ from typing import Callable
 
 import xarray as xr
 
+from twin.core.cf import start_text
 from twin.core.citytwin import load_twin, save_twin, twin_input_files
 from twin.core.errors import InputError, RunError
 from twin.ensemble.cluster import dask_client, warm_workers, warn_unused_cluster
@@ -299,7 +300,8 @@ def run_prepared(prep: PreparedRun, out: str | Path | None = None, *, draws: lis
                    "members_s": t_members - t_control_written, "write_s": t_written - t_members,
                    "total_s": prep.prepare_s + t_written - t0}
         status = "members_failed" if failures else prep.status
-        length = {"status": status, "until_s": prep.until_s, "scenario_duration_s": prep.scenario_duration_s}
+        length = {"status": status, "start": start_text(sf.scenario.start), "until_s": prep.until_s,
+                  "scenario_duration_s": prep.scenario_duration_s}
         write_json(folder / "summary.json", {**summary, **length, "timings": timings})
         log("run_end", f"run {status} in {timings['total_s']:.1f} s", stage="end",
             level=logging.WARNING if failures else logging.INFO, seconds=timings["total_s"], **length)
@@ -323,7 +325,8 @@ def _stage_done(log: EventLog, stage: str, seconds: float, **fields) -> None:
 def run_manifest(prep: PreparedRun, started: str, timings: dict, status: str, members: int,
                  products: list[dict]) -> dict:
     """The manifest of a finished run: hashes, versions, seed, members run, timings, status
-    (``complete``, ``truncated`` by ``--until``, or ``members_failed``), the simulated time it
+    (``complete``, ``truncated`` by ``--until``, or ``members_failed``), the scenario start
+    (``start``, ISO 8601 UTC, or None), the simulated time it
     stopped at (``until_s``, s; None: the scenario's end) and the files it wrote (``products``,
     :func:`twin.io.run_folders.list_products`)."""
     return {
@@ -341,6 +344,7 @@ def run_manifest(prep: PreparedRun, started: str, timings: dict, status: str, me
         "finished": utc_now(),
         "timings": timings,
         "status": status,
+        "start": start_text(prep.sf.scenario.start),
         "scenario_duration_s": prep.scenario_duration_s,
         "until_s": prep.until_s,
         "products": products,

@@ -10,6 +10,7 @@ resolved against the scenario file's folder by :meth:`ScenarioFile.resolve`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Annotated, Literal, Union
 
@@ -73,6 +74,36 @@ def scheduler_address(address: str) -> str:
     if not valid:
         raise ValueError("not a dask scheduler address; expected PROTOCOL://HOST:PORT, e.g. tcp://10.0.0.5:8786")
     return address
+
+
+#: What a scenario start looks like (the message of a bad one).
+START_EXPECTED = ("expected a date-time with a UTC offset (ISO 8601), e.g. 2026-07-14T06:00:00+09:00 or "
+                  "2026-07-13T21:00:00Z")
+
+
+def scenario_start(value: object) -> datetime:
+    """Check a scenario's ``start:``: a timezone-aware ISO 8601 date-time, returned in UTC.
+
+    YAML reads an unquoted ``2026-07-14T06:00:00+09:00`` as a date-time already; a quoted one is
+    parsed here (:meth:`datetime.fromisoformat`).
+
+    Raises
+    ------
+    ValueError
+        For a date without a time, a date-time without a UTC offset, or anything else (the message
+        says what was expected).
+    """
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError(f"not an ISO 8601 date-time; {START_EXPECTED}") from None
+    if not isinstance(value, datetime):
+        what = "a date without a time of day" if isinstance(value, date) else "not a date-time"
+        raise ValueError(f"{what}; {START_EXPECTED}")
+    if value.utcoffset() is None:
+        raise ValueError(f"a date-time without a UTC offset; {START_EXPECTED}")
+    return value.astimezone(timezone.utc)
 
 
 class Normal(Frozen):
@@ -235,6 +266,7 @@ class ScenarioBase(Frozen):
     description: Annotated[str, Field(max_length=100_000)] = ""
     twin: str | dict
     duration: Annotated[Seconds, Field(gt=0, le=limits.MAX_DURATION_S)]
+    start: Annotated[datetime, BeforeValidator(scenario_start)] | None = None
     seed: Seed = 0
     output: OutputSpec = OutputSpec()
     render: RenderSpec = RenderSpec()
@@ -310,6 +342,11 @@ class ScenarioFile(FileWithLines):
     def with_duration(self, duration_s: float) -> "ScenarioFile":
         """The same scenario with another duration (s), e.g. for a quick look with ``--until``."""
         return ScenarioFile(self.scenario.model_copy(update={"duration": float(duration_s)}), self.path, self.lines)
+
+    def with_start(self, start: datetime | None) -> "ScenarioFile":
+        """The same scenario starting at ``start`` (timezone-aware; stored in UTC), e.g. a forecast's first time."""
+        start = None if start is None else scenario_start(start)
+        return ScenarioFile(self.scenario.model_copy(update={"start": start}), self.path, self.lines)
 
     def output_dir(self, override: str | Path | None = None) -> Path:
         """The run folder: ``override``, else ``output.dir``, else ``runs/<name>`` beside the scenario."""

@@ -104,7 +104,8 @@ def hazard_dataset(twin: xr.Dataset, sf: ScenarioFile, result) -> xr.Dataset:
                                  "scenario_description": sf.scenario.description,
                                  "title": f"fire hazard of scenario {sf.scenario.name}",
                                  "source": SOURCE, "references": REFERENCES},
-                          series={"burned": (result.snapshot_times, result.burned_snapshots.astype(np.int8))})
+                          series={"burned": (result.snapshot_times, result.burned_snapshots.astype(np.int8))},
+                          start=sf.scenario.start)
 
 
 def write(folder: Path, sf: ScenarioFile, twin: xr.Dataset, result) -> dict:

@@ -174,7 +174,7 @@ def hazard_dataset(twin: xr.Dataset, sf: ScenarioFile, result) -> xr.Dataset:
                                              "wet_threshold_m": sf.scenario.flood.numerics.wet_threshold_m,
                                              "title": f"flood hazard of scenario {sf.scenario.name}",
                                              "source": SOURCE, "references": REFERENCES},
-                        series={"depth": (result.snapshot_times, result.snapshots)})
+                        series={"depth": (result.snapshot_times, result.snapshots)}, start=sf.scenario.start)
     return ds
 
 
