@@ -108,6 +108,33 @@ def test_same_seed_same_results_with_one_and_two_workers(tmp_path, small_twin, l
     assert np.nanmax(p) > 0 and set(np.unique(p[np.isfinite(p)])) <= {0, 0.25, 0.5, 0.75, 1.0}
 
 
+def test_the_control_runs_on_a_worker_and_equals_a_control_run_here(tmp_path, small_twin, monkeypatch):
+    """With members, the control is a dask task (no worker waits while the driver runs it): the
+    driver's simulate is never called, and hazard.nc equals the control simulated in this process."""
+    from twin.hazards.flood import FLOOD
+
+    path = _scenario(tmp_path, small_twin, members=2)
+    prep = prepare_run(load_run_scenario(path))
+    here = FLOOD.simulate(prep.inputs, prep.sf, False)
+    real, driver, driver_calls = FLOOD.simulate, os.getpid(), []
+
+    def simulate(*args, **kwargs):                # travels to the workers with the hazard
+        if os.getpid() == driver:
+            driver_calls.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setitem(FLOOD.__dict__, "simulate", simulate)
+    run = run_scenario(path, out=tmp_path / "run", progress=False, workers=2)
+    assert driver_calls == []
+    inside = prep.twin["domain_mask"].values == 1
+    with xr.open_dataset(run / "hazard.nc") as ds:
+        for name in ("max_depth", "max_speed", "arrival_time", "wet_duration", "final_depth"):
+            np.testing.assert_array_equal(ds[name].values[inside], getattr(here, name)[inside], err_msg=name)
+        np.testing.assert_array_equal(ds["depth"].values, here.snapshots)
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["time_steps"] == here.n_steps and summary["timings"]["control_run_s"] > 0
+
+
 def _start_cluster(tmp_path: Path, n_workers: int = 2):
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     sched_file = tmp_path / "scheduler.json"
