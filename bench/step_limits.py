@@ -67,6 +67,7 @@ def outflow_cell(h_before, qx, qy, dt, dx, rain_rate, rain_weight, blocked, watc
 
 def watch(hours: int, member: int, scratch: Path) -> dict:
     """Run the member with the loop watched; return the per-step records."""
+    import twin.hazards.flood.bands as bands
     import twin.hazards.flood.model as model
     from twin.ensemble.cluster import worker_twin
     from twin.ensemble.draws import MemberDraw, member_scenario
@@ -82,7 +83,7 @@ def watch(hours: int, member: int, scratch: Path) -> dict:
     twin = worker_twin(sf.twin_source(), sf.folder)
     prepared = hazard.prepare(sf, twin)
     records, pending = [], {}
-    real_timestep, real_step, real_flood_step = model.FloodInputs.timestep, ForcingSchedule.step, model.flood_step
+    real_timestep, real_step, real_step_block = model.FloodInputs.timestep, ForcingSchedule.step, bands.step_block
 
     def timestep(self, h_max, outflow_rate, dt_last=np.inf):
         pending["terms"] = step_terms(self, h_max, outflow_rate, dt_last)
@@ -94,30 +95,31 @@ def watch(hours: int, member: int, scratch: Path) -> dict:
         pending["taken"], pending["t"], pending["clipped"] = s.dt, t, t + dt >= stop
         return s
 
-    def flood_step(h, qx, qy, z, n, blocked, dt, dx, **kw):
+    def step_block(planes, views, fields, accs, inflows, sides, window, fstep, opts, buffers):
+        h, qx, qy = views
         h_before = h.copy()
-        vol = real_flood_step(h, qx, qy, z, n, blocked, dt, dx, **kw)
+        vol, kernel_s = real_step_block(planes, views, fields, accs, inflows, sides, window, fstep, opts, buffers)
         terms, chosen = pending["terms"], pending["chosen"]
         limit = min(TERMS, key=lambda k: terms[k])
         rec = {"t": pending["t"], "dt": pending["taken"], "chosen": chosen,
                "limit": "clipped" if pending["clipped"] else limit, "term": limit}
         # the cell behind this step's own outflow rate, for the next step's control
-        cell, rate = outflow_cell(h_before, qx, qy, dt, dx, kw["rain_rate"], kw["rain_weight"], blocked,
-                                  kw["watched"])
+        cell, rate = outflow_cell(h_before, qx, qy, fstep.dt, opts.dx, fstep.rain_rate, fields.rain_weight,
+                                  fields.blocked, fields.watched)
         rec["next_outflow_cell"], rec["next_outflow_rate"], rec["kernel_rate"] = cell, rate, vol.outflow_rate
         rec["next_outflow_depth"] = float(h_before[cell])
-        rec["next_deep_cell"] = divmod(int(np.argmax(np.where(blocked, 0.0, h))), h.shape[1])
+        rec["next_deep_cell"] = divmod(int(np.argmax(np.where(fields.blocked, 0.0, h))), h.shape[1])
         rec["h_max"] = vol.h_max
         records.append(rec)
-        return vol
+        return vol, kernel_s
 
-    model.FloodInputs.timestep, ForcingSchedule.step, model.flood_step = timestep, step, flood_step
+    model.FloodInputs.timestep, ForcingSchedule.step, bands.step_block = timestep, step, step_block
     try:
         t0 = time.perf_counter()
         result = hazard.simulate(prepared, sf, False)
         wall = time.perf_counter() - t0
     finally:
-        model.FloodInputs.timestep, ForcingSchedule.step, model.flood_step = real_timestep, real_step, real_flood_step
+        model.FloodInputs.timestep, ForcingSchedule.step, bands.step_block = real_timestep, real_step, real_step_block
     return {"records": records, "twin": twin, "n_steps": result.n_steps, "wall": wall}
 
 
