@@ -160,8 +160,8 @@ def test_a_task_alone_takes_the_cores_of_idle_workers_and_none_while_others_wait
         Event(go, client=client).set()
         return task.result(timeout=30), held
 
-    with LocalCluster(n_workers=3, threads_per_worker=1, processes=False, dashboard_address=None) as cluster, \
-            Client(cluster, set_as_default=False) as client:
+    with LocalCluster(n_workers=3, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            Client(cluster, set_as_default=False) as client:     # processes: the workers' clients stay there
         release = Event("release", client=client)
         alone, _ = spare_beside(client, 0, "go0")
         beside, held1 = spare_beside(client, 1, "go1")

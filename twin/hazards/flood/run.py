@@ -159,11 +159,17 @@ def _dask_worker():
 def spare_cores(worker) -> int:
     """Cores a task on ``worker`` may take besides its own: none while any task waits for a
     worker, else the threads of the idle workers on its machine shared among the busy ones
-    (rounded down). Asked of the scheduler; 0 when it cannot be reached."""
+    (rounded down). Asked of the scheduler through the worker's own connection (a client made
+    in the worker would become the process's default one); 0 when that fails."""
+    from distributed.protocol.pickle import dumps
+    from distributed.utils import sync
+
     try:
-        return int(worker.client.run_on_scheduler(_spare_cores, worker.address))
-    except (OSError, TimeoutError, KeyError, ValueError):
+        response = sync(worker.loop, worker.scheduler.run_function, function=dumps(_spare_cores),
+                        args=dumps((worker.address,)), kwargs=dumps({}), wait=True)
+    except (OSError, TimeoutError):
         return 0
+    return int(response["result"]) if response.get("status") == "OK" else 0
 
 
 def _spare_cores(address: str, dask_scheduler=None) -> int:
