@@ -428,6 +428,7 @@ def simulate_flood(inputs: FloodInputs, duration_s: float, snapshot_every_s: flo
     record(0.0, (h, qx, qy))
     loop_start = time.perf_counter()
     bands = Bands(h, qx, qy, fields, accs, inflows, opts, thread_count())
+    del h, qx, qy                       # several bands hold copies: the whole-grid arrays may go
     try:
         for stop in schedule.stops:
             while t < stop:
