@@ -108,6 +108,72 @@ def test_same_seed_same_results_with_one_and_two_workers(tmp_path, small_twin, l
     assert np.nanmax(p) > 0 and set(np.unique(p[np.isfinite(p)])) <= {0, 0.25, 0.5, 0.75, 1.0}
 
 
+def test_the_control_runs_on_a_worker_and_equals_a_control_run_here(tmp_path, small_twin, monkeypatch):
+    """With members, the control is a dask task (no worker waits while the driver runs it): the
+    driver's simulate is never called, and hazard.nc equals the control simulated in this process."""
+    from twin.hazards.flood import FLOOD
+
+    path = _scenario(tmp_path, small_twin, members=2)
+    prep = prepare_run(load_run_scenario(path))
+    here = FLOOD.simulate(prep.inputs, prep.sf, False)
+    real, driver, driver_calls = FLOOD.simulate, os.getpid(), []
+
+    def simulate(*args, **kwargs):                # travels to the workers with the hazard
+        if os.getpid() == driver:
+            driver_calls.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setitem(FLOOD.__dict__, "simulate", simulate)
+    run = run_scenario(path, out=tmp_path / "run", progress=False, workers=2)
+    assert driver_calls == []
+    inside = prep.twin["domain_mask"].values == 1
+    with xr.open_dataset(run / "hazard.nc") as ds:
+        for name in ("max_depth", "max_speed", "arrival_time", "wet_duration", "final_depth"):
+            np.testing.assert_array_equal(ds[name].values[inside], getattr(here, name)[inside], err_msg=name)
+        np.testing.assert_array_equal(ds["depth"].values, here.snapshots)
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["time_steps"] == here.n_steps and summary["timings"]["control_run_s"] > 0
+
+
+def test_a_task_alone_takes_the_cores_of_idle_workers_and_none_while_others_wait():
+    """spare_cores on a 3-worker cluster, asked by a task: alone, it may take the two idle workers'
+    cores; beside one busy worker, the one idle core is shared by the two busy ones (rounded down:
+    none); while another task waits for a worker, none."""
+    from distributed import Client, Event, LocalCluster, get_worker
+
+    from twin.hazards.flood.run import spare_cores
+
+    def probe(go):
+        Event(go).wait()
+        return spare_cores(get_worker())
+
+    def hold():
+        Event("release").wait()
+
+    def spare_beside(client, others, go):
+        task = client.submit(probe, go, pure=False)
+        while len([k for keys in client.processing().values() for k in keys]) < 1:
+            time.sleep(0.01)
+        held = [client.submit(hold, pure=False) for _ in range(others)]
+        while sum(len(keys) for keys in client.processing().values()) < min(1 + others, 3):
+            time.sleep(0.01)
+        Event(go, client=client).set()
+        return task.result(timeout=30), held
+
+    with LocalCluster(n_workers=3, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            Client(cluster, set_as_default=False) as client:     # processes: the workers' clients stay there
+        release = Event("release", client=client)
+        alone, _ = spare_beside(client, 0, "go0")
+        beside, held1 = spare_beside(client, 1, "go1")
+        release.set()
+        client.gather(held1)
+        release.clear()
+        waiting, held3 = spare_beside(client, 3, "go3")
+        release.set()
+        client.gather(held3)
+    assert (alone, beside, waiting) == (2, 0, 0)
+
+
 def _start_cluster(tmp_path: Path, n_workers: int = 2):
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     sched_file = tmp_path / "scheduler.json"

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from kernels.flood import FloodInstability
+from twin.hazards.flood import bands
 from twin.hazards.flood import model as M
 from twin.hazards.flood.forcing import GriddedRain, Inflow, UniformRain
 from twin.core.errors import InputError, RunError
@@ -127,7 +128,7 @@ def test_instability_becomes_run_error_with_time_and_coordinates(monkeypatch):
     def explode(*args, **kwargs):
         raise FloodInstability(12.5, 3, 7, float("nan"))
 
-    monkeypatch.setattr(M, "flood_step", explode)
+    monkeypatch.setattr(bands, "tile_step", explode)
     inp = M.FloodInputs(z=z, blocked=blocked, manning_n=0.03, dx=4.0,
                         x=1000.0 + 4.0 * np.arange(30) + 2, y=5000.0 - 4.0 * np.arange(24) - 2)
     with pytest.raises(RunError, match=r"t = 12\.500 s at x = 1030\.00 m, y = 4986\.00 m \(row 3, col 7\)"):

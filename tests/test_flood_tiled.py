@@ -221,11 +221,11 @@ def test_auto_tiles_one_square_tile_per_worker():
 def test_instability_in_a_tile_is_a_run_error_naming_time_cell_and_tile(monkeypatch):
     """A kernel instability inside a tile comes back as a RunError with the time, the cell in
     grid coordinates and the tile."""
-    import twin.hazards.flood.tiled as T
+    import twin.hazards.flood.bands as B
 
     def unstable(h, *args, **kwargs):
         raise F.FloodInstability(12.5, 1, 2, -0.5)
-    monkeypatch.setattr(T, "tile_step", unstable)
+    monkeypatch.setattr(B, "tile_step", unstable)
     with pytest.raises(RunError, match=r"unstable at t = 12\.500 s at x = .* \(row \d+, col \d+\).*tile \d, \d"):
         simulate_flood_tiled(_inputs(), 30.0, tiles=(2, 2), halo=3, scheduler="synchronous")
 

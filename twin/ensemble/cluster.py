@@ -7,6 +7,8 @@ which is how a run reaches Slurm/PBS (dask-jobqueue) or Kubernetes (dask-kuberne
 reduced as they finish (``on_member``), so the driver never holds more than one member's maps.
 A task is a member's draw in a scenario (:class:`MemberTask`): the scenario as written, or one
 design event's (every member runs in every event of a set).
+The control run (the scenario as written) is one more task (:func:`submit_control`), started
+first, so that no worker waits while it runs.
 A member that raises is retried once (``retries=1``); a member that still fails is reported with
 its error, and the run says how many members succeeded. Tasks lost with a dead worker are
 rescheduled by dask on the remaining workers.
@@ -20,6 +22,7 @@ import json
 import logging
 import os
 import sys
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable
@@ -86,10 +89,50 @@ def member_maps(hazard: Hazard, sf, draw: MemberDraw) -> dict:
     dict
         Hazard maps of the member (:attr:`twin.hazards.interface.Hazard.member_maps`).
     """
+    return hazard.member_maps(_simulate(hazard, member_scenario(sf, draw, hazard)))
+
+
+def control_run(hazard: Hazard, sf) -> tuple[object, float]:
+    """Run the control (the scenario as written) and return its whole result (the dask task of
+    :func:`submit_control`; runs on a worker, as :func:`member_maps` does).
+
+    Returns
+    -------
+    (object, float)
+        The hazard's result (``hazard.simulate``: what ``hazard.write`` takes) and the wall time
+        (s) the run took on its worker, its preparation included.
+    """
+    t0 = time.perf_counter()
+    result = _simulate(hazard, sf)
+    return result, time.perf_counter() - t0
+
+
+def submit_control(client, hazard: Hazard, sf):
+    """Start the control run (:func:`control_run`) on ``client`` before any member, so that it
+    runs on one worker while the others take the members, instead of in the driver with every
+    worker waiting (on 2 cores with 4 members that cost 1.2x, bench/README.md "Nightly batch").
+
+    It has the highest priority (members take :func:`run_members`' priorities below it) and no
+    retry: a failure of the control is the run's failure, as it was in the driver. The result
+    is identical to the driver's: the worker prepares the same scenario on the same twin.
+
+    Returns
+    -------
+    distributed.Future
+        Of ``(result, seconds)``.
+    """
+    return client.submit(control_run, hazard, sf, pure=False, priority=CONTROL_PRIORITY)
+
+
+#: dask priority of the control run's task: above every member's (:func:`run_members` gives
+#: member ``k`` of ``n`` the priority ``n - k``).
+CONTROL_PRIORITY = 2**31 - 1
+
+
+def _simulate(hazard: Hazard, sf):
+    """Prepare ``sf`` on this worker's twin (:func:`worker_twin`) and simulate it, without progress."""
     twin = worker_twin(sf.twin_source(), sf.folder)
-    sf_k = member_scenario(sf, draw, hazard)
-    inputs = hazard.prepare(sf_k, twin)
-    return hazard.member_maps(hazard.simulate(inputs, sf_k, progress=False))
+    return hazard.simulate(hazard.prepare(sf, twin), sf, progress=False)
 
 
 def worker_twin(source, base_dir):
@@ -114,36 +157,6 @@ def _cached_twin(source_json: str, base_dir: str, stamps: tuple):
 
 #: How long to try to reach a scheduler given by address before calling it bad input.
 SCHEDULER_TIMEOUT = "20s"
-
-#: Simulated time (s) of the short control member each worker runs to load itself (warm_workers).
-WARM_UP_S = 1.0
-
-
-def warm_workers(client, hazard: Hazard, sf) -> list:
-    """Have every worker of ``client`` load itself now, before the members come.
-
-    Each worker runs the control scenario for :data:`WARM_UP_S` of simulated time: its imports,
-    the compiled kernels from numba's cache and the twin (kept, :func:`worker_twin`) are then
-    ready. The runner starts this before the driver computes the control run, so the loading
-    overlaps with it (measured: 1.4-1.5 s per worker when two start together).
-
-    Parameters
-    ----------
-    client : distributed.Client
-    hazard : Hazard
-        The scenario's hazard.
-    sf : ScenarioFile
-        The scenario as written.
-
-    Returns
-    -------
-    list of distributed.Future
-        One per worker; nothing needs their results (a failure here shows again in the members).
-    """
-    short = sf.with_duration(min(WARM_UP_S, sf.scenario.duration))
-    return [client.submit(member_maps, hazard, short, MemberDraw(None), workers=[address],
-                          allow_other_workers=False, pure=False)
-            for address in client.scheduler_info()["workers"]]
 
 
 @contextmanager
@@ -306,8 +319,8 @@ def run_members(hazard: Hazard, tasks: list[MemberTask], on_member: Callable[[Me
     on_member : callable
         ``on_member(task, maps)``, called in the driver in the order members finish.
     client : distributed.Client
-        An open client (:func:`dask_client`; the runner opens it before the control run and
-        warms its workers, :func:`warm_workers`).
+        An open client (:func:`dask_client`; the runner opens it and starts the control run on
+        it first, :func:`submit_control`).
     progress : bool
         Show a progress bar counting members.
 

@@ -3,9 +3,10 @@
 The steps are the same for every hazard (:mod:`twin.hazards.interface`): load and validate the
 scenario (:func:`load_run_scenario`), check that the run fits, load the twin and prepare the
 hazard's inputs (:func:`prepare_run`: every input error surfaces here, before anything runs),
-then (:func:`run_prepared`) run the control (the scenario as written), write its hazard outputs
-into a staging folder, run and reduce the ensemble members into risk outputs
-(:mod:`twin.pipeline.risk_run`), add extra products (renderings), write ``manifest.json`` last
+then (:func:`run_prepared`) run the control (the scenario as written) and the ensemble members,
+the control as one more dask task among the members when there are members (so that no worker
+waits while it runs), write its hazard outputs into a staging folder, reduce the members into
+risk outputs (:mod:`twin.pipeline.risk_run`), add extra products (renderings), write ``manifest.json`` last
 (every file written, and the status: ``complete``, ``truncated`` when ``until`` stopped the run
 before the scenario's end, or ``members_failed``), and rename the folder into place. The run's
 events are appended to ``run.log`` in the staging folder as JSON lines (:mod:`twin.io.runlog`),
@@ -28,7 +29,7 @@ import xarray as xr
 from twin.core.cf import start_text
 from twin.core.citytwin import load_twin, save_twin, twin_input_files
 from twin.core.errors import InputError, RunError
-from twin.ensemble.cluster import dask_client, warm_workers, warn_unused_cluster
+from twin.ensemble.cluster import dask_client, submit_control, warn_unused_cluster
 from twin.ensemble.draws import EventRuns, control_only, event_runs, member_draws
 from twin.hazards.interface import Hazard
 from twin.hazards.registry import HAZARDS, HazardRegistry, get_hazard, load_scenario
@@ -173,7 +174,7 @@ def run_scenario(scenario_path: str | Path, out: str | Path | None = None, progr
     out : str or Path, optional
         Run folder; default: the scenario's ``output.dir``.
     progress : bool
-        Show progress bars (simulated time of the control run, members finished).
+        Show progress bars (simulated time of the control run when it runs alone, members finished).
     until : float, optional
         Stop at this simulated time (s), before the scenario's end (a quick look); the run's status
         is then ``truncated`` (:func:`cut_short`).
@@ -202,7 +203,9 @@ def run_prepared(prep: PreparedRun, out: str | Path | None = None, *, draws: lis
 
     The control run (the scenario as written) gives ``hazard.nc`` and the other hazard outputs;
     the ensemble members (or the control alone, without an ``ensemble`` block) give the risk
-    outputs (:mod:`twin.pipeline.risk_run`).
+    outputs (:mod:`twin.pipeline.risk_run`). With members, the control is a task on the cluster
+    started before them (:func:`_control_and_members`); its outputs are written once the members
+    are reduced.
 
     Parameters
     ----------
@@ -265,39 +268,32 @@ def run_prepared(prep: PreparedRun, out: str | Path | None = None, *, draws: lis
             duration_s=sf.scenario.duration, until_s=prep.until_s)
         log("prepared", f"prepared in {prep.prepare_s:.2f} s; {prep.budget.describe()}", level=logging.DEBUG,
             stage="prepare", seconds=prep.prepare_s)
-        client, warm_up = None, []
+        client = None
         if not control_only(draws) or prep.events is not None:
-            # the cluster first, so that its workers load themselves while the control run computes
             client = stack.enter_context(dask_client(scheduler or sf.scenario.scheduler, workers, dashboard))
-            warm_up = warm_workers(client, hazard, sf)
         else:
             warn_unused_cluster(sf, scheduler, workers, dashboard)
         t_prepared = time.perf_counter()
-        result = hazard.simulate(prep.inputs, sf, progress)
-        t_simulated = time.perf_counter()
-        _stage_done(log, "control_run", t_simulated - t_prepared)
+        result, risk, control_s, members_s = _control_and_members(prep, folder, draws, client, progress)
+        t_members = time.perf_counter()
+        _stage_done(log, "control_run", control_s)
         save_twin(prep.twin, folder / "twin.nc")
         summary = hazard.write(folder, sf, prep.twin, result)
         t_control_written = time.perf_counter()
-        _stage_done(log, "control_write", t_control_written - t_simulated)
-        risk = reduce_members(sf, prep.twin, hazard, result, folder, draws=draws, client=client,
-                              progress=progress, events=prep.events)
-        for future in warm_up:
-            future.release()
+        _stage_done(log, "control_write", t_control_written - t_members)
         failures = risk.failures
-        t_members = time.perf_counter()
         for failure in failures:
             log("member_failed", f"member {failure.index} failed twice: {failure.error}", level=logging.WARNING,
                 stage="members", member=failure.index, error=str(failure.error))
-        _stage_done(log, "members", t_members - t_control_written, members=risk.n_members, failed=len(failures))
+        _stage_done(log, "members", members_s, members=risk.n_members, failed=len(failures))
         summary["risk"] = write_risk(folder, sf, prep.twin, hazard, risk, hazard.building_columns(result))
         if extra_outputs is not None:
             extra_outputs(folder, sf)
         t_written = time.perf_counter()
-        _stage_done(log, "write", t_written - t_members)
-        timings = {"prepare_s": prep.prepare_s + t_prepared - t0, "control_run_s": t_simulated - t_prepared,
-                   "control_write_s": t_control_written - t_simulated,
-                   "members_s": t_members - t_control_written, "write_s": t_written - t_members,
+        _stage_done(log, "write", t_written - t_control_written)
+        timings = {"prepare_s": prep.prepare_s + t_prepared - t0, "control_run_s": control_s,
+                   "control_write_s": t_control_written - t_members,
+                   "members_s": members_s, "write_s": t_written - t_control_written,
                    "total_s": prep.prepare_s + t_written - t0}
         status = "members_failed" if failures else prep.status
         length = {"status": status, "start": start_text(sf.scenario.start), "until_s": prep.until_s,
@@ -315,6 +311,34 @@ def run_prepared(prep: PreparedRun, out: str | Path | None = None, *, draws: lis
         raise RunError(f"{len(failures)} ensemble member(s) failed twice ({listed}); outputs in {run_dir} "
                        "are over the members that succeeded")
     return run_dir
+
+
+def _control_and_members(prep: PreparedRun, folder: Path, draws: list, client, progress: bool):
+    """Run the control and the members: ``(control result, risk, control run s, members s)``
+    (wall times).
+
+    Without a cluster (the control alone) the control runs here, with a progress bar, and is then
+    reduced as the only member. With one, the control is a task started before the members
+    (:func:`twin.ensemble.cluster.submit_control`) and runs on a worker while the others take
+    the members; only a design-event set without members, whose rarest event's member the
+    control is, waits for it before its other events start (:func:`reduce_members`). Its wall
+    time is then its worker's, and the members' time counts from the start of the control.
+    """
+    sf, hazard = prep.sf, prep.hazard
+    t0 = time.perf_counter()
+    if client is None:
+        result = hazard.simulate(prep.inputs, sf, progress)
+        control_s = time.perf_counter() - t0
+        risk = reduce_members(sf, prep.twin, hazard, result, folder, draws=draws, progress=progress)
+        return result, risk, control_s, time.perf_counter() - t0 - control_s
+    control = submit_control(client, hazard, sf)
+    result, control_s = control.result() if control_only(draws) else (None, None)
+    risk = reduce_members(sf, prep.twin, hazard, result, folder, draws=draws, client=client, progress=progress,
+                          events=prep.events)
+    if result is None:
+        result, control_s = control.result()
+    control.release()
+    return result, risk, control_s, time.perf_counter() - t0
 
 
 def _stage_done(log: EventLog, stage: str, seconds: float, **fields) -> None:

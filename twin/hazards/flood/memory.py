@@ -25,6 +25,11 @@ FLOOD_INPUT_BYTES_PER_CELL = 42
 #: qy, max_depth, wet_duration float64 (5 x 8); max_speed, max_unit_discharge, arrival and the
 #: uniform rain weight float32 (4 x 4). Gridded rain holds its weight in float64 (+4).
 FLOOD_LOOP_BYTES_PER_CELL = 56
+#: Bytes per cell the flood state takes besides :data:`FLOOD_LOOP_BYTES_PER_CELL` when an untiled
+#: run steps its grid as row bands on threads (:mod:`twin.hazards.flood.bands`): the bands hold
+#: their own h, qx, qy (the whole-grid arrays are let go), and at every stop, and when the number
+#: of threads changes, the whole state is put together once more (3 x 8).
+BANDS_STATE_BYTES_PER_CELL = 24
 #: Bytes per cell of the cells the step's outflow control watches
 #: (:meth:`twin.hazards.flood.forcing.ForcingSchedule.watched`), bool, held only with inflows.
 WATCHED_BYTES_PER_CELL = 1
@@ -92,6 +97,8 @@ def memory(sf, grid: Grid) -> MemoryUse:
     state = (FLOOD_LOOP_BYTES_PER_CELL + (4 if gridded else 0)) * n
     if sf.scenario.parallel.tiles is not None:
         state += _tiled_blocks(sf.scenario, shape)
+    else:
+        state += BANDS_STATE_BYTES_PER_CELL * n
     if sf.scenario.flood.inflows:
         state += WATCHED_BYTES_PER_CELL * n
     return MemoryUse(snapshots=snaps, snapshot_bytes=s_bytes, snapshot_copies=0,

@@ -10,7 +10,8 @@ hazard maxima, records snapshots and gauges, and keeps a volume ledger of what w
 that ``rain + inflow + boundary_in - boundary_out - infiltration - drainage - retained = storage
 change`` closes to round-off (``retained``: water taken into the storage of adaptation measures,
 :attr:`FloodInputs.retention_m`), with a row of it at every gauge time and at the end (the ledger over
-time, ``ledger.csv``). SI units throughout (m, s, m/s, m^2/s, m^3/s, m^3).
+time, ``ledger.csv``). The grid is stepped whole, or as row bands on threads
+(:mod:`twin.hazards.flood.bands`, the same bits). SI units throughout (m, s, m/s, m^2/s, m^3/s, m^3).
 """
 
 from __future__ import annotations
@@ -21,10 +22,10 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from kernels.flood import (ALPHA, H_MIN, OUTFLOW_FRACTION, FloodInstability, courant_limit, courant_step,
-                           flood_step, stable_timestep, step_weighting)
-from kernels.flood_hazard import accumulate_hazard
+from kernels.flood import (ALPHA, H_MIN, OUTFLOW_FRACTION, FloodInstability, StepVolumes, courant_limit,
+                           courant_step, stable_timestep, step_weighting)
 from twin.core.errors import InputError, RunError
+from twin.hazards.flood.bands import Bands, BlockFields, StepOptions, band_count
 from twin.hazards.flood.forcing import ForcingSchedule, GriddedRain, Inflow, UniformRain, check_boundaries
 
 
@@ -346,7 +347,8 @@ class FloodResult:
 
 def simulate_flood(inputs: FloodInputs, duration_s: float, snapshot_every_s: float | None,
                    gauge_every_s: float | None, gauge_cells=(), wet_threshold_m: float = 0.05,
-                   progress: Callable[[float, float], None] | None = None) -> FloodResult:
+                   progress: Callable[[float, float], None] | None = None,
+                   threads: int | Callable[[], int] = 1) -> FloodResult:
     """Run the flood model for ``duration_s`` and return hazard fields, records and the ledger.
 
     Each step is :meth:`FloodInputs.timestep` of the last step's largest depth, outflow rate
@@ -356,8 +358,10 @@ def simulate_flood(inputs: FloodInputs, duration_s: float, snapshot_every_s: flo
     gridded-rain time. Per step: boundary levels are
     taken at the start of the step, rain and inflow volumes are the exact integrals of their
     hyetograph / hydrograph over the step, the kernel advances the state
-    (:func:`kernels.flood.flood_step`), inflow volume is added to its cells, and the hazard
-    accumulators are updated (:func:`kernels.flood_hazard.accumulate_hazard`).
+    (:func:`kernels.flood.tile_step` on the whole grid, or on row bands on threads), inflow
+    volume is added to its cells, and the hazard accumulators are updated
+    (:func:`kernels.flood_hazard.accumulate_hazard`), all in
+    :func:`twin.hazards.flood.bands.step_block`.
 
     Parameters
     ----------
@@ -376,6 +380,12 @@ def simulate_flood(inputs: FloodInputs, duration_s: float, snapshot_every_s: flo
         Depth (m) from which a cell counts as flooded (arrival time, wet duration).
     progress : callable, optional
         Called as ``progress(t_sim, duration_s)`` after every step.
+    threads : int or callable
+        Threads that step the grid, as row bands (:class:`twin.hazards.flood.bands.Bands`), or
+        a function giving that number, asked at the start and at every snapshot, gauge or
+        rain-interval time (so that a run can take cores that became free). The depths,
+        discharges, maps, records and steps are the same bits on any number of threads; the
+        ledger's volumes are summed band by band, so they agree to round-off.
 
     Returns
     -------
@@ -394,13 +404,18 @@ def simulate_flood(inputs: FloodInputs, duration_s: float, snapshot_every_s: flo
     schedule = ForcingSchedule.of(inputs, duration_s, snapshot_every_s, gauge_every_s)
     ny, nx = shape = inputs.shape
     dx = float(inputs.dx)
+    area = dx * dx
     gauges = np.array(list(gauge_cells), dtype=np.int64).reshape(-1, 2)
     if np.any((gauges < 0) | (gauges >= np.array(shape))):
         raise InputError("flood: a gauge cell is outside the grid", expected=f"rows < {ny}, cols < {nx}")
-    speed_depth = max(inputs.h_min, SPEED_DEPTH_MIN_M)
+    opts = StepOptions(dx, float(inputs.theta), float(inputs.h_min), float(wet_threshold_m),
+                       max(inputs.h_min, SPEED_DEPTH_MIN_M))
     snap_t, gauge_t = schedule.snapshot_times, schedule.gauge_times
     rain_weight, rain_interval = schedule.rain_weight(), None
-    watched = schedule.watched()
+    fields = BlockFields(inputs.z, inputs.manning_n, inputs.blocked, inputs.loss_rate, inputs.drainage_rate,
+                         rain_weight, schedule.watched())
+    inflows = [(f.rows, f.cols, f.weights) for f in inputs.inflows]
+    thread_count = threads if callable(threads) else (lambda: threads)
 
     h = np.array(inputs.h0, dtype=np.float64)
     qx = np.zeros((ny, nx + 1))
@@ -410,16 +425,17 @@ def simulate_flood(inputs: FloodInputs, duration_s: float, snapshot_every_s: flo
     max_q = np.zeros(shape, np.float32)
     arrival = np.where(h >= wet_threshold_m, np.float32(0.0), np.float32(np.nan))
     wet_duration = np.zeros(shape)
+    accs = (max_depth, max_speed, max_q, arrival, wet_duration)
     snapshots = np.zeros((snap_t.size, ny, nx), np.float32)
     g_depth, g_level, g_speed = (np.full((len(gauges), gauge_t.size), np.nan) for _ in range(3))
-    ledger = VolumeLedger(storage_initial=float(h.sum()) * dx * dx)
+    ledger = VolumeLedger(storage_initial=float(h.sum()) * area)
     rows = []
-    edge_buffers = (np.empty(nx), np.empty(nx), np.empty(ny), np.empty(ny))
     retention = _Retention.of(inputs.retention_m)
 
-    def record(t):
+    def record(t, state):
+        h, qx, qy = state
         if schedule.ledger_time(t):
-            rows.append(LedgerRow(t, n_steps, ledger.closed(float(h.sum()) * dx * dx)))
+            rows.append(LedgerRow(t, n_steps, ledger.closed(float(h.sum()) * area)))
         k = schedule.snapshot_index(t)
         if k is not None:
             snapshots[k] = h
@@ -435,42 +451,45 @@ def simulate_flood(inputs: FloodInputs, duration_s: float, snapshot_every_s: flo
 
     t, n_steps, kernel_wall = 0.0, 0, 0.0
     h_max, outflow_rate, dt = float(h.max(initial=0.0)), 0.0, np.inf
-    record(0.0)
+    record(0.0, (h, qx, qy))
     loop_start = time.perf_counter()
-    for stop in schedule.stops:
-        while t < stop:
-            dt = inputs.timestep(h_max, outflow_rate, dt)
-            step = schedule.step(t, dt, stop)
-            k = schedule.rain_interval(t)
-            if k != rain_interval:
-                schedule.fill_rain(k, rain_weight)
-                rain_interval = k
-            tic = time.perf_counter()
-            try:
-                vol = flood_step(h, qx, qy, inputs.z, inputs.manning_n, inputs.blocked, step.dt, dx,
-                                 edge_kind=step.edge_kind, edge_level=step.edge_level,
-                                 rain_rate=step.rain_rate, rain_weight=rain_weight,
-                                 infiltration_rate=inputs.loss_rate, drainage_rate=inputs.drainage_rate,
-                                 theta=inputs.weighting(step.dt, h_max), h_min=inputs.h_min, t_end=step.t_end,
-                                 edge_buffers=edge_buffers, watched=watched)
-            except FloodInstability as err:
-                raise _run_error(err, inputs) from err
-            kernel_wall += time.perf_counter() - tic
-            h_max = _add_inflows(h, inputs.inflows, step.inflow_volumes, dx, vol.h_max)
-            outflow_rate = vol.outflow_rate
-            ledger.add_inflows(inputs.inflows, step.inflow_volumes)
-            area = dx * dx
-            if retention is not None:
-                ledger.retained += retention.take(h) * area
-            ledger.add(vol.rain_depth * area, vol.infiltration_depth * area, vol.drainage_depth * area,
-                       vol.edge_in, vol.edge_out)
-            accumulate_hazard(h, qx, qy, step.t_end, step.dt, wet_threshold_m, speed_depth, max_depth,
-                              max_speed, max_q, arrival, wet_duration)
-            t = step.t_end
-            n_steps += 1
-            if progress is not None:
-                progress(t, duration_s)
-        record(t)
+    # storage measures take water from the whole grid after each step: one band (the arrays themselves)
+    band_threads = (lambda: 1) if retention is not None else thread_count
+    bands = Bands(h, qx, qy, fields, accs, inflows, opts, band_threads())
+    del h, qx, qy                       # several bands hold copies: the whole-grid arrays may go
+    try:
+        for stop in schedule.stops:
+            while t < stop:
+                dt = inputs.timestep(h_max, outflow_rate, dt)
+                step = schedule.step(t, dt, stop)
+                k = schedule.rain_interval(t)
+                if k != rain_interval:
+                    schedule.fill_rain(k, rain_weight)
+                    rain_interval = k
+                try:
+                    vols, kernel_s = bands.step(step, inputs.weighting(step.dt, h_max))
+                except FloodInstability as err:
+                    raise _run_error(err, inputs) from err
+                kernel_wall += kernel_s
+                vol = vols[0] if len(vols) == 1 else _band_sums(vols)
+                h_max, outflow_rate = vol.h_max, vol.outflow_rate
+                ledger.add_inflows(inputs.inflows, step.inflow_volumes)
+                if retention is not None:
+                    ledger.retained += retention.take(bands.state()[0]) * area
+                ledger.add(vol.rain_depth * area, vol.infiltration_depth * area, vol.drainage_depth * area,
+                           vol.edge_in, vol.edge_out)
+                t = step.t_end
+                n_steps += 1
+                if progress is not None:
+                    progress(t, duration_s)
+            state = bands.state()
+            record(t, state)
+            if t < duration_s and band_count(ny, n := band_threads()) != bands.n:
+                bands.close()
+                bands = Bands(*state, fields, accs, inflows, opts, n)
+        h = bands.state()[0]
+    finally:
+        bands.close()
     return FloodResult(max_depth, max_speed, max_q, arrival, wet_duration, h, snap_t, snapshots,
                        gauge_t, g_depth, g_level, g_speed, rows[-1].ledger, rows, n_steps, kernel_wall,
                        time.perf_counter() - loop_start)
@@ -501,14 +520,16 @@ class _Retention:
         return float(taken.sum())
 
 
-def _add_inflows(h: np.ndarray, inflows, volumes, dx: float, h_max: float) -> float:
-    """Add one step's inflow ``volumes`` (m^3) to the depth ``h`` (m) of their cells (cell size
-    ``dx``, m) and return the largest depth (m), ``h_max`` or an inflow cell's if deeper."""
-    for f, volume in zip(inflows, volumes):
-        if volume > 0:
-            np.add.at(h, (f.rows, f.cols), volume * f.weights / (dx * dx))
-            h_max = max(h_max, float(h[f.rows, f.cols].max()))
-    return h_max
+def _band_sums(vols: list[StepVolumes]) -> StepVolumes:
+    """One step's volumes over the bands: their sums (band after band) and maxima."""
+    first, rest = vols[0], vols[1:]
+    total = first._replace(edge_in=np.array(first.edge_in), edge_out=np.array(first.edge_out))
+    for v in rest:
+        total = StepVolumes(max(total.h_max, v.h_max), total.rain_depth + v.rain_depth,
+                            total.infiltration_depth + v.infiltration_depth,
+                            total.drainage_depth + v.drainage_depth, total.edge_in + v.edge_in,
+                            total.edge_out + v.edge_out, max(total.outflow_rate, v.outflow_rate))
+    return total
 
 
 def _run_error(err: FloodInstability, inputs: FloodInputs) -> RunError:

@@ -120,35 +120,68 @@ def prepare(sf: ScenarioFile, twin: xr.Dataset) -> dict:
 def simulate(inputs: dict, sf: ScenarioFile, progress: bool):
     """Run the flood model with a progress bar of simulated time; on tiles when ``parallel.tiles`` is set.
 
-    Tiles run on dask's threaded scheduler in the driver (the kernels release the GIL, so the
-    tiles of the control run use every core), and synchronously inside a dask worker (each worker
-    runs one member on one thread). The result equals the untiled run with the same step
-    sequence to round-off (``twin/hazards/flood/tiled.py``).
+    Untiled, the grid is stepped as row bands on threads (:mod:`twin.hazards.flood.bands`, the
+    same bits as one thread): in the driver on every core, and inside a dask worker on its own
+    core plus those of the idle workers of its machine while no task waits for one
+    (:func:`spare_cores`, asked at every gauge, snapshot and rain time), so that the last members
+    of an ensemble use the cores the others have left. Tiles run on dask's threaded scheduler in
+    the driver (the kernels release the GIL, so the tiles of a run alone use every core), and
+    synchronously inside a dask worker (each worker runs one member on one thread). The result
+    equals the untiled run with the same step sequence to round-off (``twin/hazards/flood/tiled.py``).
     """
     out = sf.scenario.output
     wet = sf.scenario.flood.numerics.wet_threshold_m
     par = sf.scenario.parallel
+    worker = _dask_worker()
     with SimTimeBar(sf.scenario.duration, enabled=progress, label=sf.scenario.name) as bar:
         if par.tiles is None:
+            threads = (lambda: 1 + spare_cores(worker)) if worker is not None else (os.cpu_count() or 1)
             return simulate_flood(inputs["model"], sf.scenario.duration, out.every, out.gauge_every,
-                                  inputs["gauges"], wet_threshold_m=wet, progress=bar.update)
+                                  inputs["gauges"], wet_threshold_m=wet, progress=bar.update, threads=threads)
         tiles = auto_tiles(inputs["model"].shape, os.cpu_count() or 1) if par.tiles == "auto" else par.tiles
         return simulate_flood_tiled(inputs["model"], sf.scenario.duration, tiles=tuple(tiles), halo=par.halo,
                                     snapshot_every_s=out.every, gauge_every_s=out.gauge_every,
                                     wet_threshold_m=wet,
-                                    scheduler="synchronous" if _in_dask_worker() else "threads",
+                                    scheduler="synchronous" if worker is not None else "threads",
                                     progress=bar.update)
 
 
-def _in_dask_worker() -> bool:
-    """True when running as a task on a dask.distributed worker."""
+def _dask_worker():
+    """The dask.distributed worker running this task, or None outside one."""
     from distributed import get_worker
 
     try:
-        get_worker()
+        return get_worker()
     except ValueError:
-        return False
-    return True
+        return None
+
+
+def spare_cores(worker) -> int:
+    """Cores a task on ``worker`` may take besides its own: none while any task waits for a
+    worker, else the threads of the idle workers on its machine shared among the busy ones
+    (rounded down). Asked of the scheduler through the worker's own connection (a client made
+    in the worker would become the process's default one); 0 when that fails."""
+    from distributed.protocol.pickle import dumps
+    from distributed.utils import sync
+
+    try:
+        response = sync(worker.loop, worker.scheduler.run_function, function=dumps(_spare_cores),
+                        args=dumps((worker.address,)), kwargs=dumps({}), wait=True)
+    except (OSError, TimeoutError):
+        return 0
+    return int(response["result"]) if response.get("status") == "OK" else 0
+
+
+def _spare_cores(address: str, dask_scheduler=None) -> int:
+    """:func:`spare_cores`, run on the scheduler (``dask_scheduler`` is its state)."""
+    s = dask_scheduler
+    host = s.workers[address].host
+    local = [ws for ws in s.workers.values() if ws.host == host]
+    if s.queued or s.unrunnable or any(len(ws.processing) > ws.nthreads for ws in s.workers.values()):
+        return 0
+    idle = sum(ws.nthreads for ws in local if not ws.processing)
+    busy = sum(1 for ws in local if ws.processing)
+    return idle // max(busy, 1)
 
 
 def member_maps(result) -> dict:

@@ -88,9 +88,9 @@ import dask.array as da
 import numpy as np
 from dask.highlevelgraph import HighLevelGraph
 
-from kernels.flood import FloodInstability, edge_fluxes, tile_step
-from kernels.flood_hazard import accumulate_hazard
+from kernels.flood import FloodInstability
 from twin.core.errors import InputError, RunError
+from twin.hazards.flood.bands import BlockFields, StepOptions, local_inflows, step_block
 from twin.hazards.flood.forcing import ForcingSchedule, ForcingStep
 from twin.hazards.flood.model import SPEED_DEPTH_MIN_M, FloodInputs, FloodResult, LedgerRow, VolumeLedger
 from twin.hazards.flood.tile_layout import (STATE_PLANES, Tiling, TileFields, blocks_of_a_run, extended,
@@ -255,41 +255,25 @@ def _advance_tile(own, own64, own32, strips, *static_blocks, iy, ix, tiling, uni
     out64[:] = own64
     out32[:] = own32
     accs = out64[0], out32[0], out32[1], out32[2], out64[1]   # as accumulate_hazard takes them
-    local = []
-    for rows, cols, weights in inflows:
-        inside = (rows >= ar) & (rows < ar + nyk) & (cols >= ac) & (cols < ac + nxk)
-        lr, lc = rows[inside] - ar, cols[inside] - ac
-        in_core = (lr >= cr0) & (lr < cr1) & (lc >= cc0) & (lc < cc1)
-        local.append((lr, lc, weights[inside], in_core))
-    dx, h_min = opts["dx"], opts["h_min"]
+    local = local_inflows(inflows, ar, ac, (nyk, nxk), window)
+    dx = opts.dx
+    block = BlockFields(z, n, blocked, loss, drain, rain_w, watched)
     edge_buffers = (np.empty(nxk), np.empty(nxk), np.empty(nyk), np.empty(nyk))
     ledger = np.zeros(_LEDGER + 2 * len(plan))
-    for i, ((t_end, dt, rain_rate, kind, level, volumes), theta) in enumerate(zip(plan, thetas)):
-        new = edge_fluxes(h, z, n, blocked, qx, qy, kind, level, dt, dx, h_min, out=edge_buffers)
-        held = (qy[0], qy[-1], qx[:, -1], qx[:, 0])         # copied where they border a tile
+    for i, (step, theta) in enumerate(zip(plan, thetas)):
         try:
-            step = tile_step(*planes, z, n, blocked, dt, dx,
-                             edge_q=tuple(new[k] if sides[k] else held[k].copy() for k in range(4)),
-                             window=window, sides=sides, rain_rate=rain_rate, rain_weight=rain_w,
-                             infiltration_rate=loss, drainage_rate=drain, theta=theta,
-                             h_min=h_min, t_end=t_end, shape=(nyk, nxk), watched=watched)
+            vol, _ = step_block(planes, (h, qx, qy), block, accs, local, sides, window, step,
+                                opts._replace(theta=theta), edge_buffers)
         except FloodInstability as err:
             row, col = ar + err.row, ac + err.col
             raise RunError(f"flood run unstable at t = {err.time_s:.3f} s at x = {xy[0][col]:.2f} m, "
                            f"y = {xy[1][row]:.2f} m (row {row}, col {col}): depth {err.value!r} m "
                            f"(tile {iy}, {ix})") from None
-        ledger[:3] += np.array([step.rain_depth, step.infiltration_depth, step.drainage_depth]) * dx * dx
-        ledger[3:7] += step.edge_in
-        ledger[7:11] += step.edge_out
-        ledger[_LEDGER + i] = step.h_max
-        ledger[_LEDGER + len(plan) + i] = step.outflow_rate
-        for (rows, cols, weights, in_core), volume in zip(local, volumes):
-            if volume > 0 and rows.size:
-                np.add.at(h, (rows, cols), volume * weights / (dx * dx))
-                if in_core.any():
-                    ledger[_LEDGER + i] = max(ledger[_LEDGER + i], h[rows[in_core], cols[in_core]].max())
-        accumulate_hazard(*planes, t_end, dt, opts["wet_threshold"], opts["speed_depth"], *accs,
-                          window=window)
+        ledger[:3] += np.array([vol.rain_depth, vol.infiltration_depth, vol.drainage_depth]) * dx * dx
+        ledger[3:7] += vol.edge_in
+        ledger[7:11] += vol.edge_out
+        ledger[_LEDGER + i] = vol.h_max
+        ledger[_LEDGER + len(plan) + i] = vol.outflow_rate
     ledger[11] = float(h[cr0:cr1, cc0:cc1].sum()) * dx * dx
     return work[:, cr0:cr0 + r1 - r0, cc0:cc0 + c1 - c0], out64, out32, ledger[None, :]
 
@@ -432,9 +416,8 @@ def simulate_flood_tiled(inputs: FloodInputs, duration_s: float, tiles: tuple[in
     h0 = np.asarray(inputs.h0, dtype=np.float64)
     fields = tiling.initial_fields(h0, wet_threshold_m)
     inflows = [(f.rows, f.cols, f.weights) for f in inputs.inflows]
-    opts = {"dx": dx, "h_min": float(inputs.h_min),
-            "wet_threshold": float(wet_threshold_m),
-            "speed_depth": max(float(inputs.h_min), SPEED_DEPTH_MIN_M)}
+    opts = StepOptions(dx, float(inputs.theta), float(inputs.h_min), float(wet_threshold_m),
+                       max(float(inputs.h_min), SPEED_DEPTH_MIN_M))
     xy = (inputs.x if inputs.x is not None else (np.arange(nx) + 0.5) * dx,
           inputs.y if inputs.y is not None else -(np.arange(ny) + 0.5) * dx)
     ledger = VolumeLedger(storage_initial=float(h0.sum()) * dx * dx)
