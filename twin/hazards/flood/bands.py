@@ -211,6 +211,7 @@ class Bands:
         self.bands = [_Band(a, b, ny, h, qx, qy, fields, accs, inflows, self.n == 1)
                       for a, b in band_rows(ny, self.n)]
         self._pool = ThreadPoolExecutor(self.n - 1, thread_name_prefix="flood-band") if self.n > 1 else None
+        self._copies = self._halo_copies()
 
     def __enter__(self) -> Bands:
         return self
@@ -254,15 +255,23 @@ class Bands:
         return [r[0] for r in results], max(r[1] for r in results)
 
     def exchange(self) -> None:
-        """Copy into every band's halo rows the rows of its neighbours (cells and their north faces;
-        the face between two bands is exact in both, :mod:`kernels.flood`)."""
+        """Copy into every band's halo rows the rows of its neighbours (cells and their north faces,
+        and the upper band's south edge face; the face between two bands is exact in both,
+        :mod:`kernels.flood`)."""
+        for dst, src in self._copies:
+            dst[...] = src
+
+    def _halo_copies(self) -> list:
+        """The (halo view, owner's view) pairs of :meth:`exchange`."""
+        copies = []
         for upper, lower in zip(self.bands[:-1], self.bands[1:]):
             m = upper.b                                      # the first row of the lower band
-            for dst, src, rows in ((upper, lower, slice(m, upper.r1)), (lower, upper, slice(lower.r0, m))):
-                for mine, theirs in ((dst.h, src.h), (dst.qx, src.qx), (dst.qy, src.qy)):
-                    mine[rows.start - dst.r0:rows.stop - dst.r0] = theirs[rows.start - src.r0:rows.stop - src.r0]
-            # the south edge face of the upper band's block
-            upper.qy[upper.r1 - upper.r0] = lower.qy[upper.r1 - lower.r0]
+            for dst, src, a, b in ((upper, lower, m, upper.r1), (lower, upper, lower.r0, m)):
+                b_face = b + (dst is upper)                  # the upper band's south edge face too
+                copies += [(dst.h[a - dst.r0:b - dst.r0], src.h[a - src.r0:b - src.r0]),
+                           (dst.qx[a - dst.r0:b - dst.r0], src.qx[a - src.r0:b - src.r0]),
+                           (dst.qy[a - dst.r0:b_face - dst.r0], src.qy[a - src.r0:b_face - src.r0])]
+        return copies
 
     def state(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The whole grid's ``h``, ``qx``, ``qy`` now: the arrays themselves for one band, else

@@ -522,14 +522,14 @@ class _Retention:
 
 def _band_sums(vols: list[StepVolumes]) -> StepVolumes:
     """One step's volumes over the bands: their sums (band after band) and maxima."""
-    first, rest = vols[0], vols[1:]
-    total = first._replace(edge_in=np.array(first.edge_in), edge_out=np.array(first.edge_out))
-    for v in rest:
-        total = StepVolumes(max(total.h_max, v.h_max), total.rain_depth + v.rain_depth,
-                            total.infiltration_depth + v.infiltration_depth,
-                            total.drainage_depth + v.drainage_depth, total.edge_in + v.edge_in,
-                            total.edge_out + v.edge_out, max(total.outflow_rate, v.outflow_rate))
-    return total
+    rain, inf, drain = vols[0].rain_depth, vols[0].infiltration_depth, vols[0].drainage_depth
+    edge_in, edge_out = np.array(vols[0].edge_in), np.array(vols[0].edge_out)
+    for v in vols[1:]:
+        rain, inf, drain = rain + v.rain_depth, inf + v.infiltration_depth, drain + v.drainage_depth
+        edge_in += v.edge_in
+        edge_out += v.edge_out
+    return StepVolumes(max(v.h_max for v in vols), rain, inf, drain, edge_in, edge_out,
+                       max(v.outflow_rate for v in vols))
 
 
 def _run_error(err: FloodInstability, inputs: FloodInputs) -> RunError:
