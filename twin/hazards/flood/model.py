@@ -487,6 +487,7 @@ def simulate_flood(inputs: FloodInputs, duration_s: float, snapshot_every_s: flo
             if t < duration_s and band_count(ny, n := band_threads()) != bands.n:
                 bands.close()
                 bands = Bands(*state, fields, accs, inflows, opts, n)
+            del state                   # the bands' copy put together for the records
         h = bands.state()[0]
     finally:
         bands.close()
