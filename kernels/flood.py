@@ -205,7 +205,7 @@ def courant_step(h_max: float, dx: float, alpha: float, g: float = G) -> float:
     return float(alpha * dx / np.sqrt(g * h_max)) if h_max > 0.0 else np.inf
 
 
-def step_weighting(theta: float, dt: float, dt_limit: float) -> float:
+def step_weighting(theta: float, dt: float, h_max: float, dx: float, g: float = G) -> float:
     """The weighting (-) of one step of ``dt`` (s): ``1 - (1 - theta) dt / dt_limit``.
 
     de Almeida et al. (2012) blend ``theta q + (1 - theta) (q_up + q_down) / 2``, whose
@@ -214,7 +214,7 @@ def step_weighting(theta: float, dt: float, dt_limit: float) -> float:
     more the smaller the step, and a run does not converge as the step shrinks (the maximum depth
     of rain on a grid moved by 5 % between ``max_dt`` 1 s and 0.5 s, bench/README.md). Scaled by
     the step's share of ``dt_limit``, the step at the stability limit (:func:`courant_step` of
-    :func:`courant_limit` and the depth that sized the step), the diffusion is
+    :func:`courant_limit` and ``h_max``, the depth that sized the step), the diffusion is
     ``(1 - theta) dx sqrt(g h_max) / (2 sqrt(theta / 2))`` whatever the step and the Courant
     coefficient: ``theta`` as given at the limit, tending to 1 (no blending) as the step shrinks.
     Every step stays within the bound of :func:`courant_limit`: with ``r = dt / dt_limit`` in
@@ -226,16 +226,20 @@ def step_weighting(theta: float, dt: float, dt_limit: float) -> float:
     theta : float
         Weighting at the stability limit (-), in (0, 1].
     dt : float
-        The step (s), ``<= dt_limit``.
-    dt_limit : float
-        The step (s) at the stability limit for the depth that sized the step; infinite for a
-        dry grid.
+        The step (s), at most the step at the stability limit.
+    h_max : float
+        Largest depth (m) of the grid that sized the step; 0 for a dry grid (weighting 1).
+    dx : float
+        Cell size (m).
+    g : float
+        Acceleration due to gravity (m/s^2).
 
     Returns
     -------
     float
         The step's weighting (-), in ``[theta, 1]``.
     """
+    dt_limit = courant_step(h_max, dx, courant_limit(theta), g)
     return float(1.0 - (1.0 - theta) * min(dt / dt_limit, 1.0))
 
 

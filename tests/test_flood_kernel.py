@@ -75,7 +75,7 @@ def _run(h, qx, qy, z, n, blocked, dx, steps=None, until=None, kinds=(0, 0, 0, 0
         dt = F.stable_timestep(h_max, dx, alpha)
         if until is not None:
             dt = min(dt, until - t)
-        theta_step = F.step_weighting(theta, dt, F.courant_step(h_max, dx, F.courant_limit(theta)))
+        theta_step = F.step_weighting(theta, dt, h_max, dx)
         t += dt
         if each is not None:
             each(t, h)

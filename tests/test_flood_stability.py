@@ -62,10 +62,9 @@ def _still_box(courant: float, theta: float, steps: int, weighted: bool = False,
     h_max = h.max()
     for _ in range(steps):
         dt = courant_step(h_max, DX, courant) * rng.uniform(*step_share)
-        dt_limit = courant_step(h_max, DX, courant_limit(theta))
         vol = flood_step(h, qx, qy, z, zero, np.zeros((n, n), bool), dt, DX, edge_kind=[CLOSED] * 4,
                          edge_level=[0.0] * 4, rain_rate=0.0, rain_weight=one, infiltration_rate=zero,
-                         drainage_rate=zero, theta=step_weighting(theta, dt, dt_limit) if weighted else theta)
+                         drainage_rate=zero, theta=step_weighting(theta, dt, h_max, DX) if weighted else theta)
         h_max = vol.h_max
     eta = z + h
     return float(np.abs(4 * eta[1:-1, 1:-1] - eta[:-2, 1:-1] - eta[2:, 1:-1] - eta[1:-1, :-2]
@@ -95,7 +94,7 @@ def _checkerboard_decay_per_second(theta: float, share: float, weighted: bool) -
     of the default Courant step, from the analytic amplification of the (pi, pi) mode:
     ``|lambda| = sqrt(a)`` with ``a = 2 theta_step - 1`` (complex eigenvalues)."""
     dt = share * courant_step(DEPTH, DX, 0.55)
-    th = step_weighting(theta, dt, courant_step(DEPTH, DX, courant_limit(theta))) if weighted else theta
+    th = step_weighting(theta, dt, DEPTH, DX) if weighted else theta
     return -np.log(np.sqrt(2 * th - 1)) / dt
 
 
@@ -110,9 +109,10 @@ def test_the_weighting_makes_the_damping_per_second_nearly_independent_of_the_st
 
 
 def test_the_weighting_is_theta_at_the_limit_step_and_one_for_a_dry_grid():
-    assert step_weighting(0.8, 2.0, 2.0) == pytest.approx(0.8)
-    assert step_weighting(0.8, 1.0, 2.0) == pytest.approx(0.9)
-    assert step_weighting(0.8, 10.0, courant_step(0.0, DX, 0.55)) == 1.0
+    dt_limit = courant_limit(0.8) * DX / np.sqrt(G * DEPTH)
+    assert step_weighting(0.8, dt_limit, DEPTH, DX) == pytest.approx(0.8)
+    assert step_weighting(0.8, dt_limit / 2, DEPTH, DX) == pytest.approx(0.9)
+    assert step_weighting(0.8, 10.0, 0.0, DX) == 1.0
     assert courant_step(DEPTH, DX, 0.55) == pytest.approx(0.55 * DX / np.sqrt(G * DEPTH))
 
 

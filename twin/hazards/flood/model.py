@@ -23,7 +23,7 @@ from typing import Callable, NamedTuple
 import numpy as np
 
 from kernels.flood import (ALPHA, H_MIN, OUTFLOW_FRACTION, FloodInstability, StepVolumes, courant_limit,
-                           courant_step, stable_timestep, step_weighting)
+                           stable_timestep, step_weighting)
 from twin.core.errors import InputError, RunError
 from twin.hazards.flood.bands import Bands, BlockFields, StepOptions, band_count
 from twin.hazards.flood.forcing import ForcingSchedule, GriddedRain, Inflow, UniformRain, check_boundaries
@@ -177,7 +177,7 @@ class FloodInputs:
         ``theta`` at the stability limit's step, towards 1 for shorter steps, so that the scheme's
         numerical diffusion depends neither on the step nor on ``alpha``
         (:func:`kernels.flood.step_weighting`)."""
-        return step_weighting(self.theta, dt, courant_step(h_max, float(self.dx), courant_limit(self.theta)))
+        return step_weighting(self.theta, dt, h_max, float(self.dx))
 
 
 #: The grid edges in the kernel's order (:data:`kernels.flood.NORTH` ... ``WEST``).
